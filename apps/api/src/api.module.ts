@@ -1,0 +1,46 @@
+import { AuthModule } from '@app/auth';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { JobsModule } from '@app/jobs';
+import { MailModule } from '@app/mail';
+import { QueueModule } from '@app/queue';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import { ClsModule } from 'nestjs-cls';
+import { HealthModule } from './health/health.module';
+import { LivenessModule } from './health/liveness.module';
+
+/** Feature modules served under /api/v1. Add a new feature here. */
+export const API_V1_MODULES: Type[] = [HealthModule];
+
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig, extraModules: Type[] = []): DynamicModule {
+    const v1Modules = [...API_V1_MODULES, ...extraModules];
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ClsModule.forRoot({
+          global: true,
+          middleware: {
+            mount: true,
+            generateId: true,
+            // Fastify put the request id it chose into this header (see bootstrap), so CLS and
+            // the response agree on it.
+            idGenerator: (request: IncomingMessage) => String(request.headers['x-request-id']),
+          },
+        }),
+        DatabaseModule.forRoot({ applicationName: 'api' }),
+        QueueModule.forRoot(config),
+        MailModule,
+        JobsModule,
+        AuthModule,
+        LivenessModule,
+        ...v1Modules,
+        RouterModule.register([{ path: 'api/v1', children: v1Modules }]),
+      ],
+    };
+  }
+}

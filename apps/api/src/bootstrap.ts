@@ -1,0 +1,80 @@
+import { AppLogger, createRootLogger, createValidationPipe, newId, ProblemDetailsFilter } from '@app/common';
+import type { AppConfig } from '@app/config';
+import { Logger, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { IncomingMessage } from 'node:http';
+import { ApiModule } from './api.module';
+import { mountApiDocs } from './openapi/openapi';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Takes the caller's X-Request-ID when it is sane, otherwise makes one. */
+function requestIdFor(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  const candidate = Array.isArray(header) ? header[0] : header;
+  const id = candidate && REQUEST_ID_PATTERN.test(candidate) ? candidate : newId();
+  // CLS reads the id from this header, so both agree (see ApiModule).
+  request.headers['x-request-id'] = id;
+  return id;
+}
+
+export interface ApiAppOptions {
+  /** Replace the JSON logger (tests pass a silent one). */
+  logger?: AppLogger;
+  /** Extra feature modules mounted under /api/v1 (tests of the framework's building blocks). */
+  extraModules?: Type[];
+}
+
+/**
+ * Builds the api exactly as production runs it, without listening. main.ts listens;
+ * the e2e tests call init() and talk to it through app.inject or a real port.
+ */
+export async function createApiApp(config: AppConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? new AppLogger(createRootLogger(config.logLevel, 'api'));
+  const adapter = new FastifyAdapter({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: requestIdFor,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  const fastify = adapter.getInstance();
+  // Only JSON bodies: anything else is 415, not a string the validators were not written for.
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    logger.pino.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+    done();
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.forRoot(config, options.extraModules),
+    adapter,
+    {
+      logger,
+      bodyParser: false,
+      abortOnError: false,
+    },
+  );
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  if (config.docsEnabled) mountApiDocs(app, config);
+  if (config.jwtSecretGenerated) {
+    new Logger('Config').warn('JWT_SECRET is not set: using a random secret; tokens die with this process.');
+  }
+  return app;
+}

@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import { AppLogger, createRootLogger } from '@app/common';
+import { ConfigError, loadConfig, type AppConfig } from '@app/config';
+import { runMigrations } from '@app/database';
+import { createApiApp } from './bootstrap';
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = new AppLogger(createRootLogger(config.logLevel, 'api'));
+
+  // `node dist/apps/api/main.js migrate`: apply migrations and exit (the compose migrate step).
+  if (process.argv[2] === 'migrate') {
+    await runMigrations(config, (line) => logger.log(line, 'Migrations'));
+    return;
+  }
+
+  const started = Date.now();
+  const app = await createApiApp(config, { logger });
+  await app.listen({ port: config.port, host: config.host });
+  logger.log({ ...config.summary(), startupMs: Date.now() - started }, `api listening on ${await app.getUrl()}`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: draining`, 'Shutdown');
+    const force = setTimeout(() => {
+      logger.error('shutdown timed out; exiting', 'Shutdown');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    // Fastify stops accepting, finishes in-flight requests, then Nest closes pools and queues.
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(error instanceof Error ? error : String(error), 'Shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `api failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { JobsModule } from '@app/jobs';
+import { MailModule } from '@app/mail';
+import { QueueModule } from '@app/queue';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ClsModule } from 'nestjs-cls';
+
+/** The worker: same config, database and processors as the api; no HTTP server. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ClsModule.forRoot({ global: true }),
+        DatabaseModule.forRoot({ applicationName: 'worker' }),
+        QueueModule.forRoot(config, { worker: true }),
+        MailModule,
+        JobsModule,
+      ],
+    };
+  }
+}

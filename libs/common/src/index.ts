@@ -1,0 +1,14 @@
+export { newId, isUuid } from './ids';
+export { AppLogger, createRootLogger, REDACTED_PATHS } from './logger';
+export {
+  PROBLEM_CONTENT_TYPE,
+  ProblemException,
+  ValidationProblemException,
+  problemType,
+  type FieldError,
+  type ProblemDetails,
+} from './problem-details';
+export { toProblem, type MappedProblem } from './problem-mapper';
+export { ProblemDetailsFilter, sendProblem } from './problem-details.filter';
+export { createValidationPipe, flattenValidationErrors } from './validation';
+export { UuidParam } from './uuid-param';

@@ -1,0 +1,90 @@
+import type { LoggerService, LogLevel } from '@nestjs/common';
+import { ClsServiceManager } from 'nestjs-cls';
+import pino, { type Logger } from 'pino';
+
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'authorization',
+  'refresh_token',
+  '*.refresh_token',
+  'access_token',
+  '*.access_token',
+];
+
+/** Returns the request id of the current CLS context, if any. */
+function currentRequestId(): string | undefined {
+  try {
+    const cls = ClsServiceManager.getClsService();
+    return cls.isActive() ? cls.getId() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createRootLogger(level: string, name: string): Logger {
+  return pino({
+    level,
+    name,
+    base: { pid: process.pid },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line written inside a request or job carries its id.
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId ? { requestId } : {};
+    },
+  });
+}
+
+/** Nest's LoggerService backed by pino, so framework and app logs share one JSON format. */
+export class AppLogger implements LoggerService {
+  constructor(readonly pino: Logger) {}
+
+  log(message: unknown, ...optional: unknown[]): void {
+    this.write('info', message, optional);
+  }
+  error(message: unknown, ...optional: unknown[]): void {
+    this.write('error', message, optional);
+  }
+  warn(message: unknown, ...optional: unknown[]): void {
+    this.write('warn', message, optional);
+  }
+  debug(message: unknown, ...optional: unknown[]): void {
+    this.write('debug', message, optional);
+  }
+  verbose(message: unknown, ...optional: unknown[]): void {
+    this.write('trace', message, optional);
+  }
+  fatal(message: unknown, ...optional: unknown[]): void {
+    this.write('fatal', message, optional);
+  }
+  setLogLevels(levels: LogLevel[]): void {
+    if (levels.length === 0) this.pino.level = 'silent';
+  }
+
+  private write(level: pino.Level, message: unknown, optional: unknown[]): void {
+    // Nest passes the context (class name) as the last string argument.
+    const context = typeof optional.at(-1) === 'string' ? (optional.at(-1) as string) : undefined;
+    const rest = context ? optional.slice(0, -1) : optional;
+    const fields: Record<string, unknown> = context ? { context } : {};
+    if (message instanceof Error) {
+      this.pino[level]({ ...fields, err: message }, message.message);
+      return;
+    }
+    if (typeof message === 'object' && message !== null) {
+      this.pino[level]({ ...fields, ...(message as Record<string, unknown>) });
+      return;
+    }
+    // Nest's error(message, stack, context) convention.
+    const stack = level === 'error' && typeof rest[0] === 'string' ? rest[0] : undefined;
+    this.pino[level](stack ? { ...fields, stack } : fields, String(message));
+  }
+}

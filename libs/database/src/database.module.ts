@@ -1,0 +1,68 @@
+import { AppConfig } from '@app/config';
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { createDataSource, settingsFor } from './data-source.factory';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
+import { DatabaseHealth } from './database-health';
+import { TenantTransaction } from './tenant-transaction';
+
+export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
+export const DATABASE_APPLICATION_NAME = Symbol('DATABASE_APPLICATION_NAME');
+
+/** Closes the pool, then the embedded server, when the app shuts down. */
+@Injectable()
+class DatabaseShutdown implements OnApplicationShutdown {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(EMBEDDED_POSTGRES) private readonly embedded: EmbeddedPostgresHandle | null,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.embedded?.stop();
+  }
+}
+
+/**
+ * The database: embedded PostgreSQL (PGlite) when DATABASE_URL is unset, a real server otherwise.
+ * Migrations run at start on the embedded database, and with MIGRATE_ON_START=true on a real one.
+ */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: { applicationName: string }) {
+    return {
+      module: DatabaseModule,
+      providers: [
+        { provide: DATABASE_APPLICATION_NAME, useValue: options.applicationName },
+        {
+          provide: EMBEDDED_POSTGRES,
+          inject: [AppConfig],
+          useFactory: async (config: AppConfig) =>
+            config.database.kind === 'embedded' ? startEmbeddedPostgres(config.database.path) : null,
+        },
+        {
+          provide: DataSource,
+          inject: [AppConfig, EMBEDDED_POSTGRES],
+          useFactory: async (config: AppConfig, embedded: EmbeddedPostgresHandle | null) => {
+            const logger = new Logger('Database');
+            const dataSource = createDataSource(
+              settingsFor(config.database, embedded ?? undefined, options.applicationName),
+            );
+            await dataSource.initialize();
+            const migrate = config.database.kind === 'embedded' || config.database.migrateOnStart;
+            if (migrate) {
+              const applied = await dataSource.runMigrations({ transaction: 'each' });
+              if (applied.length > 0) logger.log(`Applied ${applied.length} migration(s)`);
+            }
+            return dataSource;
+          },
+        },
+        TenantTransaction,
+        DatabaseHealth,
+        DatabaseShutdown,
+      ],
+      exports: [DataSource, TenantTransaction, DatabaseHealth, EMBEDDED_POSTGRES],
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type AuditActorType = 'user' | 'api_key' | 'system';
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+/**
+ * Append-only record of sensitive actions. No foreign keys on purpose: the history
+ * must outlive the users, keys and organizations it mentions.
+ */
+@Entity({ name: 'audit_logs' })
+@Check('audit_logs_actor_type_check', `"actor_type" IN ('user', 'api_key', 'system')`)
+@Check('audit_logs_outcome_check', `"outcome" IN ('success', 'failure', 'denied')`)
+@Index('audit_logs_organization_time_idx', ['organizationId', 'occurredAt'])
+@Index('audit_logs_actor_idx', ['actorId'])
+@Index('audit_logs_action_idx', ['action'])
+export class AuditLog {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  occurredAt!: Date;
+
+  @Column({ type: 'uuid', nullable: true })
+  organizationId!: string | null;
+
+  @Column({ type: 'varchar', length: 20 })
+  actorType!: AuditActorType;
+
+  @Column({ type: 'uuid', nullable: true })
+  actorId!: string | null;
+
+  @Column({ type: 'varchar', length: 100 })
+  action!: string;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  targetType!: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  targetId!: string | null;
+
+  @Column({ type: 'varchar', length: 20 })
+  outcome!: AuditOutcome;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  userAgent!: string | null;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  requestId!: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata!: Record<string, unknown>;
+}

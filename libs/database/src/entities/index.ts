@@ -1,0 +1,61 @@
+import { ApiKey } from './api-key.entity';
+import { AuditLog } from './audit-log.entity';
+import { Invitation } from './invitation.entity';
+import { OAuthAccount } from './oauth-account.entity';
+import { OneTimeToken } from './one-time-token.entity';
+import { OrganizationMember } from './organization-member.entity';
+import { Organization } from './organization.entity';
+import { OutboxMessage } from './outbox-message.entity';
+import { Permission } from './permission.entity';
+import { RefreshToken } from './refresh-token.entity';
+import { RoleAssignment } from './role-assignment.entity';
+import { RolePermission } from './role-permission.entity';
+import { Role } from './role.entity';
+import { Session } from './session.entity';
+import { TeamMember } from './team-member.entity';
+import { Team } from './team.entity';
+import { User } from './user.entity';
+
+export {
+  ApiKey,
+  AuditLog,
+  Invitation,
+  OAuthAccount,
+  OneTimeToken,
+  Organization,
+  OrganizationMember,
+  OutboxMessage,
+  Permission,
+  RefreshToken,
+  Role,
+  RoleAssignment,
+  RolePermission,
+  Session,
+  Team,
+  TeamMember,
+  User,
+};
+export { BaseEntity } from './base.entity';
+export type { AuditActorType, AuditOutcome } from './audit-log.entity';
+export type { OneTimeTokenPurpose } from './one-time-token.entity';
+export type { RoleScope } from './permission.entity';
+
+export const ENTITIES = [
+  ApiKey,
+  AuditLog,
+  Invitation,
+  OAuthAccount,
+  OneTimeToken,
+  Organization,
+  OrganizationMember,
+  OutboxMessage,
+  Permission,
+  RefreshToken,
+  Role,
+  RoleAssignment,
+  RolePermission,
+  Session,
+  Team,
+  TeamMember,
+  User,
+];

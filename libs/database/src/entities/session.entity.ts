@@ -1,0 +1,38 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { BaseEntity } from './base.entity';
+import { User } from './user.entity';
+
+/** One sign-in: the family of refresh tokens that rotate from it. */
+@Entity({ name: 'sessions' })
+@Index('sessions_user_idx', ['userId'])
+export class Session extends BaseEntity {
+  @Column('uuid')
+  userId!: string;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'sessions_user_id_fkey' })
+  user?: User;
+
+  /** How the session was established: password, mfa, oauth:<provider>. */
+  @Column({ type: 'varchar', length: 50 })
+  authMethod!: string;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip!: string | null;
+
+  @Column({ type: 'varchar', length: 512, nullable: true })
+  userAgent!: string | null;
+
+  @Column({ type: 'timestamptz' })
+  lastUsedAt!: Date;
+
+  /** Absolute end of the session, whatever its activity. */
+  @Column({ type: 'timestamptz' })
+  expiresAt!: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  revokedAt!: Date | null;
+
+  @Column({ type: 'varchar', length: 50, nullable: true })
+  revokedReason!: string | null;
+}

@@ -1,0 +1,82 @@
+import { isUuid } from '@app/common';
+import { Injectable } from '@nestjs/common';
+import { ClsServiceManager } from 'nestjs-cls';
+import { DataSource, type EntityManager } from 'typeorm';
+
+/** The database role every unit of work runs as; row-level security applies to it. */
+export const APP_DB_ROLE = 'app_user';
+
+const ACTIVE_SCOPE = Symbol('tenant-transaction');
+
+interface ActiveScope {
+  manager: EntityManager;
+  organizationId: string | null;
+  system: boolean;
+}
+
+/**
+ * Opens the one transaction a unit of work runs in, as the `app_user` role with the tenant
+ * set locally (`app.org_id`), and hands out its EntityManager. Row-level security then refuses
+ * rows of any other organization, whatever the query says.
+ *
+ * - `run(orgId, work)`: tenant work. Rows of other organizations are invisible and unwritable.
+ * - `runAsSystem(work)`: explicit cross-tenant work (sign-in, platform admin, relays). Greppable on purpose.
+ * - `runWithoutTenant(work)`: user-level work with no organization: tenant rows are invisible.
+ *
+ * A nested call in the same async context joins the open transaction if it is for the same scope
+ * and refuses otherwise, so one request can never hold two connections (or switch tenant midway).
+ */
+@Injectable()
+export class TenantTransaction {
+  constructor(private readonly dataSource: DataSource) {}
+
+  run<T>(organizationId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!isUuid(organizationId)) throw new Error('TenantTransaction.run needs an organization id (UUID).');
+    return this.execute({ organizationId, system: false }, work);
+  }
+
+  runWithoutTenant<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.execute({ organizationId: null, system: false }, work);
+  }
+
+  runAsSystem<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.execute({ organizationId: null, system: true }, work);
+  }
+
+  private async execute<T>(
+    scope: { organizationId: string | null; system: boolean },
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const cls = activeCls();
+    const open = cls?.get<ActiveScope | undefined>(ACTIVE_SCOPE);
+    if (open) {
+      if (open.organizationId !== scope.organizationId || open.system !== scope.system) {
+        throw new Error('A unit of work cannot switch tenant or open a second transaction.');
+      }
+      return work(open.manager);
+    }
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), set_config('app.system', $3, true)`,
+        [APP_DB_ROLE, scope.organizationId ?? '', scope.system ? 'on' : 'off'],
+      );
+      if (!cls) return work(manager);
+      return cls.run({ ifNested: 'inherit' }, async () => {
+        cls.set<ActiveScope>(ACTIVE_SCOPE, { manager, ...scope });
+        try {
+          return await work(manager);
+        } finally {
+          cls.set(ACTIVE_SCOPE, undefined);
+        }
+      });
+    });
+  }
+}
+
+function activeCls() {
+  try {
+    return ClsServiceManager.getClsService();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { MailSendProcessor } from './mail-send.processor';
+
+/** Every job processor. Both apps import it: the worker runs them; the api runs them in-process without Redis. */
+@Module({ providers: [MailSendProcessor] })
+export class JobsModule {}

@@ -1,0 +1,4 @@
+export { MailModule } from './mail.module';
+export { MailService } from './mail.service';
+export type { MailMessage } from './mail-message';
+export { escapeHtml, html } from './escape-html';

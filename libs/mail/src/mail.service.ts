@@ -1,0 +1,62 @@
+import { AppConfig, redactUrl } from '@app/config';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { createTransport, type Transporter } from 'nodemailer';
+import type { MailMessage } from './mail-message';
+
+/**
+ * Sends mail through SMTP when SMTP_URL is set. Without it, messages are written to the log
+ * (whole in development, so verification links can be followed; headers only in production).
+ */
+@Injectable()
+export class MailService implements OnApplicationShutdown {
+  private readonly logger = new Logger('Mail');
+  private readonly transport: Transporter;
+  readonly driver: 'smtp' | 'log';
+
+  constructor(private readonly config: AppConfig) {
+    if (config.smtpUrl) {
+      this.driver = 'smtp';
+      this.transport = createTransport(config.smtpUrl);
+    } else {
+      this.driver = 'log';
+      this.transport = createTransport({ jsonTransport: true });
+    }
+  }
+
+  /** Sends one message; `messageId` makes a retried send recognisable to the receiving side. */
+  async send(message: MailMessage, messageId?: string): Promise<void> {
+    const info = (await this.transport.sendMail({
+      from: this.config.mailFrom,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+      messageId: messageId ? `<${messageId}@${hostOf(this.config.appUrl)}>` : undefined,
+    })) as { messageId?: string };
+    if (this.driver === 'log') {
+      const fields = this.config.isProduction
+        ? { to: message.to, subject: message.subject }
+        : { to: message.to, subject: message.subject, text: message.text };
+      this.logger.log({ ...fields, mail: 'log transport (SMTP_URL unset)' });
+    } else {
+      this.logger.log({
+        to: message.to,
+        subject: message.subject,
+        messageId: info.messageId,
+        smtp: redactUrl(this.config.smtpUrl ?? ''),
+      });
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.transport.close();
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return 'localhost';
+  }
+}

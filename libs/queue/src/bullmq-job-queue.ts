@@ -1,0 +1,61 @@
+import { newId } from '@app/common';
+import { AppConfig } from '@app/config';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { EnqueueOptions, JobDefinition } from './job-definition';
+import { JobQueue } from './job-queue';
+import { createRedisConnection } from './redis-connection';
+
+/** Keeps failed jobs for inspection (the dead letters) and a bounded tail of completed ones. */
+export const JOB_RETENTION = {
+  removeOnComplete: { count: 1_000, age: 24 * 3600 },
+  removeOnFail: false,
+} as const;
+
+/** Sends jobs to Redis; apps/worker processes them. */
+@Injectable()
+export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
+  readonly driver = 'bullmq' as const;
+  private readonly logger = new Logger('BullMqJobQueue');
+  private readonly connection: Redis;
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(private readonly config: AppConfig) {
+    super();
+    if (!config.redisUrl) throw new Error('BullMqJobQueue needs REDIS_URL');
+    this.connection = createRedisConnection(config.redisUrl, 'producer', 'api-producer');
+    this.connection.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+  }
+
+  async enqueue<TPayload>(
+    definition: JobDefinition<TPayload>,
+    payload: TPayload,
+    options: EnqueueOptions = {},
+  ): Promise<string> {
+    const jobId = options.jobId ?? newId();
+    await this.queue(definition.queue).add(definition.name, payload, {
+      jobId,
+      attempts: definition.attempts,
+      backoff: { type: 'jittered', delay: definition.backoffMs },
+      delay: options.delayMs,
+      ...JOB_RETENTION,
+    });
+    return jobId;
+  }
+
+  queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.config.queuePrefix });
+      queue.on('error', (error: Error) => this.logger.warn(`queue ${name}: ${error.message}`));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+    this.connection.disconnect();
+  }
+}

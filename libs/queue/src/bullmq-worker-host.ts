@@ -1,0 +1,68 @@
+import { AppConfig } from '@app/config';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Worker, type Job, type MinimalJob } from 'bullmq';
+import { CLS_ID, ClsService } from 'nestjs-cls';
+import { retryDelayMs } from './job-definition';
+import { ProcessorRegistry } from './processor-registry';
+import { createRedisConnection } from './redis-connection';
+
+/**
+ * Runs a BullMQ worker per queue that has processors (apps/worker only). On shutdown each
+ * worker stops taking jobs and waits for the current ones, so no job is cut in half.
+ */
+@Injectable()
+export class BullMqWorkerHost implements OnApplicationShutdown {
+  private readonly logger = new Logger('BullMqWorkerHost');
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly registry: ProcessorRegistry,
+    private readonly cls: ClsService,
+  ) {}
+
+  async start(): Promise<string[]> {
+    if (!this.config.redisUrl) throw new Error('The worker needs REDIS_URL');
+    const queues = this.registry.queues();
+    for (const queue of queues) {
+      const connection = createRedisConnection(this.config.redisUrl, 'worker', `worker-${queue}`);
+      const worker = new Worker(queue, (job: Job) => this.process(job), {
+        connection,
+        prefix: this.config.queuePrefix,
+        concurrency: this.config.workerConcurrency,
+        autorun: false,
+        settings: {
+          backoffStrategy: (attemptsMade: number, _type?: string, _error?: Error, job?: MinimalJob) => {
+            const base = typeof job?.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 1_000) : 1_000;
+            return retryDelayMs(base, attemptsMade);
+          },
+        },
+      });
+      worker.on('error', (error: Error) => this.logger.warn(`worker ${queue}: ${error.message}`));
+      worker.on('failed', (job: Job | undefined, error: Error) =>
+        this.logger.warn(
+          { queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error },
+          'job failed',
+        ),
+      );
+      this.workers.push(worker);
+      void worker.run();
+      await worker.waitUntilReady();
+    }
+    return queues;
+  }
+
+  private async process(job: Job): Promise<void> {
+    const processor = this.registry.get(job.name);
+    if (!processor) throw new Error(`No processor for job ${job.name}`);
+    const id = job.id ?? job.name;
+    await this.cls.run(async () => {
+      this.cls.set(CLS_ID, id);
+      await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1 });
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled(this.workers.map((worker) => worker.close()));
+  }
+}

@@ -1,0 +1,79 @@
+import { newId } from '@app/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { CLS_ID, ClsService } from 'nestjs-cls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { retryDelayMs, type EnqueueOptions, type JobDefinition } from './job-definition';
+import { JobQueue } from './job-queue';
+import { ProcessorRegistry } from './processor-registry';
+
+/**
+ * Runs jobs inside the api process (no Redis): after the caller's turn, with the job's
+ * retry policy. Shutdown waits for the jobs in flight. Nothing survives a crash, which is
+ * why production deployments set REDIS_URL and run the worker.
+ */
+@Injectable()
+export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown {
+  readonly driver = 'in-process' as const;
+  private readonly logger = new Logger('InProcessJobQueue');
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly registry: ProcessorRegistry,
+    private readonly cls: ClsService,
+  ) {
+    super();
+  }
+
+  enqueue<TPayload>(
+    definition: JobDefinition<TPayload>,
+    payload: TPayload,
+    options: EnqueueOptions = {},
+  ): Promise<string> {
+    const id = options.jobId ?? newId();
+    if (this.seen.has(id)) return Promise.resolve(id);
+    this.seen.add(id);
+    const run = this.execute(definition, payload, id, options.delayMs ?? 0).finally(() => {
+      this.inFlight.delete(run);
+      this.seen.delete(id);
+    });
+    this.inFlight.add(run);
+    return Promise.resolve(id);
+  }
+
+  /** Resolves when every job enqueued so far has finished (tests use it). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain();
+  }
+
+  private async execute<TPayload>(definition: JobDefinition<TPayload>, payload: TPayload, id: string, delayMs: number) {
+    // Let the enqueuing request finish first, like a real queue would.
+    await sleep(delayMs);
+    const processor = this.registry.get(definition.name);
+    if (!processor) {
+      this.logger.error(`No processor for job ${definition.name}; job ${id} dropped`);
+      return;
+    }
+    for (let attempt = 1; attempt <= definition.attempts; attempt++) {
+      try {
+        await this.cls.run(async () => {
+          this.cls.set(CLS_ID, id);
+          await processor.handler.handle(payload, { id, attempt });
+        });
+        return;
+      } catch (error) {
+        const last = attempt === definition.attempts;
+        this.logger.warn(
+          { job: definition.name, jobId: id, attempt, err: error },
+          last ? 'job failed for good' : 'job failed, retrying',
+        );
+        if (last) return;
+        await sleep(retryDelayMs(definition.backoffMs, attempt));
+      }
+    }
+  }
+}

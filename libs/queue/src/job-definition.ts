@@ -1,0 +1,50 @@
+/**
+ * A job contract: a name, its retry policy and (at the type level) its payload.
+ * Enqueuers and processors share the definition object, so their payload types cannot drift.
+ */
+export interface JobDefinition<TPayload> {
+  readonly name: string;
+  readonly queue: string;
+  readonly attempts: number;
+  /** First retry delay; each further retry doubles it (with jitter). */
+  readonly backoffMs: number;
+  /** Phantom field carrying the payload type; never set at run time. */
+  readonly payloadType?: TPayload;
+}
+
+export const DEFAULT_QUEUE = 'default';
+
+export function defineJob<TPayload>(
+  name: string,
+  options: { queue?: string; attempts?: number; backoffMs?: number } = {},
+): JobDefinition<TPayload> {
+  return {
+    name,
+    queue: options.queue ?? DEFAULT_QUEUE,
+    attempts: options.attempts ?? 3,
+    backoffMs: options.backoffMs ?? 1_000,
+  };
+}
+
+export interface JobContext {
+  /** Stable id of the job; the dedupe key for idempotent processors. */
+  id: string;
+  /** 1 for the first run, 2 for the first retry, ... */
+  attempt: number;
+}
+
+export interface JobHandler<TPayload> {
+  handle(payload: TPayload, context: JobContext): Promise<void>;
+}
+
+export interface EnqueueOptions {
+  /** Same id, same job: a second enqueue with it is ignored. */
+  jobId?: string;
+  delayMs?: number;
+}
+
+/** Exponential backoff with full jitter: a random delay in [base, base * 2^(attempt-1)]. */
+export function retryDelayMs(backoffMs: number, attempt: number, random: () => number = Math.random): number {
+  const ceiling = backoffMs * 2 ** Math.max(0, attempt - 1);
+  return Math.round(backoffMs + random() * (ceiling - backoffMs));
+}

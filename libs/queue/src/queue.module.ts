@@ -1,0 +1,32 @@
+import type { AppConfig } from '@app/config';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { BullMqJobQueue } from './bullmq-job-queue';
+import { BullMqWorkerHost } from './bullmq-worker-host';
+import { InProcessJobQueue } from './in-process-job-queue';
+import { JobQueue } from './job-queue';
+import { ProcessorRegistry } from './processor-registry';
+import { RedisHealth } from './redis-health';
+
+/**
+ * The queue seam: JobQueue is BullMQ with REDIS_URL, in-process without.
+ * `worker: true` (apps/worker) also hosts the BullMQ workers.
+ */
+@Global()
+@Module({})
+export class QueueModule {
+  static forRoot(config: AppConfig, options: { worker?: boolean } = {}): DynamicModule {
+    const providers = [
+      ProcessorRegistry,
+      RedisHealth,
+      { provide: JobQueue, useClass: config.redisUrl ? BullMqJobQueue : InProcessJobQueue },
+      ...(options.worker ? [BullMqWorkerHost] : []),
+    ];
+    return {
+      module: QueueModule,
+      imports: [DiscoveryModule],
+      providers,
+      exports: [JobQueue, ProcessorRegistry, RedisHealth, ...(options.worker ? [BullMqWorkerHost] : [])],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export { createTestApp, silentLogger, type TestApp, type TestAppOptions } from './test-app';
+export { createTestDatabase, type TestDatabase } from './test-database';
+export { readServicesEnv } from './services-env';
