@@ -1,3 +1,4 @@
 export { createTestApp, silentLogger, type TestApp, type TestAppOptions } from './test-app';
 export { createTestDatabase, type TestDatabase } from './test-database';
 export { readServicesEnv } from './services-env';
+export { createTwoTenants, type TenantFixture, type TwoTenants } from './two-tenants.fixture';

@@ -31,7 +31,9 @@ export class TenantTransaction {
   constructor(private readonly dataSource: DataSource) {}
 
   run<T>(organizationId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!isUuid(organizationId)) throw new Error('TenantTransaction.run needs an organization id (UUID).');
+    if (!isUuid(organizationId)) {
+      return Promise.reject(new Error('TenantTransaction.run needs an organization id (UUID).'));
+    }
     return this.execute({ organizationId, system: false }, work);
   }
 

@@ -1,5 +1,6 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { BaseEntity } from './base.entity';
+import { OrganizationMember } from './organization-member.entity';
 import { Organization } from './organization.entity';
 import { Role } from './role.entity';
 import { Team } from './team.entity';
@@ -7,6 +8,14 @@ import { User } from './user.entity';
 
 /** A user holds a role in an organization, or in one team of it (team_id set). */
 @Entity({ name: 'role_assignments' })
+@ForeignKey(() => Team, ['teamId', 'organizationId'], ['id', 'organizationId'], {
+  name: 'role_assignments_team_organization_fkey',
+  onDelete: 'CASCADE',
+})
+@ForeignKey(() => OrganizationMember, ['organizationId', 'userId'], ['organizationId', 'userId'], {
+  name: 'role_assignments_organization_member_fkey',
+  onDelete: 'CASCADE',
+})
 // Uniqueness of (user, role, organization, team) with NULLS NOT DISTINCT is in the migration.
 @Index('role_assignments_unique_key', { synchronize: false })
 @Index('role_assignments_organization_user_idx', ['organizationId', 'userId'])

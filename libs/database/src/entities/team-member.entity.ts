@@ -1,5 +1,6 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { BaseEntity } from './base.entity';
+import { OrganizationMember } from './organization-member.entity';
 import { Organization } from './organization.entity';
 import { Team } from './team.entity';
 import { User } from './user.entity';
@@ -9,6 +10,14 @@ import { User } from './user.entity';
  * foreign key to organization_members, so leaving the organization leaves its teams.
  */
 @Entity({ name: 'team_members' })
+@ForeignKey(() => Team, ['teamId', 'organizationId'], ['id', 'organizationId'], {
+  name: 'team_members_team_organization_fkey',
+  onDelete: 'CASCADE',
+})
+@ForeignKey(() => OrganizationMember, ['organizationId', 'userId'], ['organizationId', 'userId'], {
+  name: 'team_members_organization_member_fkey',
+  onDelete: 'CASCADE',
+})
 @Index('team_members_team_user_key', ['teamId', 'userId'], { unique: true })
 @Index('team_members_user_idx', ['userId'])
 export class TeamMember extends BaseEntity {

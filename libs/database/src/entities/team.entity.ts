@@ -4,6 +4,8 @@ import { Organization } from './organization.entity';
 
 @Entity({ name: 'teams' })
 @Index('teams_organization_slug_key', ['organizationId', 'slug'], { unique: true })
+// Target of the composite foreign keys that keep team rows inside the team's organization.
+@Index('teams_id_organization_key', ['id', 'organizationId'], { unique: true })
 export class Team extends BaseEntity {
   @Column('uuid')
   organizationId!: string;

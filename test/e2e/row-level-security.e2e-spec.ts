@@ -1,0 +1,212 @@
+import { newId } from '@app/common';
+import { AuditLog, Organization, OrganizationMember, Role, Team, TeamMember, TenantTransaction } from '@app/database';
+import { TENANT_TABLES } from '@app/migrations';
+import { createTestApp, createTwoTenants, type TestApp, type TwoTenants } from '@app/testing';
+
+/** Tenant isolation enforced by PostgreSQL itself, on whichever database this run uses. */
+describe('row-level security', () => {
+  let t: TestApp;
+  let tx: TenantTransaction;
+  let tenants: TwoTenants;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    tx = t.app.get(TenantTransaction);
+    tenants = await createTwoTenants(tx);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('runs tenant work as the non-superuser app_user role', async () => {
+    const [row] = await tx.run(tenants.a.organization.id, (manager) =>
+      manager.query<Array<{ role: string; org: string; bypass: boolean }>>(
+        `SELECT current_user AS role, current_setting('app.org_id') AS org,
+                (SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user) AS bypass`,
+      ),
+    );
+    expect(row).toEqual({ role: 'app_user', org: tenants.a.organization.id, bypass: false });
+  });
+
+  it('enables and forces RLS on every tenant-owned table', async () => {
+    const rows = await t.dataSource.query<
+      Array<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean }>
+    >(`SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY($1) AND relkind = 'r'`, [
+      [...TENANT_TABLES],
+    ]);
+    expect(rows).toHaveLength(TENANT_TABLES.length);
+    for (const row of rows) expect(row).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
+  });
+
+  it('shows no tenant rows when no tenant is set', async () => {
+    const counts = await tx.runWithoutTenant(async (manager) => {
+      const result: Record<string, number> = {};
+      for (const table of TENANT_TABLES) {
+        const [row] = await manager.query<Array<{ count: string }>>(`SELECT count(*)::text AS count FROM "${table}"`);
+        result[table] = Number(row?.count);
+      }
+      return result;
+    });
+    for (const table of TENANT_TABLES) {
+      // System roles (no organization) are the only rows everyone may read.
+      if (table === 'roles' || table === 'role_permissions') continue;
+      expect({ table, count: counts[table] }).toEqual({ table, count: 0 });
+    }
+  });
+
+  it("shows tenant A only A's rows, even when the query asks for everything", async () => {
+    const seen = await tx.run(tenants.a.organization.id, async (manager) => ({
+      organizations: await manager.find(Organization),
+      teams: await manager.find(Team),
+      members: await manager.find(OrganizationMember),
+      teamMembers: await manager.find(TeamMember),
+    }));
+    expect(seen.organizations.map((o) => o.id)).toEqual([tenants.a.organization.id]);
+    expect(seen.teams.map((team) => team.id)).toEqual([tenants.a.team.id]);
+    expect(new Set(seen.members.map((m) => m.organizationId))).toEqual(new Set([tenants.a.organization.id]));
+    expect(seen.members).toHaveLength(2);
+    expect(seen.teamMembers.map((m) => m.teamId)).toEqual([tenants.a.team.id]);
+  });
+
+  it("cannot read B's row by id from A's context", async () => {
+    const found = await tx.run(tenants.a.organization.id, (manager) =>
+      manager.findOne(Team, { where: { id: tenants.b.team.id } }),
+    );
+    expect(found).toBeNull();
+  });
+
+  it("cannot update or delete B's rows from A's context", async () => {
+    const outcome = await tx.run(tenants.a.organization.id, async (manager) => ({
+      updated: await manager.update(Team, { id: tenants.b.team.id }, { name: 'hijacked' }),
+      deleted: await manager.delete(OrganizationMember, { organizationId: tenants.b.organization.id }),
+      renamedOrg: await manager.update(Organization, { id: tenants.b.organization.id }, { name: 'hijacked' }),
+    }));
+    expect(outcome.updated.affected).toBe(0);
+    expect(outcome.deleted.affected).toBe(0);
+    expect(outcome.renamedOrg.affected).toBe(0);
+    const team = await tx.run(tenants.b.organization.id, (manager) =>
+      manager.findOneByOrFail(Team, { id: tenants.b.team.id }),
+    );
+    expect(team.name).toBe('Team b');
+  });
+
+  it("cannot insert a row into B from A's context, and the failed unit leaves nothing", async () => {
+    const attempt = tx.run(tenants.a.organization.id, async (manager) => {
+      await manager.insert(Team, {
+        id: newId(),
+        organizationId: tenants.a.organization.id,
+        name: 'ok',
+        slug: 'ok-first',
+      });
+      await manager.insert(Team, {
+        id: newId(),
+        organizationId: tenants.b.organization.id,
+        name: 'evil',
+        slug: 'evil',
+      });
+    });
+    await expect(attempt).rejects.toThrow(/row-level security/);
+    const slugs = await tx.runAsSystem(async (manager) => (await manager.find(Team)).map((team) => team.slug));
+    expect(slugs).not.toContain('evil');
+    // The whole unit of work rolled back, including the row that was allowed.
+    expect(slugs).not.toContain('ok-first');
+  });
+
+  it('cannot move a row of A into B', async () => {
+    const attempt = tx.run(tenants.a.organization.id, (manager) =>
+      manager.update(Team, { id: tenants.a.team.id }, { organizationId: tenants.b.organization.id }),
+    );
+    await expect(attempt).rejects.toThrow(/row-level security/);
+  });
+
+  it('lets every tenant read system roles but none change them', async () => {
+    const systemRole = await tx.runAsSystem((manager) =>
+      manager.save(
+        Object.assign(new Role(), {
+          id: newId(),
+          organizationId: null,
+          name: `sys-${newId().slice(-6)}`,
+          scope: 'organization',
+          isSystem: true,
+        }),
+      ),
+    );
+    const seen = await tx.run(tenants.a.organization.id, (manager) => manager.findOneBy(Role, { id: systemRole.id }));
+    expect(seen?.id).toBe(systemRole.id);
+    const changed = await tx.run(tenants.a.organization.id, (manager) =>
+      manager.update(Role, { id: systemRole.id }, { name: 'owned' }),
+    );
+    expect(changed.affected).toBe(0);
+  });
+
+  it('keeps the audit log append-only for the application role', async () => {
+    const orgId = tenants.a.organization.id;
+    const id = newId();
+    await tx.run(orgId, (manager) =>
+      manager.insert(AuditLog, {
+        id,
+        organizationId: orgId,
+        actorType: 'system',
+        action: 'test.write',
+        outcome: 'success',
+      }),
+    );
+    await expect(tx.run(orgId, (manager) => manager.update(AuditLog, { id }, { action: 'tampered' }))).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(tx.run(orgId, (manager) => manager.delete(AuditLog, { id }))).rejects.toThrow(/permission denied/);
+    await expect(
+      tx.run(orgId, (manager) =>
+        manager.insert(AuditLog, {
+          id: newId(),
+          organizationId: tenants.b.organization.id,
+          actorType: 'system',
+          action: 'x',
+          outcome: 'success',
+        }),
+      ),
+    ).rejects.toThrow(/row-level security/);
+  });
+
+  it('refuses to switch tenant inside a unit of work', async () => {
+    const attempt = tx.run(tenants.a.organization.id, () =>
+      tx.run(tenants.b.organization.id, (manager) => manager.find(Team)),
+    );
+    await expect(attempt).rejects.toThrow(/cannot switch tenant/);
+  });
+
+  it('joins the open unit of work for the same tenant instead of opening a second transaction', async () => {
+    const ids = await tx.run(tenants.a.organization.id, async (outer) => {
+      const [first] = await outer.query<Array<{ id: string }>>('SELECT txid_current()::text AS id');
+      const [second] = await tx.run(tenants.a.organization.id, (inner) =>
+        inner.query<Array<{ id: string }>>('SELECT txid_current()::text AS id'),
+      );
+      return [first?.id, second?.id];
+    });
+    expect(ids[0]).toBeDefined();
+    expect(ids[0]).toBe(ids[1]);
+  });
+
+  it('refuses a tenant id that is not a UUID', async () => {
+    await expect(tx.run("x' OR '1'='1", (manager) => manager.find(Team))).rejects.toThrow(/UUID/);
+  });
+
+  it('enforces that team members belong to the organization of the team', async () => {
+    const attempt = tx.runAsSystem((manager) =>
+      manager.insert(TeamMember, {
+        id: newId(),
+        organizationId: tenants.a.organization.id,
+        teamId: tenants.a.team.id,
+        userId: tenants.outsider.id,
+      }),
+    );
+    await expect(attempt).rejects.toThrow(/foreign key/);
+  });
+
+  it('treats emails as unique whatever their case', async () => {
+    const attempt = tx.runAsSystem((manager) =>
+      manager.insert('users', { id: newId(), email: tenants.a.owner.email.toUpperCase() }),
+    );
+    await expect(attempt).rejects.toThrow(/users_email_lower_key/);
+  });
+});
