@@ -2,3 +2,5 @@ export { createTestApp, silentLogger, type TestApp, type TestAppOptions } from '
 export { createTestDatabase, type TestDatabase } from './test-database';
 export { readServicesEnv } from './services-env';
 export { createTwoTenants, type TenantFixture, type TwoTenants } from './two-tenants.fixture';
+export { startSmtpSink, type ReceivedMail, type SmtpSink } from './smtp-sink';
+export { BUILT_ENTRY, freePort, startProcess, type AppProcess } from './processes';

@@ -1,11 +1,12 @@
-import 'reflect-metadata';
-import { createDataSource } from '@app/database';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { databaseUrl, SERVICES_ENV } from './services-env';
 
 /**
- * Creates one migrated template database per run. Each test file then clones it
- * (CREATE DATABASE ... TEMPLATE), which takes milliseconds instead of re-running migrations.
+ * Creates one migrated template database per run, migrated by the built api's own `migrate`
+ * command (as operators run it). Each test file then clones it (CREATE DATABASE ... TEMPLATE),
+ * which takes milliseconds instead of re-running migrations.
  */
 export default async function setup(): Promise<void> {
   const adminUrl = process.env[SERVICES_ENV.adminUrl] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -18,15 +19,11 @@ export default async function setup(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const dataSource = createDataSource({
-    target: { url: databaseUrl(adminUrl, template) },
-    poolSize: 1,
-    statementTimeoutMs: 30_000,
-    applicationName: 'test-template',
+  const entry = join(__dirname, '..', '..', 'dist/apps/api/apps/api/src/main.js');
+  execFileSync(process.execPath, [entry, 'migrate'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl(adminUrl, template), LOG_LEVEL: 'warn' },
+    stdio: 'inherit',
   });
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
-  await dataSource.destroy();
   process.env[SERVICES_ENV.adminUrl] = adminUrl;
   process.env[SERVICES_ENV.template] = template;
   process.env[SERVICES_ENV.runId] = runId;

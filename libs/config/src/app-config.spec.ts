@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppConfig, ConfigError, MIN_JWT_SECRET_LENGTH } from './app-config';
+import { configSchema } from './config.schema';
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    AppConfig.fromEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('AppConfig', () => {
+  it('starts with no environment at all (the embedded default)', () => {
+    const config = AppConfig.fromEnv({});
+    expect(config.port).toBe(3000);
+    expect(config.database).toEqual({ kind: 'embedded', path: './.data/pglite', statementTimeoutMs: 15_000 });
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.bodyLimitBytes).toBe(1_048_576);
+  });
+
+  it('generates a random JWT secret in development and says so', () => {
+    const first = AppConfig.fromEnv({});
+    const second = AppConfig.fromEnv({});
+    expect(first.jwtSecretGenerated).toBe(true);
+    expect(first.jwtSecret.length).toBeGreaterThanOrEqual(MIN_JWT_SECRET_LENGTH);
+    expect(first.jwtSecret).not.toBe(second.jwtSecret);
+  });
+
+  it('refuses production without a JWT secret, or with a short one', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET: is required when NODE_ENV=production']);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).toEqual([
+      'JWT_SECRET: must be at least 32 characters when NODE_ENV=production',
+    ]);
+    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toEqual([]);
+  });
+
+  it('names every bad variable with its reason', () => {
+    const problems = problemsOf({
+      PORT: 'abc',
+      DATABASE_URL: 'mysql://nope',
+      REDIS_URL: 'not a url',
+      LOG_LEVEL: 'loud',
+      BODY_LIMIT_BYTES: '-5',
+      MIGRATE_ON_START: 'maybe',
+    });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'BODY_LIMIT_BYTES',
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'MIGRATE_ON_START',
+      'PORT',
+      'REDIS_URL',
+    ]);
+    expect(problems.find((problem) => problem.startsWith('PORT'))).toBe('PORT: must be a number');
+  });
+
+  it('rejects ports out of range', () => {
+    expect(problemsOf({ PORT: '70000' })).toEqual(['PORT: must be between 0 and 65535']);
+  });
+
+  it('treats empty values as unset', () => {
+    const config = AppConfig.fromEnv({ DATABASE_URL: '', PORT: '  ', REDIS_URL: '' });
+    expect(config.database.kind).toBe('embedded');
+    expect(config.port).toBe(3000);
+  });
+
+  it('uses real services when their URLs are set', () => {
+    const config = AppConfig.fromEnv({
+      DATABASE_URL: 'postgres://app:pw@db:5432/saas',
+      REDIS_URL: 'redis://cache:6379',
+      MIGRATE_ON_START: 'true',
+    });
+    expect(config.database).toMatchObject({
+      kind: 'postgres',
+      url: 'postgres://app:pw@db:5432/saas',
+      migrateOnStart: true,
+    });
+    expect(config.redisUrl).toBe('redis://cache:6379');
+  });
+
+  it('never shows passwords in its start-up summary', () => {
+    const config = AppConfig.fromEnv({
+      DATABASE_URL: 'postgres://app:hunter2@db:5432/saas',
+      REDIS_URL: 'redis://:topsecret@cache:6379',
+      SMTP_URL: 'smtp://user:mailpw@mail:587',
+    });
+    const summary = JSON.stringify(config.summary());
+    expect(summary).not.toMatch(/hunter2|topsecret|mailpw/);
+    expect(summary).toContain('db:5432');
+  });
+
+  it('.env.example documents every variable of the schema', () => {
+    const example = readFileSync(join(__dirname, '..', '..', '..', '.env.example'), 'utf8');
+    const missing = Object.keys(configSchema.shape).filter((key) => !new RegExp(`^#? ?${key}=`, 'm').test(example));
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,90 @@
+import { Client } from 'pg';
+import { createTestDatabase, freePort, readServicesEnv, startProcess, type TestDatabase } from '@app/testing';
+
+/** The built apps as an operator runs them: start-up, configuration errors, probes and shutdown. */
+describe('api process', () => {
+  const services = readServicesEnv();
+  if (!services) throw new Error('run with npm run test:services');
+
+  it('starts on the embedded database with no services, serves /health and /docs, and exits 0 on SIGTERM', async () => {
+    const port = await freePort();
+    const api = startProcess('api', { PORT: String(port), HOST: '127.0.0.1', EMBEDDED_DB_PATH: 'memory://' });
+    try {
+      await api.waitForOutput(/api listening/, 60_000);
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      expect((await fetch(`http://127.0.0.1:${port}/docs`)).status).toBe(200);
+      expect(api.output()).toMatch(/JWT_SECRET is not set/);
+    } finally {
+      expect(await api.stop('SIGTERM')).toBe(0);
+    }
+  });
+
+  it('refuses to start on a bad variable and names it', async () => {
+    const api = startProcess('api', { PORT: 'abc', EMBEDDED_DB_PATH: 'memory://' });
+    expect(await api.exited).toBe(1);
+    expect(api.output()).toMatch(/PORT: must be a number/);
+  });
+
+  it('refuses to start in production without a long JWT_SECRET', async () => {
+    const api = startProcess('api', { NODE_ENV: 'production', JWT_SECRET: 'short', EMBEDDED_DB_PATH: 'memory://' });
+    expect(await api.exited).toBe(1);
+    expect(api.output()).toMatch(/JWT_SECRET: must be at least 32 characters/);
+  });
+
+  describe('on PostgreSQL', () => {
+    let database: TestDatabase;
+
+    beforeAll(async () => {
+      database = await createTestDatabase();
+    });
+    afterAll(async () => {
+      await database.drop();
+    });
+
+    it('is ready with Redis up and reports the failing component when Redis is unreachable', async () => {
+      const port = await freePort();
+      const deadRedis = await freePort();
+      const api = startProcess('api', {
+        ...database.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        REDIS_URL: `redis://127.0.0.1:${deadRedis}`,
+      });
+      try {
+        await api.waitForOutput(/api listening/);
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/health`);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+        expect(await res.json()).toMatchObject({ status: 503, checks: { database: 'up', redis: 'down' } });
+        const db = await fetch(`http://127.0.0.1:${port}/api/v1/health/db`);
+        expect(db.status).toBe(200);
+        // Liveness does not depend on anything.
+        expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      } finally {
+        expect(await api.stop('SIGTERM')).toBe(0);
+      }
+    });
+
+    it('applies migrations to an empty database with the migrate command, then finds nothing to do', async () => {
+      const name = `saas_test_${services.runId}_empty`;
+      const admin = new Client({ connectionString: services.adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${name}"`);
+      const url = new URL(services.adminUrl);
+      url.pathname = `/${name}`;
+      try {
+        const first = startProcess('api', { DATABASE_URL: url.toString() }, ['migrate']);
+        expect(await first.exited).toBe(0);
+        expect(first.output()).toMatch(/applied InitialSchema/);
+        const second = startProcess('api', { DATABASE_URL: url.toString() }, ['migrate']);
+        expect(await second.exited).toBe(0);
+        expect(second.output()).toMatch(/database is up to date/);
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await admin.end();
+      }
+    });
+  });
+});

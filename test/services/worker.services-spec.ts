@@ -1,0 +1,74 @@
+import { MailSendJob } from '@app/jobs';
+import { JobQueue } from '@app/queue';
+import {
+  createTestApp,
+  readServicesEnv,
+  startProcess,
+  startSmtpSink,
+  type AppProcess,
+  type SmtpSink,
+  type TestApp,
+} from '@app/testing';
+
+/** The BullMQ path: the api enqueues in Redis, the real worker process delivers over SMTP. */
+describe('worker process (BullMQ on Redis)', () => {
+  const services = readServicesEnv();
+  if (!services) throw new Error('run with npm run test:services');
+  const queuePrefix = `w${Date.now().toString(36)}`;
+  let smtp: SmtpSink;
+  let api: TestApp;
+  let worker: AppProcess;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    api = await createTestApp({ redis: true, env: { QUEUE_PREFIX: queuePrefix, SMTP_URL: smtp.url } });
+    worker = startProcess('worker', {
+      DATABASE_URL: api.config.database.kind === 'postgres' ? api.config.database.url : undefined,
+      REDIS_URL: services.redisUrl,
+      QUEUE_PREFIX: queuePrefix,
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Worker <worker@example.test>',
+    });
+    await worker.waitForOutput(/worker ready/);
+  });
+  afterAll(async () => {
+    await worker?.stop('SIGKILL');
+    await api?.close();
+    await smtp?.close();
+  });
+
+  it('the api uses the BullMQ driver when REDIS_URL is set, and readiness checks Redis', async () => {
+    expect(api.app.get(JobQueue).driver).toBe('bullmq');
+    const res = await api.inject({ method: 'GET', url: '/api/v1/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
+  });
+
+  it('delivers a mail.send job enqueued by the api', async () => {
+    const jobId = await api.app.get(JobQueue).enqueue(MailSendJob, {
+      to: 'carol@example.test',
+      subject: 'Through the worker',
+      text: 'queued in Redis',
+    });
+    const mail = await smtp.waitFor((m) => m.subject === 'Through the worker');
+    expect(mail).toMatchObject({ from: 'worker@example.test', to: ['carol@example.test'] });
+    expect(mail.messageId).toContain(jobId);
+  });
+
+  it('runs a job id once even when enqueued twice', async () => {
+    const queue = api.app.get(JobQueue);
+    const payload = { to: 'dan@example.test', subject: 'Dedupe through Redis', text: 'x' };
+    await queue.enqueue(MailSendJob, payload, { jobId: `dedupe-${queuePrefix}` });
+    await queue.enqueue(MailSendJob, payload, { jobId: `dedupe-${queuePrefix}` });
+    await smtp.waitFor((m) => m.subject === 'Dedupe through Redis');
+    // Give a duplicate every chance to arrive before counting.
+    await queue.enqueue(MailSendJob, { to: 'dan@example.test', subject: 'Marker', text: 'x' });
+    await smtp.waitFor((m) => m.subject === 'Marker');
+    expect(smtp.messages.filter((m) => m.subject === 'Dedupe through Redis')).toHaveLength(1);
+  });
+
+  it('stops on SIGTERM with exit code 0', async () => {
+    expect(await worker.stop('SIGTERM')).toBe(0);
+    expect(worker.output()).toMatch(/SIGTERM received/);
+  });
+});
