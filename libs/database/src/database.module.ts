@@ -55,7 +55,9 @@ export class DatabaseModule {
               const applied = await dataSource.runMigrations({ transaction: 'each' });
               if (applied.length > 0) logger.log(`Applied ${applied.length} migration(s)`);
             } else if (await dataSource.showMigrations()) {
-              logger.error('The database has pending migrations: run `npm run migration:run` (or the migrate command).');
+              logger.error(
+                'The database has pending migrations: run `npm run migration:run` (or the migrate command).',
+              );
             }
             return dataSource;
           },
