@@ -4,3 +4,13 @@ export { readServicesEnv } from './services-env';
 export { createTwoTenants, type TenantFixture, type TwoTenants } from './two-tenants.fixture';
 export { startSmtpSink, type ReceivedMail, type SmtpSink } from './smtp-sink';
 export { BUILT_ENTRY, freePort, startProcess, type AppProcess } from './processes';
+export {
+  bearer,
+  login,
+  register,
+  registerAndLogin,
+  STRONG_PASSWORD,
+  tokenFromMail,
+  uniqueEmail,
+  type Tokens,
+} from './auth-helpers';

@@ -1,3 +1,4 @@
+import { AuditModule, captureRequestContext } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
@@ -8,11 +9,12 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
+import { IdentityModule } from './auth/identity.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
 
 /** Feature modules served under /api/v1. Add a new feature here. */
-export const API_V1_MODULES: Type[] = [HealthModule];
+export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule];
 
 @Module({})
 export class ApiModule {
@@ -30,12 +32,14 @@ export class ApiModule {
             // Fastify put the request id it chose into this header (see bootstrap), so CLS and
             // the response agree on it.
             idGenerator: (request: IncomingMessage) => String(request.headers['x-request-id']),
+            setup: captureRequestContext,
           },
         }),
         DatabaseModule.forRoot({ applicationName: 'api' }),
         QueueModule.forRoot(config),
         MailModule,
         JobsModule,
+        AuditModule,
         AuthModule,
         LivenessModule,
         ...v1Modules,

@@ -1,22 +1,52 @@
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClsService } from 'nestjs-cls';
+import { AccessTokenService } from './access-token.service';
+import { PRINCIPAL_KEY, type Principal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
+import { SessionRegistry } from './session-registry';
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
+  return match?.[1];
+}
 
 /**
- * The global authentication guard: a route is reachable without credentials only if it is
- * marked @Public(). Credential strategies (JWT, API keys) plug in here; until one accepts the
- * request, it is refused with 401.
+ * The global authentication guard, deny by default: a route without @Public() needs a valid
+ * access token whose session is still alive (revocation takes effect on the next request).
+ * On @Public() routes a valid token still sets the principal; an invalid one is ignored.
  */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: AccessTokenService,
+    private readonly sessions: SessionRegistry,
+    private readonly cls: ClsService,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
     ]);
+    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
+    const token = bearerToken(request);
+    if (token) {
+      const claims = this.tokens.verify(token);
+      if (claims && (await this.sessions.isActive(claims.sid, claims.sub))) {
+        const principal: Principal = { kind: 'user', userId: claims.sub, sessionId: claims.sid, tokenId: claims.jti };
+        request.principal = principal;
+        if (this.cls.isActive()) this.cls.set(PRINCIPAL_KEY, principal);
+        return true;
+      }
+    }
     if (isPublic) return true;
-    throw new UnauthorizedException('Authentication is required.');
+    void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
+    throw new UnauthorizedException(token ? 'The access token is invalid or expired.' : 'Authentication is required.');
   }
 }

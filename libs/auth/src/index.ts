@@ -1,3 +1,12 @@
+export { AccessTokenService, type AccessTokenClaims } from './access-token.service';
 export { AuthModule } from './auth.module';
 export { AuthenticationGuard } from './authentication.guard';
+export { CurrentPrincipal } from './current-principal.decorator';
+export { PasswordHasher } from './password-hasher';
+export { PasswordPolicy, type PasswordContext } from './password-policy';
+export { PRINCIPAL_KEY, type Principal, type UserPrincipal } from './principal';
 export { IS_PUBLIC, Public } from './public.decorator';
+export { SecretBox } from './secret-box';
+export { generateSecret, safeEqual, sha256 } from './secret-token';
+export { SessionRegistry } from './session-registry';
+export { Semaphore } from './semaphore';

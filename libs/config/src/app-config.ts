@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { configSchema, type RawConfig } from './config.schema';
 
@@ -16,6 +16,34 @@ export type DatabaseConfig =
   | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number; migrateOnStart: boolean }
   | { kind: 'embedded'; path: string; statementTimeoutMs: number };
 
+export interface PasswordPolicyConfig {
+  minLength: number;
+  maxLength: number;
+  /** Require upper case, lower case, digit and symbol (off by default: length and guessability matter more). */
+  requireClasses: boolean;
+  /** Minimum zxcvbn score, 0 (anything) to 4 (very hard to guess). */
+  minScore: number;
+}
+
+export interface AuthConfig {
+  issuer: string;
+  audience: string;
+  /** Seconds. */
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  sessionIdleTimeout: number;
+  mfaEncryptionKey: Buffer;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  hashConcurrency: number;
+  passwordPolicy: PasswordPolicyConfig;
+  lockoutThreshold: number;
+  lockoutDurationSeconds: number;
+  requireVerifiedEmail: boolean;
+  emailVerificationTtl: number;
+  passwordResetTtl: number;
+  mfaTokenTtl: number;
+}
+
 /** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
 export class AppConfig {
   readonly nodeEnv: RawConfig['NODE_ENV'];
@@ -31,6 +59,7 @@ export class AppConfig {
   readonly jwtSecret: string;
   /** True when JWT_SECRET was missing and a random one was made for this process. */
   readonly jwtSecretGenerated: boolean;
+  readonly auth: AuthConfig;
   readonly database: DatabaseConfig;
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
@@ -51,6 +80,35 @@ export class AppConfig {
     this.docsEnabled = raw.DOCS_ENABLED;
     this.jwtSecretGenerated = !raw.JWT_SECRET;
     this.jwtSecret = raw.JWT_SECRET ?? randomBytes(48).toString('base64url');
+    this.auth = {
+      issuer: raw.JWT_ISSUER ?? this.appUrl,
+      audience: raw.JWT_AUDIENCE,
+      accessTokenTtl: raw.ACCESS_TOKEN_TTL,
+      refreshTokenTtl: raw.REFRESH_TOKEN_TTL,
+      sessionIdleTimeout: raw.SESSION_IDLE_TIMEOUT,
+      mfaEncryptionKey: raw.MFA_ENCRYPTION_KEY
+        ? Buffer.from(raw.MFA_ENCRYPTION_KEY, 'base64')
+        : // Derived so development works without another variable; set it in production (see README).
+          Buffer.from(hkdfSync('sha256', this.jwtSecret, 'mfa-encryption', 'totp-secrets', 32)),
+      argon2: {
+        memoryCost: raw.ARGON2_MEMORY_KIB,
+        timeCost: raw.ARGON2_TIME_COST,
+        parallelism: raw.ARGON2_PARALLELISM,
+      },
+      hashConcurrency: raw.PASSWORD_HASH_CONCURRENCY,
+      passwordPolicy: {
+        minLength: raw.PASSWORD_MIN_LENGTH,
+        maxLength: raw.PASSWORD_MAX_LENGTH,
+        requireClasses: raw.PASSWORD_REQUIRE_CLASSES,
+        minScore: raw.PASSWORD_MIN_SCORE,
+      },
+      lockoutThreshold: raw.LOCKOUT_THRESHOLD,
+      lockoutDurationSeconds: raw.LOCKOUT_DURATION_SECONDS,
+      requireVerifiedEmail: raw.AUTH_REQUIRE_VERIFIED_EMAIL,
+      emailVerificationTtl: raw.EMAIL_VERIFICATION_TTL,
+      passwordResetTtl: raw.PASSWORD_RESET_TTL,
+      mfaTokenTtl: raw.MFA_TOKEN_TTL,
+    };
     this.database = raw.DATABASE_URL
       ? {
           kind: 'postgres',
@@ -91,6 +149,12 @@ export class AppConfig {
       if (!raw.JWT_SECRET) problems.push('JWT_SECRET: is required when NODE_ENV=production');
       else if (raw.JWT_SECRET.length < MIN_JWT_SECRET_LENGTH)
         problems.push(`JWT_SECRET: must be at least ${MIN_JWT_SECRET_LENGTH} characters when NODE_ENV=production`);
+    }
+    if (raw.MFA_ENCRYPTION_KEY && Buffer.from(raw.MFA_ENCRYPTION_KEY, 'base64').length !== 32) {
+      problems.push('MFA_ENCRYPTION_KEY: must decode to exactly 32 bytes');
+    }
+    if (raw.PASSWORD_MIN_LENGTH > raw.PASSWORD_MAX_LENGTH) {
+      problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');
     }
     if (problems.length > 0) throw new ConfigError(problems);
     return new AppConfig(raw);

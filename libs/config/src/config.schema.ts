@@ -27,6 +27,18 @@ const url = (protocols: string[]) =>
     { message: `must be a URL (${protocols.join(', ')})` },
   );
 
+/** Seconds, written as `900` or with a unit: `30s`, `15m`, `24h`, `7d`. */
+const duration = z
+  .string()
+  .regex(/^\d+\s*[smhd]?$/, 'must be a duration such as 900, 15m, 24h or 7d')
+  .transform((value) => {
+    const amount = Number.parseInt(value, 10);
+    const unit = value.trim().slice(-1);
+    const factor = unit === 'm' ? 60 : unit === 'h' ? 3600 : unit === 'd' ? 86400 : 1;
+    return amount * factor;
+  })
+  .refine((seconds) => seconds > 0, 'must be greater than 0');
+
 /**
  * Every environment variable the framework reads, with its default.
  * `.env.example` mirrors this list; a test keeps the two in step.
@@ -43,6 +55,29 @@ export const configSchema = z.object({
   DOCS_ENABLED: booleanString.default(true),
 
   JWT_SECRET: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).default('saas-api'),
+  ACCESS_TOKEN_TTL: duration.default(900),
+  REFRESH_TOKEN_TTL: duration.default(7 * 86400),
+  SESSION_IDLE_TIMEOUT: duration.default(86400),
+  MFA_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be 32 random bytes, base64 encoded (openssl rand -base64 32)')
+    .optional(),
+  ARGON2_MEMORY_KIB: positiveInt.min(19456, 'must be at least 19456 (OWASP minimum)').default(19456),
+  ARGON2_TIME_COST: positiveInt.min(2, 'must be at least 2').default(2),
+  ARGON2_PARALLELISM: positiveInt.default(1),
+  PASSWORD_HASH_CONCURRENCY: positiveInt.default(4),
+  PASSWORD_MIN_LENGTH: positiveInt.min(8, 'must be at least 8').default(10),
+  PASSWORD_MAX_LENGTH: positiveInt.max(1024, 'must be at most 1024').default(128),
+  PASSWORD_REQUIRE_CLASSES: booleanString.default(false),
+  PASSWORD_MIN_SCORE: z.coerce.number({ message: 'must be a number' }).int().min(0).max(4).default(3),
+  LOCKOUT_THRESHOLD: positiveInt.default(5),
+  LOCKOUT_DURATION_SECONDS: positiveInt.default(900),
+  AUTH_REQUIRE_VERIFIED_EMAIL: booleanString.default(false),
+  EMAIL_VERIFICATION_TTL: duration.default(86400),
+  PASSWORD_RESET_TTL: duration.default(3600),
+  MFA_TOKEN_TTL: duration.default(300),
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),

@@ -2,3 +2,4 @@ export { MailModule } from './mail.module';
 export { MailService } from './mail.service';
 export type { MailMessage } from './mail-message';
 export { escapeHtml, html } from './escape-html';
+export { lockoutMail, passwordResetMail, verificationMail } from './account-mails';

@@ -1,0 +1,28 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { ProblemDetailsDto } from './problem-details.dto';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Validation failed (problem+json with `errors`).',
+  401: 'Missing, invalid or expired credentials.',
+  403: 'Authenticated but not allowed.',
+  404: 'Not found.',
+  409: 'Conflicts with the current state.',
+  413: 'Body too large.',
+  415: 'Body is not JSON.',
+  429: 'Too many requests.',
+};
+
+/** Documents the problem+json responses a route can give. */
+export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ProblemDetailsDto }),
+    ),
+  );
+}
+
+/** A route that needs a Bearer access token. */
+export function ApiAuthenticated(): MethodDecorator & ClassDecorator {
+  return applyDecorators(ApiBearerAuth('bearer'), ApiProblems(401));
+}

@@ -1,0 +1,64 @@
+import { newId } from '@app/common';
+import { AuditLog, TenantTransaction, type AuditActorType, type AuditOutcome } from '@app/database';
+import { Injectable } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { REQUEST_IP_KEY, REQUEST_USER_AGENT_KEY } from './request-context';
+
+export interface AuditEvent {
+  action: string;
+  outcome: AuditOutcome;
+  organizationId?: string | null;
+  actorType?: AuditActorType;
+  actorId?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+const SECRET_KEYS = /pass(word)?|secret|token|code|key|hash/i;
+
+/** Drops values under keys that look secret, so no caller can log one by accident. */
+function scrub(metadata: Record<string, unknown> = {}): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(metadata).filter(([key]) => !SECRET_KEYS.test(key)));
+}
+
+/**
+ * The audit seam. Pass the unit of work's EntityManager to write the row in the same
+ * transaction as the change (a rolled-back change leaves no row); without one, the row is
+ * written on its own (for refusals, which have no change to join).
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly cls: ClsService,
+    private readonly transactions: TenantTransaction,
+  ) {}
+
+  async record(event: AuditEvent, manager?: EntityManager): Promise<void> {
+    const active = this.cls.isActive();
+    const entity: AuditLog = {
+      id: newId(),
+      occurredAt: new Date(),
+      organizationId: event.organizationId ?? null,
+      actorType: event.actorType ?? (event.actorId ? 'user' : 'system'),
+      actorId: event.actorId ?? null,
+      action: event.action,
+      targetType: event.targetType ?? null,
+      targetId: event.targetId ?? null,
+      outcome: event.outcome,
+      ip: active ? (this.cls.get<string | null>(REQUEST_IP_KEY) ?? null) : null,
+      userAgent: active ? (this.cls.get<string | null>(REQUEST_USER_AGENT_KEY) ?? null) : null,
+      requestId: active ? (this.cls.getId() ?? null) : null,
+      metadata: scrub(event.metadata),
+    };
+    // jsonb metadata is arbitrary JSON, which TypeORM's deep-partial type cannot express.
+    const row = entity as QueryDeepPartialEntity<AuditLog>;
+    if (manager) {
+      await manager.insert(AuditLog, row);
+      return;
+    }
+    await this.transactions.runAsSystem((system) => system.insert(AuditLog, row));
+  }
+}

@@ -1,0 +1,36 @@
+import { AppConfig } from '@app/config';
+import jwt from 'jsonwebtoken';
+import { AccessTokenService } from './access-token.service';
+
+describe('AccessTokenService', () => {
+  const config = AppConfig.fromEnv({ JWT_SECRET: 's'.repeat(40), APP_URL: 'https://api.example.test' });
+  const service = new AccessTokenService(config);
+
+  it('signs tokens with every claim it verifies', () => {
+    const claims = service.verify(service.sign('user-1', 'session-1'));
+    expect(claims).toMatchObject({ sub: 'user-1', sid: 'session-1' });
+    expect(claims?.exp).toBe((claims?.iat ?? 0) + 900);
+    expect(claims?.jti).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('gives each token its own id', () => {
+    expect(service.verify(service.sign('u', 's'))?.jti).not.toBe(service.verify(service.sign('u', 's'))?.jti);
+  });
+
+  it('refuses a token missing the session claim', () => {
+    const token = jwt.sign({}, config.jwtSecret, {
+      algorithm: 'HS256',
+      subject: 'u',
+      jwtid: 'j',
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      expiresIn: 60,
+    });
+    expect(service.verify(token)).toBeUndefined();
+  });
+
+  it('refuses garbage', () => {
+    expect(service.verify('not.a.jwt')).toBeUndefined();
+    expect(service.verify('')).toBeUndefined();
+  });
+});

@@ -1,0 +1,71 @@
+import { AppConfig, type PasswordPolicyConfig } from '@app/config';
+import { Injectable } from '@nestjs/common';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
+import * as english from '@zxcvbn-ts/language-en';
+
+export interface PasswordContext {
+  email?: string | null;
+  fullName?: string | null;
+}
+
+/**
+ * The password rules, applied on register, change and reset: length bounds, optional character
+ * classes, and a guessability estimate (zxcvbn with common-password and English dictionaries)
+ * that also treats the user's own email and name as guessable.
+ */
+@Injectable()
+export class PasswordPolicy {
+  private readonly rules: PasswordPolicyConfig;
+  private readonly estimator = new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...english.dictionary },
+    graphs: common.adjacencyGraphs,
+    translations: english.translations,
+  });
+
+  constructor(config: AppConfig) {
+    this.rules = config.auth.passwordPolicy;
+  }
+
+  /** Every rule the password breaks, in words a user can act on; empty when it is acceptable. */
+  check(password: string, context: PasswordContext = {}): string[] {
+    const problems: string[] = [];
+    const { minLength, maxLength, requireClasses, minScore } = this.rules;
+    const length = [...password].length;
+    if (length < minLength) problems.push(`must be at least ${minLength} characters long`);
+    if (length > maxLength) {
+      problems.push(`must be at most ${maxLength} characters long`);
+      return problems;
+    }
+    if (requireClasses) {
+      if (!/[A-Z]/.test(password)) problems.push('must contain an upper-case letter');
+      if (!/[a-z]/.test(password)) problems.push('must contain a lower-case letter');
+      if (!/[0-9]/.test(password)) problems.push('must contain a digit');
+      if (!/[^A-Za-z0-9]/.test(password)) problems.push('must contain a symbol');
+    }
+    const personal = personalWords(context);
+    const lowered = password.toLowerCase();
+    if (personal.some((word) => word.length >= 4 && lowered.includes(word))) {
+      problems.push('must not contain your email address or name');
+    }
+    const result = this.estimator.check(password, personal);
+    if (result.score < minScore) {
+      const hint = result.feedback.warning ? `: ${result.feedback.warning.replace(/\.$/, '').toLowerCase()}` : '';
+      problems.push(`is too easy to guess${hint}`);
+    }
+    return problems;
+  }
+}
+
+function personalWords(context: PasswordContext): string[] {
+  const words = new Set<string>();
+  const email = context.email?.toLowerCase();
+  if (email) {
+    const [local = '', domain = ''] = email.split('@');
+    words.add(local);
+    for (const part of local.split(/[._+-]+/)) words.add(part);
+    words.add(domain.split('.')[0] ?? '');
+  }
+  for (const part of context.fullName?.toLowerCase().split(/\s+/) ?? []) words.add(part);
+  return [...words].filter((word) => word.length >= 3);
+}

@@ -1,0 +1,59 @@
+import { html } from './escape-html';
+import type { MailMessage } from './mail-message';
+
+interface Recipient {
+  email: string;
+  fullName: string | null;
+}
+
+function greeting(user: Recipient): string {
+  return user.fullName ? `Hello ${user.fullName},` : 'Hello,';
+}
+
+function layout(title: string, body: string): string {
+  return `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">${html`<h2>${title}</h2>`}${body}</body></html>`;
+}
+
+export function verificationMail(appName: string, user: Recipient, link: string, hours: number): MailMessage {
+  return {
+    to: user.email,
+    subject: `Confirm your email for ${appName}`,
+    text: `${greeting(user)}\n\nConfirm your email address by opening this link (valid ${hours} hours):\n${link}\n\nIf you did not sign up, ignore this message.`,
+    html: layout(
+      'Confirm your email',
+      html`<p>${greeting(user)}</p>
+        <p>Confirm your email address (the link is valid ${hours} hours):</p>
+        <p><a href="${link}">Confirm my email</a></p>
+        <p>If you did not sign up, ignore this message.</p>`,
+    ),
+  };
+}
+
+export function passwordResetMail(appName: string, user: Recipient, link: string, minutes: number): MailMessage {
+  return {
+    to: user.email,
+    subject: `Reset your ${appName} password`,
+    text: `${greeting(user)}\n\nSomeone asked to reset your password. Open this link within ${minutes} minutes to choose a new one:\n${link}\n\nIf it was not you, ignore this message: your password stays as it is.`,
+    html: layout(
+      'Reset your password',
+      html`<p>${greeting(user)}</p>
+        <p>Someone asked to reset your password. The link is valid ${minutes} minutes:</p>
+        <p><a href="${link}">Choose a new password</a></p>
+        <p>If it was not you, ignore this message: your password stays as it is.</p>`,
+    ),
+  };
+}
+
+export function lockoutMail(appName: string, user: Recipient, minutes: number): MailMessage {
+  return {
+    to: user.email,
+    subject: `Your ${appName} account was locked`,
+    text: `${greeting(user)}\n\nAfter several failed sign-in attempts, your account is locked for ${minutes} minutes.\nIf these attempts were not yours, reset your password once the lock ends.`,
+    html: layout(
+      'Account locked',
+      html`<p>${greeting(user)}</p>
+        <p>After several failed sign-in attempts, your account is locked for ${minutes} minutes.</p>
+        <p>If these attempts were not yours, reset your password once the lock ends.</p>`,
+    ),
+  };
+}

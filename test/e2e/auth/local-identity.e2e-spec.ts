@@ -1,0 +1,481 @@
+import { AuditLog, TenantTransaction } from '@app/database';
+import {
+  bearer,
+  createTestApp,
+  login,
+  register,
+  registerAndLogin,
+  startSmtpSink,
+  STRONG_PASSWORD,
+  tokenFromMail,
+  uniqueEmail,
+  type SmtpSink,
+  type TestApp,
+  type Tokens,
+} from '@app/testing';
+import jwt from 'jsonwebtoken';
+
+const PROBLEM = /^application\/problem\+json/;
+
+describe('local identity', () => {
+  let smtp: SmtpSink;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    t = await createTestApp({
+      env: {
+        SMTP_URL: smtp.url,
+        LOCKOUT_THRESHOLD: '3',
+        LOCKOUT_DURATION_SECONDS: '2',
+        APP_URL: 'https://app.example.test',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  const me = (token: string) => t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
+  const auditActions = (userId: string) =>
+    t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { actorId: userId }, order: { occurredAt: 'ASC' } }));
+
+  describe('registration', () => {
+    it('creates the user, hides secrets, and mails a verification link', async () => {
+      const email = uniqueEmail('reg');
+      const res = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email: `  ${email.toUpperCase()} `, password: STRONG_PASSWORD, fullName: 'Reg <b>User</b>' },
+      });
+      expect(res.statusCode).toBe(201);
+      const body = res.json<Record<string, unknown>>();
+      expect(body).toMatchObject({ email, fullName: 'Reg <b>User</b>', emailVerified: false });
+      expect(Object.keys(body).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'fullName', 'id', 'mfaEnabled']);
+      const mail = await smtp.waitFor((m) => m.to.includes(email));
+      expect(mail.text).toContain('https://app.example.test/verify-email?token=ev_');
+      // User values are escaped in the HTML part.
+      expect(mail.html).toContain('Reg &lt;b&gt;User&lt;/b&gt;');
+      expect(mail.html).not.toContain('<b>User</b>');
+    });
+
+    it('refuses a duplicate email whatever its case: 409', async () => {
+      const email = uniqueEmail('dup');
+      await register(t, email);
+      const res = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email: email.toUpperCase(), password: STRONG_PASSWORD },
+      });
+      expect(res.statusCode).toBe(409);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    });
+
+    it('names every rule a weak password breaks: 400', async () => {
+      const res = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email: uniqueEmail('weak'), password: 'password' },
+      });
+      expect(res.statusCode).toBe(400);
+      const messages = res.json<{ errors: Array<{ field: string; message: string }> }>().errors;
+      expect(messages.every((error) => error.field === 'password')).toBe(true);
+      expect(messages.map((error) => error.message)).toEqual(
+        expect.arrayContaining([
+          'password must be at least 10 characters long',
+          expect.stringMatching(/too easy to guess/),
+        ]),
+      );
+    });
+
+    it('refuses a password built from the email or name', async () => {
+      const res = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email: 'zanzibarquokka@example.test', password: 'zanzibarquokka2024!', fullName: 'Zed' },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(JSON.stringify(res.json())).toContain('must not contain your email address or name');
+    });
+
+    it('refuses mass assignment of privileged fields: 400', async () => {
+      for (const extra of [{ emailVerified: true }, { isPlatformAdmin: true }, { passwordHash: 'x' }]) {
+        const res = await t.inject({
+          method: 'POST',
+          url: '/api/v1/auth/register',
+          payload: { email: uniqueEmail('mass'), password: STRONG_PASSWORD, ...extra },
+        });
+        expect(res.statusCode).toBe(400);
+        expect(res.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe(Object.keys(extra)[0]);
+      }
+    });
+  });
+
+  describe('sign-in', () => {
+    it('returns an RFC 6749 token response', async () => {
+      const { tokens, userId } = await registerAndLogin(t, 'login');
+      expect(tokens.token_type).toBe('Bearer');
+      expect(tokens.expires_in).toBe(900);
+      expect(tokens.refresh_token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
+      const claims = jwt.decode(tokens.access_token, { complete: true });
+      expect(claims?.header.alg).toBe('HS256');
+      expect(claims?.payload).toMatchObject({ sub: userId, aud: 'saas-api', iss: 'https://app.example.test' });
+      expect(Object.keys(claims?.payload as object).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
+    });
+
+    it('answers every failure with the same 401', async () => {
+      const { email } = await registerAndLogin(t, 'same401');
+      const wrong = await login(t, email, 'Wrong-Password-123456');
+      const unknown = await login(t, uniqueEmail('nobody'), STRONG_PASSWORD);
+      expect(wrong.statusCode).toBe(401);
+      expect(unknown.statusCode).toBe(401);
+      const strip = (body: Record<string, unknown>) => ({ ...body, instance: undefined });
+      expect(strip(wrong.json())).toEqual(strip(unknown.json()));
+      expect(wrong.json()).toMatchObject({ detail: 'Invalid email or password.' });
+    });
+
+    it('serves /auth/me and /users/me to the token holder only', async () => {
+      const { tokens, email } = await registerAndLogin(t, 'me');
+      const viaAuth = await t.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(tokens.access_token) });
+      const viaUsers = await me(tokens.access_token);
+      expect(viaAuth.statusCode).toBe(200);
+      expect(viaUsers.json()).toEqual(viaAuth.json());
+      expect(viaUsers.json()).toMatchObject({ email });
+      const anonymous = await t.inject({ method: 'GET', url: '/api/v1/users/me' });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toBe('Bearer');
+    });
+
+    it('refuses forged, expired and foreign tokens', async () => {
+      const { tokens } = await registerAndLogin(t, 'forged');
+      const claims = jwt.decode(tokens.access_token) as { sub: string; sid: string; iss: string; aud: string };
+      const secret = t.config.jwtSecret;
+      const body = { sub: claims.sub, sid: claims.sid, jti: 'x', iss: claims.iss, aud: claims.aud };
+      const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(
+        JSON.stringify({ ...body, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }),
+      ).toString('base64url')}.`;
+      const forged = [
+        unsigned,
+        jwt.sign(body, 'some-other-secret-that-is-long-enough-0000', { algorithm: 'HS256', expiresIn: 600 }),
+        jwt.sign({ ...body, iss: 'https://evil.example' }, secret, { algorithm: 'HS256', expiresIn: 600 }),
+        jwt.sign({ ...body, aud: 'another-api' }, secret, { algorithm: 'HS256', expiresIn: 600 }),
+        jwt.sign({ ...body, exp: Math.floor(Date.now() / 1000) - 10 }, secret, { algorithm: 'HS256' }),
+        jwt.sign(body, secret, { algorithm: 'HS512', expiresIn: 600 }),
+        `${tokens.access_token.slice(0, -2)}xx`,
+      ];
+      for (const token of forged) {
+        expect({ token, status: (await me(token)).statusCode }).toEqual({ token, status: 401 });
+      }
+      // The genuine one still works.
+      expect((await me(tokens.access_token)).statusCode).toBe(200);
+    });
+  });
+
+  describe('refresh tokens', () => {
+    it('rotate: a new pair each time, the old refresh token dies', async () => {
+      const { tokens } = await registerAndLogin(t, 'rotate');
+      const first = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: tokens.refresh_token },
+      });
+      expect(first.statusCode).toBe(200);
+      const next = first.json<Tokens>();
+      expect(next.refresh_token).not.toBe(tokens.refresh_token);
+      expect((await me(next.access_token)).statusCode).toBe(200);
+    });
+
+    it('reuse of a rotated token revokes the whole session (family)', async () => {
+      const { tokens, userId } = await registerAndLogin(t, 'reuse');
+      const rotated = (
+        await t.inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refresh_token: tokens.refresh_token },
+        })
+      ).json<Tokens>();
+      const replay = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: tokens.refresh_token },
+      });
+      expect(replay.statusCode).toBe(401);
+      // The legitimate holder's newer tokens died with the family.
+      const newer = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: rotated.refresh_token },
+      });
+      expect(newer.statusCode).toBe(401);
+      expect((await me(rotated.access_token)).statusCode).toBe(401);
+      expect((await auditActions(userId)).map((row) => row.action)).toContain('auth.refresh.reuse');
+    });
+
+    it('refuses unknown or malformed refresh tokens', async () => {
+      for (const refresh_token of ['rt_nope', 'garbage', 'x'.repeat(150)]) {
+        const res = await t.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token } });
+        expect(res.statusCode).toBe(401);
+      }
+      const missing = await t.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: {} });
+      expect(missing.statusCode).toBe(400);
+    });
+  });
+
+  describe('sessions', () => {
+    it('logout kills the access token at once, and its refresh token', async () => {
+      const { tokens, userId } = await registerAndLogin(t, 'logout');
+      expect((await me(tokens.access_token)).statusCode).toBe(200);
+      const res = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: bearer(tokens.access_token),
+        payload: {},
+      });
+      expect(res.statusCode).toBe(204);
+      expect((await me(tokens.access_token)).statusCode).toBe(401);
+      const refresh = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: tokens.refresh_token },
+      });
+      expect(refresh.statusCode).toBe(401);
+      expect((await auditActions(userId)).map((row) => row.action)).toEqual(
+        expect.arrayContaining(['auth.register', 'auth.login', 'auth.logout']),
+      );
+    });
+
+    it('lists sessions with the current one marked, and ends them on request', async () => {
+      const { email, tokens: first } = await registerAndLogin(t, 'sessions');
+      const second = (await login(t, email, STRONG_PASSWORD, { 'user-agent': 'second-device/1.0' })).json<Tokens>();
+      const third = (await login(t, email)).json<Tokens>();
+      const list = await t.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(first.access_token) });
+      const sessions =
+        list.json<Array<{ id: string; current: boolean; userAgent: string | null; ip: string | null }>>();
+      expect(sessions).toHaveLength(3);
+      expect(sessions.filter((s) => s.current)).toHaveLength(1);
+      expect(sessions.some((s) => s.userAgent === 'second-device/1.0')).toBe(true);
+      const secondId = (jwt.decode(second.access_token) as { sid: string }).sid;
+      const del = await t.inject({
+        method: 'DELETE',
+        url: `/api/v1/auth/sessions/${secondId}`,
+        headers: bearer(first.access_token),
+      });
+      expect(del.statusCode).toBe(204);
+      expect((await me(second.access_token)).statusCode).toBe(401);
+      const others = await t.inject({
+        method: 'DELETE',
+        url: '/api/v1/auth/sessions',
+        headers: bearer(first.access_token),
+      });
+      expect(others.statusCode).toBe(204);
+      expect((await me(third.access_token)).statusCode).toBe(401);
+      expect((await me(first.access_token)).statusCode).toBe(200);
+    });
+
+    it("answers 404 for another user's session", async () => {
+      const alice = await registerAndLogin(t, 'alice');
+      const bob = await registerAndLogin(t, 'bob');
+      const bobSession = (jwt.decode(bob.tokens.access_token) as { sid: string }).sid;
+      const res = await t.inject({
+        method: 'DELETE',
+        url: `/api/v1/auth/sessions/${bobSession}`,
+        headers: bearer(alice.tokens.access_token),
+      });
+      expect(res.statusCode).toBe(404);
+      expect((await me(bob.tokens.access_token)).statusCode).toBe(200);
+      const bad = await t.inject({
+        method: 'DELETE',
+        url: '/api/v1/auth/sessions/not-a-uuid',
+        headers: bearer(alice.tokens.access_token),
+      });
+      expect(bad.statusCode).toBe(400);
+    });
+  });
+
+  describe('profile and password', () => {
+    it('updates the name only', async () => {
+      const { tokens } = await registerAndLogin(t, 'profile');
+      const ok = await t.inject({
+        method: 'PUT',
+        url: '/api/v1/users/me',
+        headers: bearer(tokens.access_token),
+        payload: { fullName: 'New Name' },
+      });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ fullName: 'New Name' });
+      for (const payload of [{ email: 'other@example.test' }, { emailVerified: true }, { isPlatformAdmin: true }]) {
+        const res = await t.inject({
+          method: 'PUT',
+          url: '/api/v1/users/me',
+          headers: bearer(tokens.access_token),
+          payload,
+        });
+        expect(res.statusCode).toBe(400);
+      }
+      expect((await me(tokens.access_token)).json()).toMatchObject({ emailVerified: false, fullName: 'New Name' });
+    });
+
+    it('changes the password: checks the current one, applies the policy, ends the other sessions', async () => {
+      const { email, tokens } = await registerAndLogin(t, 'chpw');
+      const other = (await login(t, email)).json<Tokens>();
+      const url = '/api/v1/users/me/password';
+      const wrong = await t.inject({
+        method: 'PUT',
+        url,
+        headers: bearer(tokens.access_token),
+        payload: { currentPassword: 'nope-nope-nope', newPassword: 'Another-Strong-Phrase-7731' },
+      });
+      expect(wrong.statusCode).toBe(400);
+      expect(wrong.json()).toMatchObject({ errors: [{ field: 'currentPassword' }] });
+      const weak = await t.inject({
+        method: 'PUT',
+        url,
+        headers: bearer(tokens.access_token),
+        payload: { currentPassword: STRONG_PASSWORD, newPassword: 'short' },
+      });
+      expect(weak.statusCode).toBe(400);
+      expect(weak.json<{ errors: Array<{ field: string }> }>().errors[0]?.field).toBe('newPassword');
+      const ok = await t.inject({
+        method: 'PUT',
+        url,
+        headers: bearer(tokens.access_token),
+        payload: { currentPassword: STRONG_PASSWORD, newPassword: 'Another-Strong-Phrase-7731' },
+      });
+      expect(ok.statusCode).toBe(204);
+      expect((await me(other.access_token)).statusCode).toBe(401);
+      expect((await me(tokens.access_token)).statusCode).toBe(200);
+      expect((await login(t, email)).statusCode).toBe(401);
+      expect((await login(t, email, 'Another-Strong-Phrase-7731')).statusCode).toBe(200);
+    });
+  });
+
+  describe('lockout', () => {
+    it('locks after the threshold, mails the owner, refuses even the right password, then recovers', async () => {
+      const email = uniqueEmail('lock');
+      const { id: userId } = await register(t, email);
+      for (let attempt = 0; attempt < 3; attempt++)
+        expect((await login(t, email, 'Wrong-Password-000')).statusCode).toBe(401);
+      await smtp.waitFor((m) => m.to.includes(email) && /locked/.test(m.subject));
+      const during = await login(t, email);
+      expect(during.statusCode).toBe(401);
+      expect(during.json()).toMatchObject({ detail: 'Invalid email or password.' });
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
+      expect((await login(t, email)).statusCode).toBe(200);
+      // The counter was reset: two more failures do not lock again.
+      for (let attempt = 0; attempt < 2; attempt++) await login(t, email, 'Wrong-Password-000');
+      expect((await login(t, email)).statusCode).toBe(200);
+      const actions = (await auditActions(userId)).map((row) => row.action);
+      expect(actions.filter((action) => action === 'auth.lockout')).toHaveLength(1);
+    });
+  });
+
+  describe('email verification', () => {
+    it('verifies once with the mailed token', async () => {
+      const mark = smtp.messages.length;
+      const { email, tokens } = await registerAndLogin(t, 'verify');
+      const token = await tokenFromMail(smtp, email, /Confirm/, mark);
+      const ok = await t.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token } });
+      expect(ok.statusCode).toBe(200);
+      expect((await me(tokens.access_token)).json()).toMatchObject({ emailVerified: true });
+      const again = await t.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token } });
+      expect(again.statusCode).toBe(400);
+      expect(again.json()).toMatchObject({ type: '/problems/invalid-token' });
+      const resend = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/resend-verification',
+        headers: bearer(tokens.access_token),
+      });
+      expect(resend.statusCode).toBe(409);
+    });
+
+    it('resending retires the earlier link', async () => {
+      const mark = smtp.messages.length;
+      const { email, tokens } = await registerAndLogin(t, 'resend');
+      const first = await tokenFromMail(smtp, email, /Confirm/, mark);
+      const mark2 = smtp.messages.length;
+      const resend = await t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/resend-verification',
+        headers: bearer(tokens.access_token),
+      });
+      expect(resend.statusCode).toBe(202);
+      const second = await tokenFromMail(smtp, email, /Confirm/, mark2);
+      expect(second).not.toBe(first);
+      expect(
+        (await t.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token: first } })).statusCode,
+      ).toBe(400);
+      expect(
+        (await t.inject({ method: 'POST', url: '/api/v1/auth/verify-email', payload: { token: second } })).statusCode,
+      ).toBe(200);
+    });
+  });
+
+  describe('password reset', () => {
+    it('answers 202 whether or not the account exists, mailing only real accounts', async () => {
+      const mark = smtp.messages.length;
+      const ghost = uniqueEmail('ghost');
+      const res = await t.inject({ method: 'POST', url: '/api/v1/auth/forgot-password', payload: { email: ghost } });
+      expect(res.statusCode).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(smtp.messages.slice(mark).some((m) => m.to.includes(ghost))).toBe(false);
+    });
+
+    it('resets once, applies the policy, revokes every session, retires earlier tokens', async () => {
+      const { email, tokens } = await registerAndLogin(t, 'reset');
+      let mark = smtp.messages.length;
+      await t.inject({ method: 'POST', url: '/api/v1/auth/forgot-password', payload: { email } });
+      const older = await tokenFromMail(smtp, email, /Reset/, mark);
+      mark = smtp.messages.length;
+      await t.inject({ method: 'POST', url: '/api/v1/auth/forgot-password', payload: { email } });
+      const token = await tokenFromMail(smtp, email, /Reset/, mark);
+      const url = '/api/v1/auth/reset-password';
+      expect(
+        (await t.inject({ method: 'POST', url, payload: { token: older, password: 'Brand-New-Phrase-5512' } }))
+          .statusCode,
+      ).toBe(400);
+      const weak = await t.inject({ method: 'POST', url, payload: { token, password: 'password1' } });
+      expect(weak.statusCode).toBe(400);
+      expect(weak.json()).toMatchObject({ type: '/problems/validation-error' });
+      // A refused password does not burn the token.
+      const ok = await t.inject({ method: 'POST', url, payload: { token, password: 'Brand-New-Phrase-5512' } });
+      expect(ok.statusCode).toBe(200);
+      expect((await me(tokens.access_token)).statusCode).toBe(401);
+      expect(
+        (
+          await t.inject({
+            method: 'POST',
+            url: '/api/v1/auth/refresh',
+            payload: { refresh_token: tokens.refresh_token },
+          })
+        ).statusCode,
+      ).toBe(401);
+      expect(
+        (await t.inject({ method: 'POST', url, payload: { token, password: 'Another-Phrase-9931' } })).statusCode,
+      ).toBe(400);
+      expect((await login(t, email, 'Brand-New-Phrase-5512')).statusCode).toBe(200);
+    });
+  });
+});
+
+describe('local identity with AUTH_REQUIRE_VERIFIED_EMAIL=true', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { AUTH_REQUIRE_VERIFIED_EMAIL: 'true' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers 403 email-not-verified to a correct password, 401 to a wrong one', async () => {
+    const email = uniqueEmail('unverified');
+    await register(t, email);
+    const res = await login(t, email);
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ type: '/problems/email-not-verified' });
+    expect((await login(t, email, 'Wrong-Password-000')).statusCode).toBe(401);
+  });
+});

@@ -1,0 +1,57 @@
+import type { TestApp } from './test-app';
+import type { SmtpSink } from './smtp-sink';
+
+export const STRONG_PASSWORD = 'Tangerine-Vortex-Quill-8841';
+
+export interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+let counter = 0;
+export function uniqueEmail(label = 'user'): string {
+  counter += 1;
+  return `${label}-${Date.now().toString(36)}-${counter}@example.test`;
+}
+
+export async function register(t: TestApp, email: string, password = STRONG_PASSWORD, fullName?: string) {
+  const res = await t.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email, password, fullName } });
+  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+  return res.json<{ id: string; email: string }>();
+}
+
+export async function login(
+  t: TestApp,
+  email: string,
+  password = STRONG_PASSWORD,
+  headers: Record<string, string> = {},
+) {
+  return t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, headers });
+}
+
+export async function registerAndLogin(
+  t: TestApp,
+  label = 'user',
+): Promise<{ email: string; userId: string; tokens: Tokens }> {
+  const email = uniqueEmail(label);
+  const user = await register(t, email);
+  const res = await login(t, email);
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  return { email, userId: user.id, tokens: res.json<Tokens>() };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** The token in the link of the latest mail to `email` whose subject matches. */
+export async function tokenFromMail(smtp: SmtpSink, email: string, subject: RegExp, after = 0): Promise<string> {
+  const mail = await smtp.waitFor(
+    (m) => m.to.includes(email) && subject.test(m.subject) && smtp.messages.indexOf(m) >= after,
+  );
+  const match = /token=([A-Za-z0-9_%-]+)/.exec(mail.text);
+  if (!match?.[1]) throw new Error(`no token in mail: ${mail.text}`);
+  return decodeURIComponent(match[1]);
+}
