@@ -129,7 +129,11 @@ export class AuthService {
         changes.passwordHash = await this.hasher.hash(dto.password);
       }
       if (user.mfaEnabled) {
-        await manager.update(User, { id: user.id }, changes);
+        // The failure count is reset only when the second factor succeeds too; otherwise each
+        // password success would wipe the count of wrong codes and allow guessing them forever.
+        delete changes.failedLoginAttempts;
+        delete changes.lockedUntil;
+        if (changes.passwordHash) await manager.update(User, { id: user.id }, changes);
         const token = await this.oneTimeTokens.issue(manager, user.id, 'mfa_challenge', this.config.auth.mfaTokenTtl);
         await this.audit.record(
           {
@@ -203,6 +207,12 @@ export class AuthService {
       return user;
     }
     return undefined;
+  }
+
+  /** A wrong second factor counts like a wrong password (and can lock the account). */
+  async recordMfaFailure(user: User): Promise<void> {
+    const lockedNow = await this.transactions.runAsSystem((manager) => this.countFailure(manager, user));
+    if (lockedNow) await this.mailer.lockout(lockedNow);
   }
 
   private recordFailure(manager: EntityManager, user: User, reason: string): Promise<void> {

@@ -5,13 +5,23 @@ import { AccountMailer } from './account-mailer';
 import { AccountRecoveryService } from './account-recovery.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { MfaController } from './mfa.controller';
+import { MfaService } from './mfa.service';
 import { OneTimeTokenService } from './one-time-token.service';
 import { SessionService } from './session.service';
 
 /** Local identity: registration, sign-in, sessions, email verification, password reset, profile. */
 @Module({
-  controllers: [AuthController, UsersController],
-  providers: [AuthService, AccountMailer, AccountRecoveryService, OneTimeTokenService, SessionService, UsersService],
+  controllers: [AuthController, MfaController, UsersController],
+  providers: [
+    AuthService,
+    MfaService,
+    AccountMailer,
+    AccountRecoveryService,
+    OneTimeTokenService,
+    SessionService,
+    UsersService,
+  ],
   exports: [AuthService, SessionService, OneTimeTokenService, UsersService],
 })
 export class IdentityModule {}
