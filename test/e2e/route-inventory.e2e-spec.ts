@@ -58,7 +58,7 @@ describe('route inventory', () => {
       .map((r) => r.route);
     for (const route of publicRoutes) {
       expect(route).toMatch(
-        /^GET (Health|Liveness)Controller|^POST (Auth|Mfa)Controller: \/auth\/(register|login|login\/mfa|refresh|verify-email|forgot-password|reset-password)$/,
+        /^GET (Health|Liveness|Jwks)Controller|^POST (Auth|Mfa)Controller: \/auth\/(register|login|login\/mfa|refresh|verify-email|forgot-password|reset-password)$/,
       );
     }
   });

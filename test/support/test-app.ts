@@ -24,13 +24,17 @@ export interface TestAppOptions {
   modules?: Type[];
   /** Use Redis (test:services only): REDIS_URL is set with a queue prefix unique to this app. */
   redis?: boolean;
+  /** A second replica: same database (and same JWT secret), closed without dropping it. */
+  replicaOf?: TestApp;
 }
 
 export const silentLogger = () => new AppLogger(pino({ level: 'silent' }));
 
 /** Boots the real api (ApiModule on Fastify) on a fresh database. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = options.replicaOf
+    ? { ...options.replicaOf.database, drop: () => Promise.resolve() }
+    : await createTestDatabase();
   const services = readServicesEnv();
   const redisEnv: Record<string, string | undefined> =
     options.redis && services
@@ -46,6 +50,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     SMTP_URL: undefined,
     ...database.env,
     ...redisEnv,
+    ...(options.replicaOf
+      ? { JWT_SECRET: options.replicaOf.config.jwtSecret, QUEUE_PREFIX: options.replicaOf.config.queuePrefix }
+      : {}),
     ...options.env,
   });
   const app = await createApiApp(config, { logger: silentLogger(), extraModules: options.modules });

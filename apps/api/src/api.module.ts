@@ -10,6 +10,7 @@ import { RouterModule } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
+import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
 
@@ -42,6 +43,7 @@ export class ApiModule {
         AuditModule,
         AuthModule,
         LivenessModule,
+        WellKnownModule,
         ...v1Modules,
         RouterModule.register([{ path: 'api/v1', children: v1Modules }]),
       ],

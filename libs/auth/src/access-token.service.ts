@@ -2,6 +2,7 @@ import { newId } from '@app/common';
 import { AppConfig } from '@app/config';
 import { Injectable } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
+import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 export interface AccessTokenClaims {
   sub: string;
@@ -11,23 +12,58 @@ export interface AccessTokenClaims {
   exp: number;
 }
 
-const ALGORITHM = 'HS256';
+export interface PublicJwk extends JsonWebKey {
+  kid: string;
+  alg: string;
+  use: 'sig';
+}
 
 /**
- * Access tokens: short-lived JWTs, HS256 pinned (a token naming any other algorithm, `none`
- * included, is refused), with issuer and audience checked on every verify.
+ * Access tokens: short-lived JWTs. The algorithm is pinned by configuration (HS256 with
+ * JWT_SECRET, or RS256 with JWT_PRIVATE_KEY); a token naming any other algorithm, `none`
+ * included, is refused, and issuer and audience are checked on every verify.
  */
 @Injectable()
 export class AccessTokenService {
-  constructor(private readonly config: AppConfig) {}
+  private readonly algorithm: 'HS256' | 'RS256';
+  private readonly signingKey: string | KeyObject;
+  private readonly verifyKey: string | KeyObject;
+  private readonly keyId: string | undefined;
+  private readonly jwk: PublicJwk | undefined;
+
+  constructor(private readonly config: AppConfig) {
+    this.algorithm = config.auth.algorithm;
+    if (this.algorithm === 'RS256' && config.auth.privateKeyPem) {
+      const privateKey = createPrivateKey(config.auth.privateKeyPem);
+      const publicKey = createPublicKey(privateKey);
+      const exported = publicKey.export({ format: 'jwk' });
+      // RFC 7638 thumbprint as the key id, so rotating the key changes the kid.
+      const thumbprint = createHash('sha256')
+        .update(JSON.stringify({ e: exported.e, kty: exported.kty, n: exported.n }))
+        .digest('base64url');
+      this.signingKey = privateKey;
+      this.verifyKey = publicKey;
+      this.keyId = thumbprint;
+      this.jwk = { ...exported, kid: thumbprint, alg: 'RS256', use: 'sig' };
+    } else {
+      this.signingKey = config.jwtSecret;
+      this.verifyKey = config.jwtSecret;
+    }
+  }
 
   get ttlSeconds(): number {
     return this.config.auth.accessTokenTtl;
   }
 
+  /** The public signing key as a JWK, when tokens are RS256-signed. */
+  publicJwk(): PublicJwk | undefined {
+    return this.jwk;
+  }
+
   sign(userId: string, sessionId: string): string {
-    return jwt.sign({ sid: sessionId }, this.config.jwtSecret, {
-      algorithm: ALGORITHM,
+    return jwt.sign({ sid: sessionId }, this.signingKey, {
+      algorithm: this.algorithm,
+      keyid: this.keyId,
       subject: userId,
       jwtid: newId(),
       issuer: this.config.auth.issuer,
@@ -39,8 +75,8 @@ export class AccessTokenService {
   /** The claims of a valid token, or undefined for anything else (bad signature, expired, wrong iss/aud/alg). */
   verify(token: string): AccessTokenClaims | undefined {
     try {
-      const claims = jwt.verify(token, this.config.jwtSecret, {
-        algorithms: [ALGORITHM],
+      const claims = jwt.verify(token, this.verifyKey, {
+        algorithms: [this.algorithm],
         issuer: this.config.auth.issuer,
         audience: this.config.auth.audience,
       });

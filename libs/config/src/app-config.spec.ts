@@ -58,6 +58,29 @@ describe('AppConfig', () => {
     expect(problems.find((problem) => problem.startsWith('PORT'))).toBe('PORT: must be a number');
   });
 
+  it('requires a readable RSA key for RS256', () => {
+    expect(problemsOf({ JWT_ALGORITHM: 'RS256' })).toEqual(['JWT_PRIVATE_KEY: is required when JWT_ALGORITHM=RS256']);
+    expect(problemsOf({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'not a key' })).toEqual([
+      'JWT_PRIVATE_KEY: is not a readable PEM private key',
+    ]);
+    expect(problemsOf({ JWT_ALGORITHM: 'ES256' })).toEqual(['JWT_ALGORITHM: must be HS256 or RS256']);
+  });
+
+  it('reads durations with units', () => {
+    const config = AppConfig.fromEnv({ ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '2d', SESSION_IDLE_TIMEOUT: '90' });
+    expect(config.auth).toMatchObject({ accessTokenTtl: 300, refreshTokenTtl: 172_800, sessionIdleTimeout: 90 });
+    expect(problemsOf({ ACCESS_TOKEN_TTL: '15 minutes' })).toEqual([
+      'ACCESS_TOKEN_TTL: must be a duration such as 900, 15m, 24h or 7d',
+    ]);
+    expect(problemsOf({ ACCESS_TOKEN_TTL: '0' })).toEqual(['ACCESS_TOKEN_TTL: must be greater than 0']);
+  });
+
+  it('refuses argon2 parameters below the OWASP minimum', () => {
+    expect(problemsOf({ ARGON2_MEMORY_KIB: '1024' })).toEqual([
+      'ARGON2_MEMORY_KIB: must be at least 19456 (OWASP minimum)',
+    ]);
+  });
+
   it('rejects ports out of range', () => {
     expect(problemsOf({ PORT: '70000' })).toEqual(['PORT: must be between 0 and 65535']);
   });

@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, hkdfSync, randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { configSchema, type RawConfig } from './config.schema';
 
@@ -26,6 +26,9 @@ export interface PasswordPolicyConfig {
 }
 
 export interface AuthConfig {
+  algorithm: 'HS256' | 'RS256';
+  /** RS256 only: PEM private key (its public half is published at /.well-known/jwks.json). */
+  privateKeyPem: string | undefined;
   issuer: string;
   audience: string;
   /** Seconds. */
@@ -81,6 +84,9 @@ export class AppConfig {
     this.jwtSecretGenerated = !raw.JWT_SECRET;
     this.jwtSecret = raw.JWT_SECRET ?? randomBytes(48).toString('base64url');
     this.auth = {
+      algorithm: raw.JWT_ALGORITHM,
+      // Keys often arrive through env files with escaped newlines.
+      privateKeyPem: raw.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
       issuer: raw.JWT_ISSUER ?? this.appUrl,
       audience: raw.JWT_AUDIENCE,
       accessTokenTtl: raw.ACCESS_TOKEN_TTL,
@@ -152,6 +158,19 @@ export class AppConfig {
     }
     if (raw.MFA_ENCRYPTION_KEY && Buffer.from(raw.MFA_ENCRYPTION_KEY, 'base64').length !== 32) {
       problems.push('MFA_ENCRYPTION_KEY: must decode to exactly 32 bytes');
+    }
+    if (raw.JWT_ALGORITHM === 'RS256') {
+      if (!raw.JWT_PRIVATE_KEY) problems.push('JWT_PRIVATE_KEY: is required when JWT_ALGORITHM=RS256');
+      else {
+        try {
+          const key = createPrivateKey(raw.JWT_PRIVATE_KEY.replace(/\\n/g, '\n'));
+          if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+            problems.push('JWT_PRIVATE_KEY: must be an RSA key of at least 2048 bits');
+          }
+        } catch {
+          problems.push('JWT_PRIVATE_KEY: is not a readable PEM private key');
+        }
+      }
     }
     if (raw.PASSWORD_MIN_LENGTH > raw.PASSWORD_MAX_LENGTH) {
       problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');

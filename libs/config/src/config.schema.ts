@@ -55,6 +55,8 @@ export const configSchema = z.object({
   DOCS_ENABLED: booleanString.default(true),
 
   JWT_SECRET: z.string().optional(),
+  JWT_ALGORITHM: z.enum(['HS256', 'RS256'], { message: 'must be HS256 or RS256' }).default('HS256'),
+  JWT_PRIVATE_KEY: z.string().min(1).optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).default('saas-api'),
   ACCESS_TOKEN_TTL: duration.default(900),

@@ -14,6 +14,7 @@ import {
   type Tokens,
 } from '@app/testing';
 import jwt from 'jsonwebtoken';
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -477,5 +478,95 @@ describe('local identity with AUTH_REQUIRE_VERIFIED_EMAIL=true', () => {
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ type: '/problems/email-not-verified' });
     expect((await login(t, email, 'Wrong-Password-000')).statusCode).toBe(401);
+  });
+});
+
+describe('local identity with short lifetimes', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { ACCESS_TOKEN_TTL: '1s', SESSION_IDLE_TIMEOUT: '2s', REFRESH_TOKEN_TTL: '4s' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const refresh = (refresh_token: string) =>
+    t.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token } });
+
+  it('expires access tokens after ACCESS_TOKEN_TTL', async () => {
+    const { tokens } = await registerAndLogin(t, 'ttl');
+    expect(tokens.expires_in).toBe(1);
+    await pause(2_100);
+    const res = await t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(tokens.access_token) });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('refuses to refresh a session idle longer than SESSION_IDLE_TIMEOUT', async () => {
+    const { tokens } = await registerAndLogin(t, 'idle');
+    await pause(2_200);
+    expect((await refresh(tokens.refresh_token)).statusCode).toBe(401);
+  });
+
+  it('ends a session at REFRESH_TOKEN_TTL even when it is kept busy', async () => {
+    let { tokens } = await registerAndLogin(t, 'absolute');
+    for (let i = 0; i < 3; i++) {
+      await pause(1_000);
+      const res = await refresh(tokens.refresh_token);
+      expect(res.statusCode).toBe(200);
+      tokens = res.json<Tokens>();
+    }
+    await pause(1_500);
+    expect((await refresh(tokens.refresh_token)).statusCode).toBe(401);
+  });
+});
+
+describe('RS256 access tokens', () => {
+  let t: TestApp;
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: pem.replace(/\n/g, '\\n') } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('signs with the private key and publishes the public one at /.well-known/jwks.json', async () => {
+    const { tokens } = await registerAndLogin(t, 'rsa');
+    const decoded = jwt.decode(tokens.access_token, { complete: true });
+    expect(decoded?.header).toMatchObject({ alg: 'RS256' });
+    const res = await t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    expect(res.statusCode).toBe(200);
+    const [jwk] = res.json<{ keys: Array<JsonWebKey & { kid: string }> }>().keys;
+    expect(jwk).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: decoded?.header.kid });
+    expect(JSON.stringify(jwk)).not.toMatch(/"d"|"p"|"q"/);
+    // Anyone can verify with the published key alone.
+    const publicKey = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    expect(() => jwt.verify(tokens.access_token, publicKey, { algorithms: ['RS256'] })).not.toThrow();
+    expect(
+      (await t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(tokens.access_token) })).statusCode,
+    ).toBe(200);
+  });
+
+  it('refuses an HS256 token signed with the public key (algorithm confusion)', async () => {
+    const { tokens } = await registerAndLogin(t, 'confused');
+    const claims = jwt.decode(tokens.access_token) as { sub: string; sid: string; iss: string; aud: string };
+    const res = await t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    const jwk = res.json<{ keys: JsonWebKey[] }>().keys[0] as JsonWebKey;
+    const publicPem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    const forged = jwt.sign({ ...claims, jti: 'x' }, Buffer.from(publicPem), { algorithm: 'HS256' });
+    expect((await t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(forged) })).statusCode).toBe(401);
+  });
+
+  it('publishes nothing with HS256', async () => {
+    const hs = await createTestApp();
+    try {
+      expect((await hs.inject({ method: 'GET', url: '/.well-known/jwks.json' })).statusCode).toBe(404);
+    } finally {
+      await hs.close();
+    }
   });
 });

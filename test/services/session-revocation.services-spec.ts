@@ -1,0 +1,63 @@
+import {
+  bearer,
+  createTestApp,
+  login,
+  registerAndLogin,
+  STRONG_PASSWORD,
+  type TestApp,
+  type Tokens,
+} from '@app/testing';
+
+/** Two api replicas sharing PostgreSQL and Redis: a revocation on one is honoured by the other at once. */
+describe('session revocation across replicas', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    a = await createTestApp({ redis: true });
+    b = await createTestApp({ redis: true, replicaOf: a });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  const me = (app: TestApp, token: string) =>
+    app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  it('logout on replica A kills the token on replica B, which had it cached', async () => {
+    const { tokens } = await registerAndLogin(a, 'replica');
+    // B has seen the session, so its cache says "active".
+    expect((await me(b, tokens.access_token)).statusCode).toBe(200);
+    expect(
+      (
+        await a.inject({
+          method: 'POST',
+          url: '/api/v1/auth/logout',
+          headers: bearer(tokens.access_token),
+          payload: {},
+        })
+      ).statusCode,
+    ).toBe(204);
+    await settle();
+    expect((await me(b, tokens.access_token)).statusCode).toBe(401);
+    expect((await me(a, tokens.access_token)).statusCode).toBe(401);
+  });
+
+  it('a password change on A ends the other sessions on B', async () => {
+    const { email, tokens } = await registerAndLogin(a, 'replica-pw');
+    const other = (await login(b, email)).json<Tokens>();
+    expect((await me(b, other.access_token)).statusCode).toBe(200);
+    const res = await a.inject({
+      method: 'PUT',
+      url: '/api/v1/users/me/password',
+      headers: bearer(tokens.access_token),
+      payload: { currentPassword: STRONG_PASSWORD, newPassword: 'Orchid-Lantern-Ferry-6620' },
+    });
+    expect(res.statusCode).toBe(204);
+    await settle();
+    expect((await me(b, other.access_token)).statusCode).toBe(401);
+    expect((await me(b, tokens.access_token)).statusCode).toBe(200);
+  });
+});
