@@ -63,7 +63,7 @@ export class AccessTokenService {
   sign(userId: string, sessionId: string): string {
     return jwt.sign({ sid: sessionId }, this.signingKey, {
       algorithm: this.algorithm,
-      keyid: this.keyId,
+      ...(this.keyId ? { keyid: this.keyId } : {}),
       subject: userId,
       jwtid: newId(),
       issuer: this.config.auth.issuer,

@@ -30,7 +30,6 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('SessionRegistry');
   private readonly cache = new Map<string, CachedSession>();
   private readonly tombstones = new Map<string, number>();
-  private readonly revokedUsers = new Map<string, number>();
   private publisher: Redis | undefined;
   private subscriber: Redis | undefined;
   private readonly channel: string;
@@ -49,6 +48,10 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
     }
+    // Messages published while the subscriber was away are lost: forget everything on reconnect,
+    // and trust no cached answer until the subscription is live again (see isActive).
+    this.subscriber.on('ready', () => this.cache.clear());
+    this.subscriber.on('close', () => this.cache.clear());
     this.subscriber.on('message', (_channel: string, message: string) => {
       try {
         this.forget(JSON.parse(message) as Invalidation);
@@ -61,7 +64,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
 
   async isActive(sessionId: string, userId: string): Promise<boolean> {
     const now = Date.now();
-    const cached = this.cache.get(sessionId);
+    const cached = this.subscriberLive() ? this.cache.get(sessionId) : undefined;
     if (cached && cached.cachedUntil > now) return cached.userId === userId && cached.expiresAt > now;
     if ((this.tombstones.get(sessionId) ?? 0) > now) return false;
     const rows = await this.transactions.runAsSystem((manager) =>
@@ -79,6 +82,11 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     if (this.cache.size >= MAX_ENTRIES) this.evict();
     this.cache.set(sessionId, { userId: row.user_id, expiresAt, cachedUntil: Math.min(expiresAt, now + CACHE_TTL_MS) });
     return row.user_id === userId;
+  }
+
+  /** Without Redis there is one replica; with it, the cache is trusted only while invalidations can arrive. */
+  private subscriberLive(): boolean {
+    return !this.subscriber || this.subscriber.status === 'ready';
   }
 
   /** Call after the revocation is committed. */
@@ -118,7 +126,6 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
           this.tombstones.set(sessionId, until);
         }
       }
-      this.revokedUsers.set(userId, until);
     }
     this.sweep();
   }
@@ -126,7 +133,6 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
   private sweep(): void {
     const now = Date.now();
     for (const [key, until] of this.tombstones) if (until <= now) this.tombstones.delete(key);
-    for (const [key, until] of this.revokedUsers) if (until <= now) this.revokedUsers.delete(key);
   }
 
   private evict(): void {

@@ -9,6 +9,6 @@ export {
   type ProblemDetails,
 } from './problem-details';
 export { toProblem, type MappedProblem } from './problem-mapper';
-export { ProblemDetailsFilter, sendProblem } from './problem-details.filter';
+export { loggableError, ProblemDetailsFilter, sendProblem } from './problem-details.filter';
 export { createValidationPipe, flattenValidationErrors } from './validation';
 export { UuidParam } from './uuid-param';

@@ -26,7 +26,7 @@ export function sendProblem(
   const path = request.url.split('?')[0];
   const { problem, unexpected, headers } = toProblem(exception, path);
   if (unexpected) {
-    logger.error(exception instanceof Error ? exception : { err: exception }, 'ProblemDetails');
+    logger.error({ err: loggableError(exception), status: problem.status }, 'ProblemDetails');
   } else if (problem.status >= 500) {
     logger.warn({ status: problem.status, reason: exception instanceof Error ? exception.message : String(exception) });
   }
@@ -36,4 +36,21 @@ export function sendProblem(
     .headers(headers ?? {})
     .type(PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify(problem));
+}
+
+/**
+ * What of an error may reach the log: name, message, code and stack. Not the enumerable
+ * extras some errors carry (TypeORM's QueryFailedError has the query parameters, which can be
+ * password hashes or personal data).
+ */
+export function loggableError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code } = error as { code?: unknown };
+  const driverCode = (error as { driverError?: { code?: unknown } }).driverError?.code;
+  return {
+    type: error.name,
+    message: error.message,
+    ...(typeof code === 'string' || typeof driverCode === 'string' ? { code: code ?? driverCode } : {}),
+    stack: error.stack,
+  };
 }

@@ -127,6 +127,32 @@ export function toProblem(error: unknown, instance: string | undefined): MappedP
       unexpected: status >= 500,
     };
   }
+  // Constraint and data errors the database raised about a value the client sent.
+  const sqlState = errorCode(error);
+  if (sqlState && /^22[0-9A-Z]{3}$/.test(sqlState)) {
+    return {
+      problem: {
+        type: problemType('invalid-value'),
+        title: titleFor(400),
+        status: HttpStatus.BAD_REQUEST,
+        detail: 'A value is not acceptable (too long, out of range or malformed).',
+        instance,
+      },
+      unexpected: false,
+    };
+  }
+  if (sqlState === '23505') {
+    return {
+      problem: {
+        type: problemType('conflict'),
+        title: titleFor(409),
+        status: HttpStatus.CONFLICT,
+        detail: 'This conflicts with an existing record.',
+        instance,
+      },
+      unexpected: false,
+    };
+  }
   if (isConnectionFailure(error)) {
     return {
       problem: {

@@ -373,6 +373,35 @@ describe('local identity', () => {
     });
   });
 
+  describe('lockout under concurrency', () => {
+    it('parallel guesses cannot check more passwords than the threshold allows', async () => {
+      const email = uniqueEmail('storm');
+      const { id: userId } = await register(t, email);
+      const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => login(t, email, `Wrong-Guess-${i}-xyz`)));
+      expect(guesses.every((res) => res.statusCode === 401)).toBe(true);
+      // Locked: the right password is refused too.
+      expect((await login(t, email)).statusCode).toBe(401);
+      const rows = await auditActions(userId);
+      const checked = rows.filter((row) => row.action === 'auth.login' && row.metadata.reason === 'wrong_password');
+      expect(checked.length).toBeLessThanOrEqual(3);
+      expect(rows.filter((row) => row.action === 'auth.lockout')).toHaveLength(1);
+    });
+  });
+
+  describe('hostile input', () => {
+    it('answers 400, never 500, to values the database would refuse', async () => {
+      for (const fullName of ['nul\u0000byte', 'bell\u0007', 'a\uFE0F'.repeat(200)]) {
+        const res = await t.inject({
+          method: 'POST',
+          url: '/api/v1/auth/register',
+          payload: { email: uniqueEmail('hostile'), password: STRONG_PASSWORD, fullName },
+        });
+        expect(res.statusCode).toBe(400);
+        expect(res.headers['content-type']).toMatch(PROBLEM);
+      }
+    });
+  });
+
   describe('email verification', () => {
     it('verifies once with the mailed token', async () => {
       const mark = smtp.messages.length;

@@ -42,6 +42,7 @@ describe('TOTP multi-factor authentication', () => {
       method: 'POST',
       url: '/api/v1/auth/mfa/totp/setup',
       headers: bearer(account.tokens.access_token),
+      payload: { password: STRONG_PASSWORD },
     });
     expect(setup.statusCode).toBe(201);
     const { secret, otpauthUrl, qrCode } = setup.json<{ secret: string; otpauthUrl: string; qrCode: string }>();
@@ -86,6 +87,7 @@ describe('TOTP multi-factor authentication', () => {
       method: 'POST',
       url: '/api/v1/auth/mfa/totp/setup',
       headers: bearer(account.tokens.access_token),
+      payload: { password: STRONG_PASSWORD },
     });
     const wrong = await t.inject({
       method: 'POST',
@@ -214,7 +216,35 @@ describe('TOTP multi-factor authentication', () => {
       method: 'POST',
       url: '/api/v1/auth/mfa/totp/setup',
       headers: bearer(tokens.access_token),
+      payload: { password: STRONG_PASSWORD },
     });
     expect(res.statusCode).toBe(409);
+  });
+
+  it('enrolment needs the password, so a stolen access token alone cannot add a factor', async () => {
+    const { tokens } = await registerAndLogin(t, 'mfa-steal');
+    const url = '/api/v1/auth/mfa/totp/setup';
+    const none = await t.inject({ method: 'POST', url, headers: bearer(tokens.access_token), payload: {} });
+    expect(none.statusCode).toBe(400);
+    const wrong = await t.inject({
+      method: 'POST',
+      url,
+      headers: bearer(tokens.access_token),
+      payload: { password: 'guess-guess-guess' },
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json()).toMatchObject({ errors: [{ field: 'password' }] });
+  });
+
+  it('recovery codes are long (about 99 bits) and stored keyed, not as their plain hash', async () => {
+    const { userId, recoveryCodes } = await enrol();
+    expect(recoveryCodes[0]).toMatch(/^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/);
+    const user = await t.dataSource.getRepository(User).findOneByOrFail({ id: userId });
+    const { createHash } = await import('node:crypto');
+    const plain = createHash('sha256')
+      .update((recoveryCodes[0] ?? '').replace(/-/g, ''))
+      .digest('hex');
+    expect(user.recoveryCodeHashes).toHaveLength(10);
+    expect(user.recoveryCodeHashes).not.toContain(plain);
   });
 });

@@ -43,7 +43,14 @@ export class AccountRecoveryService {
       );
       return true;
     });
-    if (!verified) throw invalidToken('verification');
+    if (!verified) {
+      await this.audit.record({
+        action: 'auth.email.verify',
+        outcome: 'failure',
+        metadata: { reason: 'invalid_token' },
+      });
+      throw invalidToken('verification');
+    }
   }
 
   async resendVerification(userId: string): Promise<void> {
@@ -86,16 +93,31 @@ export class AccountRecoveryService {
   }
 
   async resetPassword(token: string, password: string): Promise<void> {
-    // Validate the token before spending a hash, but consume it only with the new password.
-    const result = await this.transactions.runAsSystem(async (manager) => {
-      const userId = await this.oneTimeTokens.consume(manager, token, 'password_reset');
-      if (!userId) return undefined;
-      const user = await manager.findOneByOrFail(User, { id: userId });
-      this.auth.assertAcceptablePassword(password, user, 'password');
-      const passwordHash = await this.hasher.hash(password);
-      await manager.update(User, { id: user.id }, { passwordHash, failedLoginAttempts: 0, lockedUntil: null });
+    // Check the token and the policy, and hash, before taking any lock: the token is consumed
+    // only together with the new password, so a refused password does not burn it.
+    const user = await this.transactions.runAsSystem(async (manager) => {
+      const userId = await this.oneTimeTokens.peek(manager, token, 'password_reset');
+      return userId ? manager.findOneBy(User, { id: userId }) : null;
+    });
+    if (!user) {
+      await this.audit.record({
+        action: 'auth.password.reset',
+        outcome: 'failure',
+        metadata: { reason: 'invalid_token' },
+      });
+      throw invalidToken('reset');
+    }
+    this.auth.assertAcceptablePassword(password, user, 'password');
+    const passwordHash = await this.hasher.hash(password);
+    const revoked = await this.transactions.runAsSystem(async (manager) => {
+      if ((await this.oneTimeTokens.consume(manager, token, 'password_reset')) !== user.id) return undefined;
+      // With MFA on, a reset must not clear a lock earned by wrong codes: whoever controls the
+      // mailbox could otherwise reset, guess codes, and reset again without limit.
+      const unlock = user.mfaEnabled ? {} : { failedLoginAttempts: 0, lockedUntil: null };
+      await manager.update(User, { id: user.id }, { passwordHash, ...unlock });
       await this.oneTimeTokens.retireAll(manager, user.id, 'password_reset');
-      const revoked = await this.sessions.revokeAll(user.id, 'password_reset', undefined, manager);
+      await this.oneTimeTokens.retireAll(manager, user.id, 'mfa_challenge');
+      const ids = await this.sessions.revokeAll(user.id, 'password_reset', undefined, manager);
       await this.audit.record(
         {
           action: 'auth.password.reset',
@@ -103,13 +125,13 @@ export class AccountRecoveryService {
           actorId: user.id,
           targetType: 'user',
           targetId: user.id,
-          metadata: { sessionsRevoked: revoked.length },
+          metadata: { sessionsRevoked: ids.length },
         },
         manager,
       );
-      return { userId: user.id, revoked };
+      return ids;
     });
-    if (!result) throw invalidToken('reset');
-    await this.sessions.broadcastRevocation(result.revoked);
+    if (!revoked) throw invalidToken('reset');
+    await this.sessions.broadcastRevocation(revoked);
   }
 }

@@ -116,7 +116,7 @@ export class AuthController {
   @ApiOperation({ summary: 'End every session but this one', description: 'Authenticated.' })
   @ApiAuthenticated()
   async revokeOtherSessions(@CurrentPrincipal() principal: UserPrincipal): Promise<void> {
-    await this.sessions.revokeAll(principal.userId, 'user_revoked_others', principal.sessionId);
+    await this.sessions.revokeOthers(principal.userId, principal.sessionId);
   }
 
   @Public()

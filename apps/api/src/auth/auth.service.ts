@@ -4,23 +4,18 @@ import { newId, ProblemException, ValidationProblemException } from '@app/common
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
 import { ConflictException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
-import { QueryFailedError, type EntityManager } from 'typeorm';
+import { QueryFailedError } from 'typeorm';
 import { UserDto } from '../users/dto/user.dto';
 import { AccountMailer } from './account-mailer';
 import type { LoginDto } from './dto/credentials.dto';
 import type { RegisterDto } from './dto/register.dto';
 import type { MfaChallengeDto, TokenResponseDto } from './dto/token-response.dto';
+import { LockoutService } from './lockout.service';
 import { OneTimeTokenService } from './one-time-token.service';
 import { SessionService } from './session.service';
 
 /** One message for every failed sign-in, so the answer never tells which part was wrong. */
 export const INVALID_CREDENTIALS = 'Invalid email or password.';
-
-type LoginOutcome =
-  | { kind: 'tokens'; response: TokenResponseDto }
-  | { kind: 'mfa'; response: MfaChallengeDto }
-  | { kind: 'refused'; lockedNow?: User }
-  | { kind: 'unverified' };
 
 @Injectable()
 export class AuthService {
@@ -33,6 +28,7 @@ export class AuthService {
     private readonly oneTimeTokens: OneTimeTokenService,
     private readonly mailer: AccountMailer,
     private readonly audit: AuditService,
+    private readonly lockout: LockoutService,
   ) {}
 
   /** Throws a 400 naming every rule the password breaks. */
@@ -101,40 +97,42 @@ export class AuthService {
     );
     if (!user) {
       await this.hasher.burn(dto.password);
-      await this.audit.record({ action: 'auth.login', outcome: 'failure', metadata: { reason: 'unknown_email' } });
+      await this.lockout.refusal(null, 'unknown_email');
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    const now = Date.now();
-    const locked = user.lockedUntil !== null && user.lockedUntil.getTime() > now;
-    const passwordOk = await this.hasher.verify(user.passwordHash, dto.password);
-    const outcome: LoginOutcome = await this.transactions.runAsSystem(async (manager) => {
-      if (locked) {
-        await this.recordFailure(manager, user, 'locked');
-        return { kind: 'refused' };
-      }
-      if (!passwordOk) {
-        const lockedNow = await this.countFailure(manager, user);
-        return { kind: 'refused', lockedNow };
-      }
-      if (!user.isActive) {
-        await this.recordFailure(manager, user, 'deactivated');
-        return { kind: 'refused' };
-      }
-      if (this.config.auth.requireVerifiedEmail && !user.emailVerifiedAt) {
-        await this.recordFailure(manager, user, 'email_not_verified');
-        return { kind: 'unverified' };
-      }
-      const changes: Partial<User> = { failedLoginAttempts: 0, lockedUntil: null };
-      if (user.passwordHash && this.hasher.needsRehash(user.passwordHash)) {
-        changes.passwordHash = await this.hasher.hash(dto.password);
-      }
-      if (user.mfaEnabled) {
-        // The failure count is reset only when the second factor succeeds too; otherwise each
-        // password success would wipe the count of wrong codes and allow guessing them forever.
-        delete changes.failedLoginAttempts;
-        delete changes.lockedUntil;
-        if (changes.passwordHash) await manager.update(User, { id: user.id }, changes);
-        const token = await this.oneTimeTokens.issue(manager, user.id, 'mfa_challenge', this.config.auth.mfaTokenTtl);
+    if (!(await this.lockout.reserve(user))) {
+      await this.hasher.burn(dto.password);
+      await this.lockout.refusal(user.id, 'locked');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    if (!(await this.hasher.verify(user.passwordHash, dto.password))) {
+      await this.lockout.fail(user, 'wrong_password');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    if (!user.isActive) {
+      await this.lockout.refund(user.id);
+      await this.lockout.refusal(user.id, 'deactivated');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    if (this.config.auth.requireVerifiedEmail && !user.emailVerifiedAt) {
+      await this.lockout.refund(user.id);
+      await this.lockout.refusal(user.id, 'email_not_verified');
+      throw new ProblemException({
+        status: HttpStatus.FORBIDDEN,
+        slug: 'email-not-verified',
+        title: 'Email not verified',
+        detail: 'Confirm your email address before signing in.',
+      });
+    }
+    // Stored with weaker parameters than today's: upgrade while the password is at hand.
+    const rehash =
+      user.passwordHash && this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(dto.password) : null;
+    if (user.mfaEnabled) {
+      // Half-way: the reserved attempt is returned, but earlier failures (wrong codes) stay counted.
+      await this.lockout.refund(user.id);
+      const token = await this.transactions.runAsSystem(async (manager) => {
+        if (rehash) await manager.update(User, { id: user.id }, { passwordHash: rehash });
+        const issued = await this.oneTimeTokens.issue(manager, user.id, 'mfa_challenge', this.config.auth.mfaTokenTtl);
         await this.audit.record(
           {
             action: 'auth.login.mfa_challenge',
@@ -145,88 +143,29 @@ export class AuthService {
           },
           manager,
         );
-        return { kind: 'mfa', response: { mfa_required: true, mfa_token: token, methods: ['totp', 'recovery_code'] } };
-      }
-      await manager.update(User, { id: user.id }, { ...changes, lastLoginAt: new Date() });
-      const response = await this.sessions.open(manager, user.id, 'password');
+        return issued;
+      });
+      return { mfa_required: true, mfa_token: token, methods: ['totp', 'recovery_code'] };
+    }
+    const response = await this.transactions.runAsSystem(async (manager) => {
+      if (!(await this.lockout.succeed(manager, user.id))) return undefined;
+      await manager.update(
+        User,
+        { id: user.id },
+        { lastLoginAt: new Date(), ...(rehash ? { passwordHash: rehash } : {}) },
+      );
+      const tokens = await this.sessions.open(manager, user.id, 'password');
       await this.audit.record(
         { action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id },
         manager,
       );
-      return { kind: 'tokens', response };
+      return tokens;
     });
-    switch (outcome.kind) {
-      case 'tokens':
-      case 'mfa':
-        return outcome.response;
-      case 'unverified':
-        throw new ProblemException({
-          status: HttpStatus.FORBIDDEN,
-          slug: 'email-not-verified',
-          title: 'Email not verified',
-          detail: 'Confirm your email address before signing in.',
-        });
-      case 'refused':
-        if (outcome.lockedNow) await this.mailer.lockout(outcome.lockedNow);
-        throw new UnauthorizedException(INVALID_CREDENTIALS);
+    if (!response) {
+      await this.lockout.refusal(user.id, 'locked');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-  }
-
-  /** Counts a wrong password atomically; locks the account when the threshold is reached. */
-  private async countFailure(manager: EntityManager, user: User): Promise<User | undefined> {
-    const { lockoutThreshold, lockoutDurationSeconds } = this.config.auth;
-    // An expired lock starts a fresh count.
-    const rows = await manager.query<Array<{ failed_login_attempts: number; locked_until: Date | null }>>(
-      `UPDATE users SET
-         failed_login_attempts = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1
-                                      ELSE failed_login_attempts + 1 END,
-         locked_until = CASE
-           WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1 ELSE failed_login_attempts + 1 END) >= $2
-             THEN now() + make_interval(secs => $3)
-           WHEN locked_until IS NOT NULL AND locked_until <= now() THEN NULL
-           ELSE locked_until END
-       WHERE id = $1
-       RETURNING failed_login_attempts, locked_until`,
-      [user.id, lockoutThreshold, lockoutDurationSeconds],
-    );
-    const row = Array.isArray(rows[0]) ? (rows[0] as typeof rows)[0] : rows[0];
-    const lockedNow = row?.locked_until != null && row.failed_login_attempts === lockoutThreshold;
-    await this.recordFailure(manager, user, 'wrong_password');
-    if (lockedNow) {
-      await this.audit.record(
-        {
-          action: 'auth.lockout',
-          outcome: 'success',
-          actorId: user.id,
-          targetType: 'user',
-          targetId: user.id,
-          metadata: { attempts: row?.failed_login_attempts, seconds: lockoutDurationSeconds },
-        },
-        manager,
-      );
-      return user;
-    }
-    return undefined;
-  }
-
-  /** A wrong second factor counts like a wrong password (and can lock the account). */
-  async recordMfaFailure(user: User): Promise<void> {
-    const lockedNow = await this.transactions.runAsSystem((manager) => this.countFailure(manager, user));
-    if (lockedNow) await this.mailer.lockout(lockedNow);
-  }
-
-  private recordFailure(manager: EntityManager, user: User, reason: string): Promise<void> {
-    return this.audit.record(
-      {
-        action: 'auth.login',
-        outcome: 'failure',
-        actorId: user.id,
-        targetType: 'user',
-        targetId: user.id,
-        metadata: { reason },
-      },
-      manager,
-    );
+    return response;
   }
 
   async logout(principal: UserPrincipal): Promise<void> {

@@ -5,6 +5,7 @@ import { AccountMailer } from './account-mailer';
 import { AccountRecoveryService } from './account-recovery.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { LockoutService } from './lockout.service';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
 import { OneTimeTokenService } from './one-time-token.service';
@@ -15,6 +16,7 @@ import { SessionService } from './session.service';
   controllers: [AuthController, MfaController, UsersController],
   providers: [
     AuthService,
+    LockoutService,
     MfaService,
     AccountMailer,
     AccountRecoveryService,

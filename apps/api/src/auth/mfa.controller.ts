@@ -44,12 +44,12 @@ export class MfaController {
   @Post('mfa/totp/setup')
   @ApiOperation({
     summary: 'Start TOTP enrolment',
-    description: 'Authenticated. Not active until confirmed with /enable. 409 if already enabled.',
+    description: 'Authenticated; needs the password. Not active until confirmed with /enable. 409 if already enabled.',
   })
   @ApiAuthenticated()
-  @ApiProblems(409)
-  setup(@CurrentPrincipal() principal: UserPrincipal): Promise<TotpSetupDto> {
-    return this.mfa.setup(principal.userId);
+  @ApiProblems(400, 409)
+  setup(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: PasswordConfirmationDto): Promise<TotpSetupDto> {
+    return this.mfa.setup(principal.userId, dto.password);
   }
 
   @Post('mfa/totp/enable')

@@ -1,31 +1,32 @@
 import { AuditService } from '@app/audit';
-import { PasswordHasher, SecretBox, sha256, type UserPrincipal } from '@app/auth';
+import { PasswordHasher, SecretBox, type UserPrincipal } from '@app/auth';
 import { ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
 import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
-import { randomInt } from 'node:crypto';
+import { createHmac, hkdfSync, randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { toDataURL } from 'qrcode';
-import type { EntityManager } from 'typeorm';
-import { AuthService, INVALID_CREDENTIALS } from './auth.service';
+import { INVALID_CREDENTIALS } from './auth.service';
 import type { MfaStatusDto, TotpSetupDto } from './dto/mfa.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
+import { LockoutService } from './lockout.service';
 import { OneTimeTokenService } from './one-time-token.service';
 import { SessionService } from './session.service';
 
 const PERIOD_SECONDS = 30;
 const RECOVERY_CODE_COUNT = 10;
-// No 0/o, 1/l/i: codes are read from paper.
+// No 0/o, 1/l/i: codes are read from paper. 20 characters of 31 carry ~99 bits.
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+const RECOVERY_LENGTH = 20;
 
 function normaliseRecoveryCode(code: string): string {
   return code.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
 function newRecoveryCode(): string {
-  const chars = Array.from({ length: 10 }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]);
-  return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`;
+  const chars = Array.from({ length: RECOVERY_LENGTH }, () => RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]);
+  return [0, 5, 10, 15].map((start) => chars.slice(start, start + 5).join('')).join('-');
 }
 
 /**
@@ -35,6 +36,8 @@ function newRecoveryCode(): string {
 @Injectable()
 export class MfaService {
   private readonly box: SecretBox;
+  /** Recovery codes are stored as HMAC-SHA256 under a key that is not in the database. */
+  private readonly recoveryKey: Buffer;
 
   constructor(
     private readonly config: AppConfig,
@@ -42,10 +45,15 @@ export class MfaService {
     private readonly hasher: PasswordHasher,
     private readonly oneTimeTokens: OneTimeTokenService,
     private readonly sessions: SessionService,
-    private readonly auth: AuthService,
+    private readonly lockout: LockoutService,
     private readonly audit: AuditService,
   ) {
     this.box = new SecretBox(config.auth.mfaEncryptionKey);
+    this.recoveryKey = Buffer.from(hkdfSync('sha256', config.auth.mfaEncryptionKey, 'recovery-codes', 'hmac', 32));
+  }
+
+  private recoveryHash(code: string): string {
+    return createHmac('sha256', this.recoveryKey).update(normaliseRecoveryCode(code)).digest('hex');
   }
 
   async status(userId: string): Promise<MfaStatusDto> {
@@ -57,85 +65,84 @@ export class MfaService {
     };
   }
 
-  /** Starts enrolment: a new secret, not active until a code from it is confirmed. */
-  async setup(userId: string): Promise<TotpSetupDto> {
+  /**
+   * Starts enrolment: a new secret, not active until a code from it is confirmed. Needs the password,
+   * so a stolen access token alone cannot enrol the thief's authenticator.
+   */
+  async setup(userId: string, password: string): Promise<TotpSetupDto> {
+    const user = await this.loadUser(userId);
+    if (user.mfaEnabled) throw new ConflictException('TOTP is already enabled. Disable it first to enrol again.');
+    await this.requirePassword(user, password, 'auth.mfa.setup');
     const secret = new Secret({ size: 20 });
-    const user = await this.transactions.runAsSystem(async (manager) => {
-      const current = await manager.findOneByOrFail(User, { id: userId });
-      if (current.mfaEnabled) throw new ConflictException('TOTP is already enabled. Disable it first to enrol again.');
-      await manager.update(
+    await this.transactions.runAsSystem((manager) =>
+      manager.update(
         User,
         { id: userId },
         { totpSecretEncrypted: this.box.seal(secret.base32, userId), totpLastUsedStep: null },
-      );
-      return current;
-    });
+      ),
+    );
     const otpauthUrl = this.totp(secret, user.email).toString();
     return { secret: secret.base32, otpauthUrl, qrCode: await toDataURL(otpauthUrl) };
   }
 
   async enable(userId: string, code: string): Promise<string[]> {
-    return this.transactions.runAsSystem(async (manager) => {
-      const user = await manager.findOneByOrFail(User, { id: userId });
+    const codes = await this.transactions.runAsSystem(async (manager) => {
+      const user = await manager.findOneOrFail(User, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
       if (user.mfaEnabled) throw new ConflictException('TOTP is already enabled.');
       if (!user.totpSecretEncrypted) throw new ConflictException('Call /auth/mfa/totp/setup first.');
-      if (!(await this.acceptTotp(manager, user, code))) {
-        throw new ValidationProblemException([{ field: 'code', message: 'code is not valid' }]);
-      }
-      const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+      const accepted = await this.acceptTotp(user, code);
+      await this.audit.record(
+        {
+          action: 'auth.mfa.enable',
+          outcome: accepted ? 'success' : 'failure',
+          actorId: userId,
+          targetType: 'user',
+          targetId: userId,
+        },
+        manager,
+      );
+      if (!accepted) return undefined;
+      const fresh = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
       await manager.update(
         User,
         { id: userId },
-        { mfaEnabled: true, recoveryCodeHashes: codes.map((c) => sha256(normaliseRecoveryCode(c))) },
+        { mfaEnabled: true, recoveryCodeHashes: fresh.map((c) => this.recoveryHash(c)) },
       );
-      await this.audit.record(
-        { action: 'auth.mfa.enable', outcome: 'success', actorId: userId, targetType: 'user', targetId: userId },
-        manager,
-      );
-      return codes;
+      return fresh;
     });
+    if (!codes) throw new ValidationProblemException([{ field: 'code', message: 'code is not valid' }]);
+    return codes;
   }
 
   async disable(principal: UserPrincipal, password: string, code: string): Promise<void> {
     const user = await this.loadUser(principal.userId);
     if (!user.mfaEnabled) throw new ConflictException('TOTP is not enabled.');
-    await this.requirePassword(user, password);
-    await this.transactions
-      .runAsSystem(async (manager) => {
-        if (!(await this.acceptCode(manager, user, code))) {
-          await this.audit.record(
-            { action: 'auth.mfa.disable', outcome: 'failure', actorId: user.id, targetType: 'user', targetId: user.id },
-            manager,
-          );
-          return false;
-        }
-        await manager.update(
-          User,
-          { id: user.id },
-          { mfaEnabled: false, totpSecretEncrypted: null, totpLastUsedStep: null, recoveryCodeHashes: [] },
-        );
-        await this.audit.record(
-          { action: 'auth.mfa.disable', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id },
-          manager,
-        );
-        return true;
-      })
-      .then((ok) => {
-        if (!ok) throw new ValidationProblemException([{ field: 'code', message: 'code is not valid' }]);
-      });
+    await this.requirePassword(user, password, 'auth.mfa.disable');
+    if (!(await this.lockout.reserve(user)) || !(await this.acceptCode(user, code))) {
+      await this.lockout.fail(user, 'wrong_mfa_code');
+      throw new ValidationProblemException([{ field: 'code', message: 'code is not valid' }]);
+    }
+    await this.transactions.runAsSystem(async (manager) => {
+      await this.lockout.succeed(manager, user.id);
+      await manager.update(
+        User,
+        { id: user.id },
+        { mfaEnabled: false, totpSecretEncrypted: null, totpLastUsedStep: null, recoveryCodeHashes: [] },
+      );
+      await this.audit.record(
+        { action: 'auth.mfa.disable', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id },
+        manager,
+      );
+    });
   }
 
   async regenerateRecoveryCodes(userId: string, password: string): Promise<string[]> {
     const user = await this.loadUser(userId);
     if (!user.mfaEnabled) throw new ConflictException('TOTP is not enabled.');
-    await this.requirePassword(user, password);
+    await this.requirePassword(user, password, 'auth.mfa.recovery_codes');
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await this.transactions.runAsSystem(async (manager) => {
-      await manager.update(
-        User,
-        { id: userId },
-        { recoveryCodeHashes: codes.map((c) => sha256(normaliseRecoveryCode(c))) },
-      );
+      await manager.update(User, { id: userId }, { recoveryCodeHashes: codes.map((c) => this.recoveryHash(c)) });
       await this.audit.record(
         {
           action: 'auth.mfa.recovery_codes',
@@ -150,18 +157,31 @@ export class MfaService {
     return codes;
   }
 
-  /** Second step of sign-in. The mfa_token dies on first use, right or wrong; a wrong code counts toward lockout. */
+  /**
+   * Second step of sign-in. The mfa_token dies on first use, right or wrong; each code check
+   * reserves a lockout attempt first, so parallel guesses cannot outrun the lock.
+   */
   async completeLogin(mfaToken: string, code: string): Promise<TokenResponseDto> {
-    const result = await this.transactions.runAsSystem(async (manager) => {
-      const userId = await this.oneTimeTokens.consume(manager, mfaToken, 'mfa_challenge');
-      if (!userId) return undefined;
-      const user = await manager.findOneByOrFail(User, { id: userId });
-      const locked = user.lockedUntil !== null && user.lockedUntil.getTime() > Date.now();
-      if (!user.isActive || !user.mfaEnabled || locked || !(await this.acceptCode(manager, user, code))) {
-        return { failed: user };
-      }
-      await manager.update(User, { id: user.id }, { lastLoginAt: new Date(), failedLoginAttempts: 0 });
-      const response = await this.sessions.open(manager, user.id, 'password+mfa');
+    const userId = await this.transactions.runAsSystem((manager) =>
+      this.oneTimeTokens.consume(manager, mfaToken, 'mfa_challenge'),
+    );
+    if (!userId) {
+      await this.lockout.refusal(null, 'invalid_mfa_token');
+      throw new UnauthorizedException('The MFA token is invalid or expired. Sign in again.');
+    }
+    const user = await this.loadUser(userId);
+    if (!(await this.lockout.reserve(user))) {
+      await this.lockout.refusal(user.id, 'locked');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    if (!user.isActive || !user.mfaEnabled || !(await this.acceptCode(user, code))) {
+      await this.lockout.fail(user, 'wrong_mfa_code');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    const response = await this.transactions.runAsSystem(async (manager) => {
+      if (!(await this.lockout.succeed(manager, user.id))) return undefined;
+      await manager.update(User, { id: user.id }, { lastLoginAt: new Date() });
+      const tokens = await this.sessions.open(manager, user.id, 'password+mfa');
       await this.audit.record(
         {
           action: 'auth.login',
@@ -173,29 +193,31 @@ export class MfaService {
         },
         manager,
       );
-      return { response };
+      return tokens;
     });
-    if (!result) throw new UnauthorizedException('The MFA token is invalid or expired. Sign in again.');
-    if (!result.response) {
-      if (result.failed) await this.auth.recordMfaFailure(result.failed);
+    if (!response) {
+      await this.lockout.refusal(user.id, 'locked');
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    return result.response;
+    return response;
   }
 
-  private async acceptCode(manager: EntityManager, user: User, code: string): Promise<boolean> {
-    if (/^\d{6}$/.test(code)) return this.acceptTotp(manager, user, code);
-    const hash = sha256(normaliseRecoveryCode(code));
+  private async acceptCode(user: User, code: string): Promise<boolean> {
+    if (/^\d{6}$/.test(code)) return this.acceptTotp(user, code);
+    const hash = this.recoveryHash(code);
     if (!user.recoveryCodeHashes.includes(hash)) return false;
-    // Single use: remove it atomically, so two concurrent uses cannot both pass.
-    const result = await manager.query<[unknown[], number]>(
-      `UPDATE users SET recovery_code_hashes = array_remove(recovery_code_hashes, $2) WHERE id = $1 AND $2 = ANY(recovery_code_hashes)`,
-      [user.id, hash],
+    // Single use: removed atomically, so two concurrent uses cannot both pass.
+    const [, removed] = await this.transactions.runAsSystem((manager) =>
+      manager.query<[unknown[], number]>(
+        `UPDATE users SET recovery_code_hashes = array_remove(recovery_code_hashes, $2)
+          WHERE id = $1 AND $2 = ANY(recovery_code_hashes)`,
+        [user.id, hash],
+      ),
     );
-    return result[1] === 1;
+    return removed === 1;
   }
 
-  private async acceptTotp(manager: EntityManager, user: User, code: string): Promise<boolean> {
+  private async acceptTotp(user: User, code: string): Promise<boolean> {
     if (!user.totpSecretEncrypted) return false;
     const secret = Secret.fromBase32(this.box.open(user.totpSecretEncrypted, user.id));
     const now = Date.now();
@@ -203,11 +225,14 @@ export class MfaService {
     if (delta === null) return false;
     const step = Math.floor(now / 1000 / PERIOD_SECONDS) + delta;
     // Replay protection: a step at or before the last accepted one is refused.
-    const result = await manager.query<[unknown[], number]>(
-      `UPDATE users SET totp_last_used_step = $2 WHERE id = $1 AND (totp_last_used_step IS NULL OR totp_last_used_step < $2)`,
-      [user.id, step],
+    const [, accepted] = await this.transactions.runAsSystem((manager) =>
+      manager.query<[unknown[], number]>(
+        `UPDATE users SET totp_last_used_step = $2
+          WHERE id = $1 AND (totp_last_used_step IS NULL OR totp_last_used_step < $2)`,
+        [user.id, step],
+      ),
     );
-    return result[1] === 1;
+    return accepted === 1;
   }
 
   private totp(secret: Secret, email: string): TOTP {
@@ -221,10 +246,16 @@ export class MfaService {
     });
   }
 
-  private async requirePassword(user: User, password: string): Promise<void> {
-    if (!(await this.hasher.verify(user.passwordHash, password))) {
-      throw new ValidationProblemException([{ field: 'password', message: 'password is not correct' }]);
+  /** Step-up check for factor changes; wrong passwords count toward lockout and are audited. */
+  private async requirePassword(user: User, password: string, action: string): Promise<void> {
+    const reserved = await this.lockout.reserve(user);
+    if (reserved && (await this.hasher.verify(user.passwordHash, password))) {
+      await this.lockout.refund(user.id);
+      return;
     }
+    if (reserved) await this.lockout.fail(user, `wrong_password:${action}`);
+    else await this.lockout.refusal(user.id, `locked:${action}`);
+    throw new ValidationProblemException([{ field: 'password', message: 'password is not correct' }]);
   }
 
   private loadUser(userId: string): Promise<User> {

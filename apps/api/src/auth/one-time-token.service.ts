@@ -19,6 +19,8 @@ export class OneTimeTokenService {
     purpose: OneTimeTokenPurpose,
     ttlSeconds: number,
   ): Promise<string> {
+    // Serialise issuers per user, so two concurrent requests cannot both leave a live token.
+    await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
     await this.retireAll(manager, userId, purpose);
     const { token, hash } = generateSecret(PREFIX[purpose]);
     await manager.insert(OneTimeToken, {
@@ -30,6 +32,14 @@ export class OneTimeTokenService {
       usedAt: null,
     });
     return token;
+  }
+
+  /** The user of a live token, without using it up. */
+  async peek(manager: EntityManager, token: string, purpose: OneTimeTokenPurpose): Promise<string | undefined> {
+    if (!token.startsWith(PREFIX[purpose])) return undefined;
+    const row = await manager.findOneBy(OneTimeToken, { tokenHash: sha256(token), purpose });
+    if (!row || row.usedAt || row.expiresAt.getTime() <= Date.now()) return undefined;
+    return row.userId;
   }
 
   /** Marks the token used and returns its user; undefined if unknown, used, expired or of another kind. */

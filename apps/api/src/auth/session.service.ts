@@ -13,7 +13,9 @@ import { requestOrigin } from './request-origin';
 const REFRESH_PREFIX = 'rt_';
 
 type RefreshOutcome =
-  { kind: 'ok'; response: TokenResponseDto } | { kind: 'invalid' } | { kind: 'reused'; sessionId: string };
+  | { kind: 'ok'; response: TokenResponseDto }
+  | { kind: 'invalid'; endedSessionId?: string }
+  | { kind: 'reused'; sessionId: string };
 
 /**
  * Sessions are refresh-token families. Every refresh rotates the token; presenting a token that
@@ -55,7 +57,11 @@ export class SessionService {
       await this.registry.revokeSessions([outcome.sessionId]);
       throw new UnauthorizedException('The refresh token is invalid.');
     }
-    if (outcome.kind === 'invalid') throw new UnauthorizedException('The refresh token is invalid.');
+    if (outcome.kind === 'invalid') {
+      if (outcome.endedSessionId) await this.registry.revokeSessions([outcome.endedSessionId]);
+      await this.audit.record({ action: 'auth.refresh', outcome: 'failure', metadata: { reason: 'invalid_token' } });
+      throw new UnauthorizedException('The refresh token is invalid.');
+    }
     return outcome.response;
   }
 
@@ -91,7 +97,7 @@ export class SessionService {
     const user = await manager.findOneBy(User, { id: session.userId });
     if (token.expiresAt.getTime() <= now || session.expiresAt.getTime() <= now || idleLimit <= now || !user?.isActive) {
       await this.revokeWithin(manager, [session.id], 'expired');
-      return { kind: 'invalid' };
+      return { kind: 'invalid', endedSessionId: session.id };
     }
     await manager.update(RefreshToken, { id: token.id }, { usedAt: new Date(now) });
     await manager.update(Session, { id: session.id }, { lastUsedAt: new Date(now) });
@@ -136,6 +142,26 @@ export class SessionService {
     });
     if (!revoked) throw new NotFoundException('No such session.');
     await this.registry.revokeSessions([sessionId]);
+  }
+
+  /** DELETE /auth/sessions: ends every other session of the caller, audited. */
+  async revokeOthers(userId: string, currentSessionId: string): Promise<void> {
+    const ids = await this.transactions.runAsSystem(async (manager) => {
+      const revoked = await this.revokeAll(userId, 'user_revoked_others', currentSessionId, manager);
+      await this.audit.record(
+        {
+          action: 'auth.session.revoke_others',
+          outcome: 'success',
+          actorId: userId,
+          targetType: 'user',
+          targetId: userId,
+          metadata: { sessionsRevoked: revoked.length },
+        },
+        manager,
+      );
+      return revoked;
+    });
+    await this.registry.revokeSessions(ids);
   }
 
   /** Ends every session of the user except `keepSessionId` (if given). */

@@ -4,6 +4,8 @@ import { ValidationProblemException } from '@app/common';
 import { TenantTransaction, User } from '@app/database';
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
+import { LockoutService } from '../auth/lockout.service';
+import { OneTimeTokenService } from '../auth/one-time-token.service';
 import { SessionService } from '../auth/session.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
@@ -17,6 +19,8 @@ export class UsersService {
     private readonly auth: AuthService,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    private readonly lockout: LockoutService,
+    private readonly oneTimeTokens: OneTimeTokenService,
   ) {}
 
   async get(userId: string): Promise<UserDto> {
@@ -49,20 +53,20 @@ export class UsersService {
     const user = await this.transactions.runAsSystem((manager) =>
       manager.findOneByOrFail(User, { id: principal.userId }),
     );
-    if (!(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
-      await this.audit.record({
-        action: 'auth.password.change',
-        outcome: 'failure',
-        actorId: user.id,
-        targetType: 'user',
-        targetId: user.id,
-      });
+    const reserved = await this.lockout.reserve(user);
+    if (!reserved || !(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
+      if (reserved) await this.lockout.fail(user, 'wrong_password:auth.password.change');
+      else await this.lockout.refusal(user.id, 'locked:auth.password.change');
       throw new ValidationProblemException([{ field: 'currentPassword', message: 'currentPassword is not correct' }]);
     }
+    await this.lockout.refund(user.id);
     this.auth.assertAcceptablePassword(dto.newPassword, user, 'newPassword');
     const passwordHash = await this.hasher.hash(dto.newPassword);
     const revoked = await this.transactions.runAsSystem(async (manager) => {
       await manager.update(User, { id: user.id }, { passwordHash });
+      // Links and challenges issued under the old password die with it.
+      await this.oneTimeTokens.retireAll(manager, user.id, 'password_reset');
+      await this.oneTimeTokens.retireAll(manager, user.id, 'mfa_challenge');
       const ids = await this.sessions.revokeAll(user.id, 'password_change', principal.sessionId, manager);
       await this.audit.record(
         {

@@ -20,10 +20,10 @@ export class TotpCodeDto {
 }
 
 export class MfaCodeDto {
-  @ApiProperty({ example: '123456', description: 'A 6-digit TOTP code or a recovery code (xxxxx-xxxxx).' })
+  @ApiProperty({ example: '123456', description: 'A 6-digit TOTP code or a recovery code (xxxxx-xxxxx-xxxxx-xxxxx).' })
   @IsString()
   @MinLength(6)
-  @MaxLength(20)
+  @MaxLength(40)
   code!: string;
 }
 
@@ -52,7 +52,10 @@ export class PasswordConfirmationDto {
 }
 
 export class RecoveryCodesDto {
-  @ApiProperty({ type: [String], description: 'Ten single-use codes. Shown once: store them safely.' })
+  @ApiProperty({
+    type: [String],
+    description: 'Ten single-use codes (about 99 bits each). Shown once: store them safely.',
+  })
   recoveryCodes!: string[];
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ann@example.com' })
@@ -19,5 +19,6 @@ export class RegisterDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @Matches(/^[^\p{Cc}\p{Cs}]*$/u, { message: 'fullName must not contain control characters' })
   fullName?: string;
 }

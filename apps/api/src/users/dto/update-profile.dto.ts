@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 /** Only the name can change here; the email changes through a verified flow. */
 export class UpdateProfileDto {
@@ -8,5 +8,6 @@ export class UpdateProfileDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
+  @Matches(/^[^\p{Cc}\p{Cs}]*$/u, { message: 'fullName must not contain control characters' })
   fullName?: string;
 }

@@ -1,0 +1,121 @@
+import { AuditService } from '@app/audit';
+import { AppConfig } from '@app/config';
+import { TenantTransaction, type User } from '@app/database';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AccountMailer } from './account-mailer';
+
+type UpdateResult = [Array<{ failed_login_attempts: number }>, number];
+
+/**
+ * Account lockout that holds under concurrency. Each check of a password or second factor first
+ * reserves an attempt in one atomic UPDATE (committed at once, so parallel requests see it); a
+ * locked account, or one whose attempts are all taken by requests in flight, is refused before
+ * any secret is checked. A wrong secret then locks the account once the threshold is reached; a
+ * right one gives the reserved attempt back.
+ */
+@Injectable()
+export class LockoutService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly transactions: TenantTransaction,
+    private readonly audit: AuditService,
+    private readonly mailer: AccountMailer,
+  ) {}
+
+  /** Reserves an attempt; false when the account is locked. An expired lock starts a fresh count. */
+  async reserve(user: User): Promise<boolean> {
+    const { lockoutThreshold, lockoutDurationSeconds } = this.config.auth;
+    const outcome = await this.transactions.runAsSystem(async (manager) => {
+      const [, reserved] = await manager.query<UpdateResult>(
+        `UPDATE users SET
+           failed_login_attempts = CASE WHEN locked_until <= now() THEN 1 ELSE failed_login_attempts + 1 END,
+           locked_until = CASE WHEN locked_until <= now() THEN NULL ELSE locked_until END
+         WHERE id = $1
+           AND (locked_until IS NULL OR locked_until <= now())
+           AND (failed_login_attempts < $2 OR locked_until <= now())`,
+        [user.id, lockoutThreshold],
+      );
+      if (reserved === 1) return 'reserved';
+      // Every attempt is taken (by requests in flight, or by ones that died mid-way) and no lock
+      // is set yet: the threshold is reached, so lock now.
+      const [, locked] = await manager.query<UpdateResult>(
+        `UPDATE users SET locked_until = now() + make_interval(secs => $3)
+          WHERE id = $1 AND locked_until IS NULL AND failed_login_attempts >= $2`,
+        [user.id, lockoutThreshold, lockoutDurationSeconds],
+      );
+      if (locked === 1) await this.recordLockout(manager, user, 'attempts_exhausted');
+      return locked === 1 ? 'locked-now' : 'locked';
+    });
+    if (outcome === 'locked-now') await this.mailer.lockout(user);
+    return outcome === 'reserved';
+  }
+
+  /** The reserved attempt failed: keep it counted, lock at the threshold, tell the owner. */
+  async fail(user: User, reason: string): Promise<void> {
+    const { lockoutThreshold, lockoutDurationSeconds } = this.config.auth;
+    const lockedNow = await this.transactions.runAsSystem(async (manager) => {
+      const [, locked] = await manager.query<UpdateResult>(
+        `UPDATE users SET locked_until = now() + make_interval(secs => $3)
+          WHERE id = $1 AND failed_login_attempts >= $2 AND (locked_until IS NULL OR locked_until <= now())`,
+        [user.id, lockoutThreshold, lockoutDurationSeconds],
+      );
+      await this.refusal(user.id, reason, manager);
+      if (locked === 1) await this.recordLockout(manager, user, reason);
+      return locked === 1;
+    });
+    if (lockedNow) await this.mailer.lockout(user);
+  }
+
+  private recordLockout(manager: EntityManager, user: User, after: string): Promise<void> {
+    const { lockoutThreshold, lockoutDurationSeconds } = this.config.auth;
+    return this.audit.record(
+      {
+        action: 'auth.lockout',
+        outcome: 'success',
+        actorId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        metadata: { threshold: lockoutThreshold, seconds: lockoutDurationSeconds, after },
+      },
+      manager,
+    );
+  }
+
+  /** A full sign-in succeeded: clear the count, unless a lock landed meanwhile (then refuse). */
+  async succeed(manager: EntityManager, userId: string): Promise<boolean> {
+    const [, cleared] = await manager.query<UpdateResult>(
+      `UPDATE users SET failed_login_attempts = 0, locked_until = NULL
+        WHERE id = $1 AND (locked_until IS NULL OR locked_until <= now())`,
+      [userId],
+    );
+    return cleared === 1;
+  }
+
+  /**
+   * The secret was right but the sign-in is not finished (MFA still to come) or not allowed:
+   * return the reserved attempt and keep earlier failures counted.
+   */
+  async refund(userId: string): Promise<void> {
+    await this.transactions.runAsSystem((manager) =>
+      manager.query(`UPDATE users SET failed_login_attempts = GREATEST(failed_login_attempts - 1, 0) WHERE id = $1`, [
+        userId,
+      ]),
+    );
+  }
+
+  /** Records a refused attempt on its own (there is no change to join). */
+  refusal(userId: string | null, reason: string, manager?: EntityManager): Promise<void> {
+    return this.audit.record(
+      {
+        action: 'auth.login',
+        outcome: 'failure',
+        actorId: userId,
+        targetType: userId ? 'user' : null,
+        targetId: userId,
+        metadata: { reason },
+      },
+      manager,
+    );
+  }
+}
