@@ -62,6 +62,16 @@ describe('api process', () => {
         expect(db.status).toBe(200);
         // Liveness does not depend on anything.
         expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+        // Sign-up and sign-in keep working without Redis (the mail is logged as not queued).
+        const base = `http://127.0.0.1:${port}/api/v1/auth`;
+        const credentials = JSON.stringify({ email: 'no-redis@example.test', password: 'Tangerine-Vortex-Quill-8841' });
+        const headers = { 'content-type': 'application/json' };
+        expect((await fetch(`${base}/register`, { method: 'POST', headers, body: credentials })).status).toBe(201);
+        const login = await fetch(`${base}/login`, { method: 'POST', headers, body: credentials });
+        expect(login.status).toBe(200);
+        const { access_token } = (await login.json()) as { access_token: string };
+        const me = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${access_token}` } });
+        expect(me.status).toBe(200);
       } finally {
         expect(await api.stop('SIGTERM')).toBe(0);
       }

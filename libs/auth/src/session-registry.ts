@@ -41,7 +41,7 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     this.channel = `${config.queuePrefix}:session-invalidation`;
   }
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     if (!this.config.redisUrl) return;
     this.publisher = createRedisConnection(this.config.redisUrl, 'probe', 'session-publisher');
     this.subscriber = createRedisConnection(this.config.redisUrl, 'worker', 'session-subscriber');
@@ -59,7 +59,13 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
         this.logger.warn('ignored a malformed invalidation message');
       }
     });
-    await this.subscriber.subscribe(this.channel);
+    // Not awaited: with Redis down the api still starts, and answers from the database until the
+    // subscription is live (ioredis subscribes again on every reconnect).
+    this.subscriber.subscribe(this.channel).catch((error: unknown) => {
+      this.logger.warn(
+        `could not subscribe to invalidations: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
   }
 
   async isActive(sessionId: string, userId: string): Promise<boolean> {

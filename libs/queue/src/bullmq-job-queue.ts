@@ -13,6 +13,8 @@ export const JOB_RETENTION = {
   removeOnFail: false,
 } as const;
 
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
 /** Sends jobs to Redis; apps/worker processes them. */
 @Injectable()
 export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
@@ -34,13 +36,23 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
     options: EnqueueOptions = {},
   ): Promise<string> {
     const jobId = options.jobId ?? newId();
-    await this.queue(definition.queue).add(definition.name, payload, {
+    const added = this.queue(definition.queue).add(definition.name, payload, {
       jobId,
       attempts: definition.attempts,
       backoff: { type: 'jittered', delay: definition.backoffMs },
       delay: options.delayMs,
       ...JOB_RETENTION,
     });
+    // BullMQ waits for Redis indefinitely; a request must not. (The add may still land later.)
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not accept the job in time')), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([added, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     return jobId;
   }
 
