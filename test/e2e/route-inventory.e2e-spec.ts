@@ -73,4 +73,22 @@ describe('route inventory', () => {
       expect({ route, status: res.statusCode }).toEqual({ route, status: 401 });
     }
   });
+
+  it('documents every operation in OpenAPI with its authentication and its error responses', async () => {
+    const res = await t.inject({ method: 'GET', url: '/openapi.json' });
+    const doc = res.json<{
+      paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>; responses: Record<string, unknown> }>>;
+    }>();
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })),
+    );
+    expect(operations.length).toBe(inventory().length);
+    for (const { route, operation } of operations) {
+      expect({ route, hasSecurity: Array.isArray(operation.security) }).toEqual({ route, hasSecurity: true });
+      const isPublic = operation.security?.some((requirement) => Object.keys(requirement).length === 0);
+      if (!isPublic) {
+        expect({ route, documents401: '401' in operation.responses }).toEqual({ route, documents401: true });
+      }
+    }
+  });
 });
