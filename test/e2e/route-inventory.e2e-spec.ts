@@ -77,7 +77,10 @@ describe('route inventory', () => {
   it('documents every operation in OpenAPI with its authentication and its error responses', async () => {
     const res = await t.inject({ method: 'GET', url: '/openapi.json' });
     const doc = res.json<{
-      paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { security?: Array<Record<string, unknown>>; responses: Record<string, unknown> }>
+      >;
     }>();
     const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })),
