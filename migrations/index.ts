@@ -1,5 +1,6 @@
 import { InitialSchema1764230400000 } from './1764230400000-initial-schema';
+import { CatalogueGrants1764316800000 } from './1764316800000-catalogue-grants';
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
-export const MIGRATIONS = [InitialSchema1764230400000];
+export const MIGRATIONS = [InitialSchema1764230400000, CatalogueGrants1764316800000];
 export { TENANT_TABLES } from './1764230400000-initial-schema';

@@ -1,4 +1,5 @@
 import { IS_PUBLIC } from '@app/auth';
+import { REQUIRED_PERMISSIONS } from '@app/rbac';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { RequestMethod } from '@nestjs/common';
@@ -6,7 +7,8 @@ import { createTestApp, type TestApp } from '@app/testing';
 
 interface RouteAccess {
   route: string;
-  access: 'public' | 'authenticated';
+  /** public, authenticated (any signed-in user, own data only), or the permissions it needs in :orgId. */
+  access: string;
 }
 
 /**
@@ -39,9 +41,13 @@ describe('route inventory', () => {
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
         const base = Reflect.getMetadata(PATH_METADATA, wrapper.metatype) as string;
         const isPublic = reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, wrapper.metatype]) === true;
+        const permissions = reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, [
+          handler,
+          wrapper.metatype,
+        ]);
         routes.push({
           route: `${method} ${wrapper.metatype.name}: /${[base, path].filter((p) => p && p !== '/').join('/')}`,
-          access: isPublic ? 'public' : 'authenticated',
+          access: isPublic ? 'public' : permissions ? `permissions: ${permissions.join(', ')}` : 'authenticated',
         });
       }
     }
@@ -50,6 +56,12 @@ describe('route inventory', () => {
 
   it('lists every route with its access rule', () => {
     expect(inventory()).toMatchSnapshot();
+  });
+
+  it('scopes every route under /organizations/:orgId by a permission', () => {
+    for (const { route, access } of inventory()) {
+      if (route.includes(':orgId')) expect(`${route} -> ${access}`).toMatch(/ -> permissions: /);
+    }
   });
 
   it('keeps everything but sign-in entry points and probes behind authentication', () => {
@@ -64,7 +76,7 @@ describe('route inventory', () => {
   });
 
   it('really refuses every non-public route without a token', async () => {
-    const authenticated = inventory().filter((r) => r.access === 'authenticated');
+    const authenticated = inventory().filter((r) => r.access !== 'public');
     expect(authenticated.length).toBeGreaterThan(0);
     for (const { route } of authenticated) {
       const [method = 'GET', , path = '/'] = route.split(' ');

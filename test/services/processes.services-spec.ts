@@ -21,6 +21,28 @@ describe('api process', () => {
     }
   });
 
+  it('finishes the requests in flight when SIGTERM arrives', async () => {
+    const port = await freePort();
+    const api = startProcess('api', { PORT: String(port), HOST: '127.0.0.1', EMBEDDED_DB_PATH: 'memory://' });
+    await api.waitForOutput(/api listening/, 60_000);
+    const base = `http://127.0.0.1:${port}/api/v1/auth`;
+    const headers = { 'content-type': 'application/json' };
+    const body = JSON.stringify({ email: 'inflight@example.test', password: 'Tangerine-Vortex-Quill-8841' });
+    expect((await fetch(`${base}/register`, { method: 'POST', headers, body })).status).toBe(201);
+    // Each login spends an argon2 verify and at most 4 run at once: these take a while.
+    const logins = Array.from({ length: 12 }, () =>
+      fetch(`${base}/login`, { method: 'POST', headers, body }).then(
+        (res) => res.status,
+        (error: unknown) => `failed: ${String(error)}`,
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    api.child.kill('SIGTERM');
+    const statuses = await Promise.all(logins);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(await api.exited).toBe(0);
+  });
+
   it('refuses to start on a bad variable and names it', async () => {
     const api = startProcess('api', { PORT: 'abc', EMBEDDED_DB_PATH: 'memory://' });
     expect(await api.exited).toBe(1);

@@ -1,21 +1,23 @@
 import { AuditModule, captureRequestContext } from '@app/audit';
-import { AuthModule } from '@app/auth';
+import { AuthenticationGuard, AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { JobsModule } from '@app/jobs';
 import { MailModule } from '@app/mail';
 import { QueueModule } from '@app/queue';
+import { AuthorizationGuard, RbacModule } from '@app/rbac';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { RouterModule } from '@nestjs/core';
+import { APP_GUARD, RouterModule } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
+import { OrganizationsModule } from './organizations/organizations.module';
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
 
 /** Feature modules served under /api/v1. Add a new feature here. */
-export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule];
+export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule, OrganizationsModule];
 
 @Module({})
 export class ApiModule {
@@ -42,10 +44,16 @@ export class ApiModule {
         JobsModule,
         AuditModule,
         AuthModule,
+        RbacModule,
         LivenessModule,
         WellKnownModule,
         ...v1Modules,
         RouterModule.register([{ path: 'api/v1', children: v1Modules }]),
+      ],
+      // Deny by default, in this order: who is calling, then what they may do where.
+      providers: [
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: AuthorizationGuard },
       ],
     };
   }

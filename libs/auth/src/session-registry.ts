@@ -1,8 +1,7 @@
 import { AppConfig } from '@app/config';
 import { TenantTransaction } from '@app/database';
-import { createRedisConnection } from '@app/queue';
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { InvalidationBus } from '@app/queue';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 
 interface CachedSession {
   userId: string;
@@ -15,62 +14,36 @@ interface Invalidation {
   userId?: string;
 }
 
+const TOPIC = 'sessions';
 /** How long a positive answer is trusted before the database is asked again. */
 const CACHE_TTL_MS = 60_000;
 const MAX_ENTRIES = 50_000;
 
 /**
  * Answers "is this session still alive?" for every authenticated request without a database
- * round trip: active sessions are cached in memory, and revocation removes them at once,
- * on every replica through Redis pub/sub when REDIS_URL is set. A tombstone per revoked session
- * stops a concurrent cache miss from putting it back.
+ * round trip: active sessions are cached in memory, and revocation removes them at once on every
+ * replica (InvalidationBus). A tombstone per revoked session stops a concurrent cache miss from
+ * putting it back; while the bus cannot guarantee delivery, the cache is not trusted.
  */
 @Injectable()
-export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('SessionRegistry');
+export class SessionRegistry implements OnModuleInit {
   private readonly cache = new Map<string, CachedSession>();
   private readonly tombstones = new Map<string, number>();
-  private publisher: Redis | undefined;
-  private subscriber: Redis | undefined;
-  private readonly channel: string;
 
   constructor(
     private readonly config: AppConfig,
     private readonly transactions: TenantTransaction,
-  ) {
-    this.channel = `${config.queuePrefix}:session-invalidation`;
-  }
+    private readonly bus: InvalidationBus,
+  ) {}
 
   onModuleInit(): void {
-    if (!this.config.redisUrl) return;
-    this.publisher = createRedisConnection(this.config.redisUrl, 'probe', 'session-publisher');
-    this.subscriber = createRedisConnection(this.config.redisUrl, 'worker', 'session-subscriber');
-    for (const client of [this.publisher, this.subscriber]) {
-      client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
-    }
-    // Messages published while the subscriber was away are lost: forget everything on reconnect,
-    // and trust no cached answer until the subscription is live again (see isActive).
-    this.subscriber.on('ready', () => this.cache.clear());
-    this.subscriber.on('close', () => this.cache.clear());
-    this.subscriber.on('message', (_channel: string, message: string) => {
-      try {
-        this.forget(JSON.parse(message) as Invalidation);
-      } catch {
-        this.logger.warn('ignored a malformed invalidation message');
-      }
-    });
-    // Not awaited: with Redis down the api still starts, and answers from the database until the
-    // subscription is live (ioredis subscribes again on every reconnect).
-    this.subscriber.subscribe(this.channel).catch((error: unknown) => {
-      this.logger.warn(
-        `could not subscribe to invalidations: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    });
+    this.bus.on(TOPIC, (payload) => this.forget(payload as Invalidation));
+    this.bus.onReset(() => this.cache.clear());
   }
 
   async isActive(sessionId: string, userId: string): Promise<boolean> {
     const now = Date.now();
-    const cached = this.subscriberLive() ? this.cache.get(sessionId) : undefined;
+    const cached = this.bus.live ? this.cache.get(sessionId) : undefined;
     if (cached && cached.cachedUntil > now) return cached.userId === userId && cached.expiresAt > now;
     if ((this.tombstones.get(sessionId) ?? 0) > now) return false;
     const rows = await this.transactions.runAsSystem((manager) =>
@@ -90,33 +63,15 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     return row.user_id === userId;
   }
 
-  /** Without Redis there is one replica; with it, the cache is trusted only while invalidations can arrive. */
-  private subscriberLive(): boolean {
-    return !this.subscriber || this.subscriber.status === 'ready';
-  }
-
   /** Call after the revocation is committed. */
   async revokeSessions(sessionIds: string[]): Promise<void> {
     if (sessionIds.length === 0) return;
-    await this.broadcast({ sessionIds });
+    await this.bus.publish(TOPIC, { sessionIds } satisfies Invalidation);
   }
 
-  /** Call after every session of a user was revoked (deactivation, password reset). */
+  /** Call after a user was deactivated: every cached session of theirs goes. */
   async revokeUser(userId: string, sessionIds: string[] = []): Promise<void> {
-    await this.broadcast({ userId, sessionIds });
-  }
-
-  private async broadcast(invalidation: Invalidation): Promise<void> {
-    this.forget(invalidation);
-    if (!this.publisher) return;
-    try {
-      await this.publisher.publish(this.channel, JSON.stringify(invalidation));
-    } catch (error) {
-      // Other replicas fall back to their cache TTL; this one is already up to date.
-      this.logger.error(
-        `could not broadcast a session revocation: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+    await this.bus.publish(TOPIC, { userId, sessionIds } satisfies Invalidation);
   }
 
   private forget({ sessionIds = [], userId }: Invalidation): void {
@@ -127,18 +82,13 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
     }
     if (userId) {
       for (const [sessionId, entry] of this.cache) {
-        if (entry.userId === userId) {
-          this.cache.delete(sessionId);
-          this.tombstones.set(sessionId, until);
-        }
+        if (entry.userId !== userId) continue;
+        this.cache.delete(sessionId);
+        this.tombstones.set(sessionId, until);
       }
     }
-    this.sweep();
-  }
-
-  private sweep(): void {
     const now = Date.now();
-    for (const [key, until] of this.tombstones) if (until <= now) this.tombstones.delete(key);
+    for (const [key, expiry] of this.tombstones) if (expiry <= now) this.tombstones.delete(key);
   }
 
   private evict(): void {
@@ -148,10 +98,5 @@ export class SessionRegistry implements OnModuleInit, OnApplicationShutdown {
       if (toDrop-- <= 0) break;
       this.cache.delete(key);
     }
-  }
-
-  onApplicationShutdown(): void {
-    this.subscriber?.disconnect();
-    this.publisher?.disconnect();
   }
 }

@@ -16,3 +16,4 @@ export { ProcessorRegistry } from './processor-registry';
 export { QueueModule } from './queue.module';
 export { createRedisConnection } from './redis-connection';
 export { RedisHealth } from './redis-health';
+export { InvalidationBus } from './invalidation-bus';

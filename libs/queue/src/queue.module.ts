@@ -6,6 +6,7 @@ import { BullMqWorkerHost } from './bullmq-worker-host';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { JobQueue } from './job-queue';
 import { ProcessorRegistry } from './processor-registry';
+import { InvalidationBus } from './invalidation-bus';
 import { RedisHealth } from './redis-health';
 
 /**
@@ -19,6 +20,7 @@ export class QueueModule {
     const providers = [
       ProcessorRegistry,
       RedisHealth,
+      InvalidationBus,
       { provide: JobQueue, useClass: config.redisUrl ? BullMqJobQueue : InProcessJobQueue },
       ...(options.worker ? [BullMqWorkerHost] : []),
     ];
@@ -26,7 +28,13 @@ export class QueueModule {
       module: QueueModule,
       imports: [DiscoveryModule],
       providers,
-      exports: [JobQueue, ProcessorRegistry, RedisHealth, ...(options.worker ? [BullMqWorkerHost] : [])],
+      exports: [
+        JobQueue,
+        ProcessorRegistry,
+        RedisHealth,
+        InvalidationBus,
+        ...(options.worker ? [BullMqWorkerHost] : []),
+      ],
     };
   }
 }

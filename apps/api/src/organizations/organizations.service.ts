@@ -1,0 +1,137 @@
+import { AuditService } from '@app/audit';
+import type { UserPrincipal } from '@app/auth';
+import { newId } from '@app/common';
+import { Organization, OrganizationMember, RoleAssignment, TenantTransaction } from '@app/database';
+import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { QueryFailedError, type EntityManager } from 'typeorm';
+import type { Page } from '../common/page-query.dto';
+import { OrganizationDto, type CreateOrganizationDto, type UpdateOrganizationDto } from './dto/organization.dto';
+
+function slugify(name: string): string {
+  const base = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
+  return base || 'org';
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
+}
+
+@Injectable()
+export class OrganizationsService {
+  constructor(
+    private readonly transactions: TenantTransaction,
+    private readonly permissions: PermissionResolver,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Creates the organization with the caller as its owner, in one unit of work under the new tenant. */
+  async create(principal: UserPrincipal, dto: CreateOrganizationDto): Promise<OrganizationDto> {
+    const id = newId();
+    const slug = dto.slug ?? `${slugify(dto.name)}-${randomBytes(3).toString('hex')}`;
+    let organization: Organization;
+    try {
+      organization = await this.transactions.run(id, async (manager) => {
+        await manager.insert(Organization, { id, name: dto.name, slug });
+        await manager.insert(OrganizationMember, { id: newId(), organizationId: id, userId: principal.userId });
+        await manager.insert(RoleAssignment, {
+          id: newId(),
+          organizationId: id,
+          userId: principal.userId,
+          roleId: SYSTEM_ROLES.owner.id,
+          teamId: null,
+          grantedByUserId: principal.userId,
+        });
+        await this.record(manager, principal, id, 'organization.create', { slug });
+        return manager.findOneByOrFail(Organization, { id });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('This slug is already taken.');
+      throw error;
+    }
+    await this.permissions.invalidate(id, principal.userId);
+    return OrganizationDto.from(organization);
+  }
+
+  /** The caller's organizations. Cross-tenant by nature: an explicit system read filtered by membership. */
+  async listMine(userId: string, page: number, pageSize: number): Promise<Page<OrganizationDto>> {
+    const [organizations, total] = await this.transactions.runAsSystem((manager) =>
+      manager
+        .createQueryBuilder(Organization, 'organization')
+        .innerJoin(
+          OrganizationMember,
+          'member',
+          'member.organization_id = organization.id AND member.user_id = :userId',
+          {
+            userId,
+          },
+        )
+        .orderBy('organization.created_at', 'ASC')
+        .addOrderBy('organization.id', 'ASC')
+        .skip((page - 1) * pageSize)
+        .take(pageSize)
+        .getManyAndCount(),
+    );
+    return { items: organizations.map((o) => OrganizationDto.from(o)), total, page, pageSize };
+  }
+
+  async get(organizationId: string): Promise<OrganizationDto> {
+    const organization = await this.transactions.run(organizationId, (manager) =>
+      manager.findOneBy(Organization, { id: organizationId }),
+    );
+    if (!organization) throw new NotFoundException('No such organization.');
+    return OrganizationDto.from(organization);
+  }
+
+  async update(principal: UserPrincipal, organizationId: string, dto: UpdateOrganizationDto): Promise<OrganizationDto> {
+    try {
+      const organization = await this.transactions.run(organizationId, async (manager) => {
+        const changes = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
+        if (Object.keys(changes).length > 0) await manager.update(Organization, { id: organizationId }, changes);
+        await this.record(manager, principal, organizationId, 'organization.update', { fields: Object.keys(changes) });
+        return manager.findOneByOrFail(Organization, { id: organizationId });
+      });
+      return OrganizationDto.from(organization);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('This slug is already taken.');
+      throw error;
+    }
+  }
+
+  /** Deletes the organization and everything it owns (foreign keys cascade); its audit rows remain. */
+  async remove(principal: UserPrincipal, organizationId: string): Promise<void> {
+    await this.transactions.run(organizationId, async (manager) => {
+      await this.record(manager, principal, organizationId, 'organization.delete', {});
+      await manager.delete(Organization, { id: organizationId });
+    });
+    await this.permissions.invalidate(organizationId);
+  }
+
+  private record(
+    manager: EntityManager,
+    principal: UserPrincipal,
+    organizationId: string,
+    action: string,
+    metadata: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.record(
+      {
+        action,
+        outcome: 'success',
+        organizationId,
+        actorId: principal.userId,
+        targetType: 'organization',
+        targetId: organizationId,
+        metadata,
+      },
+      manager,
+    );
+  }
+}

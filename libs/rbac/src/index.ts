@@ -1,0 +1,14 @@
+export { AuthorizationGuard } from './authorization.guard';
+export { CatalogueSync } from './catalogue-sync';
+export {
+  isPermissionKey,
+  PERMISSION_KEYS,
+  PERMISSIONS,
+  type PermissionDefinition,
+  type PermissionKey,
+} from './permission-catalogue';
+export { PermissionResolver, type Membership } from './permission-resolver';
+export { RbacModule } from './rbac.module';
+export { REQUIRED_PERMISSIONS, RequirePermissions } from './require-permissions.decorator';
+export { SYSTEM_ROLES, type SystemRoleDefinition, type SystemRoleName } from './system-roles';
+export { TENANT_KEY, TenantContext } from './tenant-context';

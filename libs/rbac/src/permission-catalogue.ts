@@ -1,0 +1,46 @@
+import type { RoleScope } from '@app/database';
+
+export interface PermissionDefinition {
+  description: string;
+  /** Role scopes that may carry the permission: organization roles, team roles, or both. */
+  scopes: RoleScope[];
+}
+
+const ORG: RoleScope[] = ['organization'];
+const BOTH: RoleScope[] = ['organization', 'team'];
+
+/**
+ * Every permission, `resource:action`. Code is the source of truth: the table is synced from this
+ * at start, and a route names its permission with @RequirePermissions. Add new ones here.
+ */
+export const PERMISSIONS = {
+  'organizations:read': { description: 'See the organization and its settings', scopes: ORG },
+  'organizations:update': { description: 'Rename the organization or change its settings', scopes: ORG },
+  'organizations:delete': { description: 'Delete the organization and everything in it', scopes: ORG },
+  'members:read': { description: 'List members and their roles', scopes: ORG },
+  'members:invite': { description: 'Invite people and add members', scopes: ORG },
+  'members:remove': { description: 'Remove members', scopes: ORG },
+  'members:update-roles': { description: "Change members' organization roles", scopes: ORG },
+  'teams:create': { description: 'Create teams', scopes: ORG },
+  'teams:read': { description: 'See teams', scopes: BOTH },
+  'teams:update': { description: 'Rename or describe a team', scopes: BOTH },
+  'teams:delete': { description: 'Delete a team', scopes: BOTH },
+  'team-members:manage': { description: 'Add and remove team members and their team roles', scopes: BOTH },
+  'roles:read': { description: 'See roles and their permissions', scopes: ORG },
+  'roles:create': { description: 'Create custom roles', scopes: ORG },
+  'roles:update': { description: 'Change custom roles', scopes: ORG },
+  'roles:delete': { description: 'Delete custom roles', scopes: ORG },
+  'api-keys:read': { description: 'List API keys (never their secrets)', scopes: ORG },
+  'api-keys:create': { description: 'Create API keys', scopes: ORG },
+  'api-keys:revoke': { description: 'Revoke API keys', scopes: ORG },
+  'audit-logs:read': { description: "Read the organization's audit log", scopes: ORG },
+  'llm:use': { description: 'Call the LLM provider', scopes: BOTH },
+} as const satisfies Record<string, PermissionDefinition>;
+
+export type PermissionKey = keyof typeof PERMISSIONS;
+
+export const PERMISSION_KEYS = Object.keys(PERMISSIONS) as PermissionKey[];
+
+export function isPermissionKey(value: string): value is PermissionKey {
+  return Object.prototype.hasOwnProperty.call(PERMISSIONS, value);
+}

@@ -1,0 +1,94 @@
+import { TenantTransaction } from '@app/database';
+import { InvalidationBus } from '@app/queue';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+
+/** What a member may do in one organization: organization-wide, and per team. */
+export interface Membership {
+  permissions: ReadonlySet<string>;
+  teamPermissions: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+interface CacheEntry {
+  membership: Membership | null;
+  cachedUntil: number;
+}
+
+interface Invalidation {
+  organizationId: string;
+  userId?: string;
+}
+
+const TOPIC = 'permissions';
+const CACHE_TTL_MS = 60_000;
+const MAX_ENTRIES = 50_000;
+
+/**
+ * Effective permissions per (user, organization), cached so a warm request does no authorization
+ * query. Every change that affects them (roles, assignments, membership, role definitions) must
+ * call invalidate() after its commit; the bus spreads it to every replica.
+ */
+@Injectable()
+export class PermissionResolver implements OnModuleInit {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly transactions: TenantTransaction,
+    private readonly bus: InvalidationBus,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.on(TOPIC, (payload) => this.forget(payload as Invalidation));
+    this.bus.onReset(() => this.cache.clear());
+  }
+
+  /** The caller's membership, or null when they are not a member of the organization. */
+  async resolve(userId: string, organizationId: string): Promise<Membership | null> {
+    const key = `${userId}:${organizationId}`;
+    const now = Date.now();
+    const cached = this.bus.live ? this.cache.get(key) : undefined;
+    if (cached && cached.cachedUntil > now) return cached.membership;
+    const rows = await this.transactions.runAsSystem((manager) =>
+      manager.query<Array<{ team_id: string | null; permission_key: string | null }>>(
+        `SELECT ra.team_id, rp.permission_key
+           FROM organization_members om
+           LEFT JOIN role_assignments ra ON ra.organization_id = om.organization_id AND ra.user_id = om.user_id
+           LEFT JOIN role_permissions rp ON rp.role_id = ra.role_id
+          WHERE om.organization_id = $1 AND om.user_id = $2`,
+        [organizationId, userId],
+      ),
+    );
+    const membership = rows.length === 0 ? null : toMembership(rows);
+    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
+    this.cache.set(key, { membership, cachedUntil: now + CACHE_TTL_MS });
+    return membership;
+  }
+
+  /** Call after committing a change to a user's roles or membership (or to a whole organization's). */
+  invalidate(organizationId: string, userId?: string): Promise<void> {
+    return this.bus.publish(TOPIC, { organizationId, userId } satisfies Invalidation);
+  }
+
+  private forget({ organizationId, userId }: Invalidation): void {
+    if (userId) {
+      this.cache.delete(`${userId}:${organizationId}`);
+      return;
+    }
+    for (const key of this.cache.keys()) if (key.endsWith(`:${organizationId}`)) this.cache.delete(key);
+  }
+}
+
+function toMembership(rows: Array<{ team_id: string | null; permission_key: string | null }>): Membership {
+  const permissions = new Set<string>();
+  const teamPermissions = new Map<string, Set<string>>();
+  for (const row of rows) {
+    if (!row.permission_key) continue;
+    if (row.team_id === null) {
+      permissions.add(row.permission_key);
+      continue;
+    }
+    let team = teamPermissions.get(row.team_id);
+    if (!team) teamPermissions.set(row.team_id, (team = new Set()));
+    team.add(row.permission_key);
+  }
+  return { permissions, teamPermissions };
+}

@@ -1,0 +1,17 @@
+import { ClsServiceManager } from 'nestjs-cls';
+
+export const TENANT_KEY = 'tenant.organizationId';
+
+/** The organization of the current request, set by the authorization guard. */
+export const TenantContext = {
+  /** Throws when no tenant is set: a forgotten scope fails loudly instead of leaking. */
+  require(): string {
+    const organizationId = TenantContext.current();
+    if (!organizationId) throw new Error('No tenant in this context: the route needs @RequirePermissions with :orgId.');
+    return organizationId;
+  },
+  current(): string | undefined {
+    const cls = ClsServiceManager.getClsService();
+    return cls.isActive() ? cls.get<string | undefined>(TENANT_KEY) : undefined;
+  },
+};
