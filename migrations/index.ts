@@ -1,6 +1,7 @@
 import { InitialSchema1764230400000 } from './1764230400000-initial-schema';
 import { CatalogueGrants1764316800000 } from './1764316800000-catalogue-grants';
+import { AttemptReservations1764403200000 } from './1764403200000-attempt-reservations';
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
-export const MIGRATIONS = [InitialSchema1764230400000, CatalogueGrants1764316800000];
+export const MIGRATIONS = [InitialSchema1764230400000, CatalogueGrants1764316800000, AttemptReservations1764403200000];
 export { TENANT_TABLES } from './1764230400000-initial-schema';

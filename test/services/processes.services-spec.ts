@@ -23,7 +23,13 @@ describe('api process', () => {
 
   it('finishes the requests in flight when SIGTERM arrives', async () => {
     const port = await freePort();
-    const api = startProcess('api', { PORT: String(port), HOST: '127.0.0.1', EMBEDDED_DB_PATH: 'memory://' });
+    // 12 parallel sign-ins of one account: above the default lockout threshold, which would refuse the excess.
+    const api = startProcess('api', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      EMBEDDED_DB_PATH: 'memory://',
+      LOCKOUT_THRESHOLD: '50',
+    });
     await api.waitForOutput(/api listening/, 60_000);
     const base = `http://127.0.0.1:${port}/api/v1/auth`;
     const headers = { 'content-type': 'application/json' };

@@ -599,3 +599,24 @@ describe('RS256 access tokens', () => {
     }
   });
 });
+
+describe('lockout and genuine bursts', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { LOCKOUT_THRESHOLD: '3' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses sign-ins beyond the threshold that are in flight at once, without locking the account', async () => {
+    const email = uniqueEmail('burst');
+    await register(t, email);
+    const burst = await Promise.all(Array.from({ length: 8 }, () => login(t, email)));
+    const statuses = burst.map((res) => res.statusCode);
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(3);
+    // Not locked: the next sign-in works.
+    expect((await login(t, email)).statusCode).toBe(200);
+  });
+});

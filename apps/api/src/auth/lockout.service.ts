@@ -7,12 +7,15 @@ import { AccountMailer } from './account-mailer';
 
 type UpdateResult = [Array<{ failed_login_attempts: number }>, number];
 
+const STALE_RESERVATION_SECONDS = 60;
+
 /**
  * Account lockout that holds under concurrency. Each check of a password or second factor first
  * reserves an attempt in one atomic UPDATE (committed at once, so parallel requests see it); a
  * locked account, or one whose attempts are all taken by requests in flight, is refused before
  * any secret is checked. A wrong secret then locks the account once the threshold is reached; a
- * right one gives the reserved attempt back.
+ * right one gives the reserved attempt back. More parallel attempts than the threshold are refused
+ * without locking, so a burst of genuine sign-ins cannot lock its own account.
  */
 @Injectable()
 export class LockoutService {
@@ -23,32 +26,30 @@ export class LockoutService {
     private readonly mailer: AccountMailer,
   ) {}
 
-  /** Reserves an attempt; false when the account is locked. An expired lock starts a fresh count. */
+  /**
+   * Reserves an attempt; false when the account is locked, or when every attempt up to the threshold
+   * is already in flight (that request is refused, nothing is locked). A reservation older than a
+   * minute with no outcome (its request died) no longer counts. An expired lock starts a fresh count.
+   */
   async reserve(user: User): Promise<boolean> {
-    const { lockoutThreshold, lockoutDurationSeconds } = this.config.auth;
-    const outcome = await this.transactions.runAsSystem(async (manager) => {
-      const [, reserved] = await manager.query<UpdateResult>(
+    const { lockoutThreshold } = this.config.auth;
+    const [, reserved] = await this.transactions.runAsSystem((manager) =>
+      manager.query<UpdateResult>(
         `UPDATE users SET
-           failed_login_attempts = CASE WHEN locked_until <= now() THEN 1 ELSE failed_login_attempts + 1 END,
-           locked_until = CASE WHEN locked_until <= now() THEN NULL ELSE locked_until END
+           failed_login_attempts = CASE
+             WHEN locked_until <= now() THEN 1
+             WHEN failed_login_attempts >= $2 AND attempt_reserved_at < now() - interval '${STALE_RESERVATION_SECONDS} seconds' THEN 1
+             ELSE failed_login_attempts + 1 END,
+           locked_until = CASE WHEN locked_until <= now() THEN NULL ELSE locked_until END,
+           attempt_reserved_at = now()
          WHERE id = $1
            AND (locked_until IS NULL OR locked_until <= now())
-           AND (failed_login_attempts < $2 OR locked_until <= now())`,
+           AND (failed_login_attempts < $2 OR locked_until <= now()
+                OR attempt_reserved_at < now() - interval '${STALE_RESERVATION_SECONDS} seconds')`,
         [user.id, lockoutThreshold],
-      );
-      if (reserved === 1) return 'reserved';
-      // Every attempt is taken (by requests in flight, or by ones that died mid-way) and no lock
-      // is set yet: the threshold is reached, so lock now.
-      const [, locked] = await manager.query<UpdateResult>(
-        `UPDATE users SET locked_until = now() + make_interval(secs => $3)
-          WHERE id = $1 AND locked_until IS NULL AND failed_login_attempts >= $2`,
-        [user.id, lockoutThreshold, lockoutDurationSeconds],
-      );
-      if (locked === 1) await this.recordLockout(manager, user, 'attempts_exhausted');
-      return locked === 1 ? 'locked-now' : 'locked';
-    });
-    if (outcome === 'locked-now') await this.mailer.lockout(user);
-    return outcome === 'reserved';
+      ),
+    );
+    return reserved === 1;
   }
 
   /** The reserved attempt failed: keep it counted, lock at the threshold, tell the owner. */

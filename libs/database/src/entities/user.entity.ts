@@ -30,6 +30,10 @@ export class User extends BaseEntity {
   @Column({ type: 'timestamptz', nullable: true })
   lockedUntil!: Date | null;
 
+  /** When the last sign-in attempt was reserved (see LockoutService): old reservations expire. */
+  @Column({ type: 'timestamptz', nullable: true })
+  attemptReservedAt!: Date | null;
+
   @Column({ type: 'timestamptz', nullable: true })
   lastLoginAt!: Date | null;
 
