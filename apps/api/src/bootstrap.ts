@@ -47,6 +47,15 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     void reply.header('x-request-id', request.id);
     done(null, payload);
   });
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (logger.pino.isLevelEnabled('debug')) {
+      logger.pino.debug(
+        { requestId: request.id, method: request.method, path: request.url.split('?')[0] },
+        'request received',
+      );
+    }
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.pino.info(
       {
