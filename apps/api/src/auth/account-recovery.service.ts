@@ -111,24 +111,7 @@ export class AccountRecoveryService {
     const passwordHash = await this.hasher.hash(password);
     const revoked = await this.transactions.runAsSystem(async (manager) => {
       if ((await this.oneTimeTokens.consume(manager, token, 'password_reset')) !== user.id) return undefined;
-      // With MFA on, a reset must not clear a lock earned by wrong codes: whoever controls the
-      // mailbox could otherwise reset, guess codes, and reset again without limit.
-      const unlock = user.mfaEnabled ? {} : { failedLoginAttempts: 0, lockedUntil: null };
-      await manager.update(User, { id: user.id }, { passwordHash, ...unlock });
-      await this.oneTimeTokens.retireAll(manager, user.id, 'password_reset');
-      await this.oneTimeTokens.retireAll(manager, user.id, 'mfa_challenge');
-      const ids = await this.sessions.revokeAll(user.id, 'password_reset', undefined, manager);
-      await this.audit.record(
-        {
-          action: 'auth.password.reset',
-          outcome: 'success',
-          actorId: user.id,
-          targetType: 'user',
-          targetId: user.id,
-          metadata: { sessionsRevoked: ids.length },
-        },
-        manager,
-      );
+      const ids = await this.auth.replacePassword(manager, user, passwordHash, 'auth.password.reset');
       return ids;
     });
     if (!revoked) throw invalidToken('reset');

@@ -4,7 +4,7 @@ import { newId, ProblemException, ValidationProblemException } from '@app/common
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
 import { ConflictException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, type EntityManager } from 'typeorm';
 import { UserDto } from '../users/dto/user.dto';
 import { AccountMailer } from './account-mailer';
 import type { LoginDto } from './dto/credentials.dto';
@@ -147,16 +147,25 @@ export class AuthService {
       });
       return { mfa_required: true, mfa_token: token, methods: ['totp', 'recovery_code'] };
     }
+    return this.startSession(user, 'password', rehash ? { passwordHash: rehash } : {});
+  }
+
+  /**
+   * The last step of every sign-in: clears the failure count (refusing if a lock landed meanwhile),
+   * opens the session and records the success, in one unit of work.
+   */
+  async startSession(
+    user: User,
+    authMethod: string,
+    changes: Partial<User> = {},
+    metadata: Record<string, unknown> = {},
+  ): Promise<TokenResponseDto> {
     const response = await this.transactions.runAsSystem(async (manager) => {
       if (!(await this.lockout.succeed(manager, user.id))) return undefined;
-      await manager.update(
-        User,
-        { id: user.id },
-        { lastLoginAt: new Date(), ...(rehash ? { passwordHash: rehash } : {}) },
-      );
-      const tokens = await this.sessions.open(manager, user.id, 'password');
+      await manager.update(User, { id: user.id }, { ...changes, lastLoginAt: new Date() });
+      const tokens = await this.sessions.open(manager, user.id, authMethod);
       await this.audit.record(
-        { action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id },
+        { action: 'auth.login', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id, metadata },
         manager,
       );
       return tokens;
@@ -166,6 +175,40 @@ export class AuthService {
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     return response;
+  }
+
+  /**
+   * Stores a new password hash inside the caller's unit of work, and retires what the old password
+   * stood behind: outstanding reset links, MFA challenges and sessions (all, or all but one).
+   * Returns the revoked session ids, to broadcast after the commit.
+   */
+  async replacePassword(
+    manager: EntityManager,
+    user: User,
+    passwordHash: string,
+    action: 'auth.password.change' | 'auth.password.reset',
+    keepSessionId?: string,
+  ): Promise<string[]> {
+    // With MFA on, a reset must not clear a lock earned by wrong codes: whoever controls the
+    // mailbox could otherwise reset, guess codes, and reset again without limit.
+    const unlock =
+      action === 'auth.password.reset' && !user.mfaEnabled ? { failedLoginAttempts: 0, lockedUntil: null } : {};
+    await manager.update(User, { id: user.id }, { passwordHash, ...unlock });
+    await this.oneTimeTokens.retireAll(manager, user.id, 'password_reset');
+    await this.oneTimeTokens.retireAll(manager, user.id, 'mfa_challenge');
+    const revoked = await this.sessions.revokeAll(user.id, action, keepSessionId, manager);
+    await this.audit.record(
+      {
+        action,
+        outcome: 'success',
+        actorId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        metadata: { sessionsRevoked: revoked.length },
+      },
+      manager,
+    );
+    return revoked;
   }
 
   async logout(principal: UserPrincipal): Promise<void> {

@@ -7,7 +7,7 @@ import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/co
 import { createHmac, hkdfSync, randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { toDataURL } from 'qrcode';
-import { INVALID_CREDENTIALS } from './auth.service';
+import { AuthService, INVALID_CREDENTIALS } from './auth.service';
 import type { MfaStatusDto, TotpSetupDto } from './dto/mfa.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
 import { LockoutService } from './lockout.service';
@@ -46,6 +46,7 @@ export class MfaService {
     private readonly oneTimeTokens: OneTimeTokenService,
     private readonly sessions: SessionService,
     private readonly lockout: LockoutService,
+    private readonly auth: AuthService,
     private readonly audit: AuditService,
   ) {
     this.box = new SecretBox(config.auth.mfaEncryptionKey);
@@ -178,28 +179,7 @@ export class MfaService {
       await this.lockout.fail(user, 'wrong_mfa_code');
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    const response = await this.transactions.runAsSystem(async (manager) => {
-      if (!(await this.lockout.succeed(manager, user.id))) return undefined;
-      await manager.update(User, { id: user.id }, { lastLoginAt: new Date() });
-      const tokens = await this.sessions.open(manager, user.id, 'password+mfa');
-      await this.audit.record(
-        {
-          action: 'auth.login',
-          outcome: 'success',
-          actorId: user.id,
-          targetType: 'user',
-          targetId: user.id,
-          metadata: { mfa: true },
-        },
-        manager,
-      );
-      return tokens;
-    });
-    if (!response) {
-      await this.lockout.refusal(user.id, 'locked');
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
-    }
-    return response;
+    return this.auth.startSession(user, 'password+mfa', {}, { mfa: true });
   }
 
   private async acceptCode(user: User, code: string): Promise<boolean> {

@@ -5,7 +5,6 @@ import { TenantTransaction, User } from '@app/database';
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import { LockoutService } from '../auth/lockout.service';
-import { OneTimeTokenService } from '../auth/one-time-token.service';
 import { SessionService } from '../auth/session.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
@@ -20,7 +19,6 @@ export class UsersService {
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
-    private readonly oneTimeTokens: OneTimeTokenService,
   ) {}
 
   async get(userId: string): Promise<UserDto> {
@@ -63,21 +61,12 @@ export class UsersService {
     this.auth.assertAcceptablePassword(dto.newPassword, user, 'newPassword');
     const passwordHash = await this.hasher.hash(dto.newPassword);
     const revoked = await this.transactions.runAsSystem(async (manager) => {
-      await manager.update(User, { id: user.id }, { passwordHash });
-      // Links and challenges issued under the old password die with it.
-      await this.oneTimeTokens.retireAll(manager, user.id, 'password_reset');
-      await this.oneTimeTokens.retireAll(manager, user.id, 'mfa_challenge');
-      const ids = await this.sessions.revokeAll(user.id, 'password_change', principal.sessionId, manager);
-      await this.audit.record(
-        {
-          action: 'auth.password.change',
-          outcome: 'success',
-          actorId: user.id,
-          targetType: 'user',
-          targetId: user.id,
-          metadata: { sessionsRevoked: ids.length },
-        },
+      const ids = await this.auth.replacePassword(
         manager,
+        user,
+        passwordHash,
+        'auth.password.change',
+        principal.sessionId,
       );
       return ids;
     });
