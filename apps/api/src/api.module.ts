@@ -11,13 +11,14 @@ import { APP_GUARD, RouterModule } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
+import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
 
 /** Feature modules served under /api/v1. Add a new feature here. */
-export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule, OrganizationsModule];
+export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule, OrganizationsModule, MembersModule];
 
 @Module({})
 export class ApiModule {

@@ -12,7 +12,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
 import { PermissionResolver } from './permission-resolver';
-import { REQUIRED_PERMISSIONS } from './require-permissions.decorator';
+import { REQUIRED_PERMISSIONS, SELF_PARAMETER } from './require-permissions.decorator';
 import { TENANT_KEY } from './tenant-context';
 
 type RoutedRequest = FastifyRequest & { principal?: Principal; params: Record<string, string | undefined> };
@@ -53,7 +53,9 @@ export class AuthorizationGuard implements CanActivate {
     const missing = required.filter(
       (permission) => !membership.permissions.has(permission) && !teamPermissions?.has(permission),
     );
-    if (missing.length > 0) {
+    const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
+    const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === request.principal.userId;
+    if (missing.length > 0 && !actingOnSelf) {
       throw new ProblemException({
         status: HttpStatus.FORBIDDEN,
         slug: 'permission-denied',

@@ -9,6 +9,6 @@ export {
 } from './permission-catalogue';
 export { PermissionResolver, type Membership } from './permission-resolver';
 export { RbacModule } from './rbac.module';
-export { REQUIRED_PERMISSIONS, RequirePermissions } from './require-permissions.decorator';
+export { OrSelf, REQUIRED_PERMISSIONS, RequirePermissions, SELF_PARAMETER } from './require-permissions.decorator';
 export { SYSTEM_ROLES, type SystemRoleDefinition, type SystemRoleName } from './system-roles';
 export { TENANT_KEY, TenantContext } from './tenant-context';

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse } from '@nestj
 import type { PermissionKey } from './permission-catalogue';
 
 export const REQUIRED_PERMISSIONS = 'app:required-permissions';
+export const SELF_PARAMETER = 'app:self-parameter';
 
 /**
  * The permissions a route needs, in the organization named by its `:orgId` parameter (and in the
@@ -15,4 +16,12 @@ export function RequirePermissions(...permissions: [PermissionKey, ...Permission
     ApiForbiddenResponse({ description: `Needs: ${permissions.join(', ')}` }),
     ApiNotFoundResponse({ description: 'Not found, or the caller is not a member of the organization.' }),
   );
+}
+
+/**
+ * Lets a member act on themself without the permission (e.g. leave an organization): the route
+ * passes when its `parameter` is the caller's own user id and the caller is a member.
+ */
+export function OrSelf(parameter: string): MethodDecorator {
+  return SetMetadata(SELF_PARAMETER, parameter);
 }

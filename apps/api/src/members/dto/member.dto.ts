@@ -1,0 +1,73 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsOptional, IsUUID } from 'class-validator';
+
+export class AddMemberDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'userId must be a UUID' })
+  userId!: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Organization roles; default: the system role member.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ArrayUnique()
+  @IsUUID('all', { each: true, message: 'each roleId must be a UUID' })
+  roleIds?: string[];
+}
+
+export class RemoveMemberDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'userId must be a UUID' })
+  userId!: string;
+}
+
+export class SetRolesDto {
+  @ApiProperty({ type: [String], description: 'The complete set of organization roles the member will hold.' })
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ArrayUnique()
+  @IsUUID('all', { each: true, message: 'each roleId must be a UUID' })
+  roleIds!: string[];
+}
+
+export class MemberRoleDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'admin' })
+  name!: string;
+
+  @ApiProperty()
+  isSystem!: boolean;
+}
+
+export class MemberDto {
+  @ApiProperty({ format: 'uuid' })
+  userId!: string;
+
+  @ApiProperty()
+  email!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  fullName!: string | null;
+
+  @ApiProperty()
+  joinedAt!: Date;
+
+  @ApiProperty({ type: [MemberRoleDto] })
+  roles!: MemberRoleDto[];
+}
+
+export class MemberPageDto {
+  @ApiProperty({ type: [MemberDto] })
+  items!: MemberDto[];
+
+  @ApiProperty()
+  total!: number;
+
+  @ApiProperty()
+  page!: number;
+
+  @ApiProperty()
+  pageSize!: number;
+}

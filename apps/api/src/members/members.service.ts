@@ -1,0 +1,207 @@
+import { AuditService } from '@app/audit';
+import type { UserPrincipal } from '@app/auth';
+import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import { OrganizationMember, Role, RoleAssignment, RolePermission, TenantTransaction, User } from '@app/database';
+import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
+import { In, IsNull, type EntityManager } from 'typeorm';
+import type { Page } from '../common/page-query.dto';
+import type { MemberDto } from './dto/member.dto';
+
+const OWNER_ROLE_ID = SYSTEM_ROLES.owner.id;
+
+/**
+ * Organization membership and organization roles. Rules: nobody grants or takes away a role
+ * holding a permission they lack themselves (so only owners make or unmake owners), and the last
+ * owner can be neither removed nor demoted.
+ */
+@Injectable()
+export class MembersService {
+  constructor(
+    private readonly transactions: TenantTransaction,
+    private readonly permissions: PermissionResolver,
+    private readonly audit: AuditService,
+  ) {}
+
+  async add(actor: UserPrincipal, orgId: string, userId: string, roleIds?: string[]): Promise<MemberDto> {
+    const wanted = roleIds && roleIds.length > 0 ? roleIds : [SYSTEM_ROLES.member.id];
+    await this.transactions.run(orgId, async (manager) => {
+      const user = await manager.findOneBy(User, { id: userId, isActive: true });
+      if (!user) throw new NotFoundException('No such user.');
+      if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId })) {
+        throw new ConflictException('This user is already a member.');
+      }
+      await this.assertGrantable(manager, actor, orgId, wanted);
+      await manager.insert(OrganizationMember, { id: newId(), organizationId: orgId, userId });
+      for (const roleId of wanted) {
+        await manager.insert(RoleAssignment, {
+          id: newId(),
+          organizationId: orgId,
+          userId,
+          roleId,
+          teamId: null,
+          grantedByUserId: actor.userId,
+        });
+      }
+      await this.record(manager, actor, orgId, 'member.add', userId, { roleIds: wanted });
+    });
+    await this.permissions.invalidate(orgId, userId);
+    return this.getOne(orgId, userId);
+  }
+
+  async list(orgId: string, page: number, pageSize: number): Promise<Page<MemberDto>> {
+    return this.transactions.run(orgId, async (manager) => {
+      const [members, total] = await manager.findAndCount(OrganizationMember, {
+        where: { organizationId: orgId },
+        order: { createdAt: 'ASC', id: 'ASC' },
+        skip: (page - 1) * pageSize,
+        take: pageSize,
+      });
+      return { items: await this.describe(manager, orgId, members), total, page, pageSize };
+    });
+  }
+
+  async remove(actor: UserPrincipal, orgId: string, userId: string): Promise<void> {
+    await this.transactions.run(orgId, async (manager) => {
+      const member = await manager.findOneBy(OrganizationMember, { organizationId: orgId, userId });
+      if (!member) throw new NotFoundException('No such member.');
+      const held = await this.heldRoleIds(manager, orgId, userId);
+      // Leaving is always allowed; removing someone else needs every permission their roles carry.
+      if (actor.userId !== userId) await this.assertGrantable(manager, actor, orgId, held);
+      if (held.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
+      await manager.delete(OrganizationMember, { id: member.id });
+      await this.record(manager, actor, orgId, actor.userId === userId ? 'member.leave' : 'member.remove', userId, {});
+    });
+    await this.permissions.invalidate(orgId, userId);
+  }
+
+  async setRoles(actor: UserPrincipal, orgId: string, userId: string, roleIds: string[]): Promise<MemberDto> {
+    if (roleIds.length === 0) {
+      throw new ValidationProblemException([{ field: 'roleIds', message: 'roleIds must name at least one role' }]);
+    }
+    await this.transactions.run(orgId, async (manager) => {
+      if (!(await manager.existsBy(OrganizationMember, { organizationId: orgId, userId }))) {
+        throw new NotFoundException('No such member.');
+      }
+      const held = await this.heldRoleIds(manager, orgId, userId);
+      const added = roleIds.filter((id) => !held.includes(id));
+      const removed = held.filter((id) => !roleIds.includes(id));
+      await this.assertGrantable(manager, actor, orgId, [...added, ...removed]);
+      if (removed.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
+      if (removed.length > 0) {
+        await manager.delete(RoleAssignment, { organizationId: orgId, userId, teamId: IsNull(), roleId: In(removed) });
+      }
+      for (const roleId of added) {
+        await manager.insert(RoleAssignment, {
+          id: newId(),
+          organizationId: orgId,
+          userId,
+          roleId,
+          teamId: null,
+          grantedByUserId: actor.userId,
+        });
+      }
+      await this.record(manager, actor, orgId, 'member.roles.update', userId, { added, removed });
+    });
+    await this.permissions.invalidate(orgId, userId);
+    return this.getOne(orgId, userId);
+  }
+
+  private async getOne(orgId: string, userId: string): Promise<MemberDto> {
+    return this.transactions.run(orgId, async (manager) => {
+      const member = await manager.findOneByOrFail(OrganizationMember, { organizationId: orgId, userId });
+      const [described] = await this.describe(manager, orgId, [member]);
+      if (!described) throw new NotFoundException('No such member.');
+      return described;
+    });
+  }
+
+  private async describe(manager: EntityManager, orgId: string, members: OrganizationMember[]): Promise<MemberDto[]> {
+    if (members.length === 0) return [];
+    const userIds = members.map((m) => m.userId);
+    const users = await manager.find(User, { where: { id: In(userIds) } });
+    const assignments = await manager.find(RoleAssignment, {
+      where: { organizationId: orgId, userId: In(userIds), teamId: IsNull() },
+      relations: { role: true },
+    });
+    return members.map((member) => {
+      const user = users.find((u) => u.id === member.userId);
+      return {
+        userId: member.userId,
+        email: user?.email ?? '',
+        fullName: user?.fullName ?? null,
+        joinedAt: member.createdAt,
+        roles: assignments
+          .filter((a) => a.userId === member.userId && a.role)
+          .map((a) => ({ id: a.roleId, name: a.role?.name ?? '', isSystem: a.role?.isSystem ?? false })),
+      };
+    });
+  }
+
+  private async heldRoleIds(manager: EntityManager, orgId: string, userId: string): Promise<string[]> {
+    const rows = await manager.find(RoleAssignment, { where: { organizationId: orgId, userId, teamId: IsNull() } });
+    return rows.map((row) => row.roleId);
+  }
+
+  /** Each role must be an organization role visible here, and carry no permission the actor lacks. */
+  private async assertGrantable(manager: EntityManager, actor: UserPrincipal, orgId: string, roleIds: string[]) {
+    if (roleIds.length === 0) return;
+    const roles = await manager.find(Role, { where: { id: In(roleIds) } });
+    const unusable = roleIds.filter((id) => !roles.some((role) => role.id === id && role.scope === 'organization'));
+    if (unusable.length > 0) {
+      throw new ValidationProblemException(
+        unusable.map((id) => ({ field: 'roleIds', message: `${id} is not an organization role of this organization` })),
+      );
+    }
+    const carried = await manager.find(RolePermission, { where: { roleId: In(roleIds) } });
+    const mine = await this.permissions.resolve(actor.userId, orgId);
+    const lacking = [...new Set(carried.map((p) => p.permissionKey))].filter((key) => !mine?.permissions.has(key));
+    if (lacking.length > 0) {
+      throw new ProblemException({
+        status: HttpStatus.FORBIDDEN,
+        slug: 'permission-denied',
+        title: 'Forbidden',
+        detail: 'You cannot grant or take away a role with permissions you do not hold.',
+        extensions: { missingPermissions: lacking },
+      });
+    }
+  }
+
+  private async assertNotLastOwner(manager: EntityManager, orgId: string, userId: string): Promise<void> {
+    // Lock the owner assignments so two concurrent demotions cannot both pass this check.
+    const owners = await manager.find(RoleAssignment, {
+      where: { organizationId: orgId, roleId: OWNER_ROLE_ID, teamId: IsNull() },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (owners.every((owner) => owner.userId === userId)) {
+      throw new ProblemException({
+        status: HttpStatus.CONFLICT,
+        slug: 'last-owner',
+        title: 'Conflict',
+        detail: 'An organization needs at least one owner: make someone else owner first.',
+      });
+    }
+  }
+
+  private record(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    action: string,
+    userId: string,
+    metadata: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.record(
+      {
+        action,
+        outcome: 'success',
+        organizationId: orgId,
+        actorId: actor.userId,
+        targetType: 'user',
+        targetId: userId,
+        metadata,
+      },
+      manager,
+    );
+  }
+}

@@ -1,0 +1,161 @@
+import { SYSTEM_ROLES } from '@app/rbac';
+import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+
+type Account = Awaited<ReturnType<typeof registerAndLogin>>;
+
+describe('organization members', () => {
+  let t: TestApp;
+  let owner: Account;
+  let orgId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    owner = await registerAndLogin(t, 'm-owner');
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/v1/organizations',
+      headers: bearer(owner.tokens.access_token),
+      payload: { name: 'Members Inc' },
+    });
+    orgId = res.json<{ id: string }>().id;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const url = (suffix = '') => `/api/v1/organizations/${orgId}/members${suffix}`;
+  const add = (as: Account, userId: string, roleIds?: string[]) =>
+    t.inject({ method: 'POST', url: url(), headers: bearer(as.tokens.access_token), payload: { userId, roleIds } });
+  const setRoles = (as: Account, userId: string, roleIds: string[]) =>
+    t.inject({
+      method: 'PUT',
+      url: url(`/${userId}/roles`),
+      headers: bearer(as.tokens.access_token),
+      payload: { roleIds },
+    });
+
+  it('adds a member with the default role and lists members with their roles', async () => {
+    const ann = await registerAndLogin(t, 'm-ann');
+    const res = await add(owner, ann.userId);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({
+      userId: ann.userId,
+      email: ann.email,
+      roles: [{ name: 'member', isSystem: true }],
+    });
+    const list = await t.inject({ method: 'GET', url: url(), headers: bearer(ann.tokens.access_token) });
+    expect(list.statusCode).toBe(200);
+    const body = list.json<{ total: number; items: Array<{ userId: string; roles: Array<{ name: string }> }> }>();
+    expect(body.total).toBe(2);
+    expect(body.items.find((m) => m.userId === owner.userId)?.roles.map((r) => r.name)).toEqual(['owner']);
+    expect((await add(owner, ann.userId)).statusCode).toBe(409);
+  });
+
+  it('refuses escalation: an admin cannot make an owner, nor grant what it lacks', async () => {
+    const admin = await registerAndLogin(t, 'm-admin');
+    const bob = await registerAndLogin(t, 'm-bob');
+    expect((await add(owner, admin.userId, [SYSTEM_ROLES.admin.id])).statusCode).toBe(201);
+    const escalate = await add(admin, bob.userId, [SYSTEM_ROLES.owner.id]);
+    expect(escalate.statusCode).toBe(403);
+    expect(escalate.json()).toMatchObject({ missingPermissions: ['organizations:delete'] });
+    expect((await add(admin, bob.userId, [SYSTEM_ROLES.admin.id])).statusCode).toBe(201);
+    // An admin cannot demote the owner either.
+    expect((await setRoles(admin, owner.userId, [SYSTEM_ROLES.member.id])).statusCode).toBe(403);
+    // Nor remove them.
+    const removeOwner = await t.inject({
+      method: 'DELETE',
+      url: url(`/${owner.userId}`),
+      headers: bearer(admin.tokens.access_token),
+    });
+    expect(removeOwner.statusCode).toBe(403);
+  });
+
+  it('refuses team roles and unknown roles as organization roles', async () => {
+    const carl = await registerAndLogin(t, 'm-carl');
+    const team = await add(owner, carl.userId, [SYSTEM_ROLES['team-admin'].id]);
+    expect(team.statusCode).toBe(400);
+    const unknown = await add(owner, carl.userId, ['0195d2a0-7b1c-7c3e-8a4b-1234567890ab']);
+    expect(unknown.statusCode).toBe(400);
+    expect((await add(owner, '0195d2a0-7b1c-7c3e-8a4b-1234567890ab')).statusCode).toBe(404);
+    expect((await add(owner, 'nope')).statusCode).toBe(400);
+  });
+
+  it('keeps the last owner: no leaving, no demotion, until another owner exists', async () => {
+    const dana = await registerAndLogin(t, 'm-dana');
+    const leave = await t.inject({
+      method: 'DELETE',
+      url: url(`/${owner.userId}`),
+      headers: bearer(owner.tokens.access_token),
+    });
+    expect(leave.statusCode).toBe(409);
+    expect(leave.json()).toMatchObject({ type: '/problems/last-owner' });
+    expect((await setRoles(owner, owner.userId, [SYSTEM_ROLES.admin.id])).statusCode).toBe(409);
+    expect((await add(owner, dana.userId, [SYSTEM_ROLES.owner.id])).statusCode).toBe(201);
+    expect((await setRoles(owner, owner.userId, [SYSTEM_ROLES.admin.id])).statusCode).toBe(200);
+    // Dana is now the last owner.
+    const danaLeaves = await t.inject({
+      method: 'DELETE',
+      url: url(`/${dana.userId}`),
+      headers: bearer(dana.tokens.access_token),
+    });
+    expect(danaLeaves.statusCode).toBe(409);
+    expect((await setRoles(dana, owner.userId, [SYSTEM_ROLES.owner.id])).statusCode).toBe(200);
+  });
+
+  it('lets a plain member leave but not remove others; a removed member loses access at once', async () => {
+    const eve = await registerAndLogin(t, 'm-eve');
+    const fay = await registerAndLogin(t, 'm-fay');
+    await add(owner, eve.userId);
+    await add(owner, fay.userId);
+    const kick = await t.inject({
+      method: 'DELETE',
+      url: url(`/${fay.userId}`),
+      headers: bearer(eve.tokens.access_token),
+    });
+    expect(kick.statusCode).toBe(403);
+    const leave = await t.inject({
+      method: 'DELETE',
+      url: url(`/${eve.userId}`),
+      headers: bearer(eve.tokens.access_token),
+    });
+    expect(leave.statusCode).toBe(204);
+    expect((await t.inject({ method: 'GET', url: url(), headers: bearer(eve.tokens.access_token) })).statusCode).toBe(
+      404,
+    );
+    // The seed's body form.
+    const byBody = await t.inject({
+      method: 'DELETE',
+      url: url(),
+      headers: bearer(owner.tokens.access_token),
+      payload: { userId: fay.userId },
+    });
+    expect(byBody.statusCode).toBe(204);
+    expect(
+      (
+        await t.inject({
+          method: 'GET',
+          url: `/api/v1/organizations/${orgId}`,
+          headers: bearer(fay.tokens.access_token),
+        })
+      ).statusCode,
+    ).toBe(404);
+  });
+
+  it("hides the members of another tenant's organization", async () => {
+    const outsider = await registerAndLogin(t, 'm-outsider');
+    for (const [method, path] of [
+      ['GET', ''],
+      ['POST', ''],
+      ['DELETE', `/${owner.userId}`],
+      ['PUT', `/${owner.userId}/roles`],
+    ] as const) {
+      const res = await t.inject({
+        method,
+        url: url(path),
+        headers: bearer(outsider.tokens.access_token),
+        payload: method === 'GET' ? undefined : { userId: outsider.userId, roleIds: [SYSTEM_ROLES.owner.id] },
+      });
+      expect({ method, path, status: res.statusCode }).toEqual({ method, path, status: 404 });
+    }
+  });
+});
