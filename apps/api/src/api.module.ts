@@ -13,12 +13,13 @@ import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
 import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { TeamsModule } from './teams/teams.module';
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
 
 /** Feature modules served under /api/v1. Add a new feature here. */
-export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule, OrganizationsModule, MembersModule];
+export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule, OrganizationsModule, MembersModule, TeamsModule];
 
 @Module({})
 export class ApiModule {

@@ -7,6 +7,7 @@ import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@n
 import { In, IsNull, type EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
 import type { MemberDto } from './dto/member.dto';
+import { describeMembers } from './member-view';
 
 const OWNER_ROLE_ID = SYSTEM_ROLES.owner.id;
 
@@ -57,7 +58,7 @@ export class MembersService {
         skip: (page - 1) * pageSize,
         take: pageSize,
       });
-      return { items: await this.describe(manager, orgId, members), total, page, pageSize };
+      return { items: await describeMembers(manager, orgId, null, members), total, page, pageSize };
     });
   }
 
@@ -110,31 +111,9 @@ export class MembersService {
   private async getOne(orgId: string, userId: string): Promise<MemberDto> {
     return this.transactions.run(orgId, async (manager) => {
       const member = await manager.findOneByOrFail(OrganizationMember, { organizationId: orgId, userId });
-      const [described] = await this.describe(manager, orgId, [member]);
+      const [described] = await describeMembers(manager, orgId, null, [member]);
       if (!described) throw new NotFoundException('No such member.');
       return described;
-    });
-  }
-
-  private async describe(manager: EntityManager, orgId: string, members: OrganizationMember[]): Promise<MemberDto[]> {
-    if (members.length === 0) return [];
-    const userIds = members.map((m) => m.userId);
-    const users = await manager.find(User, { where: { id: In(userIds) } });
-    const assignments = await manager.find(RoleAssignment, {
-      where: { organizationId: orgId, userId: In(userIds), teamId: IsNull() },
-      relations: { role: true },
-    });
-    return members.map((member) => {
-      const user = users.find((u) => u.id === member.userId);
-      return {
-        userId: member.userId,
-        email: user?.email ?? '',
-        fullName: user?.fullName ?? null,
-        joinedAt: member.createdAt,
-        roles: assignments
-          .filter((a) => a.userId === member.userId && a.role)
-          .map((a) => ({ id: a.roleId, name: a.role?.name ?? '', isSystem: a.role?.isSystem ?? false })),
-      };
     });
   }
 

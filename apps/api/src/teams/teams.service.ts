@@ -1,0 +1,287 @@
+import { AuditService } from '@app/audit';
+import type { UserPrincipal } from '@app/auth';
+import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import {
+  OrganizationMember,
+  Role,
+  RoleAssignment,
+  RolePermission,
+  Team,
+  TeamMember,
+  TenantTransaction,
+} from '@app/database';
+import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { In, QueryFailedError, type EntityManager } from 'typeorm';
+import type { Page } from '../common/page-query.dto';
+import type { MemberDto } from '../members/dto/member.dto';
+import { describeMembers } from '../members/member-view';
+import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
+
+function slugify(name: string): string {
+  const base = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80);
+  return base || 'team';
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
+}
+
+/** Teams inside an organization, their members and their team-scoped roles. */
+@Injectable()
+export class TeamsService {
+  constructor(
+    private readonly transactions: TenantTransaction,
+    private readonly permissions: PermissionResolver,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Creates the team; its creator joins it as team-admin. */
+  async create(actor: UserPrincipal, orgId: string, dto: CreateTeamDto): Promise<TeamDto> {
+    const id = newId();
+    try {
+      const team = await this.transactions.run(orgId, async (manager) => {
+        await manager.insert(Team, {
+          id,
+          organizationId: orgId,
+          name: dto.name,
+          slug: dto.slug ?? `${slugify(dto.name)}-${randomBytes(3).toString('hex')}`,
+          description: dto.description ?? null,
+        });
+        await manager.insert(TeamMember, { id: newId(), organizationId: orgId, teamId: id, userId: actor.userId });
+        // Whoever may create a team runs it: team-admin holds only inside this new team.
+        await this.insertAssignments(manager, actor, orgId, id, actor.userId, [SYSTEM_ROLES['team-admin'].id]);
+        await this.record(manager, actor, orgId, 'team.create', 'team', id, { name: dto.name });
+        return manager.findOneByOrFail(Team, { id });
+      });
+      await this.permissions.invalidate(orgId, actor.userId);
+      return TeamDto.from(team);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('This slug is already taken in the organization.');
+      throw error;
+    }
+  }
+
+  list(orgId: string, page: number, pageSize: number): Promise<Page<TeamDto>> {
+    return this.transactions.run(orgId, async (manager) => {
+      const [teams, total] = await manager.findAndCount(Team, {
+        where: { organizationId: orgId },
+        order: { createdAt: 'ASC', id: 'ASC' },
+        skip: (page - 1) * pageSize,
+        take: pageSize,
+      });
+      return { items: teams.map((team) => TeamDto.from(team)), total, page, pageSize };
+    });
+  }
+
+  async get(orgId: string, teamId: string): Promise<TeamDto> {
+    return TeamDto.from(await this.transactions.run(orgId, (manager) => this.findTeam(manager, orgId, teamId)));
+  }
+
+  async update(actor: UserPrincipal, orgId: string, teamId: string, dto: UpdateTeamDto): Promise<TeamDto> {
+    try {
+      const team = await this.transactions.run(orgId, async (manager) => {
+        await this.findTeam(manager, orgId, teamId);
+        const changes = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
+        if (Object.keys(changes).length > 0) await manager.update(Team, { id: teamId }, changes);
+        await this.record(manager, actor, orgId, 'team.update', 'team', teamId, { fields: Object.keys(changes) });
+        return manager.findOneByOrFail(Team, { id: teamId });
+      });
+      return TeamDto.from(team);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictException('This slug is already taken in the organization.');
+      throw error;
+    }
+  }
+
+  async remove(actor: UserPrincipal, orgId: string, teamId: string): Promise<void> {
+    await this.transactions.run(orgId, async (manager) => {
+      await this.findTeam(manager, orgId, teamId);
+      await this.record(manager, actor, orgId, 'team.delete', 'team', teamId, {});
+      await manager.delete(Team, { id: teamId });
+    });
+    await this.permissions.invalidate(orgId);
+  }
+
+  async addMember(
+    actor: UserPrincipal,
+    orgId: string,
+    teamId: string,
+    userId: string,
+    roleIds?: string[],
+  ): Promise<MemberDto> {
+    const wanted = roleIds && roleIds.length > 0 ? roleIds : [SYSTEM_ROLES['team-member'].id];
+    await this.transactions.run(orgId, async (manager) => {
+      await this.findTeam(manager, orgId, teamId);
+      if (!(await manager.existsBy(OrganizationMember, { organizationId: orgId, userId }))) {
+        throw new NotFoundException('No such member of the organization: add them to the organization first.');
+      }
+      if (await manager.existsBy(TeamMember, { teamId, userId })) throw new ConflictException('Already in the team.');
+      await manager.insert(TeamMember, { id: newId(), organizationId: orgId, teamId, userId });
+      await this.assign(manager, actor, orgId, teamId, userId, wanted);
+      await this.record(manager, actor, orgId, 'team.member.add', 'user', userId, { teamId, roleIds: wanted });
+    });
+    await this.permissions.invalidate(orgId, userId);
+    return this.describeOne(orgId, teamId, userId);
+  }
+
+  listMembers(orgId: string, teamId: string): Promise<MemberDto[]> {
+    return this.transactions.run(orgId, async (manager) => {
+      await this.findTeam(manager, orgId, teamId);
+      const members = await manager.find(TeamMember, { where: { teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+      return describeMembers(manager, orgId, teamId, members);
+    });
+  }
+
+  async removeMember(actor: UserPrincipal, orgId: string, teamId: string, userId: string): Promise<void> {
+    await this.transactions.run(orgId, async (manager) => {
+      await this.findTeam(manager, orgId, teamId);
+      const member = await manager.findOneBy(TeamMember, { teamId, userId });
+      if (!member) throw new NotFoundException('No such team member.');
+      const held = await manager.find(RoleAssignment, { where: { organizationId: orgId, teamId, userId } });
+      if (actor.userId !== userId)
+        await this.assertGrantable(
+          manager,
+          actor,
+          orgId,
+          teamId,
+          held.map((a) => a.roleId),
+        );
+      await manager.delete(RoleAssignment, { organizationId: orgId, teamId, userId });
+      await manager.delete(TeamMember, { id: member.id });
+      await this.record(manager, actor, orgId, 'team.member.remove', 'user', userId, { teamId });
+    });
+    await this.permissions.invalidate(orgId, userId);
+  }
+
+  async setMemberRoles(
+    actor: UserPrincipal,
+    orgId: string,
+    teamId: string,
+    userId: string,
+    roleIds: string[],
+  ): Promise<MemberDto> {
+    if (roleIds.length === 0) {
+      throw new ValidationProblemException([{ field: 'roleIds', message: 'roleIds must name at least one role' }]);
+    }
+    await this.transactions.run(orgId, async (manager) => {
+      await this.findTeam(manager, orgId, teamId);
+      if (!(await manager.existsBy(TeamMember, { teamId, userId })))
+        throw new NotFoundException('No such team member.');
+      const held = (await manager.find(RoleAssignment, { where: { organizationId: orgId, teamId, userId } })).map(
+        (a) => a.roleId,
+      );
+      const added = roleIds.filter((id) => !held.includes(id));
+      const removed = held.filter((id) => !roleIds.includes(id));
+      await this.assertGrantable(manager, actor, orgId, teamId, [...added, ...removed]);
+      if (removed.length > 0)
+        await manager.delete(RoleAssignment, { organizationId: orgId, teamId, userId, roleId: In(removed) });
+      await this.insertAssignments(manager, actor, orgId, teamId, userId, added);
+      await this.record(manager, actor, orgId, 'team.member.roles.update', 'user', userId, { teamId, added, removed });
+    });
+    await this.permissions.invalidate(orgId, userId);
+    return this.describeOne(orgId, teamId, userId);
+  }
+
+  private async findTeam(manager: EntityManager, orgId: string, teamId: string): Promise<Team> {
+    const team = await manager.findOneBy(Team, { id: teamId, organizationId: orgId });
+    if (!team) throw new NotFoundException('No such team.');
+    return team;
+  }
+
+  private async assign(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    teamId: string,
+    userId: string,
+    roleIds: string[],
+  ): Promise<void> {
+    await this.assertGrantable(manager, actor, orgId, teamId, roleIds);
+    await this.insertAssignments(manager, actor, orgId, teamId, userId, roleIds);
+  }
+
+  private async insertAssignments(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    teamId: string,
+    userId: string,
+    roleIds: string[],
+  ): Promise<void> {
+    for (const roleId of roleIds) {
+      await manager.insert(RoleAssignment, {
+        id: newId(),
+        organizationId: orgId,
+        teamId,
+        userId,
+        roleId,
+        grantedByUserId: actor.userId,
+      });
+    }
+  }
+
+  /** Team roles only, visible here, and carrying no permission the actor lacks in this team. */
+  private async assertGrantable(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    teamId: string,
+    roleIds: string[],
+  ) {
+    if (roleIds.length === 0) return;
+    const roles = await manager.find(Role, { where: { id: In(roleIds) } });
+    const unusable = roleIds.filter((id) => !roles.some((role) => role.id === id && role.scope === 'team'));
+    if (unusable.length > 0) {
+      throw new ValidationProblemException(
+        unusable.map((id) => ({ field: 'roleIds', message: `${id} is not a team role` })),
+      );
+    }
+    const carried = await manager.find(RolePermission, { where: { roleId: In(roleIds) } });
+    const mine = await this.permissions.resolve(actor.userId, orgId);
+    const inTeam = mine?.teamPermissions.get(teamId);
+    const lacking = [...new Set(carried.map((p) => p.permissionKey))].filter(
+      (key) => !mine?.permissions.has(key) && !inTeam?.has(key),
+    );
+    if (lacking.length > 0) {
+      throw new ProblemException({
+        status: HttpStatus.FORBIDDEN,
+        slug: 'permission-denied',
+        title: 'Forbidden',
+        detail: 'You cannot grant or take away a role with permissions you do not hold.',
+        extensions: { missingPermissions: lacking },
+      });
+    }
+  }
+
+  private describeOne(orgId: string, teamId: string, userId: string): Promise<MemberDto> {
+    return this.transactions.run(orgId, async (manager) => {
+      const member = await manager.findOneByOrFail(TeamMember, { teamId, userId });
+      const [described] = await describeMembers(manager, orgId, teamId, [member]);
+      if (!described) throw new NotFoundException('No such team member.');
+      return described;
+    });
+  }
+
+  private record(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    action: string,
+    targetType: string,
+    targetId: string,
+    metadata: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.record(
+      { action, outcome: 'success', organizationId: orgId, actorId: actor.userId, targetType, targetId, metadata },
+      manager,
+    );
+  }
+}
