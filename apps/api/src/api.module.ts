@@ -13,13 +13,21 @@ import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
 import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { RolesModule } from './roles/roles.module';
 import { TeamsModule } from './teams/teams.module';
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
 
 /** Feature modules served under /api/v1. Add a new feature here. */
-export const API_V1_MODULES: Type[] = [HealthModule, IdentityModule, OrganizationsModule, MembersModule, TeamsModule];
+export const API_V1_MODULES: Type[] = [
+  HealthModule,
+  IdentityModule,
+  OrganizationsModule,
+  MembersModule,
+  TeamsModule,
+  RolesModule,
+];
 
 @Module({})
 export class ApiModule {
