@@ -12,3 +12,4 @@ export { toProblem, type MappedProblem } from './problem-mapper';
 export { loggableError, ProblemDetailsFilter, sendProblem } from './problem-details.filter';
 export { createValidationPipe, flattenValidationErrors } from './validation';
 export { UuidParam } from './uuid-param';
+export { isUniqueViolation, NO_CONTROL_CHARACTERS, slugify, SLUG_PATTERN } from './text';

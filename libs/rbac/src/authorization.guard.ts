@@ -1,7 +1,6 @@
 import { PRINCIPAL_KEY, type Principal } from '@app/auth';
-import { isUuid, ProblemException, ValidationProblemException } from '@app/common';
+import { isUuid, ValidationProblemException } from '@app/common';
 import {
-  HttpStatus,
   Injectable,
   NotFoundException,
   UnauthorizedException,
@@ -11,6 +10,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
+import { permissionDenied } from './permission-denied';
 import { PermissionResolver } from './permission-resolver';
 import { REQUIRED_PERMISSIONS, SELF_PARAMETER } from './require-permissions.decorator';
 import { TENANT_KEY } from './tenant-context';
@@ -56,13 +56,7 @@ export class AuthorizationGuard implements CanActivate {
     const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
     const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === request.principal.userId;
     if (missing.length > 0 && !actingOnSelf) {
-      throw new ProblemException({
-        status: HttpStatus.FORBIDDEN,
-        slug: 'permission-denied',
-        title: 'Forbidden',
-        detail: `This needs: ${missing.join(', ')}.`,
-        extensions: { missingPermissions: missing },
-      });
+      throw permissionDenied(missing, `This needs: ${missing.join(', ')}.`);
     }
     if (this.cls.isActive()) {
       this.cls.set(TENANT_KEY, orgId);

@@ -12,3 +12,4 @@ export { RbacModule } from './rbac.module';
 export { OrSelf, REQUIRED_PERMISSIONS, RequirePermissions, SELF_PARAMETER } from './require-permissions.decorator';
 export { SYSTEM_ROLES, type SystemRoleDefinition, type SystemRoleName } from './system-roles';
 export { TENANT_KEY, TenantContext } from './tenant-context';
+export { permissionDenied } from './permission-denied';

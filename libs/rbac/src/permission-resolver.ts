@@ -63,6 +63,13 @@ export class PermissionResolver implements OnModuleInit {
     return membership;
   }
 
+  /** The permissions among `keys` the user does not hold in the organization (or in `teamId` there). */
+  async lacking(userId: string, organizationId: string, keys: Iterable<string>, teamId?: string): Promise<string[]> {
+    const membership = await this.resolve(userId, organizationId);
+    const inTeam = teamId ? membership?.teamPermissions.get(teamId) : undefined;
+    return [...new Set(keys)].filter((key) => !membership?.permissions.has(key) && !inTeam?.has(key));
+  }
+
   /** Call after committing a change to a user's roles or membership (or to a whole organization's). */
   invalidate(organizationId: string, userId?: string): Promise<void> {
     return this.bus.publish(TOPIC, { organizationId, userId } satisfies Invalidation);

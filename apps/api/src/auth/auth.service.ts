@@ -1,10 +1,10 @@
 import { AuditService } from '@app/audit';
 import { PasswordHasher, PasswordPolicy, type UserPrincipal } from '@app/auth';
-import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import { isUniqueViolation, newId, ProblemException, ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
 import { ConflictException, HttpStatus, Injectable, UnauthorizedException } from '@nestjs/common';
-import { QueryFailedError, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { UserDto } from '../users/dto/user.dto';
 import { AccountMailer } from './account-mailer';
 import type { LoginDto } from './dto/credentials.dto';
@@ -79,7 +79,7 @@ export class AuthService {
       });
     } catch (error) {
       // Two registrations racing for one address: the unique index decides.
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+      if (isUniqueViolation(error)) {
         throw new ConflictException('An account with this email already exists.');
       }
       throw error;

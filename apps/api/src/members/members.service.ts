@@ -2,7 +2,7 @@ import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
 import { newId, ProblemException, ValidationProblemException } from '@app/common';
 import { OrganizationMember, Role, RoleAssignment, RolePermission, TenantTransaction, User } from '@app/database';
-import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import { permissionDenied, PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
 import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { In, IsNull, type EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
@@ -133,16 +133,13 @@ export class MembersService {
       );
     }
     const carried = await manager.find(RolePermission, { where: { roleId: In(roleIds) } });
-    const mine = await this.permissions.resolve(actor.userId, orgId);
-    const lacking = [...new Set(carried.map((p) => p.permissionKey))].filter((key) => !mine?.permissions.has(key));
+    const lacking = await this.permissions.lacking(
+      actor.userId,
+      orgId,
+      carried.map((p) => p.permissionKey),
+    );
     if (lacking.length > 0) {
-      throw new ProblemException({
-        status: HttpStatus.FORBIDDEN,
-        slug: 'permission-denied',
-        title: 'Forbidden',
-        detail: 'You cannot grant or take away a role with permissions you do not hold.',
-        extensions: { missingPermissions: lacking },
-      });
+      throw permissionDenied(lacking, 'You cannot grant or take away a role with permissions you do not hold.');
     }
   }
 

@@ -1,28 +1,13 @@
 import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
-import { newId } from '@app/common';
+import { isUniqueViolation, newId, slugify } from '@app/common';
 import { Organization, OrganizationMember, RoleAssignment, TenantTransaction } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { QueryFailedError, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
 import { OrganizationDto, type CreateOrganizationDto, type UpdateOrganizationDto } from './dto/organization.dto';
-
-function slugify(name: string): string {
-  const base = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80);
-  return base || 'org';
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
-}
 
 @Injectable()
 export class OrganizationsService {
@@ -35,7 +20,7 @@ export class OrganizationsService {
   /** Creates the organization with the caller as its owner, in one unit of work under the new tenant. */
   async create(principal: UserPrincipal, dto: CreateOrganizationDto): Promise<OrganizationDto> {
     const id = newId();
-    const slug = dto.slug ?? `${slugify(dto.name)}-${randomBytes(3).toString('hex')}`;
+    const slug = dto.slug ?? `${slugify(dto.name, 'org')}-${randomBytes(3).toString('hex')}`;
     let organization: Organization;
     try {
       organization = await this.transactions.run(id, async (manager) => {

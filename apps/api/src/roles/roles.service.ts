@@ -1,10 +1,10 @@
 import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
-import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import { isUniqueViolation, newId, ProblemException, ValidationProblemException } from '@app/common';
 import { Role, RoleAssignment, RolePermission, TenantTransaction } from '@app/database';
-import { isPermissionKey, PermissionResolver, PERMISSIONS, SYSTEM_ROLES } from '@app/rbac';
+import { isPermissionKey, permissionDenied, PermissionResolver, PERMISSIONS, SYSTEM_ROLES } from '@app/rbac';
 import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
-import { In, IsNull, QueryFailedError, type EntityManager } from 'typeorm';
+import { In, IsNull, type EntityManager } from 'typeorm';
 import type { CreateRoleDto, RoleDto, UpdateRoleDto } from './dto/role.dto';
 
 const SYSTEM_NAMES = new Set(Object.values(SYSTEM_ROLES).map((role) => role.name.toLowerCase()));
@@ -154,16 +154,9 @@ export class RolesService {
   }
 
   private async assertHeld(actor: UserPrincipal, orgId: string, keys: string[]): Promise<void> {
-    const mine = await this.permissions.resolve(actor.userId, orgId);
-    const lacking = keys.filter((key) => !mine?.permissions.has(key));
+    const lacking = await this.permissions.lacking(actor.userId, orgId, keys);
     if (lacking.length > 0) {
-      throw new ProblemException({
-        status: HttpStatus.FORBIDDEN,
-        slug: 'permission-denied',
-        title: 'Forbidden',
-        detail: 'You cannot put into a role (or take out of it) a permission you do not hold.',
-        extensions: { missingPermissions: lacking },
-      });
+      throw permissionDenied(lacking, 'You cannot put into a role (or take out of it) a permission you do not hold.');
     }
   }
 
@@ -192,7 +185,7 @@ export class RolesService {
   }
 
   private conflictOr(error: unknown): unknown {
-    if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+    if (isUniqueViolation(error)) {
       return new ConflictException('A role with this name already exists.');
     }
     return error;

@@ -1,6 +1,6 @@
 import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
-import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import { isUniqueViolation, newId, slugify, ValidationProblemException } from '@app/common';
 import {
   OrganizationMember,
   Role,
@@ -10,29 +10,14 @@ import {
   TeamMember,
   TenantTransaction,
 } from '@app/database';
-import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
-import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
+import { permissionDenied, PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { In, QueryFailedError, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
 import type { MemberDto } from '../members/dto/member.dto';
 import { describeMembers } from '../members/member-view';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
-
-function slugify(name: string): string {
-  const base = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 80);
-  return base || 'team';
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
-}
 
 /** Teams inside an organization, their members and their team-scoped roles. */
 @Injectable()
@@ -52,7 +37,7 @@ export class TeamsService {
           id,
           organizationId: orgId,
           name: dto.name,
-          slug: dto.slug ?? `${slugify(dto.name)}-${randomBytes(3).toString('hex')}`,
+          slug: dto.slug ?? `${slugify(dto.name, 'team')}-${randomBytes(3).toString('hex')}`,
           description: dto.description ?? null,
         });
         await manager.insert(TeamMember, { id: newId(), organizationId: orgId, teamId: id, userId: actor.userId });
@@ -245,19 +230,14 @@ export class TeamsService {
       );
     }
     const carried = await manager.find(RolePermission, { where: { roleId: In(roleIds) } });
-    const mine = await this.permissions.resolve(actor.userId, orgId);
-    const inTeam = mine?.teamPermissions.get(teamId);
-    const lacking = [...new Set(carried.map((p) => p.permissionKey))].filter(
-      (key) => !mine?.permissions.has(key) && !inTeam?.has(key),
+    const lacking = await this.permissions.lacking(
+      actor.userId,
+      orgId,
+      carried.map((p) => p.permissionKey),
+      teamId,
     );
     if (lacking.length > 0) {
-      throw new ProblemException({
-        status: HttpStatus.FORBIDDEN,
-        slug: 'permission-denied',
-        title: 'Forbidden',
-        detail: 'You cannot grant or take away a role with permissions you do not hold.',
-        extensions: { missingPermissions: lacking },
-      });
+      throw permissionDenied(lacking, 'You cannot grant or take away a role with permissions you do not hold.');
     }
   }
 

@@ -1,3 +1,4 @@
+import { NO_CONTROL_CHARACTERS } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
@@ -19,6 +20,6 @@ export class RegisterDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
-  @Matches(/^[^\p{Cc}\p{Cs}]*$/u, { message: 'fullName must not contain control characters' })
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'fullName must not contain control characters' })
   fullName?: string;
 }

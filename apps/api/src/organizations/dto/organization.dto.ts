@@ -1,10 +1,9 @@
 import type { Organization } from '@app/database';
+import { NO_CONTROL_CHARACTERS, SLUG_PATTERN } from '@app/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
-const NO_CONTROL = /^[^\p{Cc}\p{Cs}]*$/u;
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateOrganizationDto {
@@ -13,7 +12,7 @@ export class CreateOrganizationDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
-  @Matches(NO_CONTROL, { message: 'name must not contain control characters' })
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
   name!: string;
 
   @ApiPropertyOptional({
@@ -22,7 +21,7 @@ export class CreateOrganizationDto {
   })
   @IsOptional()
   @IsString()
-  @Matches(SLUG, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
+  @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
   slug?: string;
 }
 
@@ -33,13 +32,13 @@ export class UpdateOrganizationDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
-  @Matches(NO_CONTROL, { message: 'name must not contain control characters' })
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
   name?: string;
 
   @ApiPropertyOptional({ example: 'acme-corp' })
   @IsOptional()
   @IsString()
-  @Matches(SLUG, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
+  @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
   slug?: string;
 }
 

@@ -1,3 +1,4 @@
+import { NO_CONTROL_CHARACTERS } from '@app/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
@@ -8,6 +9,6 @@ export class UpdateProfileDto {
   @IsString()
   @MinLength(1)
   @MaxLength(200)
-  @Matches(/^[^\p{Cc}\p{Cs}]*$/u, { message: 'fullName must not contain control characters' })
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'fullName must not contain control characters' })
   fullName?: string;
 }
