@@ -1,3 +1,4 @@
+import { pageOf } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsOptional, IsUUID } from 'class-validator';
 
@@ -58,16 +59,4 @@ export class MemberDto {
   roles!: MemberRoleDto[];
 }
 
-export class MemberPageDto {
-  @ApiProperty({ type: [MemberDto] })
-  items!: MemberDto[];
-
-  @ApiProperty()
-  total!: number;
-
-  @ApiProperty()
-  page!: number;
-
-  @ApiProperty()
-  pageSize!: number;
-}
+export class MemberPageDto extends pageOf(MemberDto) {}

@@ -1,18 +1,11 @@
 import type { Organization } from '@app/database';
-import { NO_CONTROL_CHARACTERS, SLUG_PATTERN } from '@app/common';
+import { DisplayNameField, SlugField, pageOf } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { IsOptional } from 'class-validator';
 
 export class CreateOrganizationDto {
   @ApiProperty({ example: 'Acme Inc.' })
-  @Transform(trim)
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
+  @DisplayNameField()
   name!: string;
 
   @ApiPropertyOptional({
@@ -20,25 +13,19 @@ export class CreateOrganizationDto {
     description: 'Lower-case letters, digits and dashes; made from the name when absent.',
   })
   @IsOptional()
-  @IsString()
-  @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
+  @SlugField()
   slug?: string;
 }
 
 export class UpdateOrganizationDto {
   @ApiPropertyOptional({ example: 'Acme Corporation' })
   @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
+  @DisplayNameField()
   name?: string;
 
   @ApiPropertyOptional({ example: 'acme-corp' })
   @IsOptional()
-  @IsString()
-  @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
+  @SlugField()
   slug?: string;
 }
 
@@ -64,19 +51,7 @@ export class OrganizationDto {
   }
 }
 
-export class OrganizationPageDto {
-  @ApiProperty({ type: [OrganizationDto] })
-  items!: OrganizationDto[];
-
-  @ApiProperty()
-  total!: number;
-
-  @ApiProperty()
-  page!: number;
-
-  @ApiProperty()
-  pageSize!: number;
-}
+export class OrganizationPageDto extends pageOf(OrganizationDto) {}
 
 export class PermissionDto {
   @ApiProperty({ example: 'teams:create' })

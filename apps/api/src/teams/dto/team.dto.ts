@@ -1,18 +1,11 @@
 import type { Team } from '@app/database';
-import { NO_CONTROL_CHARACTERS, SLUG_PATTERN } from '@app/common';
+import { DisplayNameField, SlugField, pageOf } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class CreateTeamDto {
   @ApiProperty({ example: 'Platform' })
-  @Transform(trim)
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
+  @DisplayNameField()
   name!: string;
 
   @ApiPropertyOptional({
@@ -20,8 +13,7 @@ export class CreateTeamDto {
     description: 'Unique in the organization; made from the name when absent.',
   })
   @IsOptional()
-  @IsString()
-  @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
+  @SlugField()
   slug?: string;
 
   @ApiPropertyOptional()
@@ -34,17 +26,12 @@ export class CreateTeamDto {
 export class UpdateTeamDto {
   @ApiPropertyOptional()
   @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
+  @DisplayNameField()
   name?: string;
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsString()
-  @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and inner dashes (1-100 characters)' })
+  @SlugField()
   slug?: string;
 
   @ApiPropertyOptional()
@@ -79,16 +66,4 @@ export class TeamDto {
   }
 }
 
-export class TeamPageDto {
-  @ApiProperty({ type: [TeamDto] })
-  items!: TeamDto[];
-
-  @ApiProperty()
-  total!: number;
-
-  @ApiProperty()
-  page!: number;
-
-  @ApiProperty()
-  pageSize!: number;
-}
+export class TeamPageDto extends pageOf(TeamDto) {}

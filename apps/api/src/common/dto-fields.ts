@@ -1,0 +1,48 @@
+import { NO_CONTROL_CHARACTERS, SLUG_PATTERN } from '@app/common';
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+/** A display name: trimmed, 1-200 characters, no control characters. */
+export function DisplayNameField(): PropertyDecorator {
+  return applyDecorators(
+    Transform(trim),
+    IsString(),
+    MinLength(1),
+    MaxLength(200),
+    Matches(NO_CONTROL_CHARACTERS, { message: '$property must not contain control characters' }),
+  );
+}
+
+/** A URL slug: lower-case letters, digits and inner dashes, 1-100 characters. */
+export function SlugField(): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    Matches(SLUG_PATTERN, {
+      message: '$property must be lower-case letters, digits and inner dashes (1-100 characters)',
+    }),
+  );
+}
+
+/** The `{ items, total, page, pageSize }` envelope of a list, documented for `item`. */
+export function pageOf<T>(item: Type<T>) {
+  class Page {
+    @ApiProperty({ type: [item] })
+    items!: T[];
+
+    @ApiProperty()
+    total!: number;
+
+    @ApiProperty()
+    page!: number;
+
+    @ApiProperty()
+    pageSize!: number;
+  }
+  // OpenAPI schemas are named after the class: one per item type.
+  Object.defineProperty(Page, 'name', { value: `${item.name.replace(/Dto$/, '')}PageDto` });
+  return Page;
+}
