@@ -1,3 +1,4 @@
+import { TenantTransaction, User } from '@app/database';
 import type { TestApp } from './test-app';
 import type { SmtpSink } from './smtp-sink';
 
@@ -54,4 +55,11 @@ export async function tokenFromMail(smtp: SmtpSink, email: string, subject: RegE
   const match = /token=([A-Za-z0-9_%-]+)/.exec(mail.text);
   if (!match?.[1]) throw new Error(`no token in mail: ${mail.text}`);
   return decodeURIComponent(match[1]);
+}
+
+/** Marks an account's email verified directly (the verification flow has its own tests). */
+export async function markEmailVerified(t: TestApp, userId: string): Promise<void> {
+  await t.app
+    .get(TenantTransaction)
+    .runAsSystem((manager) => manager.update(User, { id: userId }, { emailVerifiedAt: new Date() }));
 }

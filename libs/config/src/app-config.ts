@@ -45,6 +45,9 @@ export interface AuthConfig {
   emailVerificationTtl: number;
   passwordResetTtl: number;
   mfaTokenTtl: number;
+  invitationTtl: number;
+  /** Made platform admin at start-up (and when that address is verified); never the first registrant. */
+  bootstrapAdminEmail: string | undefined;
 }
 
 /** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
@@ -114,6 +117,8 @@ export class AppConfig {
       emailVerificationTtl: raw.EMAIL_VERIFICATION_TTL,
       passwordResetTtl: raw.PASSWORD_RESET_TTL,
       mfaTokenTtl: raw.MFA_TOKEN_TTL,
+      invitationTtl: raw.INVITATION_TTL,
+      bootstrapAdminEmail: raw.BOOTSTRAP_ADMIN_EMAIL?.toLowerCase(),
     };
     this.database = raw.DATABASE_URL
       ? {

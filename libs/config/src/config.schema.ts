@@ -80,6 +80,8 @@ export const configSchema = z.object({
   EMAIL_VERIFICATION_TTL: duration.default(86400),
   PASSWORD_RESET_TTL: duration.default(3600),
   MFA_TOKEN_TTL: duration.default(300),
+  INVITATION_TTL: duration.default(7 * 86400),
+  BOOTSTRAP_ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),

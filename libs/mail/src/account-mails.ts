@@ -57,3 +57,28 @@ export function lockoutMail(appName: string, user: Recipient, minutes: number): 
     ),
   };
 }
+
+export interface InvitationMailContext {
+  organizationName: string;
+  inviterName: string | null;
+  link: string;
+  days: number;
+}
+
+export function invitationMail(appName: string, email: string, context: InvitationMailContext): MailMessage {
+  const { organizationName, inviterName, link, days } = context;
+  const who = inviterName ? `${inviterName} invited you` : 'You are invited';
+  return {
+    to: email,
+    subject: `${who} to join ${organizationName} on ${appName}`,
+    text: `Hello,\n\n${who} to join the organization "${organizationName}" on ${appName}.\nSign in (or create an account) with this email address, verify it, and accept within ${days} days:\n${link}\n\nIf you did not expect this invitation, ignore this message.`,
+    html: layout(
+      `Join ${organizationName}`,
+      html`<p>Hello,</p>
+        <p>${who} to join the organization <strong>${organizationName}</strong> on ${appName}.</p>
+        <p>Sign in (or create an account) with this email address, verify it, and accept within ${days} days:</p>
+        <p><a href="${link}">Accept the invitation</a></p>
+        <p>If you did not expect this invitation, ignore this message.</p>`,
+    ),
+  };
+}

@@ -2,4 +2,10 @@ export { MailModule } from './mail.module';
 export { MailService } from './mail.service';
 export type { MailMessage } from './mail-message';
 export { escapeHtml, html } from './escape-html';
-export { lockoutMail, passwordResetMail, verificationMail } from './account-mails';
+export {
+  invitationMail,
+  lockoutMail,
+  passwordResetMail,
+  verificationMail,
+  type InvitationMailContext,
+} from './account-mails';

@@ -47,7 +47,9 @@ export class PermissionResolver implements OnModuleInit {
     const now = Date.now();
     const cached = this.bus.live ? this.cache.get(key) : undefined;
     if (cached && cached.cachedUntil > now) return cached.membership;
-    const rows = await this.transactions.runAsSystem((manager) =>
+    // A tenant transaction: it joins the caller's own unit of work for this organization when one
+    // is open (services check grants mid-transaction), and RLS confines the query to the organization.
+    const rows = await this.transactions.run(organizationId, (manager) =>
       manager.query<Array<{ team_id: string | null; permission_key: string | null }>>(
         `SELECT ra.team_id, rp.permission_key
            FROM organization_members om

@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { MailSendJob } from '@app/jobs';
-import { lockoutMail, passwordResetMail, verificationMail, type MailMessage } from '@app/mail';
+import { invitationMail, lockoutMail, passwordResetMail, verificationMail, type MailMessage } from '@app/mail';
 import { JobQueue } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 
@@ -38,6 +38,12 @@ export class AccountMailer {
 
   lockout(user: Recipient): Promise<void> {
     return this.send(lockoutMail(this.config.appName, user, Math.ceil(this.config.auth.lockoutDurationSeconds / 60)));
+  }
+
+  invitation(email: string, token: string, organizationName: string, inviterName: string | null): Promise<void> {
+    const link = `${this.config.appUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
+    const days = Math.max(1, Math.round(this.config.auth.invitationTtl / 86400));
+    return this.send(invitationMail(this.config.appName, email, { organizationName, inviterName, link, days }));
   }
 
   private async send(message: MailMessage): Promise<void> {

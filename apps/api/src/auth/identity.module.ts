@@ -24,6 +24,6 @@ import { SessionService } from './session.service';
     SessionService,
     UsersService,
   ],
-  exports: [AuthService, SessionService, OneTimeTokenService, UsersService],
+  exports: [AuthService, SessionService, OneTimeTokenService, UsersService, AccountMailer],
 })
 export class IdentityModule {}

@@ -2,7 +2,7 @@ import { NO_CONTROL_CHARACTERS, SLUG_PATTERN } from '@app/common';
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -14,6 +14,16 @@ export function DisplayNameField(): PropertyDecorator {
     MinLength(1),
     MaxLength(200),
     Matches(NO_CONTROL_CHARACTERS, { message: '$property must not contain control characters' }),
+  );
+}
+
+/** An email address: trimmed and lower-cased (addresses are compared case-insensitively), at most 320 characters. */
+export function EmailField(): PropertyDecorator {
+  return applyDecorators(
+    ApiProperty({ example: 'ann@example.com', maxLength: 320 }),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value)),
+    IsEmail({}, { message: '$property must be an email address' }),
+    MaxLength(320),
   );
 }
 

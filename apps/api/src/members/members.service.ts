@@ -32,18 +32,8 @@ export class MembersService {
       if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId })) {
         throw new ConflictException('This user is already a member.');
       }
-      await this.assertGrantable(manager, actor, orgId, wanted);
-      await manager.insert(OrganizationMember, { id: newId(), organizationId: orgId, userId });
-      for (const roleId of wanted) {
-        await manager.insert(RoleAssignment, {
-          id: newId(),
-          organizationId: orgId,
-          userId,
-          roleId,
-          teamId: null,
-          grantedByUserId: actor.userId,
-        });
-      }
+      await this.assertGrantable(manager, actor.userId, orgId, wanted);
+      await this.insertMembership(manager, orgId, userId, wanted, actor.userId);
       await this.record(manager, actor, orgId, 'member.add', userId, { roleIds: wanted });
     });
     await this.permissions.invalidate(orgId, userId);
@@ -68,7 +58,7 @@ export class MembersService {
       if (!member) throw new NotFoundException('No such member.');
       const held = await this.heldRoleIds(manager, orgId, userId);
       // Leaving is always allowed; removing someone else needs every permission their roles carry.
-      if (actor.userId !== userId) await this.assertGrantable(manager, actor, orgId, held);
+      if (actor.userId !== userId) await this.assertGrantable(manager, actor.userId, orgId, held);
       if (held.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
       await manager.delete(OrganizationMember, { id: member.id });
       await this.record(manager, actor, orgId, actor.userId === userId ? 'member.leave' : 'member.remove', userId, {});
@@ -87,7 +77,7 @@ export class MembersService {
       const held = await this.heldRoleIds(manager, orgId, userId);
       const added = roleIds.filter((id) => !held.includes(id));
       const removed = held.filter((id) => !roleIds.includes(id));
-      await this.assertGrantable(manager, actor, orgId, [...added, ...removed]);
+      await this.assertGrantable(manager, actor.userId, orgId, [...added, ...removed]);
       if (removed.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
       if (removed.length > 0) {
         await manager.delete(RoleAssignment, { organizationId: orgId, userId, teamId: IsNull(), roleId: In(removed) });
@@ -122,8 +112,32 @@ export class MembersService {
     return rows.map((row) => row.roleId);
   }
 
-  /** Each role must be an organization role visible here, and carry no permission the actor lacks. */
-  private async assertGrantable(manager: EntityManager, actor: UserPrincipal, orgId: string, roleIds: string[]) {
+  /** Makes the user a member holding `roleIds` (organization roles), inside the caller's tenant transaction. */
+  async insertMembership(
+    manager: EntityManager,
+    orgId: string,
+    userId: string,
+    roleIds: string[],
+    grantedByUserId: string | null,
+  ): Promise<void> {
+    await manager.insert(OrganizationMember, { id: newId(), organizationId: orgId, userId });
+    for (const roleId of roleIds) {
+      await manager.insert(RoleAssignment, {
+        id: newId(),
+        organizationId: orgId,
+        userId,
+        roleId,
+        teamId: null,
+        grantedByUserId,
+      });
+    }
+  }
+
+  /**
+   * Each role must be an organization role visible here (a system role or one of this organization's),
+   * and carry no permission `actorUserId` lacks there: 400 for an unusable role, 403 for escalation.
+   */
+  async assertGrantable(manager: EntityManager, actorUserId: string, orgId: string, roleIds: string[]): Promise<void> {
     if (roleIds.length === 0) return;
     const roles = await manager.find(Role, { where: { id: In(roleIds) } });
     const unusable = roleIds.filter((id) => !roles.some((role) => role.id === id && role.scope === 'organization'));
@@ -134,7 +148,7 @@ export class MembersService {
     }
     const carried = await manager.find(RolePermission, { where: { roleId: In(roleIds) } });
     const lacking = await this.permissions.lacking(
-      actor.userId,
+      actorUserId,
       orgId,
       carried.map((p) => p.permissionKey),
     );

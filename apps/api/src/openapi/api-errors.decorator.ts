@@ -8,6 +8,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Authenticated but not allowed.',
   404: 'Not found.',
   409: 'Conflicts with the current state.',
+  410: 'Gone: it existed but no longer applies.',
   413: 'Body too large.',
   415: 'Body is not JSON.',
   429: 'Too many requests.',

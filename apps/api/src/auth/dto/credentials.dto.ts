@@ -1,15 +1,9 @@
+import { EmailField } from '../../common/dto-fields';
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
-
-const normaliseEmail = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.trim().toLowerCase() : value;
+import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class LoginDto {
-  @ApiProperty({ example: 'ann@example.com' })
-  @Transform(normaliseEmail)
-  @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(320)
+  @EmailField()
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery staple' })
