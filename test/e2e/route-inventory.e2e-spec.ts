@@ -1,5 +1,5 @@
 import { IS_PUBLIC } from '@app/auth';
-import { REQUIRED_PERMISSIONS } from '@app/rbac';
+import { PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS } from '@app/rbac';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { RequestMethod } from '@nestjs/common';
@@ -7,7 +7,7 @@ import { createTestApp, type TestApp } from '@app/testing';
 
 interface RouteAccess {
   route: string;
-  /** public, authenticated (any signed-in user, own data only), or the permissions it needs in :orgId. */
+  /** public, authenticated (any signed-in user, own data only), platform-admin, or the permissions it needs in :orgId. */
   access: string;
 }
 
@@ -45,9 +45,17 @@ describe('route inventory', () => {
           handler,
           wrapper.metatype,
         ]);
+        const adminOnly =
+          reflector.getAllAndOverride<boolean>(PLATFORM_ADMIN_ONLY, [handler, wrapper.metatype]) === true;
         routes.push({
           route: `${method} ${wrapper.metatype.name}: /${[base, path].filter((p) => p && p !== '/').join('/')}`,
-          access: isPublic ? 'public' : permissions ? `permissions: ${permissions.join(', ')}` : 'authenticated',
+          access: isPublic
+            ? 'public'
+            : adminOnly
+              ? 'platform-admin'
+              : permissions
+                ? `permissions: ${permissions.join(', ')}`
+                : 'authenticated',
         });
       }
     }

@@ -6,6 +6,7 @@ const ROOT = join(__dirname, '..', '..');
 export const BUILT_ENTRY = {
   api: join(ROOT, 'dist/apps/api/apps/api/src/main.js'),
   worker: join(ROOT, 'dist/apps/worker/apps/worker/src/main.js'),
+  cli: join(ROOT, 'dist/apps/api/apps/api/src/cli.js'),
 } as const;
 
 /** Variables a child must not inherit from the test runner's own environment. */

@@ -1,6 +1,8 @@
+import { AuditService } from '@app/audit';
 import { PRINCIPAL_KEY, type Principal } from '@app/auth';
-import { isUuid, ValidationProblemException } from '@app/common';
+import { isUuid, ProblemException, ValidationProblemException } from '@app/common';
 import {
+  HttpStatus,
   Injectable,
   NotFoundException,
   UnauthorizedException,
@@ -12,16 +14,22 @@ import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
 import { permissionDenied } from './permission-denied';
 import { PermissionResolver } from './permission-resolver';
-import { REQUIRED_PERMISSIONS, SELF_PARAMETER } from './require-permissions.decorator';
+import { PlatformAdmins } from './platform-admins';
+import { PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS, SELF_PARAMETER } from './require-permissions.decorator';
 import { TENANT_KEY } from './tenant-context';
 
 type RoutedRequest = FastifyRequest & { principal?: Principal; params: Record<string, string | undefined> };
+
+const READ_ONLY = /:read$/;
 
 /**
  * The global authorization guard (runs after authentication). A route with @RequirePermissions
  * is scoped by its `:orgId` (and `:teamId`): a caller who is not a member gets 404 (the
  * organization's existence is not revealed), a member without every named permission gets 403.
  * On success the tenant is set in the CLS context for the services.
+ *
+ * Platform admins operate the installation: routes marked @RequirePlatformAdmin() are theirs alone,
+ * and they may read (never change) any organization's data, each such access audited.
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
@@ -29,10 +37,26 @@ export class AuthorizationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly resolver: PermissionResolver,
     private readonly cls: ClsService,
+    private readonly admins: PlatformAdmins,
+    private readonly audit: AuditService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(PLATFORM_ADMIN_ONLY, targets)) {
+      const { principal } = context.switchToHttp().getRequest<RoutedRequest>();
+      if (!principal) throw new UnauthorizedException('Authentication is required.');
+      if (!(await this.admins.isPlatformAdmin(principal.userId))) {
+        throw new ProblemException({
+          status: HttpStatus.FORBIDDEN,
+          slug: 'platform-admin-required',
+          title: 'Forbidden',
+          detail: 'Only platform admins may do this.',
+        });
+      }
+      return true;
+    }
     const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, [
       context.getHandler(),
       context.getClass(),
@@ -48,20 +72,44 @@ export class AuthorizationGuard implements CanActivate {
     ];
     if (invalid.length > 0) throw new ValidationProblemException(invalid);
     const membership = await this.resolver.resolve(request.principal.userId, orgId);
-    if (!membership) throw new NotFoundException('No such organization.');
+    if (!membership) {
+      if (await this.adminReads(request, required, orgId)) return this.enter(orgId, request.principal);
+      throw new NotFoundException('No such organization.');
+    }
     const teamPermissions = teamId ? membership.teamPermissions.get(teamId) : undefined;
     const missing = required.filter(
       (permission) => !membership.permissions.has(permission) && !teamPermissions?.has(permission),
     );
     const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
     const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === request.principal.userId;
-    if (missing.length > 0 && !actingOnSelf) {
+    if (missing.length > 0 && !actingOnSelf && !(await this.adminReads(request, missing, orgId))) {
       throw permissionDenied(missing, `This needs: ${missing.join(', ')}.`);
     }
+    return this.enter(orgId, request.principal);
+  }
+
+  private enter(orgId: string, principal: Principal): true {
     if (this.cls.isActive()) {
       this.cls.set(TENANT_KEY, orgId);
-      this.cls.set(PRINCIPAL_KEY, request.principal);
+      this.cls.set(PRINCIPAL_KEY, principal);
     }
+    return true;
+  }
+
+  /** A platform admin may read any organization; the access is audited before it happens. */
+  private async adminReads(request: RoutedRequest, needed: string[], orgId: string): Promise<boolean> {
+    const principal = request.principal;
+    if (!principal || !needed.every((permission) => READ_ONLY.test(permission))) return false;
+    if (!(await this.admins.isPlatformAdmin(principal.userId))) return false;
+    await this.audit.record({
+      action: 'platform-admin.access',
+      outcome: 'success',
+      organizationId: orgId,
+      actorId: principal.userId,
+      targetType: 'organization',
+      targetId: orgId,
+      metadata: { method: request.method, route: request.routeOptions.url, permissions: needed },
+    });
     return true;
   }
 }

@@ -9,7 +9,15 @@ export {
 } from './permission-catalogue';
 export { PermissionResolver, type Membership } from './permission-resolver';
 export { RbacModule } from './rbac.module';
-export { OrSelf, REQUIRED_PERMISSIONS, RequirePermissions, SELF_PARAMETER } from './require-permissions.decorator';
+export {
+  OrSelf,
+  PLATFORM_ADMIN_ONLY,
+  RequirePermissions,
+  RequirePlatformAdmin,
+  REQUIRED_PERMISSIONS,
+  SELF_PARAMETER,
+} from './require-permissions.decorator';
+export { PlatformAdmins } from './platform-admins';
 export { SYSTEM_ROLES, type SystemRoleDefinition, type SystemRoleName } from './system-roles';
 export { TENANT_KEY, TenantContext } from './tenant-context';
 export { permissionDenied } from './permission-denied';

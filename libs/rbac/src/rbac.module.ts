@@ -2,11 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { AuthorizationGuard } from './authorization.guard';
 import { CatalogueSync } from './catalogue-sync';
 import { PermissionResolver } from './permission-resolver';
+import { PlatformAdmins } from './platform-admins';
 
 /** Permissions, system roles and the authorization guard (registered globally by the api, after authentication). */
 @Global()
 @Module({
-  providers: [PermissionResolver, CatalogueSync, AuthorizationGuard],
-  exports: [PermissionResolver, AuthorizationGuard],
+  providers: [PermissionResolver, PlatformAdmins, CatalogueSync, AuthorizationGuard],
+  exports: [PermissionResolver, PlatformAdmins, AuthorizationGuard],
 })
 export class RbacModule {}

@@ -4,6 +4,7 @@ import type { PermissionKey } from './permission-catalogue';
 
 export const REQUIRED_PERMISSIONS = 'app:required-permissions';
 export const SELF_PARAMETER = 'app:self-parameter';
+export const PLATFORM_ADMIN_ONLY = 'app:platform-admin-only';
 
 /**
  * The permissions a route needs, in the organization named by its `:orgId` parameter (and in the
@@ -24,4 +25,13 @@ export function RequirePermissions(...permissions: [PermissionKey, ...Permission
  */
 export function OrSelf(parameter: string): MethodDecorator {
   return SetMetadata(SELF_PARAMETER, parameter);
+}
+
+/** A route for operators of the whole installation: only platform admins pass (403 otherwise). */
+export function RequirePlatformAdmin(): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(PLATFORM_ADMIN_ONLY, true),
+    ApiBearerAuth('bearer'),
+    ApiForbiddenResponse({ description: 'Only platform admins.' }),
+  );
 }

@@ -55,7 +55,15 @@ describe('local identity', () => {
       expect(res.statusCode).toBe(201);
       const body = res.json<Record<string, unknown>>();
       expect(body).toMatchObject({ email, fullName: 'Reg <b>User</b>', emailVerified: false });
-      expect(Object.keys(body).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'fullName', 'id', 'mfaEnabled']);
+      expect(Object.keys(body).sort()).toEqual([
+        'createdAt',
+        'email',
+        'emailVerified',
+        'fullName',
+        'id',
+        'isPlatformAdmin',
+        'mfaEnabled',
+      ]);
       const mail = await smtp.waitFor((m) => m.to.includes(email));
       expect(mail.text).toContain('https://app.example.test/verify-email?token=ev_');
       // User values are escaped in the HTML part.

@@ -4,6 +4,7 @@ import { ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
 import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
+import { PlatformAdminService } from '../users/platform-admin.service';
 import { AccountMailer } from './account-mailer';
 import { AuthService } from './auth.service';
 import { OneTimeTokenService } from './one-time-token.service';
@@ -30,18 +31,19 @@ export class AccountRecoveryService {
     private readonly sessions: SessionService,
     private readonly mailer: AccountMailer,
     private readonly audit: AuditService,
+    private readonly platformAdmins: PlatformAdminService,
   ) {}
 
   async verifyEmail(token: string): Promise<void> {
     const verified = await this.transactions.runAsSystem(async (manager) => {
       const userId = await this.oneTimeTokens.consume(manager, token, 'email_verification');
-      if (!userId) return false;
+      if (!userId) return undefined;
       await manager.update(User, { id: userId }, { emailVerifiedAt: new Date() });
       await this.audit.record(
         { action: 'auth.email.verify', outcome: 'success', actorId: userId, targetType: 'user', targetId: userId },
         manager,
       );
-      return true;
+      return manager.findOneByOrFail(User, { id: userId });
     });
     if (!verified) {
       await this.audit.record({
@@ -51,6 +53,7 @@ export class AccountRecoveryService {
       });
       throw invalidToken('verification');
     }
+    await this.platformAdmins.onEmailVerified(verified.id, verified.email);
   }
 
   async resendVerification(userId: string): Promise<void> {

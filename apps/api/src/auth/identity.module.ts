@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { UsersController } from '../users/users.controller';
+import { PlatformAdminService } from '../users/platform-admin.service';
 import { UsersService } from '../users/users.service';
 import { AccountMailer } from './account-mailer';
 import { AccountRecoveryService } from './account-recovery.service';
@@ -23,7 +24,8 @@ import { SessionService } from './session.service';
     OneTimeTokenService,
     SessionService,
     UsersService,
+    PlatformAdminService,
   ],
-  exports: [AuthService, SessionService, OneTimeTokenService, UsersService, AccountMailer],
+  exports: [AuthService, SessionService, OneTimeTokenService, UsersService, AccountMailer, PlatformAdminService],
 })
 export class IdentityModule {}

@@ -1,6 +1,10 @@
 import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
-import { Body, Controller, Get, HttpCode, HttpStatus, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { UuidParam } from '@app/common';
+import { RequirePlatformAdmin } from '@app/rbac';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { AdminUserDto, AdminUserPageDto, UserProfileDto, UserSearchDto } from './dto/admin-user.dto';
+import { PlatformAdminService } from './platform-admin.service';
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { UpdateProfileDto } from './dto/update-profile.dto';
@@ -8,9 +12,26 @@ import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
+@ApiExtraModels(AdminUserDto, UserProfileDto)
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly platformAdmins: PlatformAdminService,
+  ) {}
+
+  @Get()
+  @RequirePlatformAdmin()
+  @ApiOperation({
+    summary: 'All users',
+    description: 'Platform admins only. Newest first; ?q= searches email and name.',
+  })
+  @ApiOkResponse({ type: AdminUserPageDto })
+  @ApiAuthenticated()
+  @ApiProblems(400, 403)
+  search(@Query() query: UserSearchDto): Promise<AdminUserPageDto> {
+    return this.users.search(query);
+  }
 
   @Get('me')
   @ApiOperation({ summary: 'The current user', description: 'Authenticated.' })
@@ -42,5 +63,73 @@ export class UsersController {
   @ApiProblems(400)
   async changePassword(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.users.changePassword(principal, dto);
+  }
+
+  @Get(':userId')
+  @ApiOperation({
+    summary: 'A user',
+    description:
+      'Authenticated. Yourself: the full view. Platform admins: the admin view. Someone sharing an organization with you: id, email and name. Anyone else: 404.',
+  })
+  @ApiOkResponse({
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(UserDto) },
+        { $ref: getSchemaPath(AdminUserDto) },
+        { $ref: getSchemaPath(UserProfileDto) },
+      ],
+    },
+  })
+  @ApiAuthenticated()
+  @ApiProblems(400, 404)
+  profile(
+    @CurrentPrincipal() principal: UserPrincipal,
+    @UuidParam('userId') userId: string,
+  ): Promise<UserDto | AdminUserDto | UserProfileDto> {
+    return this.users.profile(principal.userId, userId);
+  }
+
+  @Delete(':userId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePlatformAdmin()
+  @ApiOperation({
+    summary: 'Deactivate a user',
+    description:
+      'Platform admins only. The account can no longer sign in and every session ends at once. Rows stay (audit history). 409 for yourself.',
+  })
+  @ApiAuthenticated()
+  @ApiProblems(400, 403, 404, 409)
+  async deactivate(@CurrentPrincipal() principal: UserPrincipal, @UuidParam('userId') userId: string): Promise<void> {
+    await this.users.deactivate(principal.userId, userId);
+  }
+
+  @Post(':userId/platform-admin')
+  @HttpCode(HttpStatus.OK)
+  @RequirePlatformAdmin()
+  @ApiOperation({ summary: 'Make a user platform admin', description: 'Platform admins only. Idempotent; audited.' })
+  @ApiOkResponse({ type: AdminUserDto })
+  @ApiAuthenticated()
+  @ApiProblems(400, 403, 404)
+  async grantPlatformAdmin(
+    @CurrentPrincipal() principal: UserPrincipal,
+    @UuidParam('userId') userId: string,
+  ): Promise<AdminUserDto> {
+    return AdminUserDto.fromUser(await this.platformAdmins.set(principal.userId, userId, true, 'api'));
+  }
+
+  @Delete(':userId/platform-admin')
+  @RequirePlatformAdmin()
+  @ApiOperation({
+    summary: 'Take platform admin away',
+    description: 'Platform admins only. Idempotent; audited. 409 last-platform-admin for the last one.',
+  })
+  @ApiOkResponse({ type: AdminUserDto })
+  @ApiAuthenticated()
+  @ApiProblems(400, 403, 404, 409)
+  async revokePlatformAdmin(
+    @CurrentPrincipal() principal: UserPrincipal,
+    @UuidParam('userId') userId: string,
+  ): Promise<AdminUserDto> {
+    return AdminUserDto.fromUser(await this.platformAdmins.set(principal.userId, userId, false, 'api'));
   }
 }

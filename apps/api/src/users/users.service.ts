@@ -1,14 +1,18 @@
 import { AuditService } from '@app/audit';
 import { PasswordHasher, type UserPrincipal } from '@app/auth';
-import { ValidationProblemException } from '@app/common';
+import { ProblemException, ValidationProblemException } from '@app/common';
 import { TenantTransaction, User } from '@app/database';
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { PlatformAdmins } from '@app/rbac';
+import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
+import { SessionRegistry } from '@app/auth';
 import { AuthService } from '../auth/auth.service';
 import { LockoutService } from '../auth/lockout.service';
 import { SessionService } from '../auth/session.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
 import { UserDto } from './dto/user.dto';
+import { AdminUserDto, type UserProfileDto, type UserSearchDto } from './dto/admin-user.dto';
+import type { Page } from '../common/page-query.dto';
 
 @Injectable()
 export class UsersService {
@@ -19,7 +23,87 @@ export class UsersService {
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
+    private readonly admins: PlatformAdmins,
+    private readonly registry: SessionRegistry,
   ) {}
+
+  /** Platform admins: every user, newest first, optionally filtered by part of the email or name. */
+  async search(query: UserSearchDto): Promise<Page<AdminUserDto>> {
+    return this.transactions.runWithoutTenant(async (manager) => {
+      const builder = manager.createQueryBuilder(User, 'u').orderBy('u.createdAt', 'DESC').addOrderBy('u.id', 'DESC');
+      const q = query.q?.trim();
+      if (q) {
+        const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+        builder.where("(lower(u.email) LIKE :pattern ESCAPE '\\' OR lower(u.full_name) LIKE :pattern ESCAPE '\\')", {
+          pattern,
+        });
+      }
+      const [users, total] = await builder
+        .skip((query.page - 1) * query.pageSize)
+        .take(query.pageSize)
+        .getManyAndCount();
+      return {
+        items: users.map((user) => AdminUserDto.fromUser(user)),
+        total,
+        page: query.page,
+        pageSize: query.pageSize,
+      };
+    });
+  }
+
+  /**
+   * Yourself: your full view. A platform admin: the admin view. Someone sharing an organization
+   * with you: a limited profile. Anyone else: 404 (whether the user exists is not revealed).
+   */
+  async profile(viewerId: string, userId: string): Promise<UserDto | AdminUserDto | UserProfileDto> {
+    if (viewerId === userId) return this.get(userId);
+    const isAdmin = await this.admins.isPlatformAdmin(viewerId);
+    return this.transactions.runAsSystem(async (manager) => {
+      const user = await manager.findOneBy(User, { id: userId });
+      if (user && isAdmin) return AdminUserDto.fromUser(user);
+      const shared = await manager.query<unknown[]>(
+        `SELECT 1 FROM organization_members mine
+           JOIN organization_members theirs ON theirs.organization_id = mine.organization_id
+          WHERE mine.user_id = $1 AND theirs.user_id = $2 LIMIT 1`,
+        [viewerId, userId],
+      );
+      if (!user || shared.length === 0) throw new NotFoundException('No such user.');
+      return { id: user.id, email: user.email, fullName: user.fullName };
+    });
+  }
+
+  /** Platform admins: the account can no longer sign in, and every session ends now, on every replica. */
+  async deactivate(actorId: string, userId: string): Promise<void> {
+    if (actorId === userId) {
+      throw new ProblemException({
+        status: HttpStatus.CONFLICT,
+        slug: 'cannot-deactivate-self',
+        title: 'Conflict',
+        detail: 'Ask another platform admin to deactivate your account.',
+      });
+    }
+    const revoked = await this.transactions.runAsSystem(async (manager) => {
+      const user = await manager.findOne(User, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new NotFoundException('No such user.');
+      if (!user.isActive) return [];
+      await manager.update(User, { id: userId }, { isActive: false });
+      const sessionIds = await this.sessions.revokeAll(userId, 'deactivated', undefined, manager);
+      await this.audit.record(
+        {
+          action: 'user.deactivate',
+          outcome: 'success',
+          actorId,
+          targetType: 'user',
+          targetId: userId,
+          metadata: { sessionsRevoked: sessionIds.length },
+        },
+        manager,
+      );
+      return sessionIds;
+    });
+    await this.registry.revokeUser(userId, revoked);
+    await this.admins.invalidate(userId);
+  }
 
   async get(userId: string): Promise<UserDto> {
     const user = await this.transactions.runAsSystem((manager) => manager.findOneBy(User, { id: userId }));

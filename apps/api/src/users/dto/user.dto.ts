@@ -18,6 +18,9 @@ export class UserDto {
   @ApiProperty()
   mfaEnabled!: boolean;
 
+  @ApiProperty({ description: 'Operates the whole installation (see README, platform admin).' })
+  isPlatformAdmin!: boolean;
+
   @ApiProperty()
   createdAt!: Date;
 
@@ -28,6 +31,7 @@ export class UserDto {
       fullName: user.fullName,
       emailVerified: user.emailVerifiedAt !== null,
       mfaEnabled: user.mfaEnabled,
+      isPlatformAdmin: user.isPlatformAdmin,
       createdAt: user.createdAt,
     };
   }

@@ -1,0 +1,41 @@
+import type { User } from '@app/database';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { pageOf } from '../../common/dto-fields';
+import { PageQueryDto } from '../../common/page-query.dto';
+import { UserDto } from './user.dto';
+
+/** A user as platform admins see it: account state too, still no secrets. */
+export class AdminUserDto extends UserDto {
+  @ApiProperty({ description: 'false once deactivated: no sign-in, no sessions.' })
+  isActive!: boolean;
+
+  @ApiProperty({ nullable: true, type: Date })
+  lastLoginAt!: Date | null;
+
+  static fromUser(user: User): AdminUserDto {
+    return { ...UserDto.from(user), isActive: user.isActive, lastLoginAt: user.lastLoginAt };
+  }
+}
+
+export class AdminUserPageDto extends pageOf(AdminUserDto) {}
+
+/** What a fellow member of an organization may see of someone. */
+export class UserProfileDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty()
+  email!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  fullName!: string | null;
+}
+
+export class UserSearchDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Matches part of the email or the name, ignoring case.', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+}
