@@ -1,13 +1,7 @@
-import { IS_PUBLIC } from '@app/auth';
-import { PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS } from '@app/rbac';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { RequestMethod } from '@nestjs/common';
-import { createTestApp, type TestApp } from '@app/testing';
+import { createTestApp, registeredRoutes, type TestApp } from '@app/testing';
 
 interface RouteAccess {
   route: string;
-  /** public, authenticated (any signed-in user, own data only), platform-admin, or the permissions it needs in :orgId. */
   access: string;
 }
 
@@ -26,40 +20,9 @@ describe('route inventory', () => {
   });
 
   function inventory(): RouteAccess[] {
-    const discovery = t.app.get(DiscoveryService);
-    const scanner = t.app.get(MetadataScanner);
-    const reflector = t.app.get(Reflector);
-    const routes: RouteAccess[] = [];
-    for (const wrapper of discovery.getControllers()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || !wrapper.metatype) continue;
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const name of scanner.getAllMethodNames(prototype)) {
-        const handler = (prototype as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
-        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-        if (path === undefined) continue;
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-        const base = Reflect.getMetadata(PATH_METADATA, wrapper.metatype) as string;
-        const isPublic = reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, wrapper.metatype]) === true;
-        const permissions = reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, [
-          handler,
-          wrapper.metatype,
-        ]);
-        const adminOnly =
-          reflector.getAllAndOverride<boolean>(PLATFORM_ADMIN_ONLY, [handler, wrapper.metatype]) === true;
-        routes.push({
-          route: `${method} ${wrapper.metatype.name}: /${[base, path].filter((p) => p && p !== '/').join('/')}`,
-          access: isPublic
-            ? 'public'
-            : adminOnly
-              ? 'platform-admin'
-              : permissions
-                ? `permissions: ${permissions.join(', ')}`
-                : 'authenticated',
-        });
-      }
-    }
-    return routes.sort((a, b) => a.route.localeCompare(b.route));
+    return registeredRoutes(t.app)
+      .map(({ method, controller, path, access }) => ({ route: `${method} ${controller}: ${path}`, access }))
+      .sort((x, y) => x.route.localeCompare(y.route));
   }
 
   it('lists every route with its access rule', () => {

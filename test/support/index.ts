@@ -15,3 +15,5 @@ export {
   uniqueEmail,
   type Tokens,
 } from './auth-helpers';
+export { fillPath, registeredRoutes, type HttpMethod, type RegisteredRoute } from './route-table';
+export { createRoleFixture, type RoleFixture, type TenantRoles, type RoleName, ROLE_NAMES } from './role-fixture';

@@ -1,0 +1,219 @@
+import { SYSTEM_ROLES } from '@app/rbac';
+import {
+  bearer,
+  createRoleFixture,
+  createTestApp,
+  fillPath,
+  registeredRoutes,
+  type RegisteredRoute,
+  type RoleFixture,
+  type RoleName,
+  type TestApp,
+} from '@app/testing';
+
+/** Route parameters that name an object someone owns: each one is a way to reach another tenant's data. */
+const ID_PARAMETERS = ['orgId', 'teamId', 'userId', 'roleId', 'invitationId', 'sessionId'];
+const NOBODY = '0195d2a0-7b1c-7c3e-8a4b-1234567890ab';
+
+const key = (route: RegisteredRoute) => `${route.method} ${route.path}`;
+
+/**
+ * Who may pass the permission check of each organization route, by system role (the team people
+ * also hold the organization role viewer). Written by hand on purpose: a change to a role or a
+ * route's permission must show up here in review. A new organization route fails until listed.
+ */
+const EXPECTED: Record<string, string> = {
+  'GET /organizations/:orgId': 'owner admin member viewer team-admin team-member',
+  'PUT /organizations/:orgId': 'owner admin',
+  'DELETE /organizations/:orgId': 'owner',
+  'GET /organizations/:orgId/members': 'owner admin member viewer team-admin team-member',
+  'POST /organizations/:orgId/members': 'owner admin',
+  'DELETE /organizations/:orgId/members': 'owner admin',
+  'DELETE /organizations/:orgId/members/:userId': 'owner admin',
+  'PUT /organizations/:orgId/members/:userId/roles': 'owner admin',
+  'GET /organizations/:orgId/invitations': 'owner admin member viewer team-admin team-member',
+  'GET /organizations/:orgId/invitations/:invitationId': 'owner admin member viewer team-admin team-member',
+  'POST /organizations/:orgId/invitations': 'owner admin',
+  'DELETE /organizations/:orgId/invitations/:invitationId': 'owner admin',
+  'POST /organizations/:orgId/invitations/:invitationId/resend': 'owner admin',
+  'GET /organizations/:orgId/roles': 'owner admin member viewer team-admin team-member',
+  'GET /organizations/:orgId/roles/:roleId': 'owner admin member viewer team-admin team-member',
+  'POST /organizations/:orgId/roles': 'owner admin',
+  'PUT /organizations/:orgId/roles/:roleId': 'owner admin',
+  'DELETE /organizations/:orgId/roles/:roleId': 'owner admin',
+  'GET /organizations/:orgId/teams': 'owner admin member viewer team-admin team-member',
+  'POST /organizations/:orgId/teams': 'owner admin member',
+  'GET /organizations/:orgId/teams/:teamId': 'owner admin member viewer team-admin team-member',
+  'PUT /organizations/:orgId/teams/:teamId': 'owner admin team-admin',
+  'DELETE /organizations/:orgId/teams/:teamId': 'owner admin',
+  'GET /organizations/:orgId/teams/:teamId/members': 'owner admin member viewer team-admin team-member',
+  'POST /organizations/:orgId/teams/:teamId/members': 'owner admin team-admin',
+  'DELETE /organizations/:orgId/teams/:teamId/members/:userId': 'owner admin team-admin',
+  'PUT /organizations/:orgId/teams/:teamId/members/:userId/roles': 'owner admin team-admin',
+};
+
+/** Least privileged first, so a destructive route succeeds only after everyone else was checked. */
+const ROLE_ORDER: RoleName[] = ['viewer', 'team-member', 'member', 'team-admin', 'admin', 'owner'];
+
+describe('authorization matrices', () => {
+  let t: TestApp;
+  let f: RoleFixture;
+  let routes: RegisteredRoute[];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    f = await createRoleFixture(t);
+    routes = registeredRoutes(t.app).filter((route) => route.access !== 'public');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const send = (token: string, method: string, path: string, payload?: object) =>
+    t.inject({ method: method as 'GET', url: `/api/v1${path}`, headers: bearer(token), payload });
+
+  describe('BOLA: tenant B never reaches tenant A through an id', () => {
+    const attackerIds = () => ({
+      orgId: f.a.orgId,
+      teamId: f.a.teamId,
+      userId: f.a.users.member.userId,
+      roleId: f.a.roleId,
+      invitationId: f.a.invitationId,
+      sessionId: f.a.sessionId,
+    });
+    /** Bodies that pass validation, so the refusal is about the object, not the input. */
+    const bodyFor = (route: RegisteredRoute): object | undefined =>
+      ({
+        'PUT /organizations/:orgId/teams/:teamId': { name: 'Hijacked' },
+        'POST /organizations/:orgId/teams/:teamId/members': { userId: f.b.users.member.userId },
+        'PUT /organizations/:orgId/teams/:teamId/members/:userId/roles': { roleIds: [SYSTEM_ROLES['team-member'].id] },
+        'PUT /organizations/:orgId/members/:userId/roles': { roleIds: [SYSTEM_ROLES.member.id] },
+        'PUT /organizations/:orgId/roles/:roleId': { name: 'hijacked' },
+        'PUT /organizations/:orgId': { name: 'Hijacked' },
+        'POST /organizations/:orgId/members': { userId: f.b.users.member.userId },
+        'DELETE /organizations/:orgId/members': { userId: f.a.users.member.userId },
+      })[key(route)];
+
+    it("refuses B's owner every route with A's ids (404 for A's organization, 403/404 elsewhere)", async () => {
+      const targeted = routes.filter((route) => route.params.some((p) => ID_PARAMETERS.includes(p)));
+      expect(targeted.length).toBeGreaterThanOrEqual(30);
+      const outcomes: string[] = [];
+      for (const route of targeted) {
+        const res = await send(
+          f.b.users.owner.tokens.access_token,
+          route.method,
+          fillPath(route, attackerIds()),
+          bodyFor(route),
+        );
+        const expected = route.params.includes('orgId') ? [404] : [403, 404];
+        if (!expected.includes(res.statusCode)) outcomes.push(`${key(route)} -> ${res.statusCode} ${res.body}`);
+      }
+      expect(outcomes).toEqual([]);
+    });
+
+    it("refuses B's owner A's objects through B's own organization (the guard passes; the lookup must not)", async () => {
+      const nested = routes.filter(
+        (route) =>
+          route.params.includes('orgId') && route.params.some((p) => p !== 'orgId' && ID_PARAMETERS.includes(p)),
+      );
+      expect(nested.length).toBeGreaterThanOrEqual(12);
+      const outcomes: string[] = [];
+      for (const route of nested) {
+        const path = fillPath(route, { ...attackerIds(), orgId: f.b.orgId });
+        const res = await send(f.b.users.owner.tokens.access_token, route.method, path, bodyFor(route));
+        if (res.statusCode !== 404) outcomes.push(`${key(route)} -> ${res.statusCode} ${res.body}`);
+      }
+      expect(outcomes).toEqual([]);
+    });
+
+    it("leaves A's data as it was", async () => {
+      const owner = f.a.users.owner.tokens.access_token;
+      const base = `/organizations/${f.a.orgId}`;
+      expect((await send(owner, 'GET', base)).json()).toMatchObject({ name: 'Org a' });
+      expect((await send(owner, 'GET', `${base}/teams/${f.a.teamId}`)).json()).toMatchObject({ name: 'Core' });
+      expect((await send(owner, 'GET', `${base}/roles/${f.a.roleId}`)).json()).toMatchObject({ name: 'auditor' });
+      expect((await send(owner, 'GET', `${base}/invitations/${f.a.invitationId}`)).json()).toMatchObject({
+        status: 'pending',
+      });
+      expect((await send(owner, 'GET', `${base}/members`)).json()).toMatchObject({ total: 6 });
+      expect((await send(owner, 'GET', `${base}/teams/${f.a.teamId}/members`)).json<unknown[]>()).toHaveLength(3);
+      expect((await send(owner, 'GET', '/users/me')).statusCode).toBe(200);
+    });
+  });
+
+  describe('warm requests', () => {
+    it('authenticate and authorize from memory: no session or permission query once warm', async () => {
+      const runner = t.dataSource.createQueryRunner();
+      const prototype = Object.getPrototypeOf(runner) as { query: (...args: unknown[]) => Promise<unknown> };
+      await runner.release();
+      const original = prototype.query;
+      const statements: string[] = [];
+      prototype.query = function (this: unknown, ...args: unknown[]) {
+        statements.push(String(args[0]));
+        return original.apply(this, args);
+      };
+      try {
+        const viewer = await createRoleFixture(t).then((fresh) => fresh.a);
+        const url = `/organizations/${viewer.orgId}/teams`;
+        const token = viewer.users.viewer.tokens.access_token;
+        statements.length = 0;
+        expect((await send(token, 'GET', url)).statusCode).toBe(200);
+        const cold = [...statements];
+        statements.length = 0;
+        expect((await send(token, 'GET', url)).statusCode).toBe(200);
+        const warm = [...statements];
+        const authorization = (sql: string) => /\bsessions\b|role_permissions/.test(sql);
+        // The detector sees the lookups when they happen...
+        expect(cold.filter(authorization).length).toBeGreaterThanOrEqual(1);
+        // ...and a warm request makes none: only the handler's own queries remain.
+        expect(warm.filter(authorization)).toEqual([]);
+        expect(warm.length).toBeLessThan(cold.length);
+      } finally {
+        prototype.query = original;
+      }
+    });
+  });
+
+  describe('role × endpoint: each system role passes exactly the routes it should', () => {
+    it('lists every organization route in the expected matrix', () => {
+      const organizationRoutes = routes.filter((route) => route.params.includes('orgId')).map(key);
+      expect(organizationRoutes.filter((route) => !(route in EXPECTED))).toEqual([]);
+      expect(Object.keys(EXPECTED).filter((route) => !organizationRoutes.includes(route))).toEqual([]);
+    });
+
+    it('gives 403 to the roles without the permission, passes the others, and 404 to outsiders', async () => {
+      const organizationRoutes = routes
+        .filter((route) => route.params.includes('orgId'))
+        // Destructive routes on the fixture's own team and organization go last.
+        .sort(
+          (x, y) =>
+            Number(x.method === 'DELETE' && !x.params.includes('userId')) -
+            Number(y.method === 'DELETE' && !y.params.includes('userId')),
+        )
+        .sort(
+          (x, y) =>
+            Number(key(x) === 'DELETE /organizations/:orgId') - Number(key(y) === 'DELETE /organizations/:orgId'),
+        );
+      const ids = { orgId: f.a.orgId, teamId: f.a.teamId, userId: NOBODY, roleId: NOBODY, invitationId: NOBODY };
+      const mismatches: string[] = [];
+      for (const route of organizationRoutes) {
+        const path = fillPath(route, ids);
+        const outsider = await send(f.outsider.tokens.access_token, route.method, path, {});
+        if (outsider.statusCode !== 404) mismatches.push(`${key(route)} outsider -> ${outsider.statusCode}`);
+        const allowed = (EXPECTED[key(route)] ?? '').split(' ');
+        for (const role of ROLE_ORDER) {
+          const res = await send(f.a.users[role].tokens.access_token, route.method, path, {});
+          const passed = res.statusCode !== 403;
+          if (res.statusCode === 401 || res.statusCode >= 500)
+            mismatches.push(`${key(route)} ${role} -> ${res.statusCode}`);
+          else if (passed !== allowed.includes(role)) {
+            mismatches.push(
+              `${key(route)} ${role} -> ${res.statusCode} (expected ${allowed.includes(role) ? 'pass' : '403'})`,
+            );
+          }
+        }
+      }
+      expect(mismatches).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,109 @@
+import { SYSTEM_ROLES } from '@app/rbac';
+import { bearer, registerAndLogin, uniqueEmail } from './auth-helpers';
+import type { TestApp } from './test-app';
+
+export type Account = Awaited<ReturnType<typeof registerAndLogin>>;
+
+export const ROLE_NAMES = ['owner', 'admin', 'member', 'viewer', 'team-admin', 'team-member'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export interface TenantRoles {
+  orgId: string;
+  teamId: string;
+  /** A custom organization role (members:read only). */
+  roleId: string;
+  /** A pending invitation. */
+  invitationId: string;
+  /** One of the owner's sessions. */
+  sessionId: string;
+  /** A user at every system role. The team people hold the organization role viewer besides their team role. */
+  users: Record<RoleName, Account>;
+}
+
+export interface RoleFixture {
+  a: TenantRoles;
+  b: TenantRoles;
+  /** Signed in, member of nothing. */
+  outsider: Account;
+}
+
+async function expectStatus<R extends { statusCode: number; body: string }>(
+  promise: Promise<R>,
+  status: number,
+  what: string,
+): Promise<R> {
+  const res = await promise;
+  if (res.statusCode !== status) throw new Error(`fixture: ${what} gave ${res.statusCode}: ${res.body}`);
+  return res;
+}
+
+async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
+  const call = (as: Account, method: 'POST' | 'GET', url: string, payload?: object) =>
+    t.inject({ method, url: `/api/v1${url}`, headers: bearer(as.tokens.access_token), payload });
+  const owner = await registerAndLogin(t, `${label}-owner`);
+  const org = await expectStatus(call(owner, 'POST', '/organizations', { name: `Org ${label}` }), 201, 'create org');
+  const orgId = org.json<{ id: string }>().id;
+  const join = async (role: RoleName, roleId: string) => {
+    const account = await registerAndLogin(t, `${label}-${role}`);
+    await expectStatus(
+      call(owner, 'POST', `/organizations/${orgId}/members`, { userId: account.userId, roleIds: [roleId] }),
+      201,
+      `add ${role}`,
+    );
+    return account;
+  };
+  const admin = await join('admin', SYSTEM_ROLES.admin.id);
+  const member = await join('member', SYSTEM_ROLES.member.id);
+  const viewer = await join('viewer', SYSTEM_ROLES.viewer.id);
+  const teamAdmin = await join('team-admin', SYSTEM_ROLES.viewer.id);
+  const teamMember = await join('team-member', SYSTEM_ROLES.viewer.id);
+  const team = await expectStatus(call(owner, 'POST', `/organizations/${orgId}/teams`, { name: 'Core' }), 201, 'team');
+  const teamId = team.json<{ id: string }>().id;
+  for (const [account, role] of [
+    [teamAdmin, SYSTEM_ROLES['team-admin'].id],
+    [teamMember, SYSTEM_ROLES['team-member'].id],
+  ] as const) {
+    await expectStatus(
+      call(owner, 'POST', `/organizations/${orgId}/teams/${teamId}/members`, {
+        userId: account.userId,
+        roleIds: [role],
+      }),
+      201,
+      'add team member',
+    );
+  }
+  const role = await expectStatus(
+    call(owner, 'POST', `/organizations/${orgId}/roles`, {
+      name: 'auditor',
+      scope: 'organization',
+      permissions: ['members:read'],
+    }),
+    201,
+    'custom role',
+  );
+  const invitation = await expectStatus(
+    call(owner, 'POST', `/organizations/${orgId}/invitations`, { email: uniqueEmail(`${label}-invitee`) }),
+    201,
+    'invitation',
+  );
+  const sessions = await expectStatus(call(owner, 'GET', '/auth/sessions'), 200, 'sessions');
+  return {
+    orgId,
+    teamId,
+    roleId: role.json<{ id: string }>().id,
+    invitationId: invitation.json<{ id: string }>().id,
+    sessionId: sessions.json<Array<{ id: string }>>()[0]?.id ?? '',
+    users: { owner, admin, member, viewer, 'team-admin': teamAdmin, 'team-member': teamMember },
+  };
+}
+
+/**
+ * Two organizations built through the api, each with a user at every system role, a team (with a
+ * team-admin and a team-member), a custom role, a pending invitation; plus an outsider.
+ */
+export async function createRoleFixture(t: TestApp): Promise<RoleFixture> {
+  const a = await tenant(t, 'a');
+  const b = await tenant(t, 'b');
+  const outsider = await registerAndLogin(t, 'outsider');
+  return { a, b, outsider };
+}
