@@ -12,7 +12,7 @@ import {
 } from '@app/testing';
 
 /** Route parameters that name an object someone owns: each one is a way to reach another tenant's data. */
-const ID_PARAMETERS = ['orgId', 'teamId', 'userId', 'roleId', 'invitationId', 'sessionId'];
+const ID_PARAMETERS = ['orgId', 'teamId', 'userId', 'roleId', 'invitationId', 'sessionId', 'apiKeyId'];
 const NOBODY = '0195d2a0-7b1c-7c3e-8a4b-1234567890ab';
 
 const key = (route: RegisteredRoute) => `${route.method} ${route.path}`;
@@ -50,6 +50,10 @@ const EXPECTED: Record<string, string> = {
   'POST /organizations/:orgId/teams/:teamId/members': 'owner admin team-admin',
   'DELETE /organizations/:orgId/teams/:teamId/members/:userId': 'owner admin team-admin',
   'PUT /organizations/:orgId/teams/:teamId/members/:userId/roles': 'owner admin team-admin',
+  'GET /organizations/:orgId/api-keys': 'owner admin',
+  'GET /organizations/:orgId/api-keys/:apiKeyId': 'owner admin',
+  'POST /organizations/:orgId/api-keys': 'owner admin',
+  'DELETE /organizations/:orgId/api-keys/:apiKeyId': 'owner admin',
 };
 
 /** Least privileged first, so a destructive route succeeds only after everyone else was checked. */
@@ -80,6 +84,7 @@ describe('authorization matrices', () => {
       roleId: f.a.roleId,
       invitationId: f.a.invitationId,
       sessionId: f.a.sessionId,
+      apiKeyId: f.a.apiKey.id,
     });
     /** Bodies that pass validation, so the refusal is about the object, not the input. */
     const bodyFor = (route: RegisteredRoute): object | undefined =>
@@ -126,6 +131,32 @@ describe('authorization matrices', () => {
       expect(outcomes).toEqual([]);
     });
 
+    it("refuses B's API key (every permission a key may hold) everything of A's", async () => {
+      const targeted = routes.filter((route) => route.params.some((p) => ID_PARAMETERS.includes(p)));
+      const outcomes: string[] = [];
+      for (const route of targeted) {
+        const nested = route.params.some((p) => p !== 'orgId' && ID_PARAMETERS.includes(p));
+        for (const orgId of nested ? [f.a.orgId, f.b.orgId] : [f.a.orgId]) {
+          const path = fillPath(route, { ...attackerIds(), orgId });
+          const res = await t.inject({
+            method: route.method,
+            url: `/api/v1${path}`,
+            headers: { 'x-api-key': f.b.apiKey.key },
+            payload: bodyFor(route),
+          });
+          // Another organization: 404. Its own organization with A's objects: 404, or 403 where the
+          // route is beyond any key. Routes outside organizations: 403 api-key-not-allowed.
+          const ok = route.params.includes('orgId')
+            ? orgId === f.a.orgId
+              ? res.statusCode === 404
+              : [403, 404].includes(res.statusCode)
+            : res.statusCode === 403;
+          if (!ok) outcomes.push(`${key(route)} (${orgId === f.a.orgId ? 'A' : 'B'}) -> ${res.statusCode} ${res.body}`);
+        }
+      }
+      expect(outcomes).toEqual([]);
+    });
+
     it("leaves A's data as it was", async () => {
       const owner = f.a.users.owner.tokens.access_token;
       const base = `/organizations/${f.a.orgId}`;
@@ -138,6 +169,12 @@ describe('authorization matrices', () => {
       expect((await send(owner, 'GET', `${base}/members`)).json()).toMatchObject({ total: 6 });
       expect((await send(owner, 'GET', `${base}/teams/${f.a.teamId}/members`)).json<unknown[]>()).toHaveLength(3);
       expect((await send(owner, 'GET', '/users/me')).statusCode).toBe(200);
+      expect((await send(owner, 'GET', `${base}/api-keys/${f.a.apiKey.id}`)).json()).toMatchObject({
+        status: 'active',
+      });
+      expect(
+        (await t.inject({ method: 'GET', url: `/api/v1${base}/teams`, headers: bearer(f.a.apiKey.key) })).statusCode,
+      ).toBe(200);
     });
   });
 
@@ -194,7 +231,14 @@ describe('authorization matrices', () => {
           (x, y) =>
             Number(key(x) === 'DELETE /organizations/:orgId') - Number(key(y) === 'DELETE /organizations/:orgId'),
         );
-      const ids = { orgId: f.a.orgId, teamId: f.a.teamId, userId: NOBODY, roleId: NOBODY, invitationId: NOBODY };
+      const ids = {
+        orgId: f.a.orgId,
+        teamId: f.a.teamId,
+        userId: NOBODY,
+        roleId: NOBODY,
+        invitationId: NOBODY,
+        apiKeyId: NOBODY,
+      };
       const mismatches: string[] = [];
       for (const route of organizationRoutes) {
         const path = fillPath(route, ids);

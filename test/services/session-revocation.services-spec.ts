@@ -60,4 +60,34 @@ describe('session revocation across replicas', () => {
     expect((await me(b, other.access_token)).statusCode).toBe(401);
     expect((await me(b, tokens.access_token)).statusCode).toBe(200);
   });
+
+  it('revoking an API key on A refuses it on B at once', async () => {
+    const owner = await registerAndLogin(a, 'replica-keys');
+    const orgId = (
+      await a.inject({
+        method: 'POST',
+        url: '/api/v1/organizations',
+        headers: bearer(owner.tokens.access_token),
+        payload: { name: 'Replicated' },
+      })
+    ).json<{ id: string }>().id;
+    const created = await a.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${orgId}/api-keys`,
+      headers: bearer(owner.tokens.access_token),
+      payload: { name: 'replicated', permissions: ['teams:read'] },
+    });
+    const { id, key } = created.json<{ id: string; key: string }>();
+    const teams = (app: TestApp) =>
+      app.inject({ method: 'GET', url: `/api/v1/organizations/${orgId}/teams`, headers: { 'x-api-key': key } });
+    expect((await teams(b)).statusCode).toBe(200);
+    const revoke = await a.inject({
+      method: 'DELETE',
+      url: `/api/v1/organizations/${orgId}/api-keys/${id}`,
+      headers: bearer(owner.tokens.access_token),
+    });
+    expect(revoke.statusCode).toBe(204);
+    await settle();
+    expect((await teams(b)).statusCode).toBe(401);
+  });
 });

@@ -1,4 +1,4 @@
-import { SYSTEM_ROLES } from '@app/rbac';
+import { grantableToApiKeys, PERMISSION_KEYS, SYSTEM_ROLES } from '@app/rbac';
 import { bearer, registerAndLogin, uniqueEmail } from './auth-helpers';
 import type { TestApp } from './test-app';
 
@@ -16,6 +16,8 @@ export interface TenantRoles {
   invitationId: string;
   /** One of the owner's sessions. */
   sessionId: string;
+  /** An API key made by the owner with every permission a key may hold. */
+  apiKey: { id: string; key: string };
   /** A user at every system role. The team people hold the organization role viewer besides their team role. */
   users: Record<RoleName, Account>;
 }
@@ -87,19 +89,28 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     'invitation',
   );
   const sessions = await expectStatus(call(owner, 'GET', '/auth/sessions'), 200, 'sessions');
+  const apiKey = await expectStatus(
+    call(owner, 'POST', `/organizations/${orgId}/api-keys`, {
+      name: 'everything a key may do',
+      permissions: PERMISSION_KEYS.filter((key) => grantableToApiKeys(key)),
+    }),
+    201,
+    'api key',
+  );
   return {
     orgId,
     teamId,
     roleId: role.json<{ id: string }>().id,
     invitationId: invitation.json<{ id: string }>().id,
     sessionId: sessions.json<Array<{ id: string }>>()[0]?.id ?? '',
+    apiKey: apiKey.json<{ id: string; key: string }>(),
     users: { owner, admin, member, viewer, 'team-admin': teamAdmin, 'team-member': teamMember },
   };
 }
 
 /**
  * Two organizations built through the api, each with a user at every system role, a team (with a
- * team-admin and a team-member), a custom role, a pending invitation; plus an outsider.
+ * team-admin and a team-member), a custom role, a pending invitation, an API key; plus an outsider.
  */
 export async function createRoleFixture(t: TestApp): Promise<RoleFixture> {
   const a = await tenant(t, 'a');

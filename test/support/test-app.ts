@@ -26,6 +26,8 @@ export interface TestAppOptions {
   redis?: boolean;
   /** A second replica: same database (and same JWT secret), closed without dropping it. */
   replicaOf?: TestApp;
+  /** Instead of the silent logger (e.g. to check what reaches the logs). */
+  logger?: AppLogger;
 }
 
 export const silentLogger = () => new AppLogger(pino({ level: 'silent' }));
@@ -55,7 +57,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       : {}),
     ...options.env,
   });
-  const app = await createApiApp(config, { logger: silentLogger(), extraModules: options.modules });
+  const app = await createApiApp(config, { logger: options.logger ?? silentLogger(), extraModules: options.modules });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return {

@@ -11,6 +11,7 @@ import { APP_GUARD, RouterModule } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
 import { InvitationsModule } from './invitations/invitations.module';
 import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
@@ -29,6 +30,7 @@ export const API_V1_MODULES: Type[] = [
   TeamsModule,
   RolesModule,
   InvitationsModule,
+  ApiKeysModule,
 ];
 
 @Module({})

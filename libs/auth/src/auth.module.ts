@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AccessTokenService } from './access-token.service';
+import { ApiKeyRegistry } from './api-key-registry';
 import { AuthenticationGuard } from './authentication.guard';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
@@ -8,7 +9,7 @@ import { SessionRegistry } from './session-registry';
 /** Credentials and the authentication guard (the api registers it globally, before authorization). */
 @Global()
 @Module({
-  providers: [AccessTokenService, PasswordHasher, PasswordPolicy, SessionRegistry, AuthenticationGuard],
-  exports: [AccessTokenService, AuthenticationGuard, PasswordHasher, PasswordPolicy, SessionRegistry],
+  providers: [AccessTokenService, ApiKeyRegistry, PasswordHasher, PasswordPolicy, SessionRegistry, AuthenticationGuard],
+  exports: [AccessTokenService, ApiKeyRegistry, AuthenticationGuard, PasswordHasher, PasswordPolicy, SessionRegistry],
 })
 export class AuthModule {}

@@ -3,6 +3,8 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
 import { AccessTokenService } from './access-token.service';
+import { API_KEY_PREFIX } from './api-key-format';
+import { ApiKeyRegistry } from './api-key-registry';
 import { PRINCIPAL_KEY, type Principal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 import { SessionRegistry } from './session-registry';
@@ -14,9 +16,16 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+function apiKeyHeader(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value?.trim() || undefined;
+}
+
 /**
  * The global authentication guard, deny by default: a route without @Public() needs a valid
- * access token whose session is still alive (revocation takes effect on the next request).
+ * access token whose session is still alive (revocation takes effect on the next request), or a
+ * live API key (`Authorization: Bearer sak_…` or `X-API-Key: sak_…`).
  * On @Public() routes a valid token still sets the principal; an invalid one is ignored.
  */
 @Injectable()
@@ -25,6 +34,7 @@ export class AuthenticationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly tokens: AccessTokenService,
     private readonly sessions: SessionRegistry,
+    private readonly apiKeys: ApiKeyRegistry,
     private readonly cls: ClsService,
   ) {}
 
@@ -35,18 +45,24 @@ export class AuthenticationGuard implements CanActivate {
       context.getClass(),
     ]);
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
-    const token = bearerToken(request);
-    if (token) {
-      const claims = this.tokens.verify(token);
-      if (claims && (await this.sessions.isActive(claims.sid, claims.sub))) {
-        const principal: Principal = { kind: 'user', userId: claims.sub, sessionId: claims.sid, tokenId: claims.jti };
-        request.principal = principal;
-        if (this.cls.isActive()) this.cls.set(PRINCIPAL_KEY, principal);
-        return true;
-      }
+    const token = apiKeyHeader(request) ?? bearerToken(request);
+    const principal = token ? await this.authenticate(token) : undefined;
+    if (principal) {
+      request.principal = principal;
+      if (this.cls.isActive()) this.cls.set(PRINCIPAL_KEY, principal);
+      return true;
     }
     if (isPublic) return true;
     void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
-    throw new UnauthorizedException(token ? 'The access token is invalid or expired.' : 'Authentication is required.');
+    throw new UnauthorizedException(
+      token ? 'The access token or API key is invalid, expired or revoked.' : 'Authentication is required.',
+    );
+  }
+
+  private async authenticate(token: string): Promise<Principal | undefined> {
+    if (token.startsWith(API_KEY_PREFIX)) return this.apiKeys.authenticate(token);
+    const claims = this.tokens.verify(token);
+    if (!claims || !(await this.sessions.isActive(claims.sid, claims.sub))) return undefined;
+    return { kind: 'user', userId: claims.sub, sessionId: claims.sid, tokenId: claims.jti };
   }
 }

@@ -1,9 +1,31 @@
-import { createParamDecorator, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
-import type { Principal } from './principal';
+import { ProblemException } from '@app/common';
+import { createParamDecorator, HttpStatus, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import type { Principal, UserPrincipal } from './principal';
 
-/** The authenticated caller of a non-public route. */
-export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
+function principalOf(context: ExecutionContext): Principal {
   const request = context.switchToHttp().getRequest<{ principal?: Principal }>();
   if (!request.principal) throw new UnauthorizedException('Authentication is required.');
   return request.principal;
+}
+
+/** The authenticated caller, a user or an API key: for routes an API key may call. */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal =>
+  principalOf(context),
+);
+
+/**
+ * The signed-in user. The authorization guard keeps API keys off routes that act for a person;
+ * this refuses them again, so a handler typed for a user can never receive a key.
+ */
+export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): UserPrincipal => {
+  const principal = principalOf(context);
+  if (principal.kind !== 'user') {
+    throw new ProblemException({
+      status: HttpStatus.FORBIDDEN,
+      slug: 'api-key-not-allowed',
+      title: 'Forbidden',
+      detail: "This route needs a user's access token, not an API key.",
+    });
+  }
+  return principal;
 });

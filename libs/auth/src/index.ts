@@ -1,10 +1,12 @@
 export { AccessTokenService, type AccessTokenClaims } from './access-token.service';
 export { AuthModule } from './auth.module';
 export { AuthenticationGuard } from './authentication.guard';
-export { CurrentPrincipal } from './current-principal.decorator';
+export { CurrentPrincipal, CurrentUser } from './current-principal.decorator';
 export { PasswordHasher } from './password-hasher';
 export { PasswordPolicy, type PasswordContext } from './password-policy';
-export { PRINCIPAL_KEY, type Principal, type UserPrincipal } from './principal';
+export { auditActor, PRINCIPAL_KEY, type ApiKeyPrincipal, type Principal, type UserPrincipal } from './principal';
+export { API_KEY_PREFIX, apiKeyPrefix, generateApiKey, type NewApiKey } from './api-key-format';
+export { ApiKeyRegistry } from './api-key-registry';
 export { IS_PUBLIC, Public } from './public.decorator';
 export { SecretBox } from './secret-box';
 export { generateSecret, safeEqual, sha256 } from './secret-token';

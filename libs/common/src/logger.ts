@@ -29,8 +29,8 @@ function currentRequestId(): string | undefined {
   }
 }
 
-export function createRootLogger(level: string, name: string): Logger {
-  return pino({
+export function createRootLogger(level: string, name: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     name,
     base: { pid: process.pid },
@@ -41,7 +41,8 @@ export function createRootLogger(level: string, name: string): Logger {
       const requestId = currentRequestId();
       return requestId ? { requestId } : {};
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's LoggerService backed by pino, so framework and app logs share one JSON format. */

@@ -1,5 +1,5 @@
 import { AuditService } from '@app/audit';
-import { PRINCIPAL_KEY, type Principal } from '@app/auth';
+import { IS_PUBLIC, PRINCIPAL_KEY, type ApiKeyPrincipal, type Principal, type UserPrincipal } from '@app/auth';
 import { isUuid, ProblemException, ValidationProblemException } from '@app/common';
 import {
   HttpStatus,
@@ -13,7 +13,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
 import { permissionDenied } from './permission-denied';
-import { PermissionResolver } from './permission-resolver';
+import { PermissionResolver, type Membership } from './permission-resolver';
 import { PlatformAdmins } from './platform-admins';
 import { PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS, SELF_PARAMETER } from './require-permissions.decorator';
 import { TENANT_KEY } from './tenant-context';
@@ -44,10 +44,11 @@ export class AuthorizationGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
+    const request = context.switchToHttp().getRequest<RoutedRequest>();
+    const principal = request.principal;
     if (this.reflector.getAllAndOverride<boolean | undefined>(PLATFORM_ADMIN_ONLY, targets)) {
-      const { principal } = context.switchToHttp().getRequest<RoutedRequest>();
-      if (!principal) throw new UnauthorizedException('Authentication is required.');
-      if (!(await this.admins.isPlatformAdmin(principal.userId))) {
+      const user = this.requireUser(principal);
+      if (!(await this.admins.isPlatformAdmin(user.userId))) {
         throw new ProblemException({
           status: HttpStatus.FORBIDDEN,
           slug: 'platform-admin-required',
@@ -57,13 +58,15 @@ export class AuthorizationGuard implements CanActivate {
       }
       return true;
     }
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!required) return true;
-    const request = context.switchToHttp().getRequest<RoutedRequest>();
-    if (!request.principal) throw new UnauthorizedException('Authentication is required.');
+    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, targets);
+    if (!required) {
+      // Routes without a permission act on the signed-in user's own account: not for API keys.
+      if (principal?.kind === 'apiKey' && !this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+        this.requireUser(principal);
+      }
+      return true;
+    }
+    if (!principal) throw new UnauthorizedException('Authentication is required.');
     const { orgId, teamId } = request.params;
     if (!orgId) throw new Error('@RequirePermissions needs an :orgId route parameter.');
     const invalid = [
@@ -71,21 +74,55 @@ export class AuthorizationGuard implements CanActivate {
       ...(teamId === undefined || isUuid(teamId) ? [] : [{ field: 'teamId', message: 'teamId must be a UUID' }]),
     ];
     if (invalid.length > 0) throw new ValidationProblemException(invalid);
-    const membership = await this.resolver.resolve(request.principal.userId, orgId);
+    if (principal.kind === 'apiKey') return this.authorizeKey(principal, orgId, teamId, required);
+
+    const membership = await this.resolver.resolve(principal.userId, orgId);
     if (!membership) {
-      if (await this.adminReads(request, required, orgId)) return this.enter(orgId, request.principal);
+      if (await this.adminReads(request, principal, required, orgId)) return this.enter(orgId, principal);
       throw new NotFoundException('No such organization.');
     }
-    const teamPermissions = teamId ? membership.teamPermissions.get(teamId) : undefined;
-    const missing = required.filter(
-      (permission) => !membership.permissions.has(permission) && !teamPermissions?.has(permission),
-    );
+    const missing = lackingIn(membership, required, teamId);
     const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
-    const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === request.principal.userId;
-    if (missing.length > 0 && !actingOnSelf && !(await this.adminReads(request, missing, orgId))) {
+    const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === principal.userId;
+    if (missing.length > 0 && !actingOnSelf && !(await this.adminReads(request, principal, missing, orgId))) {
       throw permissionDenied(missing, `This needs: ${missing.join(', ')}.`);
     }
-    return this.enter(orgId, request.principal);
+    return this.enter(orgId, principal);
+  }
+
+  /**
+   * A key acts in its own organization only (404 elsewhere, as for a non-member), with the
+   * permissions it was given that its creator still holds there: a key never outlives its
+   * creator's access.
+   */
+  private async authorizeKey(
+    key: ApiKeyPrincipal,
+    orgId: string,
+    teamId: string | undefined,
+    required: string[],
+  ): Promise<true> {
+    if (key.organizationId !== orgId) throw new NotFoundException('No such organization.');
+    const notGiven = required.filter((permission) => !key.permissions.has(permission));
+    if (notGiven.length > 0) throw permissionDenied(notGiven, `This API key lacks: ${notGiven.join(', ')}.`);
+    const creator = key.createdByUserId ? await this.resolver.resolve(key.createdByUserId, orgId) : null;
+    const lost = creator ? lackingIn(creator, required, teamId) : required;
+    if (lost.length > 0) {
+      throw permissionDenied(lost, `Whoever created this API key no longer holds: ${lost.join(', ')}.`);
+    }
+    return this.enter(orgId, key);
+  }
+
+  private requireUser(principal: Principal | undefined): UserPrincipal {
+    if (!principal) throw new UnauthorizedException('Authentication is required.');
+    if (principal.kind !== 'user') {
+      throw new ProblemException({
+        status: HttpStatus.FORBIDDEN,
+        slug: 'api-key-not-allowed',
+        title: 'Forbidden',
+        detail: "API keys work on organization routes only; this one needs a user's access token.",
+      });
+    }
+    return principal;
   }
 
   private enter(orgId: string, principal: Principal): true {
@@ -97,9 +134,13 @@ export class AuthorizationGuard implements CanActivate {
   }
 
   /** A platform admin may read any organization; the access is audited before it happens. */
-  private async adminReads(request: RoutedRequest, needed: string[], orgId: string): Promise<boolean> {
-    const principal = request.principal;
-    if (!principal || !needed.every((permission) => READ_ONLY.test(permission))) return false;
+  private async adminReads(
+    request: RoutedRequest,
+    principal: UserPrincipal,
+    needed: string[],
+    orgId: string,
+  ): Promise<boolean> {
+    if (!needed.every((permission) => READ_ONLY.test(permission))) return false;
     if (!(await this.admins.isPlatformAdmin(principal.userId))) return false;
     await this.audit.record({
       action: 'platform-admin.access',
@@ -112,4 +153,9 @@ export class AuthorizationGuard implements CanActivate {
     });
     return true;
   }
+}
+
+function lackingIn(membership: Membership, required: string[], teamId: string | undefined): string[] {
+  const inTeam = teamId ? membership.teamPermissions.get(teamId) : undefined;
+  return required.filter((permission) => !membership.permissions.has(permission) && !inTeam?.has(permission));
 }

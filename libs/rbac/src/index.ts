@@ -1,7 +1,9 @@
 export { AuthorizationGuard } from './authorization.guard';
 export { CatalogueSync } from './catalogue-sync';
 export {
+  grantableToApiKeys,
   isPermissionKey,
+  USER_ONLY_PERMISSIONS,
   PERMISSION_KEYS,
   PERMISSIONS,
   type PermissionDefinition,

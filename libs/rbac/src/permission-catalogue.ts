@@ -44,3 +44,24 @@ export const PERMISSION_KEYS = Object.keys(PERMISSIONS) as PermissionKey[];
 export function isPermissionKey(value: string): value is PermissionKey {
   return Object.prototype.hasOwnProperty.call(PERMISSIONS, value);
 }
+
+/**
+ * Permissions that decide who has access. An API key (a bearer secret, easily leaked) never holds
+ * them: a leaked key can read and change data within its permissions, but cannot invite people,
+ * change roles, mint more keys or delete the organization — it cannot entrench itself.
+ */
+export const USER_ONLY_PERMISSIONS: ReadonlySet<PermissionKey> = new Set<PermissionKey>([
+  'organizations:delete',
+  'members:invite',
+  'members:remove',
+  'members:update-roles',
+  'team-members:manage',
+  'roles:create',
+  'roles:update',
+  'roles:delete',
+  'api-keys:create',
+]);
+
+export function grantableToApiKeys(key: PermissionKey): boolean {
+  return !USER_ONLY_PERMISSIONS.has(key);
+}

@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse } from '@nestjs/swagger';
-import type { PermissionKey } from './permission-catalogue';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiSecurity } from '@nestjs/swagger';
+import { grantableToApiKeys, type PermissionKey } from './permission-catalogue';
 
 export const REQUIRED_PERMISSIONS = 'app:required-permissions';
 export const SELF_PARAMETER = 'app:self-parameter';
@@ -11,9 +11,11 @@ export const PLATFORM_ADMIN_ONLY = 'app:platform-admin-only';
  * team named by `:teamId`, where team roles count too). The caller must hold all of them.
  */
 export function RequirePermissions(...permissions: [PermissionKey, ...PermissionKey[]]): MethodDecorator {
+  const keysMayCall = permissions.every((permission) => grantableToApiKeys(permission));
   return applyDecorators(
     SetMetadata(REQUIRED_PERMISSIONS, permissions),
     ApiBearerAuth('bearer'),
+    ...(keysMayCall ? [ApiSecurity('api-key')] : []),
     ApiForbiddenResponse({ description: `Needs: ${permissions.join(', ')}` }),
     ApiNotFoundResponse({ description: 'Not found, or the caller is not a member of the organization.' }),
   );

@@ -1,4 +1,4 @@
-import { CurrentPrincipal, Public, type UserPrincipal } from '@app/auth';
+import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
@@ -76,7 +76,7 @@ export class AuthController {
   })
   @ApiAuthenticated()
   @ApiProblems(400)
-  async logout(@CurrentPrincipal() principal: UserPrincipal, @Body() _dto: LogoutDto): Promise<void> {
+  async logout(@CurrentUser() principal: UserPrincipal, @Body() _dto: LogoutDto): Promise<void> {
     await this.auth.logout(principal);
   }
 
@@ -84,7 +84,7 @@ export class AuthController {
   @ApiOperation({ summary: 'The current user', description: 'Authenticated.' })
   @ApiOkResponse({ type: UserDto })
   @ApiAuthenticated()
-  me(@CurrentPrincipal() principal: UserPrincipal): Promise<UserDto> {
+  me(@CurrentUser() principal: UserPrincipal): Promise<UserDto> {
     return this.users.get(principal.userId);
   }
 
@@ -92,7 +92,7 @@ export class AuthController {
   @ApiOperation({ summary: "The current user's active sessions", description: 'Authenticated.' })
   @ApiOkResponse({ type: [SessionDto] })
   @ApiAuthenticated()
-  listSessions(@CurrentPrincipal() principal: UserPrincipal): Promise<SessionDto[]> {
+  listSessions(@CurrentUser() principal: UserPrincipal): Promise<SessionDto[]> {
     return this.sessions.list(principal.userId, principal.sessionId);
   }
 
@@ -105,7 +105,7 @@ export class AuthController {
   @ApiAuthenticated()
   @ApiProblems(400, 404)
   async revokeSession(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('sessionId') sessionId: string,
   ): Promise<void> {
     await this.sessions.revokeOwn(principal.userId, sessionId);
@@ -115,7 +115,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End every session but this one', description: 'Authenticated.' })
   @ApiAuthenticated()
-  async revokeOtherSessions(@CurrentPrincipal() principal: UserPrincipal): Promise<void> {
+  async revokeOtherSessions(@CurrentUser() principal: UserPrincipal): Promise<void> {
     await this.sessions.revokeOthers(principal.userId, principal.sessionId);
   }
 
@@ -141,7 +141,7 @@ export class AuthController {
   })
   @ApiAuthenticated()
   @ApiProblems(409)
-  async resendVerification(@CurrentPrincipal() principal: UserPrincipal): Promise<MessageDto> {
+  async resendVerification(@CurrentUser() principal: UserPrincipal): Promise<MessageDto> {
     await this.recovery.resendVerification(principal.userId);
     return { message: 'Verification mail sent.' };
   }

@@ -1,4 +1,4 @@
-import { CurrentPrincipal, Public, type UserPrincipal } from '@app/auth';
+import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
@@ -37,7 +37,7 @@ export class MfaController {
   @ApiOperation({ summary: 'MFA status', description: 'Authenticated.' })
   @ApiOkResponse({ type: MfaStatusDto })
   @ApiAuthenticated()
-  status(@CurrentPrincipal() principal: UserPrincipal): Promise<MfaStatusDto> {
+  status(@CurrentUser() principal: UserPrincipal): Promise<MfaStatusDto> {
     return this.mfa.status(principal.userId);
   }
 
@@ -48,7 +48,7 @@ export class MfaController {
   })
   @ApiAuthenticated()
   @ApiProblems(400, 409)
-  setup(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: PasswordConfirmationDto): Promise<TotpSetupDto> {
+  setup(@CurrentUser() principal: UserPrincipal, @Body() dto: PasswordConfirmationDto): Promise<TotpSetupDto> {
     return this.mfa.setup(principal.userId, dto.password);
   }
 
@@ -61,7 +61,7 @@ export class MfaController {
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiAuthenticated()
   @ApiProblems(400, 409)
-  async enable(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: TotpCodeDto): Promise<RecoveryCodesDto> {
+  async enable(@CurrentUser() principal: UserPrincipal, @Body() dto: TotpCodeDto): Promise<RecoveryCodesDto> {
     return { recoveryCodes: await this.mfa.enable(principal.userId, dto.code) };
   }
 
@@ -73,7 +73,7 @@ export class MfaController {
   })
   @ApiAuthenticated()
   @ApiProblems(400, 409)
-  async disable(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: DisableTotpDto): Promise<void> {
+  async disable(@CurrentUser() principal: UserPrincipal, @Body() dto: DisableTotpDto): Promise<void> {
     await this.mfa.disable(principal, dto.password, dto.code);
   }
 
@@ -87,7 +87,7 @@ export class MfaController {
   @ApiAuthenticated()
   @ApiProblems(400, 409)
   async regenerate(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @Body() dto: PasswordConfirmationDto,
   ): Promise<RecoveryCodesDto> {
     return { recoveryCodes: await this.mfa.regenerateRecoveryCodes(principal.userId, dto.password) };

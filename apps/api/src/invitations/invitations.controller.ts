@@ -1,4 +1,4 @@
-import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
+import { CurrentUser, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -24,7 +24,7 @@ export class InvitationsController {
   @ApiOkResponse({ type: [ReceivedInvitationDto] })
   @ApiAuthenticated()
   @ApiProblems(403)
-  received(@CurrentPrincipal() principal: UserPrincipal): Promise<ReceivedInvitationDto[]> {
+  received(@CurrentUser() principal: UserPrincipal): Promise<ReceivedInvitationDto[]> {
     return this.invitations.received(principal);
   }
 
@@ -37,7 +37,7 @@ export class InvitationsController {
   @ApiOkResponse({ type: MembershipDto })
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409, 410)
-  accept(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: AcceptInvitationDto): Promise<MembershipDto> {
+  accept(@CurrentUser() principal: UserPrincipal, @Body() dto: AcceptInvitationDto): Promise<MembershipDto> {
     return this.invitations.acceptToken(principal, dto.token);
   }
 
@@ -50,10 +50,7 @@ export class InvitationsController {
   @ApiOkResponse({ type: MembershipDto })
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409, 410)
-  acceptListed(
-    @CurrentPrincipal() principal: UserPrincipal,
-    @UuidParam('invitationId') id: string,
-  ): Promise<MembershipDto> {
+  acceptListed(@CurrentUser() principal: UserPrincipal, @UuidParam('invitationId') id: string): Promise<MembershipDto> {
     return this.invitations.acceptById(principal, id);
   }
 }

@@ -1,4 +1,4 @@
-import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
+import { CurrentUser, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
@@ -23,7 +23,7 @@ export class OrganizationInvitationsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   create(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @Body() dto: CreateInvitationDto,
   ): Promise<InvitationDto> {
@@ -63,7 +63,7 @@ export class OrganizationInvitationsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   async revoke(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('invitationId') id: string,
   ): Promise<void> {
@@ -82,7 +82,7 @@ export class OrganizationInvitationsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409, 410)
   resend(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('invitationId') id: string,
   ): Promise<InvitationDto> {

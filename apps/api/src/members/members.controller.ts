@@ -1,4 +1,4 @@
-import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
+import { CurrentUser, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { OrSelf, RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
@@ -23,7 +23,7 @@ export class MembersController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   add(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @Body() dto: AddMemberDto,
   ): Promise<MemberDto> {
@@ -50,7 +50,7 @@ export class MembersController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   async removeByBody(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @Body() dto: RemoveMemberDto,
   ): Promise<void> {
@@ -68,7 +68,7 @@ export class MembersController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   async remove(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('userId') userId: string,
   ): Promise<void> {
@@ -86,7 +86,7 @@ export class MembersController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   setRoles(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('userId') userId: string,
     @Body() dto: SetRolesDto,

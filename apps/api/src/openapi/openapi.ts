@@ -13,7 +13,18 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
         'Every request may carry X-Request-ID; the response echoes it.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'An access token from /auth/login, or an API key (sak_…) on organization routes.',
+      },
+      'bearer',
+    )
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An organization API key (sak_…).' },
+      'api-key',
+    )
     .build();
   return SwaggerModule.createDocument(app, builder, { extraModels: [ProblemDetailsDto, FieldErrorDto] });
 }

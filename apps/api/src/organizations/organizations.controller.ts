@@ -1,4 +1,4 @@
-import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
+import { CurrentPrincipal, CurrentUser, type Principal, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
@@ -23,7 +23,7 @@ export class OrganizationsController {
   @ApiCreatedResponse({ type: OrganizationDto })
   @ApiAuthenticated()
   @ApiProblems(400, 409)
-  create(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: CreateOrganizationDto): Promise<OrganizationDto> {
+  create(@CurrentUser() principal: UserPrincipal, @Body() dto: CreateOrganizationDto): Promise<OrganizationDto> {
     return this.organizations.create(principal, dto);
   }
 
@@ -32,7 +32,7 @@ export class OrganizationsController {
   @ApiOkResponse({ type: OrganizationPageDto })
   @ApiAuthenticated()
   @ApiProblems(400)
-  list(@CurrentPrincipal() principal: UserPrincipal, @Query() query: PageQueryDto): Promise<OrganizationPageDto> {
+  list(@CurrentUser() principal: UserPrincipal, @Query() query: PageQueryDto): Promise<OrganizationPageDto> {
     return this.organizations.listMine(principal.userId, query.page, query.pageSize);
   }
 
@@ -53,7 +53,7 @@ export class OrganizationsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   update(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentPrincipal() principal: Principal,
     @UuidParam('orgId') orgId: string,
     @Body() dto: UpdateOrganizationDto,
   ): Promise<OrganizationDto> {
@@ -69,7 +69,7 @@ export class OrganizationsController {
   })
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404)
-  async remove(@CurrentPrincipal() principal: UserPrincipal, @UuidParam('orgId') orgId: string): Promise<void> {
+  async remove(@CurrentUser() principal: UserPrincipal, @UuidParam('orgId') orgId: string): Promise<void> {
     await this.organizations.remove(principal, orgId);
   }
 }

@@ -1,5 +1,5 @@
 import { AuditService } from '@app/audit';
-import type { UserPrincipal } from '@app/auth';
+import { auditActor, type Principal, type UserPrincipal } from '@app/auth';
 import { isUniqueViolation, newId, slugify } from '@app/common';
 import { Organization, OrganizationMember, RoleAssignment, TenantTransaction } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
@@ -75,7 +75,7 @@ export class OrganizationsService {
     return OrganizationDto.from(organization);
   }
 
-  async update(principal: UserPrincipal, organizationId: string, dto: UpdateOrganizationDto): Promise<OrganizationDto> {
+  async update(principal: Principal, organizationId: string, dto: UpdateOrganizationDto): Promise<OrganizationDto> {
     try {
       const organization = await this.transactions.run(organizationId, async (manager) => {
         const changes = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
@@ -101,7 +101,7 @@ export class OrganizationsService {
 
   private record(
     manager: EntityManager,
-    principal: UserPrincipal,
+    principal: Principal,
     organizationId: string,
     action: string,
     metadata: Record<string, unknown>,
@@ -111,7 +111,7 @@ export class OrganizationsService {
         action,
         outcome: 'success',
         organizationId,
-        actorId: principal.userId,
+        ...auditActor(principal),
         targetType: 'organization',
         targetId: organizationId,
         metadata,

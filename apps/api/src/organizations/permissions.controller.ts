@@ -1,4 +1,4 @@
-import { PERMISSION_KEYS, PERMISSIONS } from '@app/rbac';
+import { grantableToApiKeys, PERMISSION_KEYS, PERMISSIONS } from '@app/rbac';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuthenticated } from '../openapi/api-errors.decorator';
@@ -16,6 +16,7 @@ export class PermissionsController {
       key,
       description: PERMISSIONS[key].description,
       scopes: [...PERMISSIONS[key].scopes],
+      apiKeys: grantableToApiKeys(key),
     }));
   }
 }

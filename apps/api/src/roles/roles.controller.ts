@@ -1,4 +1,4 @@
-import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
+import { CurrentUser, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put } from '@nestjs/common';
@@ -32,7 +32,7 @@ export class RolesController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   create(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentUser() p: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @Body() dto: CreateRoleDto,
   ): Promise<RoleDto> {
@@ -59,7 +59,7 @@ export class RolesController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   update(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentUser() p: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('roleId') roleId: string,
     @Body() dto: UpdateRoleDto,
@@ -77,7 +77,7 @@ export class RolesController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   async remove(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentUser() p: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('roleId') roleId: string,
   ) {

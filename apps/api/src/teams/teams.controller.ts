@@ -1,4 +1,4 @@
-import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
+import { CurrentPrincipal, CurrentUser, type Principal, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { OrSelf, RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
@@ -22,7 +22,7 @@ export class TeamsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   create(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentPrincipal() p: Principal,
     @UuidParam('orgId') orgId: string,
     @Body() dto: CreateTeamDto,
   ): Promise<TeamDto> {
@@ -59,7 +59,7 @@ export class TeamsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   update(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentPrincipal() p: Principal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('teamId') teamId: string,
     @Body() dto: UpdateTeamDto,
@@ -74,7 +74,7 @@ export class TeamsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404)
   async remove(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentPrincipal() p: Principal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('teamId') teamId: string,
   ) {
@@ -91,7 +91,7 @@ export class TeamsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   addMember(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentUser() p: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('teamId') teamId: string,
     @Body() dto: AddMemberDto,
@@ -120,7 +120,7 @@ export class TeamsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404)
   async removeMember(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentUser() p: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('teamId') teamId: string,
     @UuidParam('userId') userId: string,
@@ -138,7 +138,7 @@ export class TeamsController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404)
   setRoles(
-    @CurrentPrincipal() p: UserPrincipal,
+    @CurrentUser() p: UserPrincipal,
     @UuidParam('orgId') orgId: string,
     @UuidParam('teamId') teamId: string,
     @UuidParam('userId') userId: string,

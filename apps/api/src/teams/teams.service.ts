@@ -1,5 +1,5 @@
 import { AuditService } from '@app/audit';
-import type { UserPrincipal } from '@app/auth';
+import { auditActor, type Principal, type UserPrincipal } from '@app/auth';
 import { isUniqueViolation, newId, slugify, ValidationProblemException } from '@app/common';
 import {
   OrganizationMember,
@@ -29,7 +29,7 @@ export class TeamsService {
   ) {}
 
   /** Creates the team; its creator joins it as team-admin. */
-  async create(actor: UserPrincipal, orgId: string, dto: CreateTeamDto): Promise<TeamDto> {
+  async create(actor: Principal, orgId: string, dto: CreateTeamDto): Promise<TeamDto> {
     const id = newId();
     try {
       const team = await this.transactions.run(orgId, async (manager) => {
@@ -40,13 +40,16 @@ export class TeamsService {
           slug: dto.slug ?? `${slugify(dto.name, 'team')}-${randomBytes(3).toString('hex')}`,
           description: dto.description ?? null,
         });
-        await manager.insert(TeamMember, { id: newId(), organizationId: orgId, teamId: id, userId: actor.userId });
-        // Whoever may create a team runs it: team-admin holds only inside this new team.
-        await this.insertAssignments(manager, actor, orgId, id, actor.userId, [SYSTEM_ROLES['team-admin'].id]);
+        // A person who may create a team runs it: team-admin holds only inside this new team.
+        // (An API key creates an empty team.)
+        if (actor.kind === 'user') {
+          await manager.insert(TeamMember, { id: newId(), organizationId: orgId, teamId: id, userId: actor.userId });
+          await this.insertAssignments(manager, actor, orgId, id, actor.userId, [SYSTEM_ROLES['team-admin'].id]);
+        }
         await this.record(manager, actor, orgId, 'team.create', 'team', id, { name: dto.name });
         return manager.findOneByOrFail(Team, { id });
       });
-      await this.permissions.invalidate(orgId, actor.userId);
+      if (actor.kind === 'user') await this.permissions.invalidate(orgId, actor.userId);
       return TeamDto.from(team);
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('This slug is already taken in the organization.');
@@ -70,7 +73,7 @@ export class TeamsService {
     return TeamDto.from(await this.transactions.run(orgId, (manager) => this.findTeam(manager, orgId, teamId)));
   }
 
-  async update(actor: UserPrincipal, orgId: string, teamId: string, dto: UpdateTeamDto): Promise<TeamDto> {
+  async update(actor: Principal, orgId: string, teamId: string, dto: UpdateTeamDto): Promise<TeamDto> {
     try {
       const team = await this.transactions.run(orgId, async (manager) => {
         await this.findTeam(manager, orgId, teamId);
@@ -86,7 +89,7 @@ export class TeamsService {
     }
   }
 
-  async remove(actor: UserPrincipal, orgId: string, teamId: string): Promise<void> {
+  async remove(actor: Principal, orgId: string, teamId: string): Promise<void> {
     await this.transactions.run(orgId, async (manager) => {
       await this.findTeam(manager, orgId, teamId);
       await this.record(manager, actor, orgId, 'team.delete', 'team', teamId, {});
@@ -252,7 +255,7 @@ export class TeamsService {
 
   private record(
     manager: EntityManager,
-    actor: UserPrincipal,
+    actor: Principal,
     orgId: string,
     action: string,
     targetType: string,
@@ -260,7 +263,7 @@ export class TeamsService {
     metadata: Record<string, unknown>,
   ): Promise<void> {
     return this.audit.record(
-      { action, outcome: 'success', organizationId: orgId, actorId: actor.userId, targetType, targetId, metadata },
+      { action, outcome: 'success', organizationId: orgId, ...auditActor(actor), targetType, targetId, metadata },
       manager,
     );
   }

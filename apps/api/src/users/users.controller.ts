@@ -1,4 +1,4 @@
-import { CurrentPrincipal, type UserPrincipal } from '@app/auth';
+import { CurrentUser, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePlatformAdmin } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
@@ -37,7 +37,7 @@ export class UsersController {
   @ApiOperation({ summary: 'The current user', description: 'Authenticated.' })
   @ApiOkResponse({ type: UserDto })
   @ApiAuthenticated()
-  me(@CurrentPrincipal() principal: UserPrincipal): Promise<UserDto> {
+  me(@CurrentUser() principal: UserPrincipal): Promise<UserDto> {
     return this.users.get(principal.userId);
   }
 
@@ -49,7 +49,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiAuthenticated()
   @ApiProblems(400)
-  update(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: UpdateProfileDto): Promise<UserDto> {
+  update(@CurrentUser() principal: UserPrincipal, @Body() dto: UpdateProfileDto): Promise<UserDto> {
     return this.users.updateProfile(principal.userId, dto);
   }
 
@@ -61,7 +61,7 @@ export class UsersController {
   })
   @ApiAuthenticated()
   @ApiProblems(400)
-  async changePassword(@CurrentPrincipal() principal: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
+  async changePassword(@CurrentUser() principal: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.users.changePassword(principal, dto);
   }
 
@@ -83,7 +83,7 @@ export class UsersController {
   @ApiAuthenticated()
   @ApiProblems(400, 404)
   profile(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('userId') userId: string,
   ): Promise<UserDto | AdminUserDto | UserProfileDto> {
     return this.users.profile(principal.userId, userId);
@@ -99,7 +99,7 @@ export class UsersController {
   })
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
-  async deactivate(@CurrentPrincipal() principal: UserPrincipal, @UuidParam('userId') userId: string): Promise<void> {
+  async deactivate(@CurrentUser() principal: UserPrincipal, @UuidParam('userId') userId: string): Promise<void> {
     await this.users.deactivate(principal.userId, userId);
   }
 
@@ -111,7 +111,7 @@ export class UsersController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404)
   async grantPlatformAdmin(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('userId') userId: string,
   ): Promise<AdminUserDto> {
     return AdminUserDto.fromUser(await this.platformAdmins.set(principal.userId, userId, true, 'api'));
@@ -127,7 +127,7 @@ export class UsersController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   async revokePlatformAdmin(
-    @CurrentPrincipal() principal: UserPrincipal,
+    @CurrentUser() principal: UserPrincipal,
     @UuidParam('userId') userId: string,
   ): Promise<AdminUserDto> {
     return AdminUserDto.fromUser(await this.platformAdmins.set(principal.userId, userId, false, 'api'));

@@ -62,4 +62,7 @@ export class PermissionDto {
 
   @ApiProperty({ example: ['organization'] })
   scopes!: string[];
+
+  @ApiProperty({ description: 'Whether an API key may hold it (access-management permissions are for people only).' })
+  apiKeys!: boolean;
 }

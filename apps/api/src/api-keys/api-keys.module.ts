@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysService } from './api-keys.service';
+
+@Module({ controllers: [ApiKeysController], providers: [ApiKeysService] })
+export class ApiKeysModule {}
