@@ -12,7 +12,9 @@ import {
 } from '@app/testing';
 
 /** Route parameters that name an object someone owns: each one is a way to reach another tenant's data. */
-const ID_PARAMETERS = ['orgId', 'teamId', 'userId', 'roleId', 'invitationId', 'sessionId', 'apiKeyId'];
+const ID_PARAMETERS = ['orgId', 'teamId', 'userId', 'roleId', 'invitationId', 'sessionId', 'apiKeyId', 'identityId'];
+/** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
+const OTHER_PARAMETERS = ['provider'];
 const NOBODY = '0195d2a0-7b1c-7c3e-8a4b-1234567890ab';
 
 const key = (route: RegisteredRoute) => `${route.method} ${route.path}`;
@@ -85,6 +87,7 @@ describe('authorization matrices', () => {
       invitationId: f.a.invitationId,
       sessionId: f.a.sessionId,
       apiKeyId: f.a.apiKey.id,
+      identityId: f.a.identityId,
     });
     /** Bodies that pass validation, so the refusal is about the object, not the input. */
     const bodyFor = (route: RegisteredRoute): object | undefined =>
@@ -98,6 +101,15 @@ describe('authorization matrices', () => {
         'POST /organizations/:orgId/members': { userId: f.b.users.member.userId },
         'DELETE /organizations/:orgId/members': { userId: f.a.users.member.userId },
       })[key(route)];
+
+    it('knows every route parameter: a new kind of id must be added to the matrix', () => {
+      const unknown = routes.flatMap((route) =>
+        route.params
+          .filter((p) => !ID_PARAMETERS.includes(p) && !OTHER_PARAMETERS.includes(p))
+          .map((p) => `${key(route)} :${p}`),
+      );
+      expect(unknown).toEqual([]);
+    });
 
     it("refuses B's owner every route with A's ids (404 for A's organization, 403/404 elsewhere)", async () => {
       const targeted = routes.filter((route) => route.params.some((p) => ID_PARAMETERS.includes(p)));
@@ -169,6 +181,9 @@ describe('authorization matrices', () => {
       expect((await send(owner, 'GET', `${base}/members`)).json()).toMatchObject({ total: 6 });
       expect((await send(owner, 'GET', `${base}/teams/${f.a.teamId}/members`)).json<unknown[]>()).toHaveLength(3);
       expect((await send(owner, 'GET', '/users/me')).statusCode).toBe(200);
+      expect((await send(owner, 'GET', '/users/me/identities')).json()).toEqual([
+        expect.objectContaining({ id: f.a.identityId }) as object,
+      ]);
       expect((await send(owner, 'GET', `${base}/api-keys/${f.a.apiKey.id}`)).json()).toMatchObject({
         status: 'active',
       });

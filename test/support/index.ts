@@ -17,3 +17,14 @@ export {
 } from './auth-helpers';
 export { fillPath, registeredRoutes, type HttpMethod, type RegisteredRoute } from './route-table';
 export { createRoleFixture, type RoleFixture, type TenantRoles, type RoleName, ROLE_NAMES } from './role-fixture';
+export {
+  followToRedirect,
+  loginHint,
+  startGitHubStandIn,
+  startIdentityProviders,
+  type AuthorizationResponse,
+  type GitHubStandIn,
+  type GitHubUser,
+  type IdentityProviders,
+  type IdpAccount,
+} from './oauth-peers';

@@ -1,3 +1,5 @@
+import { newId } from '@app/common';
+import { OAuthAccount, TenantTransaction } from '@app/database';
 import { grantableToApiKeys, PERMISSION_KEYS, SYSTEM_ROLES } from '@app/rbac';
 import { bearer, registerAndLogin, uniqueEmail } from './auth-helpers';
 import type { TestApp } from './test-app';
@@ -16,6 +18,8 @@ export interface TenantRoles {
   invitationId: string;
   /** One of the owner's sessions. */
   sessionId: string;
+  /** An external sign-in identity of the owner. */
+  identityId: string;
   /** An API key made by the owner with every permission a key may hold. */
   apiKey: { id: string; key: string };
   /** A user at every system role. The team people hold the organization role viewer besides their team role. */
@@ -97,8 +101,21 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     201,
     'api key',
   );
+  const identityId = newId();
+  await t.app.get(TenantTransaction).runAsSystem((manager) =>
+    manager.insert(OAuthAccount, {
+      id: identityId,
+      userId: owner.userId,
+      provider: 'github',
+      providerAccountId: `${label}-${identityId}`,
+      email: owner.email,
+      emailVerified: true,
+      lastUsedAt: null,
+    }),
+  );
   return {
     orgId,
+    identityId,
     teamId,
     roleId: role.json<{ id: string }>().id,
     invitationId: invitation.json<{ id: string }>().id,

@@ -13,6 +13,7 @@ import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { InvitationsModule } from './invitations/invitations.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RolesModule } from './roles/roles.module';
@@ -31,6 +32,7 @@ export const API_V1_MODULES: Type[] = [
   RolesModule,
   InvitationsModule,
   ApiKeysModule,
+  OAuthModule,
 ];
 
 @Module({})

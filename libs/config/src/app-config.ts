@@ -50,6 +50,38 @@ export interface AuthConfig {
   bootstrapAdminEmail: string | undefined;
 }
 
+export type OAuthProviderId = 'google' | 'microsoft' | 'github' | 'keycloak' | 'oidc';
+
+/** One enabled sign-in provider. `issuer` for OpenID Connect providers; GitHub has fixed endpoints. */
+export type OAuthProviderConfig =
+  | {
+      id: Exclude<OAuthProviderId, 'github'>;
+      kind: 'oidc';
+      displayName: string;
+      issuer: string;
+      clientId: string;
+      clientSecret: string;
+      scopes: string;
+    }
+  | {
+      id: 'github';
+      kind: 'github';
+      displayName: string;
+      webUrl: string;
+      apiUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scopes: string;
+    };
+
+export interface OAuthConfig {
+  providers: OAuthProviderConfig[];
+  /** Where providers send the browser back: `<redirectBase>/<provider>` (a page of your front end). */
+  redirectBase: string;
+  /** Seconds a `state` stays usable. */
+  stateTtl: number;
+}
+
 /** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
 export class AppConfig {
   readonly nodeEnv: RawConfig['NODE_ENV'];
@@ -72,6 +104,7 @@ export class AppConfig {
   readonly workerConcurrency: number;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
+  readonly oauth: OAuthConfig;
 
   private constructor(raw: RawConfig) {
     this.nodeEnv = raw.NODE_ENV;
@@ -138,6 +171,11 @@ export class AppConfig {
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
+    this.oauth = {
+      redirectBase: (raw.OAUTH_REDIRECT_URL ?? `${this.appUrl}/auth/callback`).replace(/\/+$/, ''),
+      providers: oauthProviders(raw),
+      stateTtl: raw.OAUTH_STATE_TTL,
+    };
   }
 
   /**
@@ -177,6 +215,17 @@ export class AppConfig {
         }
       }
     }
+    const values = raw as unknown as Record<string, string | undefined>;
+    for (const [prefix, needed] of OAUTH_REQUIREMENTS) {
+      if (!values[`${prefix}_CLIENT_ID`]) continue;
+      for (const suffix of needed) {
+        if (!values[`${prefix}_${suffix}`])
+          problems.push(`${prefix}_${suffix}: is required when ${prefix}_CLIENT_ID is set`);
+      }
+    }
+    if (raw.MICROSOFT_CLIENT_ID && !raw.MICROSOFT_TENANT_ID && !raw.MICROSOFT_ISSUER) {
+      problems.push('MICROSOFT_TENANT_ID: is required when MICROSOFT_CLIENT_ID is set (your directory (tenant) id)');
+    }
     if (raw.PASSWORD_MIN_LENGTH > raw.PASSWORD_MAX_LENGTH) {
       problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');
     }
@@ -192,8 +241,57 @@ export class AppConfig {
       database: this.database.kind === 'postgres' ? redactUrl(this.database.url) : `embedded (${this.database.path})`,
       redis: this.redisUrl ? redactUrl(this.redisUrl) : 'none (jobs run in-process)',
       mail: this.smtpUrl ? redactUrl(this.smtpUrl) : 'log transport',
+      signInProviders: this.oauth.providers.map((provider) => provider.id),
     };
   }
+}
+
+const OAUTH_REQUIREMENTS = [
+  ['GOOGLE', ['CLIENT_SECRET']],
+  ['MICROSOFT', ['CLIENT_SECRET']],
+  ['GITHUB', ['CLIENT_SECRET']],
+  ['KEYCLOAK', ['CLIENT_SECRET', 'ISSUER']],
+  ['OIDC', ['CLIENT_SECRET', 'ISSUER']],
+] as const;
+
+/** The providers whose client id is set (their other variables were checked in fromEnv). */
+function oauthProviders(raw: RawConfig): OAuthProviderConfig[] {
+  const providers: OAuthProviderConfig[] = [];
+  const oidc = (
+    id: Exclude<OAuthProviderId, 'github'>,
+    displayName: string,
+    issuer: string | undefined,
+    clientId: string | undefined,
+    clientSecret: string | undefined,
+    scopes = 'openid email profile',
+  ) => {
+    if (issuer && clientId && clientSecret)
+      providers.push({ id, kind: 'oidc', displayName, issuer, clientId, clientSecret, scopes });
+  };
+  oidc('google', 'Google', raw.GOOGLE_ISSUER, raw.GOOGLE_CLIENT_ID, raw.GOOGLE_CLIENT_SECRET);
+  oidc(
+    'microsoft',
+    'Microsoft',
+    raw.MICROSOFT_ISSUER ??
+      (raw.MICROSOFT_TENANT_ID ? `https://login.microsoftonline.com/${raw.MICROSOFT_TENANT_ID}/v2.0` : undefined),
+    raw.MICROSOFT_CLIENT_ID,
+    raw.MICROSOFT_CLIENT_SECRET,
+  );
+  if (raw.GITHUB_CLIENT_ID && raw.GITHUB_CLIENT_SECRET) {
+    providers.push({
+      id: 'github',
+      kind: 'github',
+      displayName: 'GitHub',
+      webUrl: raw.GITHUB_URL.replace(/\/+$/, ''),
+      apiUrl: raw.GITHUB_API_URL.replace(/\/+$/, ''),
+      clientId: raw.GITHUB_CLIENT_ID,
+      clientSecret: raw.GITHUB_CLIENT_SECRET,
+      scopes: 'read:user user:email',
+    });
+  }
+  oidc('keycloak', 'Keycloak', raw.KEYCLOAK_ISSUER, raw.KEYCLOAK_CLIENT_ID, raw.KEYCLOAK_CLIENT_SECRET);
+  oidc('oidc', raw.OIDC_DISPLAY_NAME, raw.OIDC_ISSUER, raw.OIDC_CLIENT_ID, raw.OIDC_CLIENT_SECRET, raw.OIDC_SCOPES);
+  return providers;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

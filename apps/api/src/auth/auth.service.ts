@@ -130,24 +130,29 @@ export class AuthService {
     if (user.mfaEnabled) {
       // Half-way: the reserved attempt is returned, but earlier failures (wrong codes) stay counted.
       await this.lockout.refund(user.id);
-      const token = await this.transactions.runAsSystem(async (manager) => {
-        if (rehash) await manager.update(User, { id: user.id }, { passwordHash: rehash });
-        const issued = await this.oneTimeTokens.issue(manager, user.id, 'mfa_challenge', this.config.auth.mfaTokenTtl);
-        await this.audit.record(
-          {
-            action: 'auth.login.mfa_challenge',
-            outcome: 'success',
-            actorId: user.id,
-            targetType: 'user',
-            targetId: user.id,
-          },
-          manager,
-        );
-        return issued;
-      });
-      return { mfa_required: true, mfa_token: token, methods: ['totp', 'recovery_code'] };
+      return this.challengeMfa(user, rehash ? { passwordHash: rehash } : {});
     }
     return this.startSession(user, 'password', rehash ? { passwordHash: rehash } : {});
+  }
+
+  /** The first factor passed (password or provider): a short-lived token for the second. */
+  async challengeMfa(user: User, changes: Partial<User> = {}): Promise<MfaChallengeDto> {
+    const token = await this.transactions.runAsSystem(async (manager) => {
+      if (Object.keys(changes).length > 0) await manager.update(User, { id: user.id }, changes);
+      const issued = await this.oneTimeTokens.issue(manager, user.id, 'mfa_challenge', this.config.auth.mfaTokenTtl);
+      await this.audit.record(
+        {
+          action: 'auth.login.mfa_challenge',
+          outcome: 'success',
+          actorId: user.id,
+          targetType: 'user',
+          targetId: user.id,
+        },
+        manager,
+      );
+      return issued;
+    });
+    return { mfa_required: true, mfa_token: token, methods: ['totp', 'recovery_code'] };
   }
 
   /**

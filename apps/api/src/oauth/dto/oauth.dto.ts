@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional, IsString, IsUrl, Matches, MaxLength, MinLength } from 'class-validator';
+
+export class ProviderDto {
+  @ApiProperty({ example: 'google', enum: ['google', 'microsoft', 'github', 'keycloak', 'oidc'] })
+  id!: string;
+
+  @ApiProperty({ example: 'Google' })
+  name!: string;
+
+  @ApiProperty({ enum: ['oidc', 'oauth2'] })
+  type!: 'oidc' | 'oauth2';
+}
+
+export class AuthorizeQueryDto {
+  @ApiPropertyOptional({ description: 'true: answer 302 to the provider instead of JSON.' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'redirect must be true or false' })
+  redirect?: boolean;
+}
+
+export class AuthorizationUrlDto {
+  @ApiProperty({ example: 'https://accounts.google.com/o/oauth2/v2/auth?client_id=…&state=…' })
+  authorizationUrl!: string;
+}
+
+/** What the provider put on the redirect URI: forward `code`, `state` and, if present, `iss`. */
+export class OAuthCallbackDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
+  code!: string;
+
+  @ApiProperty()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{16,128}$/, { message: 'state is not one this api issued' })
+  state!: string;
+
+  @ApiPropertyOptional({ description: 'The iss parameter of the redirect (RFC 9207), when the provider sends one.' })
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'iss must be a URL' })
+  @MaxLength(2048)
+  iss?: string;
+}
+
+export class IdentityDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'github' })
+  provider!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  email!: string | null;
+
+  @ApiProperty()
+  emailVerified!: boolean;
+
+  @ApiProperty()
+  createdAt!: Date;
+
+  @ApiProperty({ nullable: true, type: Date })
+  lastUsedAt!: Date | null;
+}
