@@ -17,8 +17,19 @@ export function uniqueEmail(label = 'user'): string {
   return `${label}-${Date.now().toString(36)}-${counter}@example.test`;
 }
 
-export async function register(t: TestApp, email: string, password = STRONG_PASSWORD, fullName?: string) {
-  const res = await t.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email, password, fullName } });
+export async function register(
+  t: TestApp,
+  email: string,
+  password = STRONG_PASSWORD,
+  fullName?: string,
+  headers: Record<string, string> = {},
+) {
+  const res = await t.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { email, password, fullName },
+    headers,
+  });
   if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
   return res.json<{ id: string; email: string }>();
 }
@@ -35,10 +46,11 @@ export async function login(
 export async function registerAndLogin(
   t: TestApp,
   label = 'user',
+  headers: Record<string, string> = {},
 ): Promise<{ email: string; userId: string; tokens: Tokens }> {
   const email = uniqueEmail(label);
-  const user = await register(t, email);
-  const res = await login(t, email);
+  const user = await register(t, email, STRONG_PASSWORD, undefined, headers);
+  const res = await login(t, email, STRONG_PASSWORD, headers);
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
   return { email, userId: user.id, tokens: res.json<Tokens>() };
 }

@@ -50,6 +50,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LOG_LEVEL: 'silent',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-production-000',
     SMTP_URL: undefined,
+    // Suites about other features make many requests from one address; the rate-limit suites set real limits.
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     ...database.env,
     ...redisEnv,
     ...(options.replicaOf

@@ -14,6 +14,7 @@ import { IdentityModule } from './auth/identity.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { InvitationsModule } from './invitations/invitations.module';
 import { OAuthModule } from './oauth/oauth.module';
+import { RATE_LIMIT_PROVIDERS, RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RolesModule } from './roles/roles.module';
@@ -66,9 +67,11 @@ export class ApiModule {
         ...v1Modules,
         RouterModule.register([{ path: 'api/v1', children: v1Modules }]),
       ],
-      // Deny by default, in this order: who is calling, then what they may do where.
+      // Deny by default, in this order: who is calling, how often, then what they may do where.
       providers: [
+        ...RATE_LIMIT_PROVIDERS,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
       ],
     };

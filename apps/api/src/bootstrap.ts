@@ -6,6 +6,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { IncomingMessage } from 'node:http';
 import { ApiModule } from './api.module';
 import { mountApiDocs } from './openapi/openapi';
+import { corsOptions, DOCS_CSP, helmetOptions, PERMISSIONS_POLICY } from './security-headers';
+import helmet from '@fastify/helmet';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -39,6 +41,14 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Which X-Forwarded-For hops to believe for request.ip (rate limits, audit rows): TRUST_PROXY.
+    trustProxy:
+      typeof config.http.trustProxy === 'number'
+        ? (
+            (hops: number) => (_address: string, hop: number) =>
+              hop < hops
+          )(config.http.trustProxy)
+        : config.http.trustProxy,
   });
   const fastify = adapter.getInstance();
   // Only JSON bodies: anything else is 415, not a string the validators were not written for.
@@ -79,6 +89,14 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
       abortOnError: false,
     },
   );
+  await app.register(helmet, helmetOptions(config));
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('permissions-policy', PERMISSIONS_POLICY);
+    // The documentation pages run Swagger UI / ReDoc: scripts and styles from this origin only.
+    if (/^\/(docs|redoc)(\/|$|\?)/.test(request.url)) void reply.header('content-security-policy', DOCS_CSP);
+    done(null, payload);
+  });
+  if (config.http.corsOrigins.length > 0) app.enableCors(corsOptions(config.http.corsOrigins));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   if (config.docsEnabled) mountApiDocs(app, config);

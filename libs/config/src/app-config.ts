@@ -82,6 +82,17 @@ export interface OAuthConfig {
   stateTtl: number;
 }
 
+export interface HttpSecurityConfig {
+  /** Fastify's trustProxy: whether (and which) X-Forwarded-For hops are believed for the client address. */
+  trustProxy: boolean | number | string[];
+  /** Exact origins allowed by CORS; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  rateLimitPerMinute: number;
+  authRateLimitPerMinute: number;
+  /** What to do when the shared limiter store (Redis) is unreachable. */
+  rateLimitFailMode: 'open' | 'closed';
+}
+
 /** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
 export class AppConfig {
   readonly nodeEnv: RawConfig['NODE_ENV'];
@@ -105,6 +116,7 @@ export class AppConfig {
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
+  readonly http: HttpSecurityConfig;
 
   private constructor(raw: RawConfig) {
     this.nodeEnv = raw.NODE_ENV;
@@ -171,6 +183,22 @@ export class AppConfig {
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
+    this.http = {
+      trustProxy:
+        raw.TRUST_PROXY === 'true'
+          ? true
+          : raw.TRUST_PROXY === 'false'
+            ? false
+            : /^\d+$/.test(raw.TRUST_PROXY)
+              ? Number(raw.TRUST_PROXY)
+              : raw.TRUST_PROXY.split(',').map((entry) => entry.trim()),
+      corsOrigins: raw.CORS_ORIGINS.split(',')
+        .map((origin) => origin.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+      rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+      authRateLimitPerMinute: raw.AUTH_RATE_LIMIT_PER_MINUTE,
+      rateLimitFailMode: raw.RATE_LIMIT_FAIL_MODE,
+    };
     this.oauth = {
       redirectBase: (raw.OAUTH_REDIRECT_URL ?? `${this.appUrl}/auth/callback`).replace(/\/+$/, ''),
       providers: oauthProviders(raw),
@@ -222,6 +250,14 @@ export class AppConfig {
         if (!values[`${prefix}_${suffix}`])
           problems.push(`${prefix}_${suffix}: is required when ${prefix}_CLIENT_ID is set`);
       }
+    }
+    for (const origin of raw.CORS_ORIGINS.split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)) {
+      if (origin === '*')
+        problems.push('CORS_ORIGINS: list the allowed origins; * is refused (credentials are allowed)');
+      else if (!/^https?:\/\/[^/\s]+\/?$/.test(origin))
+        problems.push(`CORS_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
     }
     if (raw.MICROSOFT_CLIENT_ID && !raw.MICROSOFT_TENANT_ID && !raw.MICROSOFT_ISSUER) {
       problems.push('MICROSOFT_TENANT_ID: is required when MICROSOFT_CLIENT_ID is set (your directory (tenant) id)');

@@ -53,6 +53,17 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   DOCS_ENABLED: booleanString.default(true),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d+|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/,
+      'must be true, false, a number of proxy hops, or a comma list of proxy addresses/CIDRs',
+    )
+    .default('false'),
+  CORS_ORIGINS: z.string().default(''),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(10),
+  RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed'], { message: 'must be open or closed' }).default('open'),
 
   JWT_SECRET: z.string().optional(),
   JWT_ALGORITHM: z.enum(['HS256', 'RS256'], { message: 'must be HS256 or RS256' }).default('HS256'),

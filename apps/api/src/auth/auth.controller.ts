@@ -18,6 +18,7 @@ import { SessionDto } from './dto/session.dto';
 import { OneTimeTokenDto } from './dto/token.dto';
 import { MfaChallengeDto, TokenResponseDto } from './dto/token-response.dto';
 import { SessionService } from './session.service';
+import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 
 @ApiTags('auth')
 @ApiExtraModels(TokenResponseDto, MfaChallengeDto)
@@ -32,6 +33,7 @@ export class AuthController {
 
   @Public()
   @Post('register')
+  @CredentialEndpoint()
   @ApiOperation({ summary: 'Create an account', description: 'Public. Sends a verification email.' })
   @ApiProblems(400, 409)
   register(@Body() dto: RegisterDto): Promise<UserDto> {
@@ -40,6 +42,7 @@ export class AuthController {
 
   @Public()
   @Post('login')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Sign in with email and password',
@@ -148,6 +151,7 @@ export class AuthController {
 
   @Public()
   @Post('forgot-password')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Ask for a password reset mail',
@@ -161,6 +165,7 @@ export class AuthController {
 
   @Public()
   @Post('reset-password')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Choose a new password with a reset token',

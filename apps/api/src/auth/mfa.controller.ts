@@ -13,6 +13,7 @@ import {
 } from './dto/mfa.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { MfaService } from './mfa.service';
+import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -21,6 +22,7 @@ export class MfaController {
 
   @Public()
   @Post('login/mfa')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Second sign-in step: TOTP or recovery code',
@@ -53,6 +55,7 @@ export class MfaController {
   }
 
   @Post('mfa/totp/enable')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Confirm TOTP with a code',
@@ -66,6 +69,7 @@ export class MfaController {
   }
 
   @Post('mfa/totp/disable')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Turn TOTP off',
@@ -78,6 +82,7 @@ export class MfaController {
   }
 
   @Post('mfa/recovery-codes')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Replace the recovery codes',

@@ -7,6 +7,7 @@ import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult 
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ProblemDetailsDto } from '../openapi/problem-details.dto';
 import { ReadinessDto } from './health.dto';
+import { SkipThrottle } from '@nestjs/throttler';
 
 /**
  * Readiness (`/api/v1/health`): the dependencies answer; when one does not, 503 names it
@@ -14,6 +15,8 @@ import { ReadinessDto } from './health.dto';
  */
 @ApiTags('health')
 @Public()
+// Probes are never rate limited: a busy pod must not fail its own readiness checks.
+@SkipThrottle({ default: true })
 @Controller('health')
 export class HealthController {
   private readonly logger = new Logger('Health');

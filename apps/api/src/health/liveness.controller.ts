@@ -2,6 +2,7 @@ import { Public } from '@app/auth';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LivenessDto } from './health.dto';
+import { SkipThrottle } from '@nestjs/throttler';
 
 /**
  * Liveness (`/health`, outside /api/v1): the process answers. No dependency is consulted,
@@ -9,6 +10,8 @@ import { LivenessDto } from './health.dto';
  */
 @ApiTags('health')
 @Public()
+// Probes are never rate limited: a busy pod must not fail its own readiness checks.
+@SkipThrottle({ default: true })
 @Controller('health')
 export class LivenessController {
   @Get()

@@ -6,6 +6,7 @@ import { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dt
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
 import { AuthorizationUrlDto, AuthorizeQueryDto, IdentityDto, OAuthCallbackDto, ProviderDto } from './dto/oauth.dto';
 import { OAuthService } from './oauth.service';
+import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 
 const SIGN_IN_RESPONSE = {
   description: 'Signed in (tokens), or the MFA step when the account has MFA.',
@@ -52,6 +53,7 @@ export class OAuthController {
   }
 
   @Post('oauth/:provider/callback')
+  @CredentialEndpoint()
   @Public()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -68,6 +70,7 @@ export class OAuthController {
   }
 
   @Post('keycloak/callback')
+  @CredentialEndpoint()
   @Public()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -97,6 +100,7 @@ export class OAuthController {
   }
 
   @Post('oauth/:provider/link')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Finish linking a provider to your account',

@@ -10,6 +10,7 @@ import { ChangePasswordDto } from './dto/change-password.dto';
 import { UpdateProfileDto } from './dto/update-profile.dto';
 import { UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
+import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 
 @ApiTags('users')
 @ApiExtraModels(AdminUserDto, UserProfileDto)
@@ -54,6 +55,7 @@ export class UsersController {
   }
 
   @Put('me/password')
+  @CredentialEndpoint()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Change your password',

@@ -1,0 +1,136 @@
+import { sha256, type Principal } from '@app/auth';
+import { ProblemException } from '@app/common';
+import { AppConfig } from '@app/config';
+import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  getOptionsToken,
+  getStorageToken,
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CREDENTIAL_ENDPOINT } from './rate-limit.decorator';
+import { RateLimitStorage } from './rate-limit.storage';
+
+type LimitedRequest = FastifyRequest & { principal?: Principal; body?: unknown; rateLimit?: RateLimitState };
+interface RateLimitState {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+const MINUTE_MS = 60_000;
+
+const isCredentialEndpoint = (context: ExecutionContext): boolean =>
+  Reflect.getMetadata(CREDENTIAL_ENDPOINT, context.getHandler()) === true;
+
+/** The account a credential request targets (email, or the MFA/reset token's hash), if any. */
+function targetAccount(request: LimitedRequest): string | undefined {
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  if (typeof body.email === 'string' && body.email.trim()) return `email:${body.email.trim().toLowerCase()}`;
+  for (const field of ['mfa_token', 'token', 'refresh_token']) {
+    const value = body[field];
+    if (typeof value === 'string' && value) return `${field}:${sha256(value).slice(0, 32)}`;
+  }
+  return undefined;
+}
+
+/** Options for the three limits; see README "Security". */
+export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
+  return {
+    throttlers: [
+      {
+        // Everyone: per user or API key when authenticated, per client address otherwise.
+        name: 'default',
+        ttl: MINUTE_MS,
+        limit: config.http.rateLimitPerMinute,
+        getTracker: (request: Record<string, unknown>) => {
+          const { principal, ip } = request as unknown as LimitedRequest;
+          if (principal?.kind === 'user') return `user:${principal.userId}`;
+          if (principal?.kind === 'apiKey') return `key:${principal.apiKeyId}`;
+          return `ip:${ip}`;
+        },
+      },
+      {
+        name: 'auth-ip',
+        ttl: MINUTE_MS,
+        limit: config.http.authRateLimitPerMinute,
+        skipIf: (context) => !isCredentialEndpoint(context),
+        getTracker: (request: Record<string, unknown>) => `ip:${(request as unknown as LimitedRequest).ip}`,
+      },
+      {
+        // Many addresses against one account (credential stuffing from a botnet).
+        name: 'auth-account',
+        ttl: MINUTE_MS,
+        limit: config.http.authRateLimitPerMinute,
+        skipIf: (context) =>
+          !isCredentialEndpoint(context) || !targetAccount(context.switchToHttp().getRequest<LimitedRequest>()),
+        getTracker: (request: Record<string, unknown>) => targetAccount(request as unknown as LimitedRequest) ?? 'none',
+      },
+    ],
+  };
+}
+
+/**
+ * @nestjs/throttler's guard with this framework's answers: IETF `RateLimit-Limit/Remaining/Reset`
+ * headers for the tightest limit, and 429 as problem+json with `Retry-After`. It runs after
+ * authentication (so it can count per principal) and before authorization.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: RateLimitStorage,
+    reflector: Reflector,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
+    const request = context.switchToHttp().getRequest<LimitedRequest>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const tracker = await getTracker(request, context);
+    const key = generateKey(context, tracker, throttler.name ?? 'default');
+    const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name ?? 'default');
+    if (record.isBlocked) {
+      const retryAfter = Math.max(1, record.timeToBlockExpire);
+      void reply.header('retry-after', String(retryAfter));
+      this.expose(reply, { limit, remaining: 0, reset: retryAfter });
+      throw new ProblemException({
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        slug: 'rate-limited',
+        title: 'Too Many Requests',
+        detail: `Too many requests; retry in ${retryAfter} s.`,
+      });
+    }
+    // Show the limit the caller is closest to.
+    const state = { limit, remaining: Math.max(0, limit - record.totalHits), reset: record.timeToExpire };
+    if (!request.rateLimit || state.remaining < request.rateLimit.remaining) {
+      request.rateLimit = state;
+      this.expose(reply, state);
+    }
+    return true;
+  }
+
+  /** Keys are per throttler and tracker only: the general limit spans all routes. */
+  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
+    return `${name}:${tracker}`;
+  }
+
+  private expose(reply: FastifyReply, state: RateLimitState): void {
+    void reply.header('ratelimit-limit', String(state.limit));
+    void reply.header('ratelimit-remaining', String(state.remaining));
+    void reply.header('ratelimit-reset', String(state.reset));
+  }
+}
+
+export const RATE_LIMIT_PROVIDERS = [
+  RateLimitStorage,
+  { provide: getStorageToken(), useExisting: RateLimitStorage },
+  { provide: getOptionsToken(), inject: [AppConfig], useFactory: rateLimitOptions },
+];

@@ -1,0 +1,168 @@
+import { bearer, createTestApp, register, registerAndLogin, uniqueEmail, type TestApp } from '@app/testing';
+
+const ORIGIN = 'https://app.example.test';
+const SECURITY_HEADERS = [
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'permissions-policy',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+  'x-powered-by',
+];
+
+function pick(headers: Record<string, unknown>, names: string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, headers[name] ?? null]));
+}
+
+describe('HTTP security: headers, CORS and rate limits', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: {
+        CORS_ORIGINS: `${ORIGIN}, https://admin.example.test`,
+        TRUST_PROXY: 'true',
+        RATE_LIMIT_PER_MINUTE: '5',
+        AUTH_RATE_LIMIT_PER_MINUTE: '3',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  it('sends the security headers on API responses and errors', async () => {
+    const ok = await t.inject({ method: 'GET', url: '/health' });
+    expect(pick(ok.headers, SECURITY_HEADERS)).toMatchSnapshot();
+    const problem = await t.inject({ method: 'GET', url: '/api/v1/nowhere', headers: from('198.51.100.1') });
+    expect(problem.statusCode).toBe(404);
+    expect(pick(problem.headers, SECURITY_HEADERS)).toEqual(pick(ok.headers, SECURITY_HEADERS));
+  });
+
+  it('relaxes the content security policy only for the documentation pages', async () => {
+    const docs = await t.inject({ method: 'GET', url: '/redoc' });
+    expect(docs.statusCode).toBe(200);
+    expect(docs.headers['content-security-policy']).toMatchSnapshot();
+    expect(docs.headers['x-frame-options']).toBe('DENY');
+  });
+
+  it('answers CORS preflights and requests for the listed origins only', async () => {
+    const preflight = await t.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/users/me',
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization, x-api-key',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(
+      pick(
+        preflight.headers,
+        Object.keys(preflight.headers).filter((h) => h.startsWith('access-control-')),
+      ),
+    ).toMatchSnapshot();
+    const simple = await t.inject({ method: 'GET', url: '/health', headers: { origin: ORIGIN } });
+    expect(simple.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(simple.headers['access-control-expose-headers']).toContain('ratelimit-remaining');
+
+    for (const origin of ['https://evil.example.test', 'https://app.example.test.evil.test', 'null']) {
+      const refused = await t.inject({
+        method: 'OPTIONS',
+        url: '/api/v1/users/me',
+        headers: { origin, 'access-control-request-method': 'GET' },
+      });
+      expect({ origin, allow: refused.headers['access-control-allow-origin'] ?? null }).toEqual({
+        origin,
+        allow: null,
+      });
+      const get = await t.inject({ method: 'GET', url: '/health', headers: { origin } });
+      expect(get.headers['access-control-allow-origin']).toBeUndefined();
+    }
+  });
+
+  it('limits each user, with RateLimit headers, and answers 429 as problem+json with Retry-After', async () => {
+    const ann = await registerAndLogin(t, 'rl-ann', from('100.64.0.1'));
+    const bob = await registerAndLogin(t, 'rl-bob', from('100.64.0.2'));
+    const me = (token: string) => t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
+    const remaining: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await me(ann.tokens.access_token);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['ratelimit-limit']).toBe('5');
+      remaining.push(String(res.headers['ratelimit-remaining']));
+    }
+    expect(remaining).toEqual(['4', '3', '2', '1', '0']);
+    const limited = await me(ann.tokens.access_token);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(limited.json()).toMatchObject({ type: '/problems/rate-limited', status: 429 });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['ratelimit-remaining']).toBe('0');
+    // Another user is counted separately.
+    expect((await me(bob.tokens.access_token)).statusCode).toBe(200);
+  });
+
+  it('limits anonymous callers by address (X-Forwarded-For believed with TRUST_PROXY), never the probes', async () => {
+    const providers = (ip: string) => t.inject({ method: 'GET', url: '/api/v1/auth/providers', headers: from(ip) });
+    for (let i = 0; i < 5; i++) expect((await providers('203.0.113.5')).statusCode).toBe(200);
+    expect((await providers('203.0.113.5')).statusCode).toBe(429);
+    expect((await providers('203.0.113.6')).statusCode).toBe(200);
+    for (let i = 0; i < 20; i++) {
+      expect((await t.inject({ method: 'GET', url: '/health', headers: from('203.0.113.5') })).statusCode).toBe(200);
+    }
+  });
+
+  it('limits credential endpoints strictly, per address and per target account', async () => {
+    const email = uniqueEmail('rl-target');
+    await register(t, email, undefined, undefined, from('100.64.0.3'));
+    const attempt = (ip: string, target = email) =>
+      t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: from(ip),
+        payload: { email: target, password: 'definitely-wrong-password' },
+      });
+    // One address: 3 attempts, then 429, whichever account it tries.
+    for (let i = 0; i < 3; i++) expect((await attempt('192.0.2.10', uniqueEmail('rl-any'))).statusCode).toBe(401);
+    expect((await attempt('192.0.2.10', uniqueEmail('rl-any'))).statusCode).toBe(429);
+    // One account from many addresses (its registration was the first of its 3): then 429,
+    // so a botnet does not get around the per-address limit.
+    for (const ip of ['192.0.2.21', '192.0.2.22']) expect((await attempt(ip)).statusCode).toBe(401);
+    const stuffed = await attempt('192.0.2.23');
+    expect(stuffed.statusCode).toBe(429);
+    expect(stuffed.json()).toMatchObject({ type: '/problems/rate-limited' });
+  });
+});
+
+describe('HTTP security in production', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '3' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('sends HSTS, sends no CORS headers without CORS_ORIGINS, and ignores X-Forwarded-For by default', async () => {
+    const res = await t.inject({ method: 'GET', url: '/health', headers: { origin: ORIGIN } });
+    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    // Spoofed addresses do not buy new buckets: all these come from the same socket.
+    const statuses: number[] = [];
+    for (const ip of ['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4']) {
+      statuses.push(
+        (await t.inject({ method: 'GET', url: '/api/v1/auth/providers', headers: { 'x-forwarded-for': ip } }))
+          .statusCode,
+      );
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+});
