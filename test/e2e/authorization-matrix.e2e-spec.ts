@@ -56,6 +56,9 @@ const EXPECTED: Record<string, string> = {
   'GET /organizations/:orgId/api-keys/:apiKeyId': 'owner admin',
   'POST /organizations/:orgId/api-keys': 'owner admin',
   'DELETE /organizations/:orgId/api-keys/:apiKeyId': 'owner admin',
+  'GET /organizations/:orgId/audit-logs': 'owner admin',
+  'GET /organizations/:orgId/audit-logs/export': 'owner admin',
+  'GET /organizations/:orgId/audit-logs/verify': 'owner admin',
 };
 
 /** Least privileged first, so a destructive route succeeds only after everyone else was checked. */

@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuditLogsModule } from './audit-logs/audit-logs.module';
 import { InvitationsModule } from './invitations/invitations.module';
 import { OAuthModule } from './oauth/oauth.module';
 import { RATE_LIMIT_PROVIDERS, RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -34,6 +35,7 @@ export const API_V1_MODULES: Type[] = [
   InvitationsModule,
   ApiKeysModule,
   OAuthModule,
+  AuditLogsModule,
 ];
 
 @Module({})

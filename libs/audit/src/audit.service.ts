@@ -38,7 +38,7 @@ export class AuditService {
 
   async record(event: AuditEvent, manager?: EntityManager): Promise<void> {
     const active = this.cls.isActive();
-    const entity: AuditLog = {
+    const entity: Omit<AuditLog, 'chainSeq' | 'prevHash' | 'hash'> = {
       id: newId(),
       occurredAt: new Date(),
       organizationId: event.organizationId ?? null,

@@ -1,5 +1,12 @@
 import { AuditService } from '@app/audit';
-import { IS_PUBLIC, PRINCIPAL_KEY, type ApiKeyPrincipal, type Principal, type UserPrincipal } from '@app/auth';
+import {
+  auditActor,
+  IS_PUBLIC,
+  PRINCIPAL_KEY,
+  type ApiKeyPrincipal,
+  type Principal,
+  type UserPrincipal,
+} from '@app/auth';
 import { isUuid, ProblemException, ValidationProblemException } from '@app/common';
 import {
   HttpStatus,
@@ -74,7 +81,7 @@ export class AuthorizationGuard implements CanActivate {
       ...(teamId === undefined || isUuid(teamId) ? [] : [{ field: 'teamId', message: 'teamId must be a UUID' }]),
     ];
     if (invalid.length > 0) throw new ValidationProblemException(invalid);
-    if (principal.kind === 'apiKey') return this.authorizeKey(principal, orgId, teamId, required);
+    if (principal.kind === 'apiKey') return this.authorizeKey(request, principal, orgId, teamId, required);
 
     const membership = await this.resolver.resolve(principal.userId, orgId);
     if (!membership) {
@@ -85,6 +92,7 @@ export class AuthorizationGuard implements CanActivate {
     const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
     const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === principal.userId;
     if (missing.length > 0 && !actingOnSelf && !(await this.adminReads(request, principal, missing, orgId))) {
+      await this.recordDenial(request, principal, orgId, missing);
       throw permissionDenied(missing, `This needs: ${missing.join(', ')}.`);
     }
     return this.enter(orgId, principal);
@@ -96,6 +104,7 @@ export class AuthorizationGuard implements CanActivate {
    * creator's access.
    */
   private async authorizeKey(
+    request: RoutedRequest,
     key: ApiKeyPrincipal,
     orgId: string,
     teamId: string | undefined,
@@ -103,10 +112,14 @@ export class AuthorizationGuard implements CanActivate {
   ): Promise<true> {
     if (key.organizationId !== orgId) throw new NotFoundException('No such organization.');
     const notGiven = required.filter((permission) => !key.permissions.has(permission));
-    if (notGiven.length > 0) throw permissionDenied(notGiven, `This API key lacks: ${notGiven.join(', ')}.`);
+    if (notGiven.length > 0) {
+      await this.recordDenial(request, key, orgId, notGiven);
+      throw permissionDenied(notGiven, `This API key lacks: ${notGiven.join(', ')}.`);
+    }
     const creator = key.createdByUserId ? await this.resolver.resolve(key.createdByUserId, orgId) : null;
     const lost = creator ? lackingIn(creator, required, teamId) : required;
     if (lost.length > 0) {
+      await this.recordDenial(request, key, orgId, lost);
       throw permissionDenied(lost, `Whoever created this API key no longer holds: ${lost.join(', ')}.`);
     }
     return this.enter(orgId, key);
@@ -131,6 +144,19 @@ export class AuthorizationGuard implements CanActivate {
       this.cls.set(PRINCIPAL_KEY, principal);
     }
     return true;
+  }
+
+  /** A refused attempt on a tenant route leaves a trace in that organization's log. */
+  private recordDenial(request: RoutedRequest, principal: Principal, orgId: string, missing: string[]): Promise<void> {
+    return this.audit.record({
+      action: 'access.denied',
+      outcome: 'denied',
+      organizationId: orgId,
+      ...auditActor(principal),
+      targetType: 'route',
+      targetId: `${request.method} ${request.routeOptions.url ?? ''}`.slice(0, 100),
+      metadata: { missingPermissions: missing },
+    });
   }
 
   /** A platform admin may read any organization; the access is audited before it happens. */

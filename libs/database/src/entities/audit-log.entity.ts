@@ -13,6 +13,8 @@ export type AuditOutcome = 'success' | 'failure' | 'denied';
 @Index('audit_logs_organization_time_idx', ['organizationId', 'occurredAt'])
 @Index('audit_logs_actor_idx', ['actorId'])
 @Index('audit_logs_action_idx', ['action'])
+// (organization_id, chain_seq) NULLS NOT DISTINCT, and the chain trigger, live in the migration.
+@Index('audit_logs_chain_key', { synchronize: false })
 export class AuditLog {
   @PrimaryColumn('uuid')
   id!: string;
@@ -52,4 +54,16 @@ export class AuditLog {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   metadata!: Record<string, unknown>;
+
+  /** Position in its organization's chain (set by the database on insert). */
+  @Column({ type: 'bigint' })
+  chainSeq!: string;
+
+  /** The hash of the previous row of the chain; null for the first row. */
+  @Column({ type: 'char', length: 64, nullable: true })
+  prevHash!: string | null;
+
+  /** SHA-256 over this row's content and prevHash (set by the database on insert). */
+  @Column({ type: 'char', length: 64 })
+  hash!: string;
 }
