@@ -1,3 +1,4 @@
+import { MetricsModule } from '@app/common';
 import { AuditModule, captureRequestContext } from '@app/audit';
 import { AuthenticationGuard, AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
@@ -46,6 +47,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
+        MetricsModule,
         ClsModule.forRoot({
           global: true,
           middleware: {

@@ -6,6 +6,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { IncomingMessage } from 'node:http';
 import { ApiModule } from './api.module';
 import { mountApiDocs } from './openapi/openapi';
+import { instrument } from './metrics';
+import type { Principal } from '@app/auth';
 import { corsOptions, DOCS_CSP, helmetOptions, PERMISSIONS_POLICY } from './security-headers';
 import helmet from '@fastify/helmet';
 
@@ -67,13 +69,20 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
+    const principal = (request as { principal?: Principal }).principal;
     logger.pino.info(
       {
         requestId: request.id,
         method: request.method,
+        route: request.routeOptions.url ?? null,
         path: request.url.split('?')[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
+        ...(principal?.kind === 'user' ? { userId: principal.userId } : {}),
+        ...(principal?.kind === 'apiKey' ? { apiKeyId: principal.apiKeyId, orgId: principal.organizationId } : {}),
+        ...((request.params as { orgId?: string } | undefined)?.orgId
+          ? { orgId: (request.params as { orgId: string }).orgId }
+          : {}),
       },
       'request',
     );
@@ -89,6 +98,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
       abortOnError: false,
     },
   );
+  instrument(app, config);
   await app.register(helmet, helmetOptions(config));
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('permissions-policy', PERMISSIONS_POLICY);

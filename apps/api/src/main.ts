@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { AppLogger, createRootLogger } from '@app/common';
+import { AppLogger, createRootLogger, Metrics } from '@app/common';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { runMigrations } from '@app/database';
 import { createApiApp } from './bootstrap';
+import { startMetricsServer } from './metrics';
 
 function readConfig(): AppConfig {
   try {
@@ -29,6 +30,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const app = await createApiApp(config, { logger });
   await app.listen({ port: config.port, host: config.host });
+  const metricsServer = config.metrics.port
+    ? await startMetricsServer(app.get(Metrics), config.metrics.port, config.host)
+    : undefined;
   logger.log({ ...config.summary(), startupMs: Date.now() - started }, `api listening on ${await app.getUrl()}`);
 
   let stopping = false;
@@ -41,6 +45,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
+    metricsServer?.close();
     // Fastify stops accepting, finishes in-flight requests, then Nest closes pools and queues.
     app.close().then(
       () => process.exit(0),

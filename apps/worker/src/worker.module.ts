@@ -1,3 +1,4 @@
+import { MetricsModule } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { JobsModule } from '@app/jobs';
@@ -14,6 +15,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
+        MetricsModule,
         ClsModule.forRoot({ global: true }),
         DatabaseModule.forRoot({ applicationName: 'worker' }),
         QueueModule.forRoot(config, { worker: true }),

@@ -1,4 +1,4 @@
-import { newId } from '@app/common';
+import { Metrics, newId } from '@app/common';
 import { AuditLog, TenantTransaction, type AuditActorType, type AuditOutcome } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
@@ -34,6 +34,7 @@ export class AuditService {
   constructor(
     private readonly cls: ClsService,
     private readonly transactions: TenantTransaction,
+    private readonly metrics: Metrics,
   ) {}
 
   async record(event: AuditEvent, manager?: EntityManager): Promise<void> {
@@ -55,10 +56,8 @@ export class AuditService {
     };
     // jsonb metadata is arbitrary JSON, which TypeORM's deep-partial type cannot express.
     const row = entity as QueryDeepPartialEntity<AuditLog>;
-    if (manager) {
-      await manager.insert(AuditLog, row);
-      return;
-    }
-    await this.transactions.runAsSystem((system) => system.insert(AuditLog, row));
+    if (manager) await manager.insert(AuditLog, row);
+    else await this.transactions.runAsSystem((system) => system.insert(AuditLog, row));
+    this.metrics.auditEvents.inc({ action: event.action, outcome: event.outcome });
   }
 }

@@ -13,3 +13,4 @@ export { loggableError, ProblemDetailsFilter, sendProblem } from './problem-deta
 export { createValidationPipe, flattenValidationErrors } from './validation';
 export { UuidParam } from './uuid-param';
 export { isUniqueViolation, NO_CONTROL_CHARACTERS, slugify, SLUG_PATTERN } from './text';
+export { Metrics, MetricsModule } from './metrics';

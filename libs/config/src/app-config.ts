@@ -117,6 +117,8 @@ export class AppConfig {
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
   readonly http: HttpSecurityConfig;
+  /** Prometheus metrics: on the main port behind a bearer token, and/or on their own port. */
+  readonly metrics: { token: string | undefined; port: number | undefined };
 
   private constructor(raw: RawConfig) {
     this.nodeEnv = raw.NODE_ENV;
@@ -183,6 +185,7 @@ export class AppConfig {
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
+    this.metrics = { token: raw.METRICS_TOKEN, port: raw.METRICS_PORT };
     this.http = {
       trustProxy:
         raw.TRUST_PROXY === 'true'

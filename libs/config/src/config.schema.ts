@@ -53,6 +53,8 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   DOCS_ENABLED: booleanString.default(true),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PORT: port.optional(),
   TRUST_PROXY: z
     .string()
     .regex(

@@ -1,5 +1,5 @@
 import { sha256, type Principal } from '@app/auth';
-import { ProblemException } from '@app/common';
+import { Metrics, ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -86,6 +86,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: RateLimitStorage,
     reflector: Reflector,
+    private readonly metrics: Metrics,
   ) {
     super(options, storage, reflector);
   }
@@ -98,6 +99,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const key = generateKey(context, tracker, throttler.name ?? 'default');
     const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name ?? 'default');
     if (record.isBlocked) {
+      this.metrics.rateLimited.inc({ limit: throttler.name ?? 'default' });
       const retryAfter = Math.max(1, record.timeToBlockExpire);
       void reply.header('retry-after', String(retryAfter));
       this.expose(reply, { limit, remaining: 0, reset: retryAfter });

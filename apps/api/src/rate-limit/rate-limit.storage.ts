@@ -1,7 +1,7 @@
-import { ProblemException } from '@app/common';
+import { Metrics, ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { createRedisConnection } from '@app/queue';
-import { HttpStatus, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 
@@ -44,7 +44,10 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   /** Requests let through because the store was unreachable (fail open). */
   failedOpen = 0;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() private readonly metrics?: Metrics,
+  ) {
     this.redis = config.redisUrl ? createRedisConnection(config.redisUrl, 'producer', 'rate-limit') : undefined;
     // A failed connection attempt must not become an unhandled 'error' event.
     this.redis?.on('error', () => undefined);
@@ -111,6 +114,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(`rate-limit store unreachable (${reason}); failing ${this.config.http.rateLimitFailMode}`);
     }
+    this.metrics?.rateLimitStoreFailures.inc({ mode: this.config.http.rateLimitFailMode });
     if (this.config.http.rateLimitFailMode === 'closed') {
       throw new ProblemException({
         status: HttpStatus.SERVICE_UNAVAILABLE,

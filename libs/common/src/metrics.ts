@@ -1,0 +1,84 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics, one registry per application instance (tests run several in
+ * one process). Labels are bounded: routes are route patterns, never raw URLs.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly httpInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'HTTP requests being served.',
+    registers: [this.registry],
+  });
+
+  /** Every audited event: sign-in failures, lockouts, denials… (action and outcome are code-defined). */
+  readonly auditEvents = new Counter({
+    name: 'audit_events_total',
+    help: 'Audited events by action and outcome (auth.login failure, auth.lockout, access.denied, ...).',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: 'rate_limit_refusals_total',
+    help: 'Requests refused with 429, by limit.',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitStoreFailures = new Counter({
+    name: 'rate_limit_store_failures_total',
+    help: 'Requests the limiter could not count (Redis unreachable), by fail mode.',
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'job_duration_seconds',
+    help: 'Background job run time by job name and outcome.',
+    labelNames: ['job', 'outcome'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A gauge read at scrape time (pool sizes, queue depths). */
+  gauge(name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        for (const [labels, value] of read()) this.set(labels, value);
+      },
+    });
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+@Global()
+@Module({ providers: [Metrics], exports: [Metrics] })
+export class MetricsModule {}
