@@ -33,7 +33,10 @@ export class OAuthStateStore implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.redis?.quit().catch(() => undefined);
+    if (!this.redis) return;
+    // quit() waits for a connection that may never come; disconnect() stops the retries at once.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis?.disconnect());
+    else this.redis.disconnect();
   }
 
   async put(state: string, value: PendingAuthorization): Promise<void> {

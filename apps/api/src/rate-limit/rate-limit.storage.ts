@@ -54,7 +54,10 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.redis?.quit().catch(() => undefined);
+    if (!this.redis) return;
+    // quit() waits for a connection that may never come; disconnect() stops the retries at once.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis?.disconnect());
+    else this.redis.disconnect();
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottleRecord> {
