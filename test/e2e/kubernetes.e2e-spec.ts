@@ -40,7 +40,7 @@ function merge(base: unknown, patch: unknown): unknown {
     const named = (item: unknown): item is { name: string } =>
       typeof item === 'object' && item !== null && 'name' in item;
     if (!patch.every(named)) return patch;
-    const result = [...base];
+    const result: unknown[] = [...(base as unknown[])];
     for (const item of patch) {
       const index = result.findIndex((candidate) => named(candidate) && candidate.name === item.name);
       if (index >= 0) result[index] = merge(result[index], item);
