@@ -31,6 +31,8 @@ describe('api process', () => {
       EMBEDDED_DB_PATH: 'memory://',
       LOCKOUT_THRESHOLD: '50',
       LOG_LEVEL: 'debug',
+      // Twelve sign-ins from one address in a second: not what this test is about.
+      AUTH_RATE_LIMIT_PER_MINUTE: '1000',
     });
     await api.waitForOutput(/api listening/, 60_000);
     const base = `http://127.0.0.1:${port}/api/v1/auth`;
