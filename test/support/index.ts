@@ -28,3 +28,4 @@ export {
   type IdentityProviders,
   type IdpAccount,
 } from './oauth-peers';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';

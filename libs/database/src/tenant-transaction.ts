@@ -12,6 +12,8 @@ interface ActiveScope {
   manager: EntityManager;
   organizationId: string | null;
   system: boolean;
+  /** Run once the outermost transaction has committed (never after a rollback). */
+  afterCommit: Array<() => void>;
 }
 
 /**
@@ -57,14 +59,15 @@ export class TenantTransaction {
       }
       return work(open.manager);
     }
-    return this.dataSource.transaction(async (manager) => {
+    const afterCommit: Array<() => void> = [];
+    const result = await this.dataSource.transaction(async (manager) => {
       await manager.query(
         `SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), set_config('app.system', $3, true)`,
         [APP_DB_ROLE, scope.organizationId ?? '', scope.system ? 'on' : 'off'],
       );
       if (!cls) return work(manager);
       return cls.run({ ifNested: 'inherit' }, async () => {
-        cls.set<ActiveScope>(ACTIVE_SCOPE, { manager, ...scope });
+        cls.set<ActiveScope>(ACTIVE_SCOPE, { manager, ...scope, afterCommit });
         try {
           return await work(manager);
         } finally {
@@ -72,6 +75,24 @@ export class TenantTransaction {
         }
       });
     });
+    for (const callback of afterCommit) {
+      try {
+        callback();
+      } catch {
+        // A post-commit nudge must not turn a committed unit of work into an error.
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Runs `callback` after the open unit of work commits (not at all if it rolls back); at once
+   * when none is open. For nudges (the outbox relay), never for work that must not be lost.
+   */
+  afterCommit(callback: () => void): void {
+    const open = activeCls()?.get<ActiveScope | undefined>(ACTIVE_SCOPE);
+    if (open) open.afterCommit.push(callback);
+    else callback();
   }
 }
 

@@ -1,6 +1,7 @@
 export {
   DEFAULT_QUEUE,
   defineJob,
+  jobDefinition,
   retryDelayMs,
   type EnqueueOptions,
   type JobContext,
@@ -17,3 +18,4 @@ export { QueueModule } from './queue.module';
 export { createRedisConnection } from './redis-connection';
 export { RedisHealth } from './redis-health';
 export { InvalidationBus } from './invalidation-bus';
+export { Outbox, OutboxRelay } from './outbox';

@@ -14,16 +14,29 @@ export interface JobDefinition<TPayload> {
 
 export const DEFAULT_QUEUE = 'default';
 
+const DEFINITIONS = new Map<string, JobDefinition<unknown>>();
+
 export function defineJob<TPayload>(
   name: string,
   options: { queue?: string; attempts?: number; backoffMs?: number } = {},
 ): JobDefinition<TPayload> {
-  return {
+  const definition: JobDefinition<TPayload> = {
     name,
     queue: options.queue ?? DEFAULT_QUEUE,
     attempts: options.attempts ?? 3,
     backoffMs: options.backoffMs ?? 1_000,
   };
+  const known = DEFINITIONS.get(name);
+  if (known && (known.queue !== definition.queue || known.attempts !== definition.attempts)) {
+    throw new Error(`job ${name} is defined twice, differently`);
+  }
+  DEFINITIONS.set(name, definition);
+  return definition;
+}
+
+/** The definition of a job by name (the outbox stores names). */
+export function jobDefinition(name: string): JobDefinition<unknown> | undefined {
+  return DEFINITIONS.get(name);
 }
 
 export interface JobContext {

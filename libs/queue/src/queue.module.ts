@@ -8,6 +8,7 @@ import { JobQueue } from './job-queue';
 import { ProcessorRegistry } from './processor-registry';
 import { InvalidationBus } from './invalidation-bus';
 import { RedisHealth } from './redis-health';
+import { Outbox, OutboxRelay } from './outbox';
 
 /**
  * The queue seam: JobQueue is BullMQ with REDIS_URL, in-process without.
@@ -22,6 +23,8 @@ export class QueueModule {
       RedisHealth,
       InvalidationBus,
       { provide: JobQueue, useClass: config.redisUrl ? BullMqJobQueue : InProcessJobQueue },
+      Outbox,
+      OutboxRelay,
       ...(options.worker ? [BullMqWorkerHost] : []),
     ];
     return {
@@ -33,6 +36,8 @@ export class QueueModule {
         ProcessorRegistry,
         RedisHealth,
         InvalidationBus,
+        Outbox,
+        OutboxRelay,
         ...(options.worker ? [BullMqWorkerHost] : []),
       ],
     };

@@ -1,8 +1,9 @@
 import { AppConfig } from '@app/config';
 import { MailSendJob } from '@app/jobs';
 import { invitationMail, lockoutMail, passwordResetMail, verificationMail, type MailMessage } from '@app/mail';
-import { JobQueue } from '@app/queue';
-import { Injectable, Logger } from '@nestjs/common';
+import { Outbox } from '@app/queue';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 interface Recipient {
   email: string;
@@ -10,49 +11,55 @@ interface Recipient {
 }
 
 /**
- * Queues the account mails. Called after the change they announce is committed; a queue failure
- * is logged, not thrown: the account change stands and the user can ask for the mail again.
+ * The account mails, written to the outbox in the caller's unit of work: the mail goes out if and
+ * only if the change it announces commits, and a queue outage only delays it.
  */
 @Injectable()
 export class AccountMailer {
-  private readonly logger = new Logger('AccountMailer');
-
   constructor(
     private readonly config: AppConfig,
-    private readonly jobs: JobQueue,
+    private readonly outbox: Outbox,
   ) {}
 
-  verification(user: Recipient, token: string): Promise<void> {
+  verification(manager: EntityManager, user: Recipient, token: string): Promise<void> {
     const link = `${this.config.appUrl}/verify-email?token=${encodeURIComponent(token)}`;
     return this.send(
+      manager,
       verificationMail(this.config.appName, user, link, Math.round(this.config.auth.emailVerificationTtl / 3600)),
     );
   }
 
-  passwordReset(user: Recipient, token: string): Promise<void> {
+  passwordReset(manager: EntityManager, user: Recipient, token: string): Promise<void> {
     const link = `${this.config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
     return this.send(
+      manager,
       passwordResetMail(this.config.appName, user, link, Math.round(this.config.auth.passwordResetTtl / 60)),
     );
   }
 
-  lockout(user: Recipient): Promise<void> {
-    return this.send(lockoutMail(this.config.appName, user, Math.ceil(this.config.auth.lockoutDurationSeconds / 60)));
+  lockout(manager: EntityManager, user: Recipient): Promise<void> {
+    return this.send(
+      manager,
+      lockoutMail(this.config.appName, user, Math.ceil(this.config.auth.lockoutDurationSeconds / 60)),
+    );
   }
 
-  invitation(email: string, token: string, organizationName: string, inviterName: string | null): Promise<void> {
+  invitation(
+    manager: EntityManager,
+    email: string,
+    token: string,
+    organizationName: string,
+    inviterName: string | null,
+  ): Promise<void> {
     const link = `${this.config.appUrl}/accept-invitation?token=${encodeURIComponent(token)}`;
     const days = Math.max(1, Math.round(this.config.auth.invitationTtl / 86400));
-    return this.send(invitationMail(this.config.appName, email, { organizationName, inviterName, link, days }));
+    return this.send(
+      manager,
+      invitationMail(this.config.appName, email, { organizationName, inviterName, link, days }),
+    );
   }
 
-  private async send(message: MailMessage): Promise<void> {
-    try {
-      await this.jobs.enqueue(MailSendJob, message);
-    } catch (error) {
-      this.logger.error(
-        `could not queue "${message.subject}": ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+  private async send(manager: EntityManager, message: MailMessage): Promise<void> {
+    await this.outbox.add(manager, MailSendJob, message);
   }
 }

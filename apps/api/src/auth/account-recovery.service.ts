@@ -66,15 +66,15 @@ export class AccountRecoveryService {
         'email_verification',
         this.config.auth.emailVerificationTtl,
       );
+      await this.mailer.verification(manager, user, token);
       return { user, token };
     });
     if (!issued) throw new ConflictException('The email address is already verified.');
-    await this.mailer.verification(issued.user, issued.token);
   }
 
   /** Always succeeds from the caller's point of view: whether the address exists is not disclosed. */
   async forgotPassword(email: string): Promise<void> {
-    const issued = await this.transactions.runAsSystem(async (manager) => {
+    await this.transactions.runAsSystem(async (manager) => {
       const user = await manager
         .createQueryBuilder(User, 'user')
         .where('lower(user.email) = lower(:email)', { email })
@@ -83,16 +83,15 @@ export class AccountRecoveryService {
         { action: 'auth.password.reset_request', outcome: user ? 'success' : 'failure', actorId: user?.id ?? null },
         manager,
       );
-      if (!user?.isActive) return undefined;
+      if (!user?.isActive) return;
       const token = await this.oneTimeTokens.issue(
         manager,
         user.id,
         'password_reset',
         this.config.auth.passwordResetTtl,
       );
-      return { user, token };
+      await this.mailer.passwordReset(manager, user, token);
     });
-    if (issued) await this.mailer.passwordReset(issued.user, issued.token);
   }
 
   async resetPassword(token: string, password: string): Promise<void> {

@@ -75,7 +75,9 @@ export class AuthService {
           { action: 'auth.register', outcome: 'success', actorId: user.id, targetType: 'user', targetId: user.id },
           manager,
         );
-        return { user: await manager.findOneByOrFail(User, { id: user.id }), token };
+        const stored = await manager.findOneByOrFail(User, { id: user.id });
+        await this.mailer.verification(manager, stored, token);
+        return { user: stored, token };
       });
     } catch (error) {
       // Two registrations racing for one address: the unique index decides.
@@ -84,7 +86,6 @@ export class AuthService {
       }
       throw error;
     }
-    await this.mailer.verification(created.user, created.token);
     return UserDto.from(created.user);
   }
 

@@ -55,17 +55,18 @@ export class LockoutService {
   /** The reserved attempt failed: keep it counted, lock at the threshold, tell the owner. */
   async fail(user: User, reason: string): Promise<void> {
     const { lockoutThreshold, lockoutDurationSeconds } = this.config.auth;
-    const lockedNow = await this.transactions.runAsSystem(async (manager) => {
+    await this.transactions.runAsSystem(async (manager) => {
       const [, locked] = await manager.query<UpdateResult>(
         `UPDATE users SET locked_until = now() + make_interval(secs => $3)
           WHERE id = $1 AND failed_login_attempts >= $2 AND (locked_until IS NULL OR locked_until <= now())`,
         [user.id, lockoutThreshold, lockoutDurationSeconds],
       );
       await this.refusal(user.id, reason, manager);
-      if (locked === 1) await this.recordLockout(manager, user, reason);
-      return locked === 1;
+      if (locked === 1) {
+        await this.recordLockout(manager, user, reason);
+        await this.mailer.lockout(manager, user);
+      }
     });
-    if (lockedNow) await this.mailer.lockout(user);
   }
 
   private recordLockout(manager: EntityManager, user: User, after: string): Promise<void> {

@@ -63,7 +63,7 @@ export class InvitationsService {
   async create(actor: UserPrincipal, orgId: string, dto: CreateInvitationDto): Promise<InvitationDto> {
     const roleIds = dto.roleIds && dto.roleIds.length > 0 ? dto.roleIds : [SYSTEM_ROLES.member.id];
     const { token, hash } = generateSecret(TOKEN_PREFIX);
-    const { view, mail } = await this.transactions.run(orgId, async (manager) => {
+    const { view } = await this.transactions.run(orgId, async (manager) => {
       await this.members.assertGrantable(manager, actor.userId, orgId, roleIds);
       const existing = await manager
         .createQueryBuilder(OrganizationMember, 'm')
@@ -100,12 +100,10 @@ export class InvitationsService {
         email: dto.email,
         roleIds,
       });
-      return {
-        view: (await this.describe(manager, [invitation]))[0],
-        mail: await this.mailContext(manager, orgId, actor),
-      };
+      const mail = await this.mailContext(manager, orgId, actor);
+      await this.mailer.invitation(manager, dto.email, token, mail.organizationName, mail.inviterName);
+      return { view: (await this.describe(manager, [invitation]))[0] };
     });
-    await this.mailer.invitation(dto.email, token, mail.organizationName, mail.inviterName);
     return required(view);
   }
 
@@ -143,7 +141,7 @@ export class InvitationsService {
   /** A fresh token and a fresh validity period; the old link stops working. */
   async resend(actor: UserPrincipal, orgId: string, id: string): Promise<InvitationDto> {
     const { token, hash } = generateSecret(TOKEN_PREFIX);
-    const { view, mail, email } = await this.transactions.run(orgId, async (manager) => {
+    const { view } = await this.transactions.run(orgId, async (manager) => {
       const invitation = await this.lock(manager, orgId, id);
       if (invitation.acceptedAt) throw this.used();
       if (invitation.revokedAt) throw this.revoked();
@@ -157,13 +155,10 @@ export class InvitationsService {
         { tokenHash: hash, expiresAt: invitation.expiresAt, invitedByUserId: actor.userId },
       );
       await this.record(manager, actor.userId, orgId, 'invitation.resend', id, { email: invitation.email });
-      return {
-        view: (await this.describe(manager, [invitation]))[0],
-        mail: await this.mailContext(manager, orgId, actor),
-        email: invitation.email,
-      };
+      const mail = await this.mailContext(manager, orgId, actor);
+      await this.mailer.invitation(manager, invitation.email, token, mail.organizationName, mail.inviterName);
+      return { view: (await this.describe(manager, [invitation]))[0] };
     });
-    await this.mailer.invitation(email, token, mail.organizationName, mail.inviterName);
     return required(view);
   }
 

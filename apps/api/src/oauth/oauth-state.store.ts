@@ -29,6 +29,8 @@ export class OAuthStateStore implements OnModuleDestroy {
   constructor(config: AppConfig) {
     this.ttlMs = config.oauth.stateTtl * 1000;
     this.redis = config.redisUrl ? createRedisConnection(config.redisUrl, 'producer', 'oauth-state') : undefined;
+    // Outages surface as failed commands (and in readiness); the event itself needs no handling.
+    this.redis?.on('error', () => undefined);
     this.key = (state) => `${config.queuePrefix}:oauth-state:${state}`;
   }
 
