@@ -17,6 +17,12 @@ export interface AuditEvent {
   metadata?: Record<string, unknown>;
 }
 
+/** Who did it, as audit rows name them. */
+export interface AuditActor {
+  actorType?: AuditActorType;
+  actorId: string | null;
+}
+
 const SECRET_KEYS = /pass(word)?|secret|token|code|key|hash/i;
 
 /** Drops values under keys that look secret, so no caller can log one by accident. */
@@ -59,5 +65,21 @@ export class AuditService {
     if (manager) await manager.insert(AuditLog, row);
     else await this.transactions.runAsSystem((system) => system.insert(AuditLog, row));
     this.metrics.auditEvents.inc({ action: event.action, outcome: event.outcome });
+  }
+
+  /** A successful change to `target` (type, id), written in the change's own unit of work. */
+  change(
+    manager: EntityManager,
+    action: string,
+    organizationId: string | null,
+    actor: AuditActor,
+    target: [type: string, id: string],
+    metadata: Record<string, unknown> = {},
+  ): Promise<void> {
+    const [targetType, targetId] = target;
+    return this.record(
+      { action, outcome: 'success', organizationId, ...actor, targetType, targetId, metadata },
+      manager,
+    );
   }
 }

@@ -19,13 +19,16 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, context: E
  */
 export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): UserPrincipal => {
   const principal = principalOf(context);
-  if (principal.kind !== 'user') {
-    throw new ProblemException({
-      status: HttpStatus.FORBIDDEN,
-      slug: 'api-key-not-allowed',
-      title: 'Forbidden',
-      detail: "This route needs a user's access token, not an API key.",
-    });
-  }
+  if (principal.kind !== 'user') throw apiKeyNotAllowed();
   return principal;
 });
+
+/** 403 /problems/api-key-not-allowed: a route that acts for a person, called with an API key. */
+export function apiKeyNotAllowed(): ProblemException {
+  return new ProblemException({
+    status: HttpStatus.FORBIDDEN,
+    slug: 'api-key-not-allowed',
+    title: 'Forbidden',
+    detail: "API keys work on organization routes only; this one needs a user's access token.",
+  });
+}

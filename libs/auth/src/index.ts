@@ -1,7 +1,7 @@
 export { AccessTokenService, type AccessTokenClaims } from './access-token.service';
 export { AuthModule } from './auth.module';
 export { AuthenticationGuard } from './authentication.guard';
-export { CurrentPrincipal, CurrentUser } from './current-principal.decorator';
+export { apiKeyNotAllowed, CurrentPrincipal, CurrentUser } from './current-principal.decorator';
 export { PasswordHasher } from './password-hasher';
 export { PasswordPolicy, type PasswordContext } from './password-policy';
 export { auditActor, PRINCIPAL_KEY, type ApiKeyPrincipal, type Principal, type UserPrincipal } from './principal';

@@ -1,5 +1,6 @@
 import { AuditService } from '@app/audit';
 import {
+  apiKeyNotAllowed,
   auditActor,
   IS_PUBLIC,
   PRINCIPAL_KEY,
@@ -127,14 +128,7 @@ export class AuthorizationGuard implements CanActivate {
 
   private requireUser(principal: Principal | undefined): UserPrincipal {
     if (!principal) throw new UnauthorizedException('Authentication is required.');
-    if (principal.kind !== 'user') {
-      throw new ProblemException({
-        status: HttpStatus.FORBIDDEN,
-        slug: 'api-key-not-allowed',
-        title: 'Forbidden',
-        detail: "API keys work on organization routes only; this one needs a user's access token.",
-      });
-    }
+    if (principal.kind !== 'user') throw apiKeyNotAllowed();
     return principal;
   }
 

@@ -106,17 +106,7 @@ export class ApiKeysService {
     key: ApiKey,
     metadata: Record<string, unknown>,
   ): Promise<void> {
-    return this.audit.record(
-      {
-        action,
-        outcome: 'success',
-        organizationId: orgId,
-        ...auditActor(actor),
-        targetType: 'api_key',
-        targetId: key.id,
-        metadata: { name: key.name, prefix: key.prefix, ...metadata },
-      },
-      manager,
-    );
+    const details = { name: key.name, prefix: key.prefix, ...metadata };
+    return this.audit.change(manager, action, orgId, auditActor(actor), ['api_key', key.id], details);
   }
 }

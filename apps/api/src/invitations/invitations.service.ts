@@ -413,18 +413,7 @@ export class InvitationsService {
     invitationId: string,
     metadata: Record<string, unknown>,
   ): Promise<void> {
-    return this.audit.record(
-      {
-        action,
-        outcome: 'success',
-        organizationId: orgId,
-        actorId,
-        targetType: 'invitation',
-        targetId: invitationId,
-        metadata,
-      },
-      manager,
-    );
+    return this.audit.change(manager, action, orgId, { actorId }, ['invitation', invitationId], metadata);
   }
 }
 

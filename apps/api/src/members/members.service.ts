@@ -82,16 +82,7 @@ export class MembersService {
       if (removed.length > 0) {
         await manager.delete(RoleAssignment, { organizationId: orgId, userId, teamId: IsNull(), roleId: In(removed) });
       }
-      for (const roleId of added) {
-        await manager.insert(RoleAssignment, {
-          id: newId(),
-          organizationId: orgId,
-          userId,
-          roleId,
-          teamId: null,
-          grantedByUserId: actor.userId,
-        });
-      }
+      await this.grant(manager, orgId, userId, added, actor.userId);
       await this.record(manager, actor, orgId, 'member.roles.update', userId, { added, removed });
     });
     await this.permissions.invalidate(orgId, userId);
@@ -121,6 +112,16 @@ export class MembersService {
     grantedByUserId: string | null,
   ): Promise<void> {
     await manager.insert(OrganizationMember, { id: newId(), organizationId: orgId, userId });
+    await this.grant(manager, orgId, userId, roleIds, grantedByUserId);
+  }
+
+  private async grant(
+    manager: EntityManager,
+    orgId: string,
+    userId: string,
+    roleIds: string[],
+    grantedByUserId: string | null,
+  ): Promise<void> {
     for (const roleId of roleIds) {
       await manager.insert(RoleAssignment, {
         id: newId(),
@@ -181,17 +182,6 @@ export class MembersService {
     userId: string,
     metadata: Record<string, unknown>,
   ): Promise<void> {
-    return this.audit.record(
-      {
-        action,
-        outcome: 'success',
-        organizationId: orgId,
-        actorId: actor.userId,
-        targetType: 'user',
-        targetId: userId,
-        metadata,
-      },
-      manager,
-    );
+    return this.audit.change(manager, action, orgId, { actorId: actor.userId }, ['user', userId], metadata);
   }
 }

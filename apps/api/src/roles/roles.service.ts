@@ -199,17 +199,6 @@ export class RolesService {
     roleId: string,
     metadata: Record<string, unknown>,
   ): Promise<void> {
-    return this.audit.record(
-      {
-        action,
-        outcome: 'success',
-        organizationId: orgId,
-        actorId: actor.userId,
-        targetType: 'role',
-        targetId: roleId,
-        metadata,
-      },
-      manager,
-    );
+    return this.audit.change(manager, action, orgId, { actorId: actor.userId }, ['role', roleId], metadata);
   }
 }

@@ -5,7 +5,24 @@ import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLen
 
 const OUTCOMES = ['success', 'failure', 'denied'] as const;
 
-export class AuditLogQueryDto {
+/** `?cursor=&limit=`: keyset pages; the cursor is opaque. */
+export class CursorQueryDto {
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit = 50;
+}
+
+export class AuditLogQueryDto extends CursorQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID('all', { message: 'actorId must be a UUID' })
@@ -46,20 +63,6 @@ export class AuditLogQueryDto {
   @Type(() => Date)
   @IsDate({ message: 'to must be an ISO 8601 date-time' })
   to?: Date;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit = 50;
 }
 
 export class AdminAuditLogQueryDto extends AuditLogQueryDto {
@@ -79,21 +82,8 @@ export class ExportQueryDto extends AuditLogQueryDto {
   format: 'ndjson' | 'csv' = 'ndjson';
 }
 
-export class SecurityEventQueryDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit = 50;
-}
+/** The caller's own events: just the cursor and page size. */
+export class SecurityEventQueryDto extends CursorQueryDto {}
 
 export class AuditLogDto {
   @ApiProperty({ format: 'uuid' })
