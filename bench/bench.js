@@ -1,0 +1,286 @@
+#!/usr/bin/env node
+// npm run bench: the built api against real PostgreSQL and Redis, next to a bare Fastify baseline,
+// loaded by autocannon from separate processes on loopback. Each scenario: a warm-up, several rounds,
+// the median quoted, and every throughput also as a ratio to the baseline measured in the same run
+// (absolute numbers drift on shared machines; ratios hold). Writes bench/results.json and bench/report.md.
+//
+// Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16)
+//          --scenarios a,b (all) --out dir (bench)
+// Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379)
+const { spawn, execFileSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { cpus } = require('node:os');
+const { join } = require('node:path');
+const { Client } = require('pg');
+
+const ROOT = join(__dirname, '..');
+const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
+const ALL = ['baseline', 'health', 'me', 'teams', 'teams-api-key', 'login'];
+const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
+
+function parseArgs(argv) {
+  const options = { duration: 10, rounds: 3, warmup: 3, connections: 16, scenarios: ALL, out: join(ROOT, 'bench') };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [name, value] = [argv[i]?.replace(/^--/, ''), argv[i + 1]];
+    if (name === 'scenarios') options.scenarios = value.split(',');
+    else if (name === 'out') options.out = value;
+    else if (name in options) options[name] = Number(value);
+    else throw new Error(`unknown option --${name}`);
+  }
+  for (const scenario of options.scenarios)
+    if (!ALL.includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
+  return options;
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+function start(args, env, ready) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start: ${output.slice(-2000)}`)), 60_000);
+    let started = false;
+    const collect = (chunk) => {
+      // Once started, the output (a log line per request, as in production) is drained, not kept.
+      if (started) return;
+      output += chunk.toString();
+      if (ready.test(output)) {
+        started = true;
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('exit', (code) => {
+      if (!started) reject(new Error(`exited ${code}: ${output.slice(-2000)}`));
+    });
+  });
+}
+
+function load(options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'load.js'), JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`load failed (${code})`))));
+  });
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+function rssMb(pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Math.round(Number(match[1]) / 1024) : null;
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const database = `bench_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${database}"`);
+  const children = [];
+  try {
+    execFileSync(process.execPath, [API_ENTRY, 'migrate'], {
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    const [apiPort, basePort] = [await freePort(), await freePort()];
+    const api = await start(
+      [API_ENTRY],
+      {
+        NODE_ENV: 'production',
+        PORT: String(apiPort),
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: database,
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        // As in production: one JSON line per request.
+        LOG_LEVEL: 'info',
+        // Throughput is the question here, not the limits (their cost is in the README).
+        RATE_LIMIT_PER_MINUTE: '1000000000',
+        AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
+        LOCKOUT_THRESHOLD: '1000000000',
+      },
+      /api listening/,
+    );
+    children.push(api);
+    children.push(await start([join(__dirname, 'baseline.js'), String(basePort)], {}, /ready/));
+
+    // Seed: a user with an organization, a team and an API key.
+    const base = `http://127.0.0.1:${apiPort}/api/v1`;
+    const post = async (path, body, headers = {}) => {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const email = `bench-${database}@example.test`;
+    const password = 'Tangerine-Vortex-Quill-8841';
+    await post('/auth/register', { email, password });
+    const { access_token: token } = await post('/auth/login', { email, password });
+    const auth = { authorization: `Bearer ${token}` };
+    const org = await post('/organizations', { name: 'Bench' }, auth);
+    await post(`/organizations/${org.id}/teams`, { name: 'Core' }, auth);
+    const { key } = await post(
+      `/organizations/${org.id}/api-keys`,
+      { name: 'bench', permissions: ['teams:read'] },
+      auth,
+    );
+
+    const scenarios = {
+      baseline: { url: `http://127.0.0.1:${basePort}/ping` },
+      health: { url: `http://127.0.0.1:${apiPort}/health` },
+      me: { url: `${base}/users/me`, headers: auth, countTransactions: true },
+      teams: {
+        url: `${base}/organizations/${org.id}/teams`,
+        headers: auth,
+        countTransactions: true,
+        sampleMemory: true,
+      },
+      'teams-api-key': {
+        url: `${base}/organizations/${org.id}/teams`,
+        headers: { 'x-api-key': key },
+        countTransactions: true,
+      },
+      login: {
+        url: `${base}/auth/login`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+        alongside: { url: `http://127.0.0.1:${apiPort}/health`, connections: 1 },
+      },
+    };
+    const stats = new Client({ connectionString: databaseUrl });
+    await stats.connect();
+    // Backends flush their statistics when idle for 10 s (PostgreSQL 15+): wait that out.
+    const transactions = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      await stats.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await stats.query('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()');
+      return Number(rows[0].xact_commit);
+    };
+
+    const memory = { idleMb: rssMb(api.pid), underLoadMb: null };
+    const results = {};
+    const order = ['baseline', ...options.scenarios.filter((name) => name !== 'baseline')];
+    for (const name of order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')) {
+      const { countTransactions, sampleMemory, alongside, ...target } = scenarios[name];
+      const run = (duration) => load({ ...target, connections: options.connections, duration });
+      if (options.warmup > 0) await run(options.warmup);
+      const rounds = [];
+      for (let round = 0; round < options.rounds; round++) {
+        const before = countTransactions ? await transactions() : 0;
+        let peak = 0;
+        const sampler = sampleMemory ? setInterval(() => (peak = Math.max(peak, rssMb(api.pid) ?? 0)), 200) : undefined;
+        const [main, side] = await Promise.all([
+          run(options.duration),
+          alongside ? load({ ...alongside, duration: options.duration }) : undefined,
+        ]);
+        clearInterval(sampler);
+        if (sampleMemory) memory.underLoadMb = Math.max(memory.underLoadMb ?? 0, peak);
+        const after = countTransactions ? await transactions() : 0;
+        rounds.push({ ...main, side, txPerRequest: countTransactions ? (after - before) / main.total : undefined });
+      }
+      results[name] = {
+        requestsPerSecond: Math.round(median(rounds.map((r) => r.requestsPerSecond))),
+        p50Ms: median(rounds.map((r) => r.p50)),
+        p99Ms: median(rounds.map((r) => r.p99)),
+        errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+        non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+        ...(countTransactions
+          ? { transactionsPerRequest: Number(median(rounds.map((r) => r.txPerRequest)).toFixed(2)) }
+          : {}),
+        ...(alongside
+          ? {
+              healthDuring: {
+                p50Ms: median(rounds.map((r) => r.side.p50)),
+                p99Ms: median(rounds.map((r) => r.side.p99)),
+              },
+            }
+          : {}),
+      };
+    }
+    await stats.end();
+    const baseline = results.baseline.requestsPerSecond;
+    for (const result of Object.values(results))
+      result.ratioToBaseline = Number((result.requestsPerSecond / baseline).toFixed(3));
+
+    const report = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      parameters: {
+        duration: options.duration,
+        rounds: options.rounds,
+        warmup: options.warmup,
+        connections: options.connections,
+      },
+      scenarios: results,
+      memory,
+      targets: Object.fromEntries(
+        Object.entries(TARGETS)
+          .filter(([name]) => results[name])
+          .map(([name, ratio]) => [name, { ratio, met: results[name].ratioToBaseline >= ratio }]),
+      ),
+    };
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(join(options.out, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const lines = [
+      `# Benchmark (${report.date})`,
+      '',
+      `${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; ${options.connections} connections, ${options.rounds} × ${options.duration} s after a ${options.warmup} s warm-up, median.`,
+      '',
+      '| scenario | req/s | × baseline | p50 ms | p99 ms | DB transactions / request | errors + non-2xx |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...Object.entries(results).map(
+        ([name, r]) =>
+          `| ${name} | ${r.requestsPerSecond} | ${r.ratioToBaseline} | ${r.p50Ms} | ${r.p99Ms} | ${r.transactionsPerRequest ?? ''} | ${r.errors + r.non2xx} |`,
+      ),
+      '',
+      ...(results.login?.healthDuring
+        ? [
+            `/health during the login storm: p50 ${results.login.healthDuring.p50Ms} ms, p99 ${results.login.healthDuring.p99Ms} ms.`,
+            '',
+          ]
+        : []),
+      `api RSS: idle ${memory.idleMb} MB, under load ${memory.underLoadMb ?? 'n/a'} MB.`,
+      '',
+    ];
+    writeFileSync(join(options.out, 'report.md'), lines.join('\n'));
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
+  process.exit(1);
+});

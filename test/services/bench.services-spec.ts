@@ -1,0 +1,40 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readServicesEnv } from '@app/testing';
+
+/** Keeps `npm run bench` working: one short scenario, and the shape of what it writes. */
+describe('benchmark script', () => {
+  it('runs the baseline and /health for a second each and writes results.json and report.md', () => {
+    const services = readServicesEnv();
+    if (!services) throw new Error('run with npm run test:services');
+    const out = mkdtempSync(join(tmpdir(), 'bench-'));
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(__dirname, '../../bench/bench.js'),
+        ...['--scenarios', 'baseline,health', '--duration', '1', '--rounds', '1', '--warmup', '0'],
+        ...['--connections', '2', '--out', out],
+      ],
+      {
+        env: { ...process.env, BENCH_ADMIN_URL: services.adminUrl, BENCH_REDIS_URL: services.redisUrl },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect({ status: run.status, stderr: run.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      scenarios: Record<string, { requestsPerSecond: number; ratioToBaseline: number; p99Ms: number; errors: number }>;
+      memory: { idleMb: number };
+    };
+    expect(Object.keys(results.scenarios)).toEqual(['baseline', 'health']);
+    expect(results.scenarios.baseline).toMatchObject({ ratioToBaseline: 1, errors: 0 });
+    expect(results.scenarios.health?.requestsPerSecond).toBeGreaterThan(0);
+    expect(results.scenarios.health?.ratioToBaseline).toBeGreaterThan(0);
+    expect(results.memory.idleMb).toBeGreaterThan(0);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toContain('| scenario | req/s | × baseline |');
+    expect(report).toMatch(/\| health \| \d+ \| 0\.\d+ \|/);
+  });
+});
