@@ -11,7 +11,7 @@ const DESCRIPTIONS: Record<number, string> = {
   410: 'Gone: it existed but no longer applies.',
   413: 'Body too large.',
   415: 'Body is not JSON.',
-  429: 'Too many requests.',
+  429: 'Rate limited: see Retry-After and the RateLimit-* headers.',
 };
 
 /** Documents the problem+json responses a route can give. */
@@ -23,7 +23,7 @@ export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecor
   );
 }
 
-/** A route that needs a Bearer access token. */
+/** A route that needs a Bearer access token (and, like every route, is rate limited). */
 export function ApiAuthenticated(): MethodDecorator & ClassDecorator {
-  return applyDecorators(ApiBearerAuth('bearer'), ApiProblems(401));
+  return applyDecorators(ApiBearerAuth('bearer'), ApiProblems(401, 429));
 }
