@@ -2,7 +2,17 @@ import { NO_CONTROL_CHARACTERS, SLUG_PATTERN } from '@app/common';
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsEmail,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -24,6 +34,16 @@ export function EmailField(): PropertyDecorator {
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value)),
     IsEmail({}, { message: '$property must be an email address' }),
     MaxLength(320),
+  );
+}
+
+/** A list of role ids: at most 20, no repeats, each a UUID (which roles fit is the service's check). */
+export function RoleIdsField(): PropertyDecorator {
+  return applyDecorators(
+    IsArray(),
+    ArrayMaxSize(20),
+    ArrayUnique(),
+    IsUUID('all', { each: true, message: 'each roleId must be a UUID' }),
   );
 }
 

@@ -1,16 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-} from 'class-validator';
-import { EmailField, pageOf } from '../../common/dto-fields';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { EmailField, pageOf, RoleIdsField } from '../../common/dto-fields';
 import { PageQueryDto } from '../../common/page-query.dto';
 import { MemberRoleDto } from '../../members/dto/member.dto';
 
@@ -26,10 +16,7 @@ export class CreateInvitationDto {
     description: 'Organization roles the invitee gets on accepting; default: the system role member.',
   })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @ArrayUnique()
-  @IsUUID('all', { each: true, message: 'each roleId must be a UUID' })
+  @RoleIdsField()
   roleIds?: string[];
 }
 

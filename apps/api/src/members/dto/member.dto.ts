@@ -1,6 +1,6 @@
-import { pageOf } from '../../common/dto-fields';
+import { pageOf, RoleIdsField } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsOptional, IsUUID } from 'class-validator';
+import { IsOptional, IsUUID } from 'class-validator';
 
 export class AddMemberDto {
   @ApiProperty({ format: 'uuid' })
@@ -9,10 +9,7 @@ export class AddMemberDto {
 
   @ApiPropertyOptional({ type: [String], description: 'Organization roles; default: the system role member.' })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(20)
-  @ArrayUnique()
-  @IsUUID('all', { each: true, message: 'each roleId must be a UUID' })
+  @RoleIdsField()
   roleIds?: string[];
 }
 
@@ -24,10 +21,7 @@ export class RemoveMemberDto {
 
 export class SetRolesDto {
   @ApiProperty({ type: [String], description: 'The complete set of organization roles the member will hold.' })
-  @IsArray()
-  @ArrayMaxSize(20)
-  @ArrayUnique()
-  @IsUUID('all', { each: true, message: 'each roleId must be a UUID' })
+  @RoleIdsField()
   roleIds!: string[];
 }
 
