@@ -187,6 +187,54 @@ describe('row-level security', () => {
     expect(ids[0]).toBe(ids[1]);
   });
 
+  it('uses a savepoint for manager.transaction() inside a unit of work, and rolls only that back', async () => {
+    const name = `savepoint-${newId()}`;
+    const outcome = await tx.run(tenants.a.organization.id, async (manager) => {
+      await manager.update(Team, { id: tenants.a.team.id }, { description: name });
+      await manager
+        .transaction(async (inner) => {
+          await inner.update(Team, { id: tenants.a.team.id }, { description: 'inner change' });
+          throw new Error('inner failure');
+        })
+        .catch(() => undefined);
+      const [state] = await manager.query<Array<{ description: string; role: string }>>(
+        `SELECT (SELECT description FROM teams WHERE id = $1) AS description, current_user AS role`,
+        [tenants.a.team.id],
+      );
+      return state;
+    });
+    expect(outcome).toEqual({ description: name, role: 'app_user' });
+    const saved = await tx.run(tenants.a.organization.id, (manager) =>
+      manager.findOneBy(Team, { id: tenants.a.team.id }),
+    );
+    expect(saved?.description).toBe(name);
+  });
+
+  it('rolls back a failed unit of work and hands back a clean connection', async () => {
+    const before = await tx.run(tenants.a.organization.id, (manager) =>
+      manager.findOneBy(Team, { id: tenants.a.team.id }),
+    );
+    await expect(
+      tx.run(tenants.a.organization.id, async (manager) => {
+        await manager.update(Team, { id: tenants.a.team.id }, { description: 'never committed' });
+        await manager.query('SELECT 1/0');
+      }),
+    ).rejects.toThrow(/division by zero/);
+    // Every pooled connection afterwards is outside any transaction, as the pool's owner.
+    const states = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        t.dataSource.query<Array<{ role: string; open: boolean }>>(
+          `SELECT current_user AS role, now() <> statement_timestamp() AS open`,
+        ),
+      ),
+    );
+    for (const [state] of states) expect(state).toEqual({ role: expect.not.stringMatching(/^app_user$/), open: false });
+    const after = await tx.run(tenants.a.organization.id, (manager) =>
+      manager.findOneBy(Team, { id: tenants.a.team.id }),
+    );
+    expect(after?.description).toBe(before?.description);
+  });
+
   it('refuses a tenant id that is not a UUID', async () => {
     await expect(tx.run("x' OR '1'='1", (manager) => manager.find(Team))).rejects.toThrow(/UUID/);
   });

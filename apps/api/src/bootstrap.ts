@@ -8,8 +8,7 @@ import { ApiModule } from './api.module';
 import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
 import type { Principal } from '@app/auth';
-import { corsOptions, DOCS_CSP, helmetOptions, PERMISSIONS_POLICY } from './security-headers';
-import helmet from '@fastify/helmet';
+import { corsOptions, DOCS_CSP, securityHeaders } from './security-headers';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -99,9 +98,12 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     },
   );
   instrument(app, config);
-  await app.register(helmet, helmetOptions(config));
+  const headers = securityHeaders(config);
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
+  });
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('permissions-policy', PERMISSIONS_POLICY);
     // The documentation pages run Swagger UI / ReDoc: scripts and styles from this origin only.
     if (/^\/(docs|redoc)(\/|$|\?)/.test(request.url)) void reply.header('content-security-policy', DOCS_CSP);
     done(null, payload);

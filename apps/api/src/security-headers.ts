@@ -1,6 +1,7 @@
 import type { AppConfig } from '@app/config';
-import type { FastifyHelmetOptions } from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet, { type HelmetOptions } from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 type CorsOptions = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>;
 
@@ -29,7 +30,7 @@ export const DOCS_CSP = [
 /** Browser features an API response never needs. */
 export const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()';
 
-export function helmetOptions(config: AppConfig): FastifyHelmetOptions {
+export function helmetOptions(config: AppConfig): HelmetOptions {
   return {
     contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
     frameguard: { action: 'deny' },
@@ -38,6 +39,30 @@ export function helmetOptions(config: AppConfig): FastifyHelmetOptions {
     hsts: config.isProduction ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginResourcePolicy: { policy: 'same-origin' },
   };
+}
+
+/**
+ * The response headers helmet would set, worked out once. None of them depends on the request
+ * (no CSP nonces here), and asking helmet on every request (as @fastify/helmet does) cost about
+ * 6% of a cheap request's CPU in the benchmark profile.
+ */
+export function securityHeaders(config: AppConfig): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()];
+    },
+  } as unknown as ServerResponse;
+  let failure: unknown;
+  helmet(helmetOptions(config))({} as IncomingMessage, response, (error?: unknown) => {
+    failure = error;
+  });
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  headers['permissions-policy'] = PERMISSIONS_POLICY;
+  return Object.freeze(headers);
 }
 
 /**

@@ -42,7 +42,10 @@ export function createRootLogger(level: string, name: string, destination?: pino
       return requestId ? { requestId } : {};
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Standard output is written asynchronously: lines logged while a write is in flight go out
+  // together, so a log line per request does not cost a system call each. pino flushes what is
+  // pending when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** Nest's LoggerService backed by pino, so framework and app logs share one JSON format. */

@@ -1,7 +1,7 @@
 import { isUuid } from '@app/common';
 import { Injectable } from '@nestjs/common';
 import { ClsServiceManager } from 'nestjs-cls';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
 /** The database role every unit of work runs as; row-level security applies to it. */
 export const APP_DB_ROLE = 'app_user';
@@ -60,21 +60,36 @@ export class TenantTransaction {
       return work(open.manager);
     }
     const afterCommit: Array<() => void> = [];
-    const result = await this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), set_config('app.system', $3, true)`,
-        [APP_DB_ROLE, scope.organizationId ?? '', scope.system ? 'on' : 'off'],
+    const runner = this.dataSource.createQueryRunner();
+    let result: T;
+    try {
+      // Marked first, so a failure anywhere below rolls back whatever the server opened.
+      markTransactionOpen(runner);
+      // One round trip opens the transaction and sets role and tenant (two statements need the
+      // simple protocol, so no parameters: the organization id was checked to be a UUID above).
+      await runner.query(
+        `START TRANSACTION; SELECT set_config('role', '${APP_DB_ROLE}', true), ` +
+          `set_config('app.org_id', '${scope.organizationId ?? ''}', true), ` +
+          `set_config('app.system', '${scope.system ? 'on' : 'off'}', true)`,
       );
-      if (!cls) return work(manager);
-      return cls.run({ ifNested: 'inherit' }, async () => {
-        cls.set<ActiveScope>(ACTIVE_SCOPE, { manager, ...scope, afterCommit });
-        try {
-          return await work(manager);
-        } finally {
-          cls.set(ACTIVE_SCOPE, undefined);
-        }
-      });
-    });
+      const manager = runner.manager;
+      result = cls
+        ? await cls.run({ ifNested: 'inherit' }, async () => {
+            cls.set<ActiveScope>(ACTIVE_SCOPE, { manager, ...scope, afterCommit });
+            try {
+              return await work(manager);
+            } finally {
+              cls.set(ACTIVE_SCOPE, undefined);
+            }
+          })
+        : await work(manager);
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
     for (const callback of afterCommit) {
       try {
         callback();
@@ -94,6 +109,17 @@ export class TenantTransaction {
     if (open) open.afterCommit.push(callback);
     else callback();
   }
+}
+
+/**
+ * Tells TypeORM the runner is inside a transaction we opened ourselves (with the tenant settings
+ * in the same round trip), so commit/rollback work and a nested manager.transaction() uses a
+ * savepoint. The same two fields startTransaction() sets; tested in tenant-transaction.spec.
+ */
+function markTransactionOpen(runner: QueryRunner): void {
+  const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+  state.isTransactionActive = true;
+  state.transactionDepth = 1;
 }
 
 function activeCls() {
