@@ -56,11 +56,11 @@ export function securityHeaders(config: AppConfig): Readonly<Record<string, stri
       delete headers[name.toLowerCase()];
     },
   } as unknown as ServerResponse;
-  let failure: unknown;
+  let failure: Error | undefined;
   helmet(helmetOptions(config))({} as IncomingMessage, response, (error?: unknown) => {
-    failure = error;
+    if (error) failure = error instanceof Error ? error : new Error('helmet refused its options');
   });
-  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure) throw failure;
   headers['permissions-policy'] = PERMISSIONS_POLICY;
   return Object.freeze(headers);
 }
