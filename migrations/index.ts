@@ -1,7 +1,8 @@
-import { InitialSchema1764230400000 } from './1764230400000-initial-schema';
+import { InitialSchema1764230400000, TENANT_TABLES as INITIAL_TENANT_TABLES } from './1764230400000-initial-schema';
 import { CatalogueGrants1764316800000 } from './1764316800000-catalogue-grants';
 import { AttemptReservations1764403200000 } from './1764403200000-attempt-reservations';
 import { AuditChain1764489600000 } from './1764489600000-audit-chain';
+import { Projects1764576000000 } from './1764576000000-projects';
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
 export const MIGRATIONS = [
@@ -9,5 +10,14 @@ export const MIGRATIONS = [
   CatalogueGrants1764316800000,
   AttemptReservations1764403200000,
   AuditChain1764489600000,
+  Projects1764576000000,
 ];
-export { TENANT_TABLES } from './1764230400000-initial-schema';
+
+/** Every table of one organization's rows (RLS enabled and forced), from the migrations that made them. */
+export const TENANT_TABLES: readonly string[] = [
+  ...INITIAL_TENANT_TABLES,
+  ...MIGRATIONS.flatMap((migration) =>
+    'tenantTables' in migration ? (migration as { tenantTables: readonly string[] }).tenantTables : [],
+  ),
+];
+export { tenantTableSecurity, dropTenantTableSecurity } from './support/tenant-table';

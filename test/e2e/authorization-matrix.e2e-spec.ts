@@ -12,7 +12,17 @@ import {
 } from '@app/testing';
 
 /** Route parameters that name an object someone owns: each one is a way to reach another tenant's data. */
-const ID_PARAMETERS = ['orgId', 'teamId', 'userId', 'roleId', 'invitationId', 'sessionId', 'apiKeyId', 'identityId'];
+const ID_PARAMETERS = [
+  'orgId',
+  'teamId',
+  'userId',
+  'roleId',
+  'invitationId',
+  'sessionId',
+  'apiKeyId',
+  'identityId',
+  'projectId',
+];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
 const OTHER_PARAMETERS = ['provider'];
 const NOBODY = '0195d2a0-7b1c-7c3e-8a4b-1234567890ab';
@@ -59,6 +69,12 @@ const EXPECTED: Record<string, string> = {
   'GET /organizations/:orgId/audit-logs': 'owner admin',
   'GET /organizations/:orgId/audit-logs/export': 'owner admin',
   'GET /organizations/:orgId/audit-logs/verify': 'owner admin',
+  // The fixture's project belongs to the team: team roles count for it.
+  'GET /organizations/:orgId/projects': 'owner admin member viewer team-admin team-member',
+  'POST /organizations/:orgId/projects': 'owner admin team-admin',
+  'GET /organizations/:orgId/projects/:projectId': 'owner admin member viewer team-admin team-member',
+  'PATCH /organizations/:orgId/projects/:projectId': 'owner admin team-admin team-member',
+  'DELETE /organizations/:orgId/projects/:projectId': 'owner admin team-admin',
 };
 
 /** Least privileged first, so a destructive route succeeds only after everyone else was checked. */
@@ -91,6 +107,7 @@ describe('authorization matrices', () => {
       sessionId: f.a.sessionId,
       apiKeyId: f.a.apiKey.id,
       identityId: f.a.identityId,
+      projectId: f.a.projectId,
     });
     /** Bodies that pass validation, so the refusal is about the object, not the input. */
     const bodyFor = (route: RegisteredRoute): object | undefined =>
@@ -101,6 +118,7 @@ describe('authorization matrices', () => {
         'PUT /organizations/:orgId/members/:userId/roles': { roleIds: [SYSTEM_ROLES.member.id] },
         'PUT /organizations/:orgId/roles/:roleId': { name: 'hijacked' },
         'PUT /organizations/:orgId': { name: 'Hijacked' },
+        'PATCH /organizations/:orgId/projects/:projectId': { name: 'Hijacked' },
         'POST /organizations/:orgId/members': { userId: f.b.users.member.userId },
         'DELETE /organizations/:orgId/members': { userId: f.a.users.member.userId },
       })[key(route)];
@@ -177,6 +195,10 @@ describe('authorization matrices', () => {
       const base = `/organizations/${f.a.orgId}`;
       expect((await send(owner, 'GET', base)).json()).toMatchObject({ name: 'Org a' });
       expect((await send(owner, 'GET', `${base}/teams/${f.a.teamId}`)).json()).toMatchObject({ name: 'Core' });
+      expect((await send(owner, 'GET', `${base}/projects/${f.a.projectId}`)).json()).toMatchObject({
+        name: 'Roadmap',
+        teamId: f.a.teamId,
+      });
       expect((await send(owner, 'GET', `${base}/roles/${f.a.roleId}`)).json()).toMatchObject({ name: 'auditor' });
       expect((await send(owner, 'GET', `${base}/invitations/${f.a.invitationId}`)).json()).toMatchObject({
         status: 'pending',
@@ -256,6 +278,7 @@ describe('authorization matrices', () => {
         roleId: NOBODY,
         invitationId: NOBODY,
         apiKeyId: NOBODY,
+        projectId: f.a.projectId,
       };
       const mismatches: string[] = [];
       for (const route of organizationRoutes) {

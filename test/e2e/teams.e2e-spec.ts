@@ -136,6 +136,26 @@ describe('teams and team-scoped roles', () => {
     expect((await call(owner, 'GET', `/teams/${mine}`)).json()).toMatchObject({ name: 'Mine' });
   });
 
+  it('refuses null for a field that cannot be empty, and changes nothing', async () => {
+    const teamId = await createTeam(owner, 'Nullable');
+    for (const payload of [{ name: null }, { slug: null }]) {
+      const res = await call(owner, 'PUT', `/teams/${teamId}`, payload);
+      expect({ payload, status: res.statusCode }).toEqual({ payload, status: 400 });
+    }
+    expect((await call(owner, 'GET', `/teams/${teamId}`)).json()).toMatchObject({ name: 'Nullable' });
+    // The same rule on the organization and on custom roles.
+    for (const payload of [{ name: null }, { slug: null }]) {
+      expect(
+        (await t.inject({ method: 'PUT', url: base(), headers: bearer(owner.tokens.access_token), payload }))
+          .statusCode,
+      ).toBe(400);
+    }
+    const role = await call(owner, 'POST', '/roles', { name: 'nullable', scope: 'organization', permissions: [] });
+    for (const payload of [{ name: null }, { permissions: null }]) {
+      expect((await call(owner, 'PUT', `/roles/${role.json<{ id: string }>().id}`, payload)).statusCode).toBe(400);
+    }
+  });
+
   it('deletes a team with teams:delete', async () => {
     const teamId = await createTeam(owner, 'Doomed');
     expect((await call(owner, 'DELETE', `/teams/${teamId}`)).statusCode).toBe(204);

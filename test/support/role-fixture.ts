@@ -20,6 +20,8 @@ export interface TenantRoles {
   sessionId: string;
   /** An external sign-in identity of the owner. */
   identityId: string;
+  /** A project of the team. */
+  projectId: string;
   /** An API key made by the owner with every permission a key may hold. */
   apiKey: { id: string; key: string };
   /** A user at every system role. The team people hold the organization role viewer besides their team role. */
@@ -101,6 +103,11 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     201,
     'api key',
   );
+  const project = await expectStatus(
+    call(owner, 'POST', `/organizations/${orgId}/projects`, { name: 'Roadmap', teamId }),
+    201,
+    'project',
+  );
   const identityId = newId();
   await t.app.get(TenantTransaction).runAsSystem((manager) =>
     manager.insert(OAuthAccount, {
@@ -117,6 +124,7 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     orgId,
     identityId,
     teamId,
+    projectId: project.json<{ id: string }>().id,
     roleId: role.json<{ id: string }>().id,
     invitationId: invitation.json<{ id: string }>().id,
     sessionId: sessions.json<Array<{ id: string }>>()[0]?.id ?? '',

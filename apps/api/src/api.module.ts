@@ -21,6 +21,7 @@ import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RolesModule } from './roles/roles.module';
 import { TeamsModule } from './teams/teams.module';
+import { ProjectsModule } from './projects/projects.module';
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
@@ -37,6 +38,7 @@ export const API_V1_MODULES: Type[] = [
   ApiKeysModule,
   OAuthModule,
   AuditLogsModule,
+  ProjectsModule,
 ];
 
 @Module({})

@@ -23,7 +23,13 @@ import { ClsService } from 'nestjs-cls';
 import { permissionDenied } from './permission-denied';
 import { PermissionResolver, type Membership } from './permission-resolver';
 import { PlatformAdmins } from './platform-admins';
-import { PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS, SELF_PARAMETER } from './require-permissions.decorator';
+import {
+  PLATFORM_ADMIN_ONLY,
+  REQUIRED_PERMISSIONS,
+  SELF_PARAMETER,
+  TEAM_SCOPED,
+} from './require-permissions.decorator';
+import { ACCESS_KEY } from './resource-access';
 import { TENANT_KEY } from './tenant-context';
 
 type RoutedRequest = FastifyRequest & { principal?: Principal; params: Record<string, string | undefined> };
@@ -82,21 +88,28 @@ export class AuthorizationGuard implements CanActivate {
       ...(teamId === undefined || isUuid(teamId) ? [] : [{ field: 'teamId', message: 'teamId must be a UUID' }]),
     ];
     if (invalid.length > 0) throw new ValidationProblemException(invalid);
-    if (principal.kind === 'apiKey') return this.authorizeKey(request, principal, orgId, teamId, required);
+    // Without a :teamId, a team-scoped route counts a permission held in any team.
+    const scope: Scope = teamId ?? (this.reflector.getAllAndOverride<boolean>(TEAM_SCOPED, targets) ? ANY_TEAM : null);
+    if (principal.kind === 'apiKey') return this.authorizeKey(request, principal, orgId, scope, required);
 
     const membership = await this.resolver.resolve(principal.userId, orgId);
     if (!membership) {
-      if (await this.adminReads(request, principal, required, orgId)) return this.enter(orgId, principal);
+      if (await this.adminReads(request, principal, required, orgId)) {
+        return this.enter(orgId, principal, readAccess(required));
+      }
       throw new NotFoundException('No such organization.');
     }
-    const missing = lackingIn(membership, required, teamId);
+    const missing = lackingIn(membership, required, scope);
     const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
     const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === principal.userId;
-    if (missing.length > 0 && !actingOnSelf && !(await this.adminReads(request, principal, missing, orgId))) {
+    if (missing.length > 0 && !actingOnSelf) {
+      if (await this.adminReads(request, principal, missing, orgId)) {
+        return this.enter(orgId, principal, withReads(membership, missing));
+      }
       await this.recordDenial(request, principal, orgId, missing);
       throw permissionDenied(missing, `This needs: ${missing.join(', ')}.`);
     }
-    return this.enter(orgId, principal);
+    return this.enter(orgId, principal, membership);
   }
 
   /**
@@ -108,7 +121,7 @@ export class AuthorizationGuard implements CanActivate {
     request: RoutedRequest,
     key: ApiKeyPrincipal,
     orgId: string,
-    teamId: string | undefined,
+    scope: Scope,
     required: string[],
   ): Promise<true> {
     if (key.organizationId !== orgId) throw new NotFoundException('No such organization.');
@@ -118,12 +131,12 @@ export class AuthorizationGuard implements CanActivate {
       throw permissionDenied(notGiven, `This API key lacks: ${notGiven.join(', ')}.`);
     }
     const creator = key.createdByUserId ? await this.resolver.resolve(key.createdByUserId, orgId) : null;
-    const lost = creator ? lackingIn(creator, required, teamId) : required;
-    if (lost.length > 0) {
+    const lost = creator ? lackingIn(creator, required, scope) : required;
+    if (!creator || lost.length > 0) {
       await this.recordDenial(request, key, orgId, lost);
       throw permissionDenied(lost, `Whoever created this API key no longer holds: ${lost.join(', ')}.`);
     }
-    return this.enter(orgId, key);
+    return this.enter(orgId, key, keyAccess(key, creator));
   }
 
   private requireUser(principal: Principal | undefined): UserPrincipal {
@@ -132,10 +145,11 @@ export class AuthorizationGuard implements CanActivate {
     return principal;
   }
 
-  private enter(orgId: string, principal: Principal): true {
+  private enter(orgId: string, principal: Principal, access: Membership): true {
     if (this.cls.isActive()) {
       this.cls.set(TENANT_KEY, orgId);
       this.cls.set(PRINCIPAL_KEY, principal);
+      this.cls.set(ACCESS_KEY, access);
     }
     return true;
   }
@@ -175,7 +189,37 @@ export class AuthorizationGuard implements CanActivate {
   }
 }
 
-function lackingIn(membership: Membership, required: string[], teamId: string | undefined): string[] {
-  const inTeam = teamId ? membership.teamPermissions.get(teamId) : undefined;
-  return required.filter((permission) => !membership.permissions.has(permission) && !inTeam?.has(permission));
+const ANY_TEAM = Symbol('any team');
+/** Where team roles count: in one team (the route's :teamId), in any team, or nowhere. */
+type Scope = string | typeof ANY_TEAM | null;
+
+function lackingIn(membership: Membership, required: string[], scope: Scope): string[] {
+  const teams =
+    scope === ANY_TEAM
+      ? [...membership.teamPermissions.values()]
+      : scope
+        ? [membership.teamPermissions.get(scope)]
+        : [];
+  return required.filter(
+    (permission) => !membership.permissions.has(permission) && !teams.some((held) => held?.has(permission)),
+  );
+}
+
+/** A platform admin reading an organization they are not in: those read permissions, everywhere. */
+function readAccess(reads: string[]): Membership {
+  return { permissions: new Set(reads), teamPermissions: new Map() };
+}
+
+function withReads(membership: Membership, reads: string[]): Membership {
+  return { ...membership, permissions: new Set([...membership.permissions, ...reads]) };
+}
+
+/** An API key reaches what it was given and its creator still holds, where the creator holds it. */
+function keyAccess(key: ApiKeyPrincipal, creator: Membership): Membership {
+  const given = (held: ReadonlySet<string>) =>
+    new Set([...held].filter((permission) => key.permissions.has(permission)));
+  return {
+    permissions: given(creator.permissions),
+    teamPermissions: new Map([...creator.teamPermissions].map(([teamId, held]) => [teamId, given(held)])),
+  };
 }

@@ -18,7 +18,10 @@ export {
   RequirePlatformAdmin,
   REQUIRED_PERMISSIONS,
   SELF_PARAMETER,
+  TEAM_SCOPED,
+  TeamScoped,
 } from './require-permissions.decorator';
+export { ACCESS_KEY, ResourceAccess, type PermissionReach } from './resource-access';
 export { PlatformAdmins } from './platform-admins';
 export { SYSTEM_ROLES, type SystemRoleDefinition, type SystemRoleName } from './system-roles';
 export { TENANT_KEY, TenantContext } from './tenant-context';

@@ -35,6 +35,11 @@ export const PERMISSIONS = {
   'api-keys:revoke': { description: 'Revoke API keys', scopes: ORG },
   'audit-logs:read': { description: "Read the organization's audit log", scopes: ORG },
   'llm:use': { description: 'Call the LLM provider', scopes: BOTH },
+  // The example resource (apps/api/src/projects): organization-wide, or in a team for its projects.
+  'projects:create': { description: 'Create projects', scopes: BOTH },
+  'projects:read': { description: 'See projects', scopes: BOTH },
+  'projects:update': { description: 'Change projects', scopes: BOTH },
+  'projects:delete': { description: 'Delete projects', scopes: BOTH },
 } as const satisfies Record<string, PermissionDefinition>;
 
 export type PermissionKey = keyof typeof PERMISSIONS;

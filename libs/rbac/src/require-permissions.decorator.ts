@@ -5,6 +5,7 @@ import { grantableToApiKeys, type PermissionKey } from './permission-catalogue';
 export const REQUIRED_PERMISSIONS = 'app:required-permissions';
 export const SELF_PARAMETER = 'app:self-parameter';
 export const PLATFORM_ADMIN_ONLY = 'app:platform-admin-only';
+export const TEAM_SCOPED = 'app:team-scoped';
 
 /**
  * The permissions a route needs, in the organization named by its `:orgId` parameter (and in the
@@ -36,4 +37,15 @@ export function RequirePlatformAdmin(): MethodDecorator {
     ApiBearerAuth('bearer'),
     ApiForbiddenResponse({ description: 'Only platform admins.' }),
   );
+}
+
+/**
+ * For routes on a resource that may belong to a team (a project of team T), where the team is a
+ * property of the row rather than a `:teamId` in the path: team roles count too, so the guard lets
+ * through a caller who holds the permissions organization-wide or in at least one team. The
+ * service then narrows to the teams that count with `ResourceAccess` (404 for a row the caller
+ * may not see, 403 for one they may see but not change).
+ */
+export function TeamScoped(): ClassDecorator & MethodDecorator {
+  return SetMetadata(TEAM_SCOPED, true);
 }

@@ -49,15 +49,24 @@ export const SYSTEM_ROLES = {
     id: '00000000-0000-7000-8000-000000000005',
     name: 'team-admin',
     scope: 'team',
-    description: 'Manages one team: its details and members.',
-    permissions: ['teams:read', 'teams:update', 'team-members:manage', 'llm:use'],
+    description: 'Manages one team: its details, members and projects.',
+    permissions: [
+      'teams:read',
+      'teams:update',
+      'team-members:manage',
+      'llm:use',
+      'projects:create',
+      'projects:read',
+      'projects:update',
+      'projects:delete',
+    ],
   },
   'team-member': {
     id: '00000000-0000-7000-8000-000000000006',
     name: 'team-member',
     scope: 'team',
-    description: 'Belongs to one team.',
-    permissions: ['teams:read', 'llm:use'],
+    description: 'Belongs to one team: sees it and works on its projects.',
+    permissions: ['teams:read', 'llm:use', 'projects:read', 'projects:update'],
   },
 } as const satisfies Record<string, SystemRoleDefinition>;
 

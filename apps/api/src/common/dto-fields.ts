@@ -12,7 +12,16 @@ import {
   Matches,
   MaxLength,
   MinLength,
+  ValidateIf,
 } from 'class-validator';
+
+/**
+ * For a partial update: the field may be left out, but not sent as null (class-validator's
+ * @IsOptional lets null through, which would reach a NOT NULL column).
+ */
+export function OmittableField(): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined);
+}
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 

@@ -7,6 +7,7 @@ import { OrganizationMember } from './organization-member.entity';
 import { Organization } from './organization.entity';
 import { OutboxMessage } from './outbox-message.entity';
 import { Permission } from './permission.entity';
+import { Project } from './project.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { RoleAssignment } from './role-assignment.entity';
 import { RolePermission } from './role-permission.entity';
@@ -26,6 +27,7 @@ export {
   OrganizationMember,
   OutboxMessage,
   Permission,
+  Project,
   RefreshToken,
   Role,
   RoleAssignment,
@@ -38,6 +40,7 @@ export {
 export { BaseEntity } from './base.entity';
 export type { AuditActorType, AuditOutcome } from './audit-log.entity';
 export type { OneTimeTokenPurpose } from './one-time-token.entity';
+export type { ProjectStatus } from './project.entity';
 export type { RoleScope } from './permission.entity';
 
 export const ENTITIES = [
@@ -50,6 +53,7 @@ export const ENTITIES = [
   OrganizationMember,
   OutboxMessage,
   Permission,
+  Project,
   RefreshToken,
   Role,
   RoleAssignment,

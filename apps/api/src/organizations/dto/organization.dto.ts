@@ -1,5 +1,5 @@
 import type { Organization } from '@app/database';
-import { DisplayNameField, SlugField, pageOf } from '../../common/dto-fields';
+import { DisplayNameField, OmittableField, SlugField, pageOf } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 
@@ -19,12 +19,12 @@ export class CreateOrganizationDto {
 
 export class UpdateOrganizationDto {
   @ApiPropertyOptional({ example: 'Acme Corporation' })
-  @IsOptional()
+  @OmittableField()
   @DisplayNameField()
   name?: string;
 
   @ApiPropertyOptional({ example: 'acme-corp' })
-  @IsOptional()
+  @OmittableField()
   @SlugField()
   slug?: string;
 }

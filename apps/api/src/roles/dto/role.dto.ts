@@ -1,3 +1,4 @@
+import { OmittableField } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -43,7 +44,7 @@ export class CreateRoleDto {
 
 export class UpdateRoleDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @OmittableField()
   @Transform(trim)
   @IsString()
   @Matches(NAME, { message: 'name must be 1-100 letters, digits, spaces, dots, dashes or underscores' })
@@ -56,7 +57,7 @@ export class UpdateRoleDto {
   description?: string;
 
   @ApiPropertyOptional({ description: 'The complete new set of permissions.' })
-  @IsOptional()
+  @OmittableField()
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()

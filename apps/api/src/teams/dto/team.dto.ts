@@ -1,5 +1,5 @@
 import type { Team } from '@app/database';
-import { DisplayNameField, SlugField, pageOf } from '../../common/dto-fields';
+import { DisplayNameField, OmittableField, SlugField, pageOf } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
@@ -25,12 +25,12 @@ export class CreateTeamDto {
 
 export class UpdateTeamDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @OmittableField()
   @DisplayNameField()
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @OmittableField()
   @SlugField()
   slug?: string;
 
