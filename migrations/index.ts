@@ -3,6 +3,7 @@ import { CatalogueGrants1764316800000 } from './1764316800000-catalogue-grants';
 import { AttemptReservations1764403200000 } from './1764403200000-attempt-reservations';
 import { AuditChain1764489600000 } from './1764489600000-audit-chain';
 import { Projects1764576000000 } from './1764576000000-projects';
+// generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
 export const MIGRATIONS = [
@@ -11,6 +12,7 @@ export const MIGRATIONS = [
   AttemptReservations1764403200000,
   AuditChain1764489600000,
   Projects1764576000000,
+  // generate:resource migrations
 ];
 
 /** Every table of one organization's rows (RLS enabled and forced), from the migrations that made them. */

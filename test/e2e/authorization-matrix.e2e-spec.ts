@@ -5,6 +5,7 @@ import {
   createTestApp,
   fillPath,
   registeredRoutes,
+  RESOURCE_FIXTURES,
   type RegisteredRoute,
   type RoleFixture,
   type RoleName,
@@ -21,7 +22,7 @@ const ID_PARAMETERS = [
   'sessionId',
   'apiKeyId',
   'identityId',
-  'projectId',
+  ...RESOURCE_FIXTURES.map((resource) => resource.idParameter),
 ];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
 const OTHER_PARAMETERS = ['provider'];
@@ -69,12 +70,8 @@ const EXPECTED: Record<string, string> = {
   'GET /organizations/:orgId/audit-logs': 'owner admin',
   'GET /organizations/:orgId/audit-logs/export': 'owner admin',
   'GET /organizations/:orgId/audit-logs/verify': 'owner admin',
-  // The fixture's project belongs to the team: team roles count for it.
-  'GET /organizations/:orgId/projects': 'owner admin member viewer team-admin team-member',
-  'POST /organizations/:orgId/projects': 'owner admin team-admin',
-  'GET /organizations/:orgId/projects/:projectId': 'owner admin member viewer team-admin team-member',
-  'PATCH /organizations/:orgId/projects/:projectId': 'owner admin team-admin team-member',
-  'DELETE /organizations/:orgId/projects/:projectId': 'owner admin team-admin',
+  // Resources registered in test/support/resource-fixtures.ts bring their own rows.
+  ...Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)),
 };
 
 /** Least privileged first, so a destructive route succeeds only after everyone else was checked. */
@@ -107,7 +104,7 @@ describe('authorization matrices', () => {
       sessionId: f.a.sessionId,
       apiKeyId: f.a.apiKey.id,
       identityId: f.a.identityId,
-      projectId: f.a.projectId,
+      ...f.a.objects,
     });
     /** Bodies that pass validation, so the refusal is about the object, not the input. */
     const bodyFor = (route: RegisteredRoute): object | undefined =>
@@ -118,9 +115,16 @@ describe('authorization matrices', () => {
         'PUT /organizations/:orgId/members/:userId/roles': { roleIds: [SYSTEM_ROLES.member.id] },
         'PUT /organizations/:orgId/roles/:roleId': { name: 'hijacked' },
         'PUT /organizations/:orgId': { name: 'Hijacked' },
-        'PATCH /organizations/:orgId/projects/:projectId': { name: 'Hijacked' },
         'POST /organizations/:orgId/members': { userId: f.b.users.member.userId },
         'DELETE /organizations/:orgId/members': { userId: f.a.users.member.userId },
+        ...Object.fromEntries(
+          RESOURCE_FIXTURES.flatMap((resource) =>
+            ['PUT', 'PATCH'].map((method) => [
+              `${method} /organizations/:orgId/${resource.path}/:${resource.idParameter}`,
+              resource.update,
+            ]),
+          ),
+        ),
       })[key(route)];
 
     it('knows every route parameter: a new kind of id must be added to the matrix', () => {
@@ -195,10 +199,11 @@ describe('authorization matrices', () => {
       const base = `/organizations/${f.a.orgId}`;
       expect((await send(owner, 'GET', base)).json()).toMatchObject({ name: 'Org a' });
       expect((await send(owner, 'GET', `${base}/teams/${f.a.teamId}`)).json()).toMatchObject({ name: 'Core' });
-      expect((await send(owner, 'GET', `${base}/projects/${f.a.projectId}`)).json()).toMatchObject({
-        name: 'Roadmap',
-        teamId: f.a.teamId,
-      });
+      for (const resource of RESOURCE_FIXTURES) {
+        const res = await send(owner, 'GET', `${base}/${resource.path}/${f.a.objects[resource.idParameter]}`);
+        expect({ path: resource.path, status: res.statusCode }).toEqual({ path: resource.path, status: 200 });
+        expect(res.json()).toMatchObject(resource.create({ teamId: f.a.teamId }));
+      }
       expect((await send(owner, 'GET', `${base}/roles/${f.a.roleId}`)).json()).toMatchObject({ name: 'auditor' });
       expect((await send(owner, 'GET', `${base}/invitations/${f.a.invitationId}`)).json()).toMatchObject({
         status: 'pending',
@@ -278,7 +283,7 @@ describe('authorization matrices', () => {
         roleId: NOBODY,
         invitationId: NOBODY,
         apiKeyId: NOBODY,
-        projectId: f.a.projectId,
+        ...f.a.objects,
       };
       const mismatches: string[] = [];
       for (const route of organizationRoutes) {

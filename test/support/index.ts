@@ -17,6 +17,7 @@ export {
 } from './auth-helpers';
 export { fillPath, registeredRoutes, type HttpMethod, type RegisteredRoute } from './route-table';
 export { createRoleFixture, type RoleFixture, type TenantRoles, type RoleName, ROLE_NAMES } from './role-fixture';
+export { RESOURCE_FIXTURES, type ResourceFixture } from './resource-fixtures';
 export {
   followToRedirect,
   loginHint,

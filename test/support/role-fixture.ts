@@ -2,6 +2,7 @@ import { newId } from '@app/common';
 import { OAuthAccount, TenantTransaction } from '@app/database';
 import { grantableToApiKeys, PERMISSION_KEYS, SYSTEM_ROLES } from '@app/rbac';
 import { bearer, registerAndLogin, uniqueEmail } from './auth-helpers';
+import { RESOURCE_FIXTURES } from './resource-fixtures';
 import type { TestApp } from './test-app';
 
 export type Account = Awaited<ReturnType<typeof registerAndLogin>>;
@@ -20,8 +21,8 @@ export interface TenantRoles {
   sessionId: string;
   /** An external sign-in identity of the owner. */
   identityId: string;
-  /** A project of the team. */
-  projectId: string;
+  /** One object of each resource in RESOURCE_FIXTURES, by its id parameter (projectId: …). */
+  objects: Record<string, string>;
   /** An API key made by the owner with every permission a key may hold. */
   apiKey: { id: string; key: string };
   /** A user at every system role. The team people hold the organization role viewer besides their team role. */
@@ -103,11 +104,15 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     201,
     'api key',
   );
-  const project = await expectStatus(
-    call(owner, 'POST', `/organizations/${orgId}/projects`, { name: 'Roadmap', teamId }),
-    201,
-    'project',
-  );
+  const objects: Record<string, string> = {};
+  for (const resource of RESOURCE_FIXTURES) {
+    const res = await expectStatus(
+      call(owner, 'POST', `/organizations/${orgId}/${resource.path}`, resource.create({ teamId })),
+      201,
+      resource.path,
+    );
+    objects[resource.idParameter] = res.json<{ id: string }>().id;
+  }
   const identityId = newId();
   await t.app.get(TenantTransaction).runAsSystem((manager) =>
     manager.insert(OAuthAccount, {
@@ -124,7 +129,7 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     orgId,
     identityId,
     teamId,
-    projectId: project.json<{ id: string }>().id,
+    objects,
     roleId: role.json<{ id: string }>().id,
     invitationId: invitation.json<{ id: string }>().id,
     sessionId: sessions.json<Array<{ id: string }>>()[0]?.id ?? '',

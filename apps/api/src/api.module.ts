@@ -22,6 +22,7 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { RolesModule } from './roles/roles.module';
 import { TeamsModule } from './teams/teams.module';
 import { ProjectsModule } from './projects/projects.module';
+// generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
 import { LivenessModule } from './health/liveness.module';
@@ -39,6 +40,7 @@ export const API_V1_MODULES: Type[] = [
   OAuthModule,
   AuditLogsModule,
   ProjectsModule,
+  // generate:resource modules
 ];
 
 @Module({})

@@ -40,6 +40,7 @@ export const PERMISSIONS = {
   'projects:read': { description: 'See projects', scopes: BOTH },
   'projects:update': { description: 'Change projects', scopes: BOTH },
   'projects:delete': { description: 'Delete projects', scopes: BOTH },
+  // generate:resource permissions (npm run generate:resource adds lines above)
 } as const satisfies Record<string, PermissionDefinition>;
 
 export type PermissionKey = keyof typeof PERMISSIONS;

@@ -16,6 +16,7 @@ import { Session } from './session.entity';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
 import { User } from './user.entity';
+// generate:resource imports (npm run generate:resource adds lines above these markers)
 
 export {
   ApiKey,
@@ -36,6 +37,7 @@ export {
   Team,
   TeamMember,
   User,
+  // generate:resource exports
 };
 export { BaseEntity } from './base.entity';
 export type { AuditActorType, AuditOutcome } from './audit-log.entity';
@@ -62,4 +64,5 @@ export const ENTITIES = [
   Team,
   TeamMember,
   User,
+  // generate:resource entities
 ];
