@@ -71,7 +71,7 @@ const EXPECTED: Record<string, string> = {
   'GET /organizations/:orgId/audit-logs/export': 'owner admin',
   'GET /organizations/:orgId/audit-logs/verify': 'owner admin',
   // Resources registered in test/support/resource-fixtures.ts bring their own rows.
-  ...Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)),
+  ...(Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)) as Record<string, string>),
 };
 
 /** Least privileged first, so a destructive route succeeds only after everyone else was checked. */
