@@ -1,8 +1,16 @@
-import { AppLogger, createRootLogger, createValidationPipe, newId, ProblemDetailsFilter } from '@app/common';
+import {
+  AppLogger,
+  createRootLogger,
+  createValidationPipe,
+  newId,
+  ProblemDetailsFilter,
+  sendProblem,
+} from '@app/common';
 import type { AppConfig } from '@app/config';
 import { Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { ApiModule } from './api.module';
 import { mountApiDocs } from './openapi/openapi';
@@ -42,6 +50,10 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors raised while routing (a malformed URL, a 200+ character path segment) before Nest
+    // sees the request: problem+json like every other error.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(error, request, reply, new Logger('Routing')),
     // Which X-Forwarded-For hops to believe for request.ip (rate limits, audit rows): TRUST_PROXY.
     trustProxy:
       typeof config.http.trustProxy === 'number'
