@@ -30,3 +30,4 @@ export {
   type IdpAccount,
 } from './oauth-peers';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
+export { FlakyJob, FlakyJobModule, FlakyJobState, type FlakyPayload } from './flaky-job';

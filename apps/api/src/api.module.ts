@@ -21,6 +21,7 @@ import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { RolesModule } from './roles/roles.module';
 import { TeamsModule } from './teams/teams.module';
+import { JobsAdminModule } from './jobs-admin/jobs-admin.module';
 import { ProjectsModule } from './projects/projects.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
@@ -39,6 +40,7 @@ export const API_V1_MODULES: Type[] = [
   ApiKeysModule,
   OAuthModule,
   AuditLogsModule,
+  JobsAdminModule,
   ProjectsModule,
   // generate:resource modules
 ];

@@ -1,7 +1,7 @@
 import { AppLogger, createRootLogger } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { BullMqWorkerHost } from '@app/queue';
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WorkerModule } from './worker.module';
 
@@ -9,11 +9,16 @@ import { WorkerModule } from './worker.module';
 export async function createWorker(
   config: AppConfig,
   logger: AppLogger = new AppLogger(createRootLogger(config.logLevel, 'worker')),
+  /** More processor modules (tests of the queue's building blocks). */
+  extraModules: Type[] = [],
 ): Promise<{ app: INestApplicationContext; queues: string[] }> {
   if (!config.redisUrl) {
     throw new Error('REDIS_URL is not set: without Redis, jobs run inside the api and no worker is needed.');
   }
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { logger, abortOnError: false });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, extraModules), {
+    logger,
+    abortOnError: false,
+  });
   await app.init();
   const queues = await app.get(BullMqWorkerHost).start();
   return { app, queues };

@@ -4,13 +4,13 @@ import { DatabaseModule } from '@app/database';
 import { JobsModule } from '@app/jobs';
 import { MailModule } from '@app/mail';
 import { QueueModule } from '@app/queue';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ClsModule } from 'nestjs-cls';
 
 /** The worker: same config, database and processors as the api; no HTTP server. */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, extraModules: Type[] = []): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
@@ -21,6 +21,7 @@ export class WorkerModule {
         QueueModule.forRoot(config, { worker: true }),
         MailModule,
         JobsModule,
+        ...extraModules,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { AppConfig } from '@app/config';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Worker, type Job, type MinimalJob } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { retryDelayMs } from './job-definition';
 import { ProcessorRegistry } from './processor-registry';
@@ -14,6 +15,8 @@ import { createRedisConnection } from './redis-connection';
 export class BullMqWorkerHost implements OnApplicationShutdown {
   private readonly logger = new Logger('BullMqWorkerHost');
   private readonly workers: Worker[] = [];
+  /** BullMQ leaves connections it was given open on close(): they are ours to end. */
+  private readonly connections: Redis[] = [];
 
   constructor(
     private readonly config: AppConfig,
@@ -26,6 +29,7 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     const queues = this.registry.queues();
     for (const queue of queues) {
       const connection = createRedisConnection(this.config.redisUrl, 'worker', `worker-${queue}`);
+      this.connections.push(connection);
       const worker = new Worker(queue, (job: Job) => this.process(job), {
         connection,
         prefix: this.config.queuePrefix,
@@ -64,5 +68,6 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled(this.workers.map((worker) => worker.close()));
+    for (const connection of this.connections) connection.disconnect();
   }
 }

@@ -3,6 +3,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { retryDelayMs, type EnqueueOptions, type JobDefinition } from './job-definition';
+import { InProcessDeadLetters } from './dead-letters';
 import { JobQueue } from './job-queue';
 import { ProcessorRegistry } from './processor-registry';
 
@@ -21,6 +22,7 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
   constructor(
     private readonly registry: ProcessorRegistry,
     private readonly cls: ClsService,
+    private readonly deadLetters: InProcessDeadLetters,
   ) {
     super();
   }
@@ -51,6 +53,7 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
   }
 
   private async execute<TPayload>(definition: JobDefinition<TPayload>, payload: TPayload, id: string, delayMs: number) {
+    const enqueuedAt = new Date();
     // Let the enqueuing request finish first, like a real queue would.
     await sleep(delayMs);
     const processor = this.registry.get(definition.name);
@@ -71,7 +74,12 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
           { job: definition.name, jobId: id, attempt, err: error },
           last ? 'job failed for good' : 'job failed, retrying',
         );
-        if (last) return;
+        if (last) {
+          this.deadLetters.record(definition, id, attempt, error, enqueuedAt, () => {
+            void this.enqueue(definition, payload, { jobId: id });
+          });
+          return;
+        }
         await sleep(retryDelayMs(definition.backoffMs, attempt));
       }
     }

@@ -19,3 +19,4 @@ export { createRedisConnection } from './redis-connection';
 export { RedisHealth } from './redis-health';
 export { InvalidationBus } from './invalidation-bus';
 export { Outbox, OutboxRelay } from './outbox';
+export { BullMqDeadLetters, DeadLetters, InProcessDeadLetters, type DeadLetter } from './dead-letters';

@@ -7,6 +7,7 @@ import { InProcessJobQueue } from './in-process-job-queue';
 import { JobQueue } from './job-queue';
 import { ProcessorRegistry } from './processor-registry';
 import { InvalidationBus } from './invalidation-bus';
+import { BullMqDeadLetters, DeadLetters, InProcessDeadLetters } from './dead-letters';
 import { RedisHealth } from './redis-health';
 import { Outbox, OutboxRelay } from './outbox';
 
@@ -23,6 +24,9 @@ export class QueueModule {
       RedisHealth,
       InvalidationBus,
       { provide: JobQueue, useClass: config.redisUrl ? BullMqJobQueue : InProcessJobQueue },
+      ...(config.redisUrl
+        ? [{ provide: DeadLetters, useClass: BullMqDeadLetters }]
+        : [InProcessDeadLetters, { provide: DeadLetters, useExisting: InProcessDeadLetters }]),
       Outbox,
       OutboxRelay,
       ...(options.worker ? [BullMqWorkerHost] : []),
@@ -33,6 +37,7 @@ export class QueueModule {
       providers,
       exports: [
         JobQueue,
+        DeadLetters,
         ProcessorRegistry,
         RedisHealth,
         InvalidationBus,
