@@ -33,7 +33,7 @@ describe('dead letters (in-process driver)', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ modules: [FlakyJobModule] });
-    queue = t.app.get(JobQueue) as InProcessJobQueue;
+    queue = t.app.get<JobQueue, InProcessJobQueue>(JobQueue);
     admin = await registerAndLogin(t, 'jobs-admin');
     someone = await registerAndLogin(t, 'jobs-someone');
     await t.app
