@@ -22,6 +22,8 @@ const ID_PARAMETERS = [
   'sessionId',
   'apiKeyId',
   'identityId',
+  // Installation-wide (platform admins only): no tenant owns a job, and no tenant may reach one.
+  'jobId',
   ...RESOURCE_FIXTURES.map((resource) => resource.idParameter),
 ];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
@@ -104,6 +106,7 @@ describe('authorization matrices', () => {
       sessionId: f.a.sessionId,
       apiKeyId: f.a.apiKey.id,
       identityId: f.a.identityId,
+      jobId: NOBODY,
       ...f.a.objects,
     });
     /** Bodies that pass validation, so the refusal is about the object, not the input. */

@@ -11,9 +11,10 @@ interface Container {
   args?: string[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
-  livenessProbe?: { httpGet?: { path: string } };
-  readinessProbe?: { httpGet?: { path: string } };
-  startupProbe?: { httpGet?: { path: string } };
+  ports?: Array<{ name?: string; containerPort: number }>;
+  livenessProbe?: { httpGet?: { path: string; port?: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port?: string | number } };
+  startupProbe?: { httpGet?: { path: string; port?: string | number } };
   lifecycle?: { preStop?: { exec?: { command: string[] } } };
 }
 interface PodSpec {
@@ -172,19 +173,36 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     });
 
     it('point at real routes that answer 200', async () => {
-      const paths = deployments.flatMap((object) =>
-        (podSpec(object)?.containers ?? []).flatMap((container) =>
-          [container.livenessProbe, container.readinessProbe, container.startupProbe].flatMap((probe) =>
-            probe?.httpGet ? [probe.httpGet.path] : [],
+      const paths = deployments
+        .filter((object) => !object.metadata?.name?.endsWith('-worker'))
+        .flatMap((object) =>
+          (podSpec(object)?.containers ?? []).flatMap((container) =>
+            [container.livenessProbe, container.readinessProbe, container.startupProbe].flatMap((probe) =>
+              probe?.httpGet ? [probe.httpGet.path] : [],
+            ),
           ),
-        ),
-      );
+        );
       expect(new Set(paths)).toEqual(new Set(['/health', '/api/v1/health']));
       for (const path of paths)
         expect({ path, status: (await t.inject({ method: 'GET', url: path })).statusCode }).toEqual({
           path,
           status: 200,
         });
+    });
+
+    it('probe the worker on its health listener (WORKER_HEALTH_PORT; the listener is tested in test:services)', () => {
+      const worker = deployments.find((object) => object.metadata?.name?.endsWith('-worker'));
+      const container = podSpec(worker!)?.containers[0];
+      const port = Number(
+        (production.find((object) => object.kind === 'ConfigMap')?.data as Record<string, string> | undefined)
+          ?.WORKER_HEALTH_PORT,
+      );
+      expect(port).toBeGreaterThan(0);
+      const named = container?.ports?.find((p) => p.name === 'health');
+      expect(named?.containerPort).toBe(port);
+      for (const probe of [container?.livenessProbe, container?.readinessProbe]) {
+        expect(probe?.httpGet).toEqual({ path: '/health', port: 'health' });
+      }
     });
   });
 });

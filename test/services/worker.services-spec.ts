@@ -2,6 +2,7 @@ import { MailSendJob } from '@app/jobs';
 import { JobQueue } from '@app/queue';
 import {
   createTestApp,
+  freePort,
   readServicesEnv,
   startProcess,
   startSmtpSink,
@@ -18,16 +19,21 @@ describe('worker process (BullMQ on Redis)', () => {
   let smtp: SmtpSink;
   let api: TestApp;
   let worker: AppProcess;
+  let healthPort: number;
+  const probe = (path: string) => fetch(`http://127.0.0.1:${healthPort}${path}`);
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
     api = await createTestApp({ redis: true, env: { QUEUE_PREFIX: queuePrefix, SMTP_URL: smtp.url } });
+    healthPort = await freePort();
     worker = startProcess('worker', {
       DATABASE_URL: api.config.database.kind === 'postgres' ? api.config.database.url : undefined,
       REDIS_URL: services.redisUrl,
       QUEUE_PREFIX: queuePrefix,
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Worker <worker@example.test>',
+      WORKER_HEALTH_PORT: String(healthPort),
+      HOST: '127.0.0.1',
     });
     await worker.waitForOutput(/worker ready/);
   });
@@ -65,6 +71,21 @@ describe('worker process (BullMQ on Redis)', () => {
     await queue.enqueue(MailSendJob, { to: 'dan@example.test', subject: 'Marker', text: 'x' });
     await smtp.waitFor((m) => m.subject === 'Marker');
     expect(smtp.messages.filter((m) => m.subject === 'Dedupe through Redis')).toHaveLength(1);
+  });
+
+  it('answers its probe and serves job metrics on WORKER_HEALTH_PORT', async () => {
+    const health = await probe('/health');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({
+      status: 'ok',
+      queues: [{ queue: 'default', running: true, redis: 'ready' }],
+    });
+    const metrics = await (await probe('/metrics')).text();
+    // The mails delivered above were timed.
+    expect(metrics).toMatch(/job_duration_seconds_count\{job="mail.send",outcome="success"\} [1-9]/);
+    expect(metrics).toMatch(/queue_jobs\{queue="default",state="waiting"\} 0/);
+    expect((await probe('/nothing')).status).toBe(404);
+    expect((await probe('/health')).headers.get('cache-control')).toBe('no-store');
   });
 
   it('stops on SIGTERM with exit code 0', async () => {

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
-import { AppLogger, createRootLogger } from '@app/common';
+import { AppLogger, createRootLogger, Metrics } from '@app/common';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
+import { BullMqWorkerHost } from '@app/queue';
 import { createWorker } from './bootstrap';
+import { startWorkerHealthServer } from './health-server';
 
 function readConfig(): AppConfig {
   try {
@@ -19,7 +21,10 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = new AppLogger(createRootLogger(config.logLevel, 'worker'));
   const { app, queues } = await createWorker(config, logger);
-  logger.log({ ...config.summary(), queues }, 'worker ready');
+  const healthServer = config.workerHealthPort
+    ? await startWorkerHealthServer(app.get(BullMqWorkerHost), app.get(Metrics), config.workerHealthPort, config.host)
+    : undefined;
+  logger.log({ ...config.summary(), queues, healthPort: config.workerHealthPort ?? null }, 'worker ready');
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -31,8 +36,12 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
+    // Probes now fail (the workers are closing) until the process is gone.
     app.close().then(
-      () => process.exit(0),
+      () => {
+        healthServer?.close();
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error(error instanceof Error ? error : String(error), 'Shutdown');
         process.exit(1);

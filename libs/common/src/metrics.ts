@@ -70,6 +70,25 @@ export class Metrics {
     });
   }
 
+  /** The same, for values that take a round trip to read (queue depths in Redis). */
+  asyncGauge(
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: () => Promise<Array<[Record<string, string>, number]>>,
+  ): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [labels, value] of await read()) this.set(labels, value);
+      },
+    });
+  }
+
   render(): Promise<string> {
     return this.registry.metrics();
   }

@@ -113,6 +113,8 @@ export class AppConfig {
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
   readonly workerConcurrency: number;
+  /** The worker's /health and /metrics listener; none when unset. */
+  readonly workerHealthPort: number | undefined;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
@@ -183,6 +185,7 @@ export class AppConfig {
     this.redisUrl = raw.REDIS_URL;
     this.queuePrefix = raw.QUEUE_PREFIX;
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
+    this.workerHealthPort = raw.WORKER_HEALTH_PORT;
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
     this.metrics = { token: raw.METRICS_TOKEN, port: raw.METRICS_PORT };

@@ -108,6 +108,7 @@ export const configSchema = z.object({
     .regex(/^[a-zA-Z0-9_-]+$/, 'may contain only letters, digits, _ and -')
     .default('saas'),
   WORKER_CONCURRENCY: positiveInt.default(5),
+  WORKER_HEALTH_PORT: port.optional(),
 
   OAUTH_REDIRECT_URL: url(['http', 'https']).optional(),
   OAUTH_STATE_TTL: duration.default(600),

@@ -1,9 +1,10 @@
-import { newId } from '@app/common';
+import { Metrics, newId } from '@app/common';
 import { AppConfig } from '@app/config';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { EnqueueOptions, JobDefinition } from './job-definition';
+import { DEFAULT_QUEUE, type EnqueueOptions, type JobDefinition } from './job-definition';
+import { ProcessorRegistry } from './processor-registry';
 import { JobQueue } from './job-queue';
 import { createRedisConnection } from './redis-connection';
 
@@ -23,11 +24,32 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
   private readonly connection: Redis;
   private readonly queues = new Map<string, Queue>();
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    registry: ProcessorRegistry,
+    metrics: Metrics,
+  ) {
     super();
     if (!config.redisUrl) throw new Error('BullMqJobQueue needs REDIS_URL');
     this.connection = createRedisConnection(config.redisUrl, 'producer', 'api-producer');
     this.connection.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+    // Read at scrape time; while Redis is away the gauge is simply absent.
+    metrics.asyncGauge('queue_jobs', 'Jobs by queue and state.', ['queue', 'state'], async () => {
+      const names = [...new Set([DEFAULT_QUEUE, ...registry.queues()])];
+      const counts = await Promise.all(
+        names.map((name) =>
+          this.queue(name)
+            .getJobCounts('waiting', 'active', 'delayed', 'failed')
+            .catch(() => ({}) as Record<string, number>),
+        ),
+      );
+      return names.flatMap((queue, i) =>
+        Object.entries(counts[i] ?? {}).map(([state, value]): [Record<string, string>, number] => [
+          { queue, state },
+          value,
+        ]),
+      );
+    });
   }
 
   async enqueue<TPayload>(

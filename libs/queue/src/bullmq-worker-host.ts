@@ -1,3 +1,4 @@
+import { Metrics } from '@app/common';
 import { AppConfig } from '@app/config';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Worker, type Job, type MinimalJob } from 'bullmq';
@@ -22,7 +23,21 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly registry: ProcessorRegistry,
     private readonly cls: ClsService,
+    private readonly metrics: Metrics,
   ) {}
+
+  /** For the worker's probe: each queue's worker runs and its Redis connection is ready. */
+  status(): { healthy: boolean; queues: Array<{ queue: string; running: boolean; redis: string }> } {
+    const queues = this.workers.map((worker, i) => ({
+      queue: worker.name,
+      running: worker.isRunning() && !worker.closing,
+      redis: this.connections[i]?.status ?? 'none',
+    }));
+    return {
+      healthy: queues.length > 0 && queues.every((queue) => queue.running && queue.redis === 'ready'),
+      queues,
+    };
+  }
 
   async start(): Promise<string[]> {
     if (!this.config.redisUrl) throw new Error('The worker needs REDIS_URL');
@@ -60,10 +75,17 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     const processor = this.registry.get(job.name);
     if (!processor) throw new Error(`No processor for job ${job.name}`);
     const id = job.id ?? job.name;
-    await this.cls.run(async () => {
-      this.cls.set(CLS_ID, id);
-      await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1 });
-    });
+    const timer = this.metrics.jobDuration.startTimer({ job: job.name });
+    try {
+      await this.cls.run(async () => {
+        this.cls.set(CLS_ID, id);
+        await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1 });
+      });
+      timer({ outcome: 'success' });
+    } catch (error) {
+      timer({ outcome: 'failure' });
+      throw error;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -118,6 +118,10 @@ interface Kept {
 export class InProcessDeadLetters extends DeadLetters {
   private readonly kept = new Map<string, Kept>();
 
+  get size(): number {
+    return this.kept.size;
+  }
+
   /** Called by the in-process queue when a job has used its attempts. */
   record<TPayload>(
     definition: JobDefinition<TPayload>,

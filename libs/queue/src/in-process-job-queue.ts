@@ -1,4 +1,4 @@
-import { newId } from '@app/common';
+import { Metrics, newId } from '@app/common';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,8 +23,13 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
     private readonly registry: ProcessorRegistry,
     private readonly cls: ClsService,
     private readonly deadLetters: InProcessDeadLetters,
+    private readonly metrics: Metrics,
   ) {
     super();
+    metrics.gauge('queue_jobs', 'Jobs by queue and state.', ['queue', 'state'], () => [
+      [{ queue: 'in-process', state: 'active' }, this.inFlight.size],
+      [{ queue: 'in-process', state: 'failed' }, this.deadLetters.size],
+    ]);
   }
 
   enqueue<TPayload>(
@@ -62,13 +67,16 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
       return;
     }
     for (let attempt = 1; attempt <= definition.attempts; attempt++) {
+      const timer = this.metrics.jobDuration.startTimer({ job: definition.name });
       try {
         await this.cls.run(async () => {
           this.cls.set(CLS_ID, id);
           await processor.handler.handle(payload, { id, attempt });
         });
+        timer({ outcome: 'success' });
         return;
       } catch (error) {
+        timer({ outcome: 'failure' });
         const last = attempt === definition.attempts;
         this.logger.warn(
           { job: definition.name, jobId: id, attempt, err: error },
