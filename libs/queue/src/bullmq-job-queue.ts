@@ -40,7 +40,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
         names.map((name) =>
           this.queue(name)
             .getJobCounts('waiting', 'active', 'delayed', 'failed')
-            .catch(() => ({}) as Record<string, number>),
+            .catch(() => ({})),
         ),
       );
       return names.flatMap((queue, i) =>
