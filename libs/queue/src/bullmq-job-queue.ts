@@ -36,11 +36,12 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
     // Read at scrape time; while Redis is away the gauge is simply absent.
     metrics.asyncGauge('queue_jobs', 'Jobs by queue and state.', ['queue', 'state'], async () => {
       const names = [...new Set([DEFAULT_QUEUE, ...registry.queues()])];
+      const none: Record<string, number> = {};
       const counts = await Promise.all(
         names.map((name) =>
           this.queue(name)
             .getJobCounts('waiting', 'active', 'delayed', 'failed')
-            .catch(() => ({})),
+            .catch(() => none),
         ),
       );
       return names.flatMap((queue, i) =>
