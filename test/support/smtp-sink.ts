@@ -14,6 +14,8 @@ export interface ReceivedMail {
 export interface SmtpSink {
   url: string;
   messages: ReceivedMail[];
+  /** Mails held (never acknowledged) by the `hold` option. */
+  held: ReceivedMail[];
   /** Resolves with the first message (already received or still to come) that matches. */
   waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -25,8 +27,14 @@ function addresses(parsed: ParsedMail['to']): string[] {
 }
 
 /** A real SMTP server on loopback that keeps what it receives, for tests that read mails. */
-export async function startSmtpSink(): Promise<SmtpSink> {
+export async function startSmtpSink(
+  options: {
+    /** Never acknowledge the first mail that matches: its sender hangs as if the server were slow. */
+    holdFirst?: (mail: ReceivedMail) => boolean;
+  } = {},
+): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
+  const held: ReceivedMail[] = [];
   const waiters: Array<{ predicate: (mail: ReceivedMail) => boolean; resolve: (mail: ReceivedMail) => void }> = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -43,6 +51,10 @@ export async function startSmtpSink(): Promise<SmtpSink> {
             html: typeof parsed.html === 'string' ? parsed.html : '',
             messageId: parsed.messageId,
           };
+          if (options.holdFirst?.(mail) && held.length === 0) {
+            held.push(mail);
+            return;
+          }
           messages.push(mail);
           for (const waiter of [...waiters]) {
             if (waiter.predicate(mail)) {
@@ -61,6 +73,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    held,
     waitFor(predicate, timeoutMs = 15_000) {
       const existing = messages.find(predicate);
       if (existing) return Promise.resolve(existing);

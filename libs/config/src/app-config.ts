@@ -115,6 +115,8 @@ export class AppConfig {
   readonly workerConcurrency: number;
   /** The worker's /health and /metrics listener; none when unset. */
   readonly workerHealthPort: number | undefined;
+  /** A running job's lock; a crashed worker's job is taken over by another once it lapses. */
+  readonly workerLockMs: number;
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
@@ -186,6 +188,7 @@ export class AppConfig {
     this.queuePrefix = raw.QUEUE_PREFIX;
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
     this.workerHealthPort = raw.WORKER_HEALTH_PORT;
+    this.workerLockMs = raw.WORKER_LOCK_MS;
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
     this.metrics = { token: raw.METRICS_TOKEN, port: raw.METRICS_PORT };

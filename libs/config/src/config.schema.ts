@@ -109,6 +109,7 @@ export const configSchema = z.object({
     .default('saas'),
   WORKER_CONCURRENCY: positiveInt.default(5),
   WORKER_HEALTH_PORT: port.optional(),
+  WORKER_LOCK_MS: positiveInt.min(1_000).default(30_000),
 
   OAUTH_REDIRECT_URL: url(['http', 'https']).optional(),
   OAUTH_STATE_TTL: duration.default(600),

@@ -49,6 +49,9 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
         connection,
         prefix: this.config.queuePrefix,
         concurrency: this.config.workerConcurrency,
+        // A dead worker's job is found stalled and run again by another worker after this long.
+        lockDuration: this.config.workerLockMs,
+        stalledInterval: this.config.workerLockMs,
         autorun: false,
         settings: {
           backoffStrategy: (attemptsMade: number, _type?: string, _error?: Error, job?: MinimalJob) => {
