@@ -3,6 +3,7 @@ import { CatalogueGrants1764316800000 } from './1764316800000-catalogue-grants';
 import { AttemptReservations1764403200000 } from './1764403200000-attempt-reservations';
 import { AuditChain1764489600000 } from './1764489600000-audit-chain';
 import { Projects1764576000000 } from './1764576000000-projects';
+import { AuditRetention1764662400000 } from './1764662400000-audit-retention';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -12,6 +13,7 @@ export const MIGRATIONS = [
   AttemptReservations1764403200000,
   AuditChain1764489600000,
   Projects1764576000000,
+  AuditRetention1764662400000,
   // generate:resource migrations
 ];
 

@@ -1,3 +1,4 @@
+import { AuditModule } from '@app/audit';
 import { MetricsModule } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
@@ -20,6 +21,7 @@ export class WorkerModule {
         DatabaseModule.forRoot({ applicationName: 'worker' }),
         QueueModule.forRoot(config, { worker: true }),
         MailModule,
+        AuditModule,
         JobsModule,
         ...extraModules,
       ],

@@ -58,6 +58,19 @@ describe('AppConfig', () => {
     expect(problems.find((problem) => problem.startsWith('PORT'))).toBe('PORT: must be a number');
   });
 
+  it('reads the audit retention and refuses a cron expression it cannot run', () => {
+    expect(AppConfig.fromEnv({}).auditRetention).toEqual({ days: undefined, cron: '30 3 * * *' });
+    expect(
+      AppConfig.fromEnv({ AUDIT_RETENTION_DAYS: '90', AUDIT_RETENTION_CRON: '0 */6 * * *' }).auditRetention,
+    ).toEqual({ days: 90, cron: '0 */6 * * *' });
+    for (const cron of ['every day', '* * * *', '61 * * * *', '0 0 * * * *']) {
+      expect(problemsOf({ AUDIT_RETENTION_CRON: cron })).toEqual([
+        'AUDIT_RETENTION_CRON: must be a 5-field cron expression, e.g. "30 3 * * *"',
+      ]);
+    }
+    expect(problemsOf({ AUDIT_RETENTION_DAYS: '0' })[0]).toMatch(/^AUDIT_RETENTION_DAYS: /);
+  });
+
   it('requires a readable RSA key for RS256', () => {
     expect(problemsOf({ JWT_ALGORITHM: 'RS256' })).toEqual(['JWT_PRIVATE_KEY: is required when JWT_ALGORITHM=RS256']);
     expect(problemsOf({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'not a key' })).toEqual([

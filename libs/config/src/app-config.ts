@@ -117,6 +117,8 @@ export class AppConfig {
   readonly workerHealthPort: number | undefined;
   /** A running job's lock; a crashed worker's job is taken over by another once it lapses. */
   readonly workerLockMs: number;
+  /** Audit rows older than `days` are deleted by a job on `cron`; no `days`, kept forever. */
+  readonly auditRetention: { days: number | undefined; cron: string };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
@@ -189,6 +191,7 @@ export class AppConfig {
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
     this.workerHealthPort = raw.WORKER_HEALTH_PORT;
     this.workerLockMs = raw.WORKER_LOCK_MS;
+    this.auditRetention = { days: raw.AUDIT_RETENTION_DAYS, cron: raw.AUDIT_RETENTION_CRON };
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
     this.metrics = { token: raw.METRICS_TOKEN, port: raw.METRICS_PORT };

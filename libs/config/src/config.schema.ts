@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
 const booleanString = z
@@ -28,6 +29,20 @@ const url = (protocols: string[]) =>
   );
 
 /** Seconds, written as `900` or with a unit: `30s`, `15m`, `24h`, `7d`. */
+/** A 5-field cron expression (UTC), e.g. `30 3 * * *` for 03:30 every day. */
+const cron = z.string().refine(
+  (value) => {
+    if (value.trim().split(/\s+/).length !== 5) return false;
+    try {
+      CronExpressionParser.parse(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a 5-field cron expression, e.g. "30 3 * * *"' },
+);
+
 const duration = z
   .string()
   .regex(/^\d+\s*[smhd]?$/, 'must be a duration such as 900, 15m, 24h or 7d')
@@ -109,6 +124,8 @@ export const configSchema = z.object({
     .default('saas'),
   WORKER_CONCURRENCY: positiveInt.default(5),
   WORKER_HEALTH_PORT: port.optional(),
+  AUDIT_RETENTION_DAYS: positiveInt.optional(),
+  AUDIT_RETENTION_CRON: cron.default('30 3 * * *'),
   WORKER_LOCK_MS: positiveInt.min(1_000).default(30_000),
 
   OAUTH_REDIRECT_URL: url(['http', 'https']).optional(),

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AuditRetentionProcessor } from './audit-retention.processor';
 import { MailSendProcessor } from './mail-send.processor';
 
 /** Every job processor. Both apps import it: the worker runs them; the api runs them in-process without Redis. */
-@Module({ providers: [MailSendProcessor] })
+@Module({ providers: [MailSendProcessor, AuditRetentionProcessor] })
 export class JobsModule {}

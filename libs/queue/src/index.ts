@@ -20,3 +20,4 @@ export { RedisHealth } from './redis-health';
 export { InvalidationBus } from './invalidation-bus';
 export { Outbox, OutboxRelay } from './outbox';
 export { BullMqDeadLetters, DeadLetters, InProcessDeadLetters, type DeadLetter } from './dead-letters';
+export { JobScheduler, nextRun, scheduleJob, type JobSchedule } from './job-scheduler';

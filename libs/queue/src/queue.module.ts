@@ -10,6 +10,7 @@ import { InvalidationBus } from './invalidation-bus';
 import { BullMqDeadLetters, DeadLetters, InProcessDeadLetters } from './dead-letters';
 import { RedisHealth } from './redis-health';
 import { Outbox, OutboxRelay } from './outbox';
+import { JobScheduler } from './job-scheduler';
 
 /**
  * The queue seam: JobQueue is BullMQ with REDIS_URL, in-process without.
@@ -29,6 +30,7 @@ export class QueueModule {
         : [InProcessDeadLetters, { provide: DeadLetters, useExisting: InProcessDeadLetters }]),
       Outbox,
       OutboxRelay,
+      JobScheduler,
       ...(options.worker ? [BullMqWorkerHost] : []),
     ];
     return {
@@ -43,6 +45,7 @@ export class QueueModule {
         InvalidationBus,
         Outbox,
         OutboxRelay,
+        JobScheduler,
         ...(options.worker ? [BullMqWorkerHost] : []),
       ],
     };
