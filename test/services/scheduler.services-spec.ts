@@ -1,4 +1,4 @@
-import { BullMqJobQueue, JobQueue } from '@app/queue';
+import { JobQueue, type BullMqJobQueue } from '@app/queue';
 import { createTestApp, type TestApp } from '@app/testing';
 
 /** Scheduled jobs on BullMQ: one job scheduler per job in Redis, however many replicas upsert it. */
