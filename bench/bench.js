@@ -4,7 +4,7 @@
 // the median quoted, and every throughput also as a ratio to the baseline measured in the same run
 // (absolute numbers drift on shared machines; ratios hold). Writes bench/results.json and bench/report.md.
 //
-// Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16)
+// Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400)
 //          --scenarios a,b (all) --out dir (bench)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379)
 const { spawn, execFileSync } = require('node:child_process');
@@ -14,14 +14,24 @@ const { createServer } = require('node:net');
 const { cpus } = require('node:os');
 const { join } = require('node:path');
 const { Client } = require('pg');
+const { SMTPServer } = require('smtp-server');
 
 const ROOT = join(__dirname, '..');
 const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
-const ALL = ['baseline', 'health', 'me', 'teams', 'teams-api-key', 'login'];
+const ALL = ['baseline', 'health', 'me', 'teams', 'teams-api-key', 'login', 'jobs'];
+const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
 const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
 
 function parseArgs(argv) {
-  const options = { duration: 10, rounds: 3, warmup: 3, connections: 16, scenarios: ALL, out: join(ROOT, 'bench') };
+  const options = {
+    duration: 10,
+    rounds: 3,
+    warmup: 3,
+    connections: 16,
+    mails: 400,
+    scenarios: ALL,
+    out: join(ROOT, 'bench'),
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [name, value] = [argv[i]?.replace(/^--/, ''), argv[i + 1]];
     if (name === 'scenarios') options.scenarios = value.split(',');
@@ -105,17 +115,21 @@ async function main() {
       stdio: 'ignore',
     });
     const [apiPort, basePort] = [await freePort(), await freePort()];
+    const appEnv = {
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: database,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    };
     const api = await start(
       [API_ENTRY],
       {
+        ...appEnv,
         NODE_ENV: 'production',
         PORT: String(apiPort),
         HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: redisUrl,
-        QUEUE_PREFIX: database,
-        JWT_SECRET: randomBytes(32).toString('hex'),
-        MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         // As in production: one JSON line per request.
         LOG_LEVEL: 'info',
         // Throughput is the question here, not the limits (their cost is in the README).
@@ -187,7 +201,7 @@ async function main() {
 
     const memory = { idleMb: rssMb(api.pid), underLoadMb: null };
     const results = {};
-    const order = ['baseline', ...options.scenarios.filter((name) => name !== 'baseline')];
+    const order = ['baseline', ...options.scenarios.filter((name) => name !== 'baseline' && name !== 'jobs')];
     for (const name of order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')) {
       const { countTransactions, sampleMemory, alongside, ...target } = scenarios[name];
       const run = (duration) => load({ ...target, connections: options.connections, duration });
@@ -226,6 +240,87 @@ async function main() {
       };
     }
     await stats.end();
+    // Mail jobs end to end: a password-reset request writes an outbox row in its transaction; the
+    // relay publishes it to BullMQ; the worker process delivers it to an SMTP server on loopback.
+    let jobs;
+    if (options.scenarios.includes('jobs')) {
+      const arrivals = [];
+      const seen = new Set();
+      let duplicates = 0;
+      const smtp = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        logger: false,
+        onData(stream, _session, callback) {
+          let head = '';
+          stream.on('data', (chunk) => {
+            if (head.length < 4096) head += chunk.toString();
+          });
+          stream.on('end', () => {
+            const messageId = /^message-id:\s*(\S+)/im.exec(head)?.[1] ?? `none-${arrivals.length}`;
+            // Only the reset mails of this scenario (the seed's verification mail goes out too).
+            if (!/^subject:.*reset/im.test(head)) {
+              callback();
+              return;
+            }
+            if (seen.has(messageId)) duplicates++;
+            else {
+              seen.add(messageId);
+              arrivals.push(Date.now());
+            }
+            callback();
+          });
+        },
+      });
+      const smtpPort = await freePort();
+      await new Promise((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+      const worker = await start(
+        [WORKER_ENTRY],
+        {
+          ...appEnv,
+          SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+          MAIL_FROM: 'Bench <bench@example.test>',
+          LOG_LEVEL: 'info',
+        },
+        /worker ready/,
+      );
+      children.push(worker);
+      const acknowledged = [];
+      const startedAt = Date.now();
+      let next = 0;
+      const client = async () => {
+        while (next < options.mails) {
+          next++;
+          const res = await fetch(`${base}/auth/forgot-password`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email }),
+          });
+          if (res.status !== 202) throw new Error(`forgot-password: ${res.status}`);
+          acknowledged.push(Date.now());
+        }
+      };
+      await Promise.all(Array.from({ length: options.connections }, () => client()));
+      const deadline = Date.now() + 120_000;
+      while (arrivals.length < options.mails && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // A second delivery of any mail would show up here.
+      await new Promise((r) => setTimeout(r, 1_000));
+      await new Promise((resolve) => smtp.close(resolve));
+      acknowledged.sort((a, b) => a - b);
+      arrivals.sort((a, b) => a - b);
+      const delays = acknowledged.slice(0, arrivals.length).map((at, i) => arrivals[i] - at);
+      const percentile = (values, p) =>
+        [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+      jobs = {
+        mails: options.mails,
+        delivered: arrivals.length,
+        duplicates,
+        seconds: Number(((arrivals[arrivals.length - 1] - startedAt) / 1000).toFixed(2)),
+        jobsPerSecond: Math.round(arrivals.length / ((arrivals[arrivals.length - 1] - startedAt) / 1000)),
+        requestsPerSecond: Math.round(options.mails / ((acknowledged[acknowledged.length - 1] - startedAt) / 1000)),
+        acknowledgedToDeliveredMs: { p50: percentile(delays, 0.5), p99: percentile(delays, 0.99) },
+      };
+    }
     const baseline = results.baseline.requestsPerSecond;
     for (const result of Object.values(results))
       result.ratioToBaseline = Number((result.requestsPerSecond / baseline).toFixed(3));
@@ -240,6 +335,7 @@ async function main() {
         connections: options.connections,
       },
       scenarios: results,
+      jobs,
       memory,
       targets: Object.fromEntries(
         Object.entries(TARGETS)
@@ -269,6 +365,12 @@ async function main() {
         : []),
       `api RSS: idle ${memory.idleMb} MB, under load ${memory.underLoadMb ?? 'n/a'} MB.`,
       '',
+      ...(jobs
+        ? [
+            `Mail jobs (password-reset request → outbox → relay → BullMQ → worker → SMTP), ${jobs.mails} from ${options.connections} clients: ${jobs.delivered} delivered in ${jobs.seconds} s, ${jobs.jobsPerSecond} jobs/s through the worker (requests acknowledged at ${jobs.requestsPerSecond}/s); acknowledged → delivered p50 ${jobs.acknowledgedToDeliveredMs.p50} ms, p99 ${jobs.acknowledgedToDeliveredMs.p99} ms.`,
+            '',
+          ]
+        : []),
     ];
     writeFileSync(join(options.out, 'report.md'), lines.join('\n'));
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -14,7 +14,18 @@ describe('benchmark script', () => {
       process.execPath,
       [
         join(__dirname, '../../bench/bench.js'),
-        ...['--scenarios', 'baseline,health', '--duration', '1', '--rounds', '1', '--warmup', '0'],
+        ...[
+          '--scenarios',
+          'baseline,health,jobs',
+          '--duration',
+          '1',
+          '--rounds',
+          '1',
+          '--warmup',
+          '0',
+          '--mails',
+          '40',
+        ],
         ...['--connections', '2', '--out', out],
       ],
       {
@@ -27,12 +38,16 @@ describe('benchmark script', () => {
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
       scenarios: Record<string, { requestsPerSecond: number; ratioToBaseline: number; p99Ms: number; errors: number }>;
       memory: { idleMb: number };
+      jobs?: { mails: number; delivered: number; duplicates: number; jobsPerSecond: number };
     };
     expect(Object.keys(results.scenarios)).toEqual(['baseline', 'health']);
     expect(results.scenarios.baseline).toMatchObject({ ratioToBaseline: 1, errors: 0 });
     expect(results.scenarios.health?.requestsPerSecond).toBeGreaterThan(0);
     expect(results.scenarios.health?.ratioToBaseline).toBeGreaterThan(0);
     expect(results.memory.idleMb).toBeGreaterThan(0);
+    // Every mail job went through the outbox, BullMQ and the worker process, and arrived once.
+    expect(results.jobs).toMatchObject({ mails: 40, delivered: 40, duplicates: 0 });
+    expect(results.jobs?.jobsPerSecond).toBeGreaterThan(0);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('| scenario | req/s | × baseline |');
     expect(report).toMatch(/\| health \| \d+ \| 0\.\d+ \|/);
