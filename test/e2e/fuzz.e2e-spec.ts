@@ -1,4 +1,5 @@
 import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { TENANT_TABLES } from '@app/migrations';
 import fc from 'fast-check';
 
 /**
@@ -37,20 +38,11 @@ const SELF_DESTRUCTIVE = new Set([
   'POST /api/v1/auth/mfa/disable',
 ]);
 
-/** Tables whose content a refused request must leave as it was (audit rows of refusals are by design). */
-const GUARDED_TABLES = [
-  'organizations',
-  'teams',
-  'organization_members',
-  'team_members',
-  'roles',
-  'role_permissions',
-  'role_assignments',
-  'api_keys',
-  'invitations',
-  'projects',
-  'oauth_accounts',
-];
+/**
+ * Tables whose content a refused request must leave as it was: every tenant table (generated
+ * resources included) but the audit log, whose rows for refusals are by design, and sign-in identities.
+ */
+const GUARDED_TABLES = [...TENANT_TABLES.filter((table) => table !== 'audit_logs'), 'oauth_accounts'];
 
 const LEAK =
   /\bat [\w.<>]+ \(|node_modules|QueryFailedError|TypeError|ReferenceError|\bSELECT\b.*\bFROM\b|syntax error at/;

@@ -7,6 +7,7 @@ import {
   FlakyJob,
   FlakyJobModule,
   FlakyJobState,
+  freePort,
   registerAndLogin,
   silentLogger,
   type TestApp,
@@ -72,5 +73,43 @@ describe('dead letters (BullMQ)', () => {
     // The retried job ran exactly once more.
     await sleep(200);
     expect(FlakyJobState.runs.filter((run) => run.id === first)).toHaveLength(3);
+  });
+});
+
+describe('dead letters and queue metrics while Redis is away', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    const nothing = await freePort();
+    api = await createTestApp({
+      redis: true,
+      env: { REDIS_URL: `redis://127.0.0.1:${nothing}`, METRICS_TOKEN: 'a-metrics-token-of-some-length' },
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('answers 503 problem+json instead of waiting for Redis, and still serves metrics', async () => {
+    const admin = await registerAndLogin(api, 'no-redis-admin');
+    await api.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.update(User, { id: admin.userId }, { isPlatformAdmin: true }));
+    await api.app.get(PlatformAdmins).invalidate(admin.userId);
+    const failed = await api.inject({
+      method: 'GET',
+      url: '/api/v1/admin/jobs/failed',
+      headers: bearer(admin.tokens.access_token),
+    });
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers['content-type']).toContain('application/problem+json');
+    const metrics = await api.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: bearer('a-metrics-token-of-some-length'),
+    });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('http_request_duration_seconds');
+    expect(metrics.body).not.toMatch(/^queue_jobs\{/m);
   });
 });

@@ -1,4 +1,4 @@
-import { JobQueue, type BullMqJobQueue } from '@app/queue';
+import { JobQueue, JobScheduler, type BullMqJobQueue } from '@app/queue';
 import { createTestApp, type TestApp } from '@app/testing';
 
 /** Scheduled jobs on BullMQ: one job scheduler per job in Redis, however many replicas upsert it. */
@@ -14,8 +14,10 @@ describe('job schedules (BullMQ)', () => {
     await a?.close();
   });
 
-  const scheduler = (app: TestApp) =>
-    app.app.get<JobQueue, BullMqJobQueue>(JobQueue).queue('default').getJobScheduler('audit.retention');
+  const scheduler = async (app: TestApp) => {
+    await app.app.get(JobScheduler).settled();
+    return app.app.get<JobQueue, BullMqJobQueue>(JobQueue).queue('default').getJobScheduler('audit.retention');
+  };
 
   it('keeps one scheduler for the retention job, with the configured cron', async () => {
     const found = await scheduler(a);
@@ -27,6 +29,7 @@ describe('job schedules (BullMQ)', () => {
       replicaOf: a,
       env: { AUDIT_RETENTION_DAYS: '30', AUDIT_RETENTION_CRON: '15 4 * * *' },
     });
+    await b.app.get(JobScheduler).settled();
     const schedulers = await a.app.get<JobQueue, BullMqJobQueue>(JobQueue).queue('default').getJobSchedulers();
     expect(schedulers.filter((s) => s.name === 'audit.retention')).toHaveLength(1);
   });
@@ -34,6 +37,7 @@ describe('job schedules (BullMQ)', () => {
   it('removes it when the retention is turned off', async () => {
     await b?.close();
     b = await createTestApp({ redis: true, replicaOf: a, env: { AUDIT_RETENTION_DAYS: undefined } });
+    await b.app.get(JobScheduler).settled();
     expect(await scheduler(a)).toBeUndefined();
   });
 });

@@ -16,6 +16,22 @@ export const JOB_RETENTION = {
 
 const ENQUEUE_TIMEOUT_MS = 2_000;
 
+/**
+ * BullMQ waits for Redis indefinitely; a request (or a metrics scrape) must not: the operation is
+ * abandoned after `ms` (it may still complete later).
+ */
+export async function withinTime<T>(operation: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([operation, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Sends jobs to Redis; apps/worker processes them. */
 @Injectable()
 export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
@@ -39,9 +55,11 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
       const none: Record<string, number> = {};
       const counts = await Promise.all(
         names.map((name) =>
-          this.queue(name)
-            .getJobCounts('waiting', 'active', 'delayed', 'failed')
-            .catch(() => none),
+          withinTime(
+            this.queue(name).getJobCounts('waiting', 'active', 'delayed', 'failed'),
+            ENQUEUE_TIMEOUT_MS,
+            'Redis did not answer in time',
+          ).catch(() => none),
         ),
       );
       return names.flatMap((queue, i) =>
@@ -67,15 +85,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
       ...JOB_RETENTION,
     });
     // BullMQ waits for Redis indefinitely; a request must not. (The add may still land later.)
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('Redis did not accept the job in time')), ENQUEUE_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([added, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withinTime(added, ENQUEUE_TIMEOUT_MS, 'Redis did not accept the job in time');
     return jobId;
   }
 

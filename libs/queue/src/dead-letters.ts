@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { BullMqJobQueue } from './bullmq-job-queue';
+import { BullMqJobQueue, withinTime } from './bullmq-job-queue';
 import { DEFAULT_QUEUE, type JobDefinition } from './job-definition';
 import { JobQueue } from './job-queue';
 import { ProcessorRegistry } from './processor-registry';
@@ -32,6 +32,16 @@ export abstract class DeadLetters {
 }
 
 const MAX_LISTED = 1_000;
+const REDIS_TIMEOUT_MS = 3_000;
+
+/** A Redis round trip for an admin request: 503 (not a hang) while Redis is away. */
+function redis<T>(operation: Promise<T>): Promise<T> {
+  return withinTime(operation, REDIS_TIMEOUT_MS, 'Redis did not answer in time').catch((error: unknown) => {
+    throw new ServiceUnavailableException('The job store (Redis) is unavailable. Try again shortly.', {
+      cause: error,
+    });
+  });
+}
 
 /** BullMQ keeps failed jobs (removeOnFail: false): its failed set is the dead-letter list. */
 @Injectable()
@@ -47,7 +57,7 @@ export class BullMqDeadLetters extends DeadLetters {
     const perQueue = await Promise.all(
       this.queueNames().map(async (name) => {
         const queue = this.queue(name);
-        const [total, jobs] = await Promise.all([queue.getFailedCount(), queue.getFailed(0, MAX_LISTED - 1)]);
+        const [total, jobs] = await redis(Promise.all([queue.getFailedCount(), queue.getFailed(0, MAX_LISTED - 1)]));
         return { total, jobs };
       }),
     );
@@ -67,21 +77,21 @@ export class BullMqDeadLetters extends DeadLetters {
   async retry(id: string): Promise<boolean> {
     const job = await this.find(id);
     if (!job) return false;
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await redis(job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }));
     return true;
   }
 
   async discard(id: string): Promise<boolean> {
     const job = await this.find(id);
     if (!job) return false;
-    await job.remove();
+    await redis(job.remove());
     return true;
   }
 
   private async find(id: string): Promise<Job | undefined> {
     for (const name of this.queueNames()) {
-      const job = (await this.queue(name).getJob(id)) as Job | undefined;
-      if (job && (await job.isFailed())) return job;
+      const job = (await redis(this.queue(name).getJob(id))) as Job | undefined;
+      if (job && (await redis(job.isFailed()))) return job;
     }
     return undefined;
   }

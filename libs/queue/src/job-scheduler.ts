@@ -40,6 +40,7 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger('JobScheduler');
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly upcoming = new Map<string, Date>();
+  private readonly pending: Array<Promise<void>> = [];
 
   constructor(
     private readonly config: AppConfig,
@@ -47,16 +48,22 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly registry: ProcessorRegistry,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     for (const { definition, cron } of SCHEDULES) {
       if (!this.registry.get(definition.name)) continue;
       const expression = cron(this.config);
       if (this.jobs instanceof BullMqJobQueue) {
-        await this.scheduleInRedis(this.jobs, definition, expression);
+        // Not awaited: BullMQ waits for Redis, and an app must start (and serve) while Redis is away.
+        this.pending.push(this.scheduleInRedis(this.jobs, definition, expression));
       } else if (expression) {
         this.scheduleInProcess(definition, expression);
       }
     }
+  }
+
+  /** Resolves once the Redis schedules are written (tests wait for it). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.pending);
   }
 
   onApplicationShutdown(): void {
