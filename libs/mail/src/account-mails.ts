@@ -82,3 +82,32 @@ export function invitationMail(appName: string, email: string, context: Invitati
     ),
   };
 }
+
+export interface NotificationMailContent {
+  subject: string;
+  /** Plain-text paragraphs; each is escaped in the HTML part. */
+  paragraphs: string[];
+  /** An optional button: only http(s) links are used. */
+  action?: { label: string; url: string };
+}
+
+/**
+ * The generic notification for a module's own mails (a report is ready, a member joined): text and
+ * HTML from the same paragraphs, every value escaped, an optional call to action.
+ */
+export function notificationMail(appName: string, user: Recipient, content: NotificationMailContent): MailMessage {
+  const action = content.action && /^https?:\/\//i.test(content.action.url) ? content.action : undefined;
+  const text = [
+    greeting(user),
+    ...content.paragraphs,
+    ...(action ? [`${action.label}: ${action.url}`] : []),
+    `— ${appName}`,
+  ].join('\n\n');
+  const body = [
+    html`<p>${greeting(user)}</p>`,
+    ...content.paragraphs.map((paragraph) => html`<p>${paragraph}</p>`),
+    ...(action ? [html`<p><a href="${action.url}">${action.label}</a></p>`] : []),
+    html`<p style="color:#666">${appName}</p>`,
+  ].join('\n');
+  return { to: user.email, subject: content.subject, text, html: layout(content.subject, body) };
+}

@@ -5,7 +5,9 @@ export { escapeHtml, html } from './escape-html';
 export {
   invitationMail,
   lockoutMail,
+  notificationMail,
   passwordResetMail,
   verificationMail,
   type InvitationMailContext,
+  type NotificationMailContent,
 } from './account-mails';
