@@ -50,6 +50,7 @@ describe('benchmark script', () => {
     expect(results.jobs?.jobsPerSecond).toBeGreaterThan(0);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('| scenario | req/s | × baseline |');
-    expect(report).toMatch(/\| health \| \d+ \| 0\.\d+ \|/);
+    // Any ratio: a one-second run on a busy machine measures little; the format is what is checked.
+    expect(report).toMatch(/\| health \| \d+ \| \d+(\.\d+)? \|/);
   });
 });
