@@ -25,10 +25,10 @@ export abstract class DeadLetters {
   /** Newest failures first. */
   abstract list(offset: number, limit: number): Promise<{ items: DeadLetter[]; total: number }>;
   abstract get(id: string): Promise<DeadLetter | undefined>;
-  /** Back into its queue with a fresh set of attempts; false when there is no such dead letter. */
-  abstract retry(id: string): Promise<boolean>;
-  /** Forgets it; false when there is no such dead letter. */
-  abstract discard(id: string): Promise<boolean>;
+  /** Back into its queue with a fresh set of attempts; the letter, or undefined when there is none. */
+  abstract retry(id: string): Promise<DeadLetter | undefined>;
+  /** Forgets it; the letter, or undefined when there is none. */
+  abstract discard(id: string): Promise<DeadLetter | undefined>;
 }
 
 const MAX_LISTED = 1_000;
@@ -74,18 +74,20 @@ export class BullMqDeadLetters extends DeadLetters {
     return job ? toDeadLetter(job) : undefined;
   }
 
-  async retry(id: string): Promise<boolean> {
+  async retry(id: string): Promise<DeadLetter | undefined> {
     const job = await this.find(id);
-    if (!job) return false;
+    if (!job) return undefined;
+    const letter = toDeadLetter(job);
     await redis(job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }));
-    return true;
+    return letter;
   }
 
-  async discard(id: string): Promise<boolean> {
+  async discard(id: string): Promise<DeadLetter | undefined> {
     const job = await this.find(id);
-    if (!job) return false;
+    if (!job) return undefined;
+    const letter = toDeadLetter(job);
     await redis(job.remove());
-    return true;
+    return letter;
   }
 
   private async find(id: string): Promise<Job | undefined> {
@@ -166,15 +168,17 @@ export class InProcessDeadLetters extends DeadLetters {
     return Promise.resolve(this.kept.get(id)?.letter);
   }
 
-  retry(id: string): Promise<boolean> {
+  retry(id: string): Promise<DeadLetter | undefined> {
     const kept = this.kept.get(id);
-    if (!kept) return Promise.resolve(false);
+    if (!kept) return Promise.resolve(undefined);
     this.kept.delete(id);
     kept.retry();
-    return Promise.resolve(true);
+    return Promise.resolve(kept.letter);
   }
 
-  discard(id: string): Promise<boolean> {
-    return Promise.resolve(this.kept.delete(id));
+  discard(id: string): Promise<DeadLetter | undefined> {
+    const kept = this.kept.get(id);
+    this.kept.delete(id);
+    return Promise.resolve(kept?.letter);
   }
 }

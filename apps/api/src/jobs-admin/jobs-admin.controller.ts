@@ -60,8 +60,8 @@ export class JobsAdminController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404)
   async retry(@CurrentUser() admin: UserPrincipal, @Param('jobId', JobIdPipe) jobId: string): Promise<void> {
-    const letter = await this.deadLetters.get(jobId);
-    if (!letter || !(await this.deadLetters.retry(jobId))) throw new NotFoundException('No failed job with this id.');
+    const letter = await this.deadLetters.retry(jobId);
+    if (!letter) throw new NotFoundException('No failed job with this id.');
     await this.record(admin, 'job.retry', letter.id, letter.name);
   }
 
@@ -73,8 +73,8 @@ export class JobsAdminController {
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404)
   async discard(@CurrentUser() admin: UserPrincipal, @Param('jobId', JobIdPipe) jobId: string): Promise<void> {
-    const letter = await this.deadLetters.get(jobId);
-    if (!letter || !(await this.deadLetters.discard(jobId))) throw new NotFoundException('No failed job with this id.');
+    const letter = await this.deadLetters.discard(jobId);
+    if (!letter) throw new NotFoundException('No failed job with this id.');
     await this.record(admin, 'job.discard', letter.id, letter.name);
   }
 
