@@ -4,6 +4,7 @@ import { AttemptReservations1764403200000 } from './1764403200000-attempt-reserv
 import { AuditChain1764489600000 } from './1764489600000-audit-chain';
 import { Projects1764576000000 } from './1764576000000-projects';
 import { AuditRetention1764662400000 } from './1764662400000-audit-retention';
+import { Llm1764748800000 } from './1764748800000-llm';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   AuditChain1764489600000,
   Projects1764576000000,
   AuditRetention1764662400000,
+  Llm1764748800000,
   // generate:resource migrations
 ];
 

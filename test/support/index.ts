@@ -31,3 +31,4 @@ export {
 } from './oauth-peers';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { FlakyJob, FlakyJobModule, FlakyJobState, type FlakyPayload } from './flaky-job';
+export { startOpenAiStandIn, type OpenAiStandIn, type StandInReply, type StandInRequest } from './openai-stand-in';

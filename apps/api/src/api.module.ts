@@ -4,6 +4,7 @@ import { AuthenticationGuard, AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { JobsModule } from '@app/jobs';
+import { LlmModule } from '@app/llm';
 import { MailModule } from '@app/mail';
 import { QueueModule } from '@app/queue';
 import { AuthorizationGuard, RbacModule } from '@app/rbac';
@@ -22,6 +23,7 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { RolesModule } from './roles/roles.module';
 import { TeamsModule } from './teams/teams.module';
 import { JobsAdminModule } from './jobs-admin/jobs-admin.module';
+import { LlmApiModule } from './llm/llm.module';
 import { ProjectsModule } from './projects/projects.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
@@ -42,6 +44,7 @@ export const API_V1_MODULES: Type[] = [
   AuditLogsModule,
   JobsAdminModule,
   ProjectsModule,
+  LlmApiModule,
   // generate:resource modules
 ];
 
@@ -68,6 +71,7 @@ export class ApiModule {
         DatabaseModule.forRoot({ applicationName: 'api' }),
         QueueModule.forRoot(config),
         MailModule,
+        LlmModule,
         JobsModule,
         AuditModule,
         AuthModule,

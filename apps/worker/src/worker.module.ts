@@ -3,6 +3,7 @@ import { MetricsModule } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { JobsModule } from '@app/jobs';
+import { LlmModule } from '@app/llm';
 import { MailModule } from '@app/mail';
 import { QueueModule } from '@app/queue';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
@@ -21,6 +22,7 @@ export class WorkerModule {
         DatabaseModule.forRoot({ applicationName: 'worker' }),
         QueueModule.forRoot(config, { worker: true }),
         MailModule,
+        LlmModule,
         AuditModule,
         JobsModule,
         ...extraModules,

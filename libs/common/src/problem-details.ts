@@ -36,6 +36,8 @@ export class ProblemException extends HttpException {
       detail?: string;
       errors?: FieldError[];
       extensions?: Record<string, unknown>;
+      /** Response headers that go with it (Retry-After). */
+      headers?: Record<string, string>;
     },
   ) {
     super(problem.detail ?? problem.title, problem.status);

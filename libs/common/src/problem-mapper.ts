@@ -98,10 +98,11 @@ export interface MappedProblem {
  */
 export function toProblem(error: unknown, instance: string | undefined): MappedProblem {
   if (error instanceof ProblemException) {
-    const { status, slug, title, detail, errors, extensions } = error.problem;
+    const { status, slug, title, detail, errors, extensions, headers } = error.problem;
     return {
       problem: { ...extensions, type: problemType(slug), title, status, detail, instance, errors },
       unexpected: false,
+      headers,
     };
   }
   // Nest hands Fastify's own errors (body parsing, size limits) over wrapped in an HttpException.

@@ -93,6 +93,24 @@ export interface HttpSecurityConfig {
   rateLimitFailMode: 'open' | 'closed';
 }
 
+/** The LLM provider: OpenAI or any server that speaks its HTTP API (vLLM, Ollama, LiteLLM, ...). */
+export interface LlmConfig {
+  /** False when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: the LLM routes answer 503. */
+  enabled: boolean;
+  baseUrl: string;
+  /** Servers without keys (a local Ollama) still get a placeholder: the client library needs one. */
+  apiKey: string;
+  defaultModel: string;
+  /** Models a request may name; the default model first. */
+  models: string[];
+  timeoutMs: number;
+  maxRetries: number;
+  /** Ceiling on completion tokens per request (and the default). */
+  maxTokens: number;
+  /** Tokens an organization may use per calendar month (UTC) unless a platform admin set its own; none: no limit. */
+  monthlyTokenBudget: number | undefined;
+}
+
 /** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
 export class AppConfig {
   readonly nodeEnv: RawConfig['NODE_ENV'];
@@ -125,6 +143,7 @@ export class AppConfig {
   readonly http: HttpSecurityConfig;
   /** Prometheus metrics: on the main port behind a bearer token, and/or on their own port. */
   readonly metrics: { token: string | undefined; port: number | undefined };
+  readonly llm: LlmConfig;
 
   private constructor(raw: RawConfig) {
     this.nodeEnv = raw.NODE_ENV;
@@ -195,6 +214,24 @@ export class AppConfig {
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
     this.metrics = { token: raw.METRICS_TOKEN, port: raw.METRICS_PORT };
+    this.llm = {
+      enabled: Boolean(raw.OPENAI_API_KEY ?? raw.OPENAI_BASE_URL),
+      baseUrl: (raw.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/+$/, ''),
+      apiKey: raw.OPENAI_API_KEY ?? 'none',
+      defaultModel: raw.OPENAI_MODEL,
+      models: [
+        ...new Set([
+          raw.OPENAI_MODEL,
+          ...raw.LLM_MODELS.split(',')
+            .map((model) => model.trim())
+            .filter(Boolean),
+        ]),
+      ],
+      timeoutMs: raw.LLM_TIMEOUT_MS,
+      maxRetries: raw.LLM_MAX_RETRIES,
+      maxTokens: raw.LLM_MAX_TOKENS,
+      monthlyTokenBudget: raw.LLM_MONTHLY_TOKEN_BUDGET,
+    };
     this.http = {
       trustProxy:
         raw.TRUST_PROXY === 'true'
@@ -290,6 +327,7 @@ export class AppConfig {
       redis: this.redisUrl ? redactUrl(this.redisUrl) : 'none (jobs run in-process)',
       mail: this.smtpUrl ? redactUrl(this.smtpUrl) : 'log transport',
       signInProviders: this.oauth.providers.map((provider) => provider.id),
+      llm: this.llm.enabled ? `${redactUrl(this.llm.baseUrl)} (${this.llm.models.join(', ')})` : 'not configured',
     };
   }
 }

@@ -16,6 +16,11 @@ const positiveInt = z.coerce
   .int('must be an integer')
   .positive('must be greater than 0');
 
+const nonNegativeInt = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be an integer')
+  .min(0, 'must be 0 or more');
+
 const url = (protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -152,6 +157,15 @@ export const configSchema = z.object({
 
   SMTP_URL: url(['smtp', 'smtps']).optional(),
   MAIL_FROM: z.string().min(3).default('SaaS Backend <no-reply@localhost>'),
+
+  OPENAI_BASE_URL: url(['http', 'https']).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_MODEL: z.string().min(1).max(200).default('gpt-4o-mini'),
+  LLM_MODELS: z.string().default(''),
+  LLM_TIMEOUT_MS: positiveInt.default(60_000),
+  LLM_MAX_RETRIES: nonNegativeInt.max(10, 'must be at most 10').default(2),
+  LLM_MAX_TOKENS: positiveInt.default(1024),
+  LLM_MONTHLY_TOKEN_BUDGET: nonNegativeInt.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

@@ -3,6 +3,7 @@ export type {
   AuthConfig,
   DatabaseConfig,
   HttpSecurityConfig,
+  LlmConfig,
   OAuthConfig,
   OAuthProviderConfig,
   OAuthProviderId,

@@ -11,7 +11,11 @@ const DESCRIPTIONS: Record<number, string> = {
   410: 'Gone: it existed but no longer applies.',
   413: 'Body too large.',
   415: 'Body is not JSON.',
+  422: 'Understood but refused by a downstream service (see the problem type).',
   429: 'Rate limited: see Retry-After and the RateLimit-* headers.',
+  502: 'A downstream service failed (see the problem type).',
+  503: 'Unavailable for now (see the problem type and Retry-After).',
+  504: 'A downstream service timed out.',
 };
 
 /** Documents the problem+json responses a route can give. */

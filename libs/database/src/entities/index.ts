@@ -1,6 +1,8 @@
 import { ApiKey } from './api-key.entity';
 import { AuditLog } from './audit-log.entity';
 import { Invitation } from './invitation.entity';
+import { LlmJob } from './llm-job.entity';
+import { LlmUsage } from './llm-usage.entity';
 import { OAuthAccount } from './oauth-account.entity';
 import { OneTimeToken } from './one-time-token.entity';
 import { OrganizationMember } from './organization-member.entity';
@@ -22,6 +24,8 @@ export {
   ApiKey,
   AuditLog,
   Invitation,
+  LlmJob,
+  LlmUsage,
   OAuthAccount,
   OneTimeToken,
   Organization,
@@ -40,6 +44,7 @@ export {
   // generate:resource exports
 };
 export { BaseEntity } from './base.entity';
+export type { LlmChatMessage, LlmJobProblem, LlmJobStatus } from './llm-job.entity';
 export type { AuditActorType, AuditOutcome } from './audit-log.entity';
 export type { OneTimeTokenPurpose } from './one-time-token.entity';
 export type { ProjectStatus } from './project.entity';
@@ -49,6 +54,8 @@ export const ENTITIES = [
   ApiKey,
   AuditLog,
   Invitation,
+  LlmJob,
+  LlmUsage,
   OAuthAccount,
   OneTimeToken,
   Organization,

@@ -11,6 +11,10 @@ export class Organization extends BaseEntity {
   @Column({ type: 'varchar', length: 100 })
   slug!: string;
 
+  /** Tokens it may use per month; null: LLM_MONTHLY_TOKEN_BUDGET applies. Set by platform admins. */
+  @Column({ type: 'integer', nullable: true })
+  llmMonthlyTokenBudget!: number | null;
+
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt!: Date;
 }
