@@ -6,6 +6,8 @@ import {
   fillPath,
   registeredRoutes,
   RESOURCE_FIXTURES,
+  startOpenAiStandIn,
+  type OpenAiStandIn,
   type RegisteredRoute,
   type RoleFixture,
   type RoleName,
@@ -24,6 +26,9 @@ const ID_PARAMETERS = [
   'identityId',
   // Installation-wide (platform admins only): no tenant owns a job, and no tenant may reach one.
   'jobId',
+  // An organization, on a platform-admin route (so not :orgId, which marks organization routes).
+  'organizationId',
+  'llmJobId',
   ...RESOURCE_FIXTURES.map((resource) => resource.idParameter),
 ];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
@@ -72,6 +77,10 @@ const EXPECTED: Record<string, string> = {
   'GET /organizations/:orgId/audit-logs': 'owner admin',
   'GET /organizations/:orgId/audit-logs/export': 'owner admin',
   'GET /organizations/:orgId/audit-logs/verify': 'owner admin',
+  'POST /organizations/:orgId/llm/chat': 'owner admin member team-admin team-member',
+  'POST /organizations/:orgId/llm/jobs': 'owner admin member team-admin team-member',
+  'GET /organizations/:orgId/llm/jobs/:llmJobId': 'owner admin member team-admin team-member',
+  'GET /organizations/:orgId/llm/usage': 'owner admin member team-admin team-member',
   // Resources registered in test/support/resource-fixtures.ts bring their own rows.
   ...(Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)) as Record<string, string>),
 };
@@ -84,13 +93,18 @@ describe('authorization matrices', () => {
   let f: RoleFixture;
   let routes: RegisteredRoute[];
 
+  let llm: OpenAiStandIn;
+
   beforeAll(async () => {
-    t = await createTestApp();
+    // A provider, so the LLM routes answer (their 503 without one is not what is checked here).
+    llm = await startOpenAiStandIn();
+    t = await createTestApp({ env: { OPENAI_BASE_URL: llm.url } });
     f = await createRoleFixture(t);
     routes = registeredRoutes(t.app).filter((route) => route.access !== 'public');
   });
   afterAll(async () => {
     await t.close();
+    await llm.close();
   });
 
   const send = (token: string, method: string, path: string, payload?: object) =>
@@ -107,6 +121,8 @@ describe('authorization matrices', () => {
       apiKeyId: f.a.apiKey.id,
       identityId: f.a.identityId,
       jobId: NOBODY,
+      organizationId: f.a.orgId,
+      llmJobId: NOBODY,
       ...f.a.objects,
     });
     /** Bodies that pass validation, so the refusal is about the object, not the input. */
@@ -286,6 +302,7 @@ describe('authorization matrices', () => {
         roleId: NOBODY,
         invitationId: NOBODY,
         apiKeyId: NOBODY,
+        llmJobId: NOBODY,
         ...f.a.objects,
       };
       const mismatches: string[] = [];

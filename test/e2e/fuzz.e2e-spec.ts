@@ -1,4 +1,11 @@
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import {
+  bearer,
+  createTestApp,
+  registerAndLogin,
+  startOpenAiStandIn,
+  type OpenAiStandIn,
+  type TestApp,
+} from '@app/testing';
 import { TENANT_TABLES } from '@app/migrations';
 import fc from 'fast-check';
 
@@ -100,6 +107,7 @@ function operations(document: OpenApiDocument): Operation[] {
 
 describe('fuzzing every operation of the OpenAPI document', () => {
   let t: TestApp;
+  let llm: OpenAiStandIn;
   let document: OpenApiDocument;
   let token: string;
   let apiKey: string;
@@ -120,7 +128,9 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   };
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // A provider on loopback, so the LLM routes run their whole path (not configured, they answer 503).
+    llm = await startOpenAiStandIn();
+    t = await createTestApp({ env: { OPENAI_BASE_URL: llm.url } });
     const owner = await registerAndLogin(t, 'fuzz-owner');
     token = owner.tokens.access_token;
     const org = await t.inject({
@@ -142,6 +152,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   });
   afterAll(async () => {
     await t.close();
+    await llm.close();
   });
 
   it('finds operations to fuzz in the document', () => {

@@ -7,9 +7,12 @@ import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
 import { LlmBudgetDto, LlmUsageDto } from './dto/llm.dto';
 import { LlmRequests } from './llm-requests.service';
 
-/** Token budgets: the installation's operators decide what each organization may spend. */
+/**
+ * Token budgets: the installation's operators decide what each organization may spend. The
+ * parameter is not `:orgId` on purpose: this is no organization route (members get nothing here).
+ */
 @ApiTags('admin')
-@Controller('admin/organizations/:orgId/llm-budget')
+@Controller('admin/organizations/:organizationId/llm-budget')
 export class LlmAdminController {
   constructor(private readonly requests: LlmRequests) {}
 
@@ -26,9 +29,9 @@ export class LlmAdminController {
   @ApiProblems(400, 403, 404)
   setBudget(
     @CurrentUser() admin: UserPrincipal,
-    @UuidParam('orgId') orgId: string,
+    @UuidParam('organizationId') organizationId: string,
     @Body() dto: LlmBudgetDto,
   ): Promise<LlmUsageDto> {
-    return this.requests.setBudget(admin, orgId, dto.monthlyTokens);
+    return this.requests.setBudget(admin, organizationId, dto.monthlyTokens);
   }
 }

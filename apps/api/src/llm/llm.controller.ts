@@ -79,7 +79,7 @@ export class LlmController {
   @ApiOperation({
     summary: 'Queue a chat completion',
     description:
-      'Needs llm:use. For long work: answers 202 at once; poll `GET …/llm/jobs/{jobId}`. A provider that is down, ' +
+      'Needs llm:use. For long work: answers 202 at once; poll `GET …/llm/jobs/{llmJobId}`. A provider that is down, ' +
       'slow or busy is tried again; a refusal ends the job `failed` with the problem in `error`.',
   })
   @ApiAcceptedResponse({ type: LlmJobDto })
@@ -93,7 +93,7 @@ export class LlmController {
     return this.requests.createJob(p, orgId, dto);
   }
 
-  @Get('jobs/:jobId')
+  @Get('jobs/:llmJobId')
   @RequirePermissions('llm:use')
   @ApiOperation({
     summary: 'A queued chat completion',
@@ -105,9 +105,9 @@ export class LlmController {
   getJob(
     @CurrentPrincipal() p: Principal,
     @UuidParam('orgId') orgId: string,
-    @UuidParam('jobId') jobId: string,
+    @UuidParam('llmJobId') llmJobId: string,
   ): Promise<LlmJobDto> {
-    return this.requests.getJob(p, orgId, jobId);
+    return this.requests.getJob(p, orgId, llmJobId);
   }
 
   @Get('usage')
