@@ -1,8 +1,12 @@
 import { MailSendJob } from '@app/jobs';
 import { JobQueue } from '@app/queue';
 import {
+  bearer,
   createTestApp,
   freePort,
+  registerAndLogin,
+  startOpenAiStandIn,
+  type OpenAiStandIn,
   readServicesEnv,
   startProcess,
   startSmtpSink,
@@ -17,6 +21,7 @@ describe('worker process (BullMQ on Redis)', () => {
   if (!services) throw new Error('run with npm run test:services');
   const queuePrefix = `w${Date.now().toString(36)}`;
   let smtp: SmtpSink;
+  let llm: OpenAiStandIn;
   let api: TestApp;
   let worker: AppProcess;
   let healthPort: number;
@@ -24,13 +29,14 @@ describe('worker process (BullMQ on Redis)', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
-    api = await createTestApp({ redis: true, env: { QUEUE_PREFIX: queuePrefix, SMTP_URL: smtp.url } });
+    llm = await startOpenAiStandIn();
+    const shared = { QUEUE_PREFIX: queuePrefix, SMTP_URL: smtp.url, OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: 'sk-w' };
+    api = await createTestApp({ redis: true, env: shared });
     healthPort = await freePort();
     worker = startProcess('worker', {
       DATABASE_URL: api.config.database.kind === 'postgres' ? api.config.database.url : undefined,
       REDIS_URL: services.redisUrl,
-      QUEUE_PREFIX: queuePrefix,
-      SMTP_URL: smtp.url,
+      ...shared,
       MAIL_FROM: 'Worker <worker@example.test>',
       WORKER_HEALTH_PORT: String(healthPort),
       HOST: '127.0.0.1',
@@ -41,6 +47,7 @@ describe('worker process (BullMQ on Redis)', () => {
     await worker?.stop('SIGKILL');
     await api?.close();
     await smtp?.close();
+    await llm?.close();
   });
 
   it('the api uses the BullMQ driver when REDIS_URL is set, and readiness checks Redis', async () => {
@@ -71,6 +78,36 @@ describe('worker process (BullMQ on Redis)', () => {
     await queue.enqueue(MailSendJob, { to: 'dan@example.test', subject: 'Marker', text: 'x' });
     await smtp.waitFor((m) => m.subject === 'Marker');
     expect(smtp.messages.filter((m) => m.subject === 'Dedupe through Redis')).toHaveLength(1);
+  });
+
+  it('runs a queued LLM chat: the api answers 202, the worker calls the provider and stores the answer', async () => {
+    const owner = await registerAndLogin(api, 'worker-llm');
+    const headers = bearer(owner.tokens.access_token);
+    const orgId = (
+      await api.inject({ method: 'POST', url: '/api/v1/organizations', headers, payload: { name: 'LLM' } })
+    ).json<{ id: string }>().id;
+    const accepted = await api.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${orgId}/llm/jobs`,
+      headers,
+      payload: { messages: [{ role: 'user', content: 'from the worker' }] },
+    });
+    expect(accepted.statusCode).toBe(202);
+    const { id } = accepted.json<{ id: string }>();
+    const read = async () =>
+      (await api.inject({ method: 'GET', url: `/api/v1/organizations/${orgId}/llm/jobs/${id}`, headers })).json<{
+        status: string;
+        result: string | null;
+      }>();
+    let job = await read();
+    for (let i = 0; i < 200 && (job.status === 'queued' || job.status === 'running'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = await read();
+    }
+    expect(job).toMatchObject({ status: 'succeeded', result: 'echo: from the worker' });
+    expect(llm.requests.at(-1)?.authorization).toBe('Bearer sk-w');
+    const usage = await api.inject({ method: 'GET', url: `/api/v1/organizations/${orgId}/llm/usage`, headers });
+    expect(usage.json()).toMatchObject({ requests: 1, totalTokens: 3 + 4 });
   });
 
   it('answers its probe and serves job metrics on WORKER_HEALTH_PORT', async () => {
