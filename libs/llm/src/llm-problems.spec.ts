@@ -1,4 +1,4 @@
-import { ProblemException } from '@app/common';
+import { type ProblemException } from '@app/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { isTransient, LlmAbortedError, providerProblem } from './llm-problems';
 import { usagePeriod } from './organization-llm';
