@@ -5,6 +5,7 @@ import { AuditChain1764489600000 } from './1764489600000-audit-chain';
 import { Projects1764576000000 } from './1764576000000-projects';
 import { AuditRetention1764662400000 } from './1764662400000-audit-retention';
 import { Llm1764748800000 } from './1764748800000-llm';
+import { DependencyReports1764835200000 } from './1764835200000-dependency-reports';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -16,6 +17,7 @@ export const MIGRATIONS = [
   Projects1764576000000,
   AuditRetention1764662400000,
   Llm1764748800000,
+  DependencyReports1764835200000,
   // generate:resource migrations
 ];
 

@@ -23,6 +23,7 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { RolesModule } from './roles/roles.module';
 import { TeamsModule } from './teams/teams.module';
 import { JobsAdminModule } from './jobs-admin/jobs-admin.module';
+import { DependenciesModule } from './dependencies/dependencies.module';
 import { LlmApiModule } from './llm/llm.module';
 import { ProjectsModule } from './projects/projects.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
@@ -45,6 +46,7 @@ export const API_V1_MODULES: Type[] = [
   JobsAdminModule,
   ProjectsModule,
   LlmApiModule,
+  DependenciesModule,
   // generate:resource modules
 ];
 

@@ -137,6 +137,8 @@ export class AppConfig {
   readonly workerLockMs: number;
   /** Audit rows older than `days` are deleted by a job on `cron`; no `days`, kept forever. */
   readonly auditRetention: { days: number | undefined; cron: string };
+  /** The daily (by default) check of the installed npm packages against the registry; no cron: off. */
+  readonly dependencyCheck: { cron: string | undefined; registryUrl: string };
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
@@ -211,6 +213,10 @@ export class AppConfig {
     this.workerHealthPort = raw.WORKER_HEALTH_PORT;
     this.workerLockMs = raw.WORKER_LOCK_MS;
     this.auditRetention = { days: raw.AUDIT_RETENTION_DAYS, cron: raw.AUDIT_RETENTION_CRON };
+    this.dependencyCheck = {
+      cron: raw.DEPENDENCY_CHECK_CRON === 'off' ? undefined : raw.DEPENDENCY_CHECK_CRON,
+      registryUrl: raw.NPM_REGISTRY_URL.replace(/\/+$/, ''),
+    };
     this.smtpUrl = raw.SMTP_URL;
     this.mailFrom = raw.MAIL_FROM;
     this.metrics = { token: raw.METRICS_TOKEN, port: raw.METRICS_PORT };

@@ -132,6 +132,8 @@ export const configSchema = z.object({
   AUDIT_RETENTION_DAYS: positiveInt.optional(),
   AUDIT_RETENTION_CRON: cron.default('30 3 * * *'),
   WORKER_LOCK_MS: positiveInt.min(1_000).default(30_000),
+  DEPENDENCY_CHECK_CRON: z.union([z.literal('off'), cron]).default('15 4 * * *'),
+  NPM_REGISTRY_URL: url(['http', 'https']).default('https://registry.npmjs.org'),
 
   OAUTH_REDIRECT_URL: url(['http', 'https']).optional(),
   OAUTH_STATE_TTL: duration.default(600),

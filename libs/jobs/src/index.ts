@@ -5,3 +5,6 @@ export { AuditRetentionJob } from './audit-retention.job';
 export { AuditRetentionProcessor } from './audit-retention.processor';
 export { LlmChatJob, type LlmChatPayload } from './llm-chat.job';
 export { LlmChatProcessor } from './llm-chat.processor';
+export { DependencyCheckJob } from './dependency-check.job';
+export { DependencyCheckProcessor, KEPT_DEPENDENCY_REPORTS } from './dependency-check.processor';
+export { checkDependencies, classify } from './dependency-check';

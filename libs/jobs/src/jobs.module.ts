@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuditRetentionProcessor } from './audit-retention.processor';
+import { DependencyCheckProcessor } from './dependency-check.processor';
 import { LlmChatProcessor } from './llm-chat.processor';
 import { MailSendProcessor } from './mail-send.processor';
 
 /** Every job processor. Both apps import it: the worker runs them; the api runs them in-process without Redis. */
-@Module({ providers: [MailSendProcessor, AuditRetentionProcessor, LlmChatProcessor] })
+@Module({ providers: [MailSendProcessor, AuditRetentionProcessor, LlmChatProcessor, DependencyCheckProcessor] })
 export class JobsModule {}

@@ -1,5 +1,6 @@
 import { ApiKey } from './api-key.entity';
 import { AuditLog } from './audit-log.entity';
+import { DependencyReport } from './dependency-report.entity';
 import { Invitation } from './invitation.entity';
 import { LlmJob } from './llm-job.entity';
 import { LlmUsage } from './llm-usage.entity';
@@ -23,6 +24,7 @@ import { User } from './user.entity';
 export {
   ApiKey,
   AuditLog,
+  DependencyReport,
   Invitation,
   LlmJob,
   LlmUsage,
@@ -44,6 +46,7 @@ export {
   // generate:resource exports
 };
 export { BaseEntity } from './base.entity';
+export type { DependencyFinding, DependencyStatus, DependencySummary } from './dependency-report.entity';
 export type { LlmChatMessage, LlmJobProblem, LlmJobStatus } from './llm-job.entity';
 export type { AuditActorType, AuditOutcome } from './audit-log.entity';
 export type { OneTimeTokenPurpose } from './one-time-token.entity';
@@ -53,6 +56,7 @@ export type { RoleScope } from './permission.entity';
 export const ENTITIES = [
   ApiKey,
   AuditLog,
+  DependencyReport,
   Invitation,
   LlmJob,
   LlmUsage,

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { DependenciesAdminController } from './dependencies-admin.controller';
+
+@Module({ controllers: [DependenciesAdminController] })
+export class DependenciesModule {}
