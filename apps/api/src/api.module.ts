@@ -26,6 +26,7 @@ import { JobsAdminModule } from './jobs-admin/jobs-admin.module';
 import { DependenciesModule } from './dependencies/dependencies.module';
 import { LlmApiModule } from './llm/llm.module';
 import { ProjectsModule } from './projects/projects.module';
+import { QueueBoardModule } from './queue-board/queue-board.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
@@ -47,6 +48,7 @@ export const API_V1_MODULES: Type[] = [
   ProjectsModule,
   LlmApiModule,
   DependenciesModule,
+  QueueBoardModule,
   // generate:resource modules
 ];
 

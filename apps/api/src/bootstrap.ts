@@ -13,6 +13,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { ApiModule } from './api.module';
+import { mountQueueBoard } from './queue-board/queue-board';
 import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
 import type { Principal } from '@app/auth';
@@ -117,13 +118,17 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     // The documentation pages run Swagger UI / ReDoc: scripts and styles from this origin only.
-    if (/^\/(docs|redoc)(\/|$|\?)/.test(request.url)) void reply.header('content-security-policy', DOCS_CSP);
+    // So does the queue dashboard (Bull Board).
+    if (/^\/(docs|redoc|admin\/queues)(\/|$|\?)/.test(request.url)) {
+      void reply.header('content-security-policy', DOCS_CSP);
+    }
     done(null, payload);
   });
   if (config.http.corsOrigins.length > 0) app.enableCors(corsOptions(config.http.corsOrigins));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   if (config.docsEnabled) mountApiDocs(app, config);
+  mountQueueBoard(app, config);
   if (config.jwtSecretGenerated) {
     new Logger('Config').warn('JWT_SECRET is not set: using a random secret; tokens die with this process.');
   }

@@ -1,0 +1,95 @@
+import { AuditLog, TenantTransaction, User } from '@app/database';
+import { MailSendJob } from '@app/jobs';
+import { JobQueue } from '@app/queue';
+import { PlatformAdmins } from '@app/rbac';
+import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+
+/** Bull Board at /admin/queues: platform admins with a board ticket, nobody else. */
+describe('queue dashboard (Bull Board on Redis)', () => {
+  let api: TestApp;
+  let admin: Awaited<ReturnType<typeof registerAndLogin>>;
+  let cookie: string;
+
+  const board = (url: string, headers: Record<string, string> = {}, method: 'GET' | 'PUT' = 'GET') =>
+    api.inject({ method, url, headers });
+  const makeAdmin = async (userId: string, isPlatformAdmin: boolean) => {
+    await api.app.get(TenantTransaction).runAsSystem((m) => m.update(User, { id: userId }, { isPlatformAdmin }));
+    await api.app.get(PlatformAdmins).invalidate(userId);
+  };
+
+  beforeAll(async () => {
+    api = await createTestApp({ redis: true });
+    admin = await registerAndLogin(api, 'board-admin');
+    await makeAdmin(admin.userId, true);
+    // Something in the queue to look at (nothing runs it: no worker here).
+    await api.app.get(JobQueue).enqueue(MailSendJob, { to: 'x@example.test', subject: 'queued', text: 'x' });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('hands platform admins a path-scoped HttpOnly SameSite=Strict cookie, and nobody else', async () => {
+    const someone = await registerAndLogin(api, 'board-someone');
+    const open = (token: string) =>
+      api.inject({ method: 'POST', url: '/api/v1/admin/queues/session', headers: bearer(token) });
+    expect((await open(someone.tokens.access_token)).statusCode).toBe(403);
+    const res = await open(admin.tokens.access_token);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ url: '/admin/queues' });
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(/^queue_board=[^;]+; Path=\/admin\/queues; Max-Age=900; HttpOnly; SameSite=Strict$/);
+    cookie = setCookie.split(';')[0] ?? '';
+  });
+
+  it('serves the dashboard and its API with the cookie, under the relaxed page CSP', async () => {
+    const page = await board('/admin/queues', { cookie });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('__UI_CONFIG__');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    const queues = await board('/admin/queues/api/queues', { cookie });
+    expect(queues.statusCode).toBe(200);
+    const body = queues.json<{ queues: Array<{ name: string; counts: Record<string, number> }> }>();
+    expect(body.queues.map((queue) => queue.name)).toContain('default');
+    expect(body.queues.find((queue) => queue.name === 'default')?.counts.waiting).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses without a ticket, with a forged one, and once the admin is no longer one', async () => {
+    const forged: Array<Record<string, string>> = [
+      {},
+      { cookie: `${cookie}x` },
+      // The last character of the signature changed.
+      { cookie: `${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}` },
+    ];
+    for (const headers of forged) {
+      const res = await board('/admin/queues/api/queues', headers);
+      expect({ headers, status: res.statusCode }).toEqual({ headers, status: 401 });
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    // A bearer token is not a ticket.
+    expect((await board('/admin/queues/api/queues', bearer(admin.tokens.access_token))).statusCode).toBe(401);
+    await makeAdmin(admin.userId, false);
+    try {
+      const res = await board('/admin/queues', { cookie });
+      expect(res.statusCode).toBe(403);
+    } finally {
+      await makeAdmin(admin.userId, true);
+    }
+  });
+
+  it('audits what is changed through it', async () => {
+    const res = await board('/admin/queues/api/queues/default/pause', { cookie }, 'PUT');
+    expect(res.statusCode).toBeLessThan(300);
+    await board('/admin/queues/api/queues/default/resume', { cookie }, 'PUT');
+    const rows = await api.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { action: 'queues.board', actorId: admin.userId } }));
+    expect(rows.map((row) => row.metadata)).toEqual(
+      expect.arrayContaining([
+        { method: 'PUT', path: '/admin/queues/api/queues/default/pause', status: res.statusCode },
+      ]) as unknown,
+    );
+    expect(rows[0]).toMatchObject({ targetType: 'queue', targetId: 'default', outcome: 'success' });
+  });
+});
