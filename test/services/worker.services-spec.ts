@@ -115,7 +115,10 @@ describe('worker process (BullMQ on Redis)', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({
       status: 'ok',
-      queues: [{ queue: 'default', running: true, redis: 'ready' }],
+      queues: [
+        { queue: 'default', running: true, redis: 'ready', concurrency: 5 },
+        { queue: 'llm', running: true, redis: 'ready', concurrency: 5 },
+      ],
     });
     const metrics = await (await probe('/metrics')).text();
     // The mails delivered above were timed.
@@ -123,6 +126,29 @@ describe('worker process (BullMQ on Redis)', () => {
     expect(metrics).toMatch(/queue_jobs\{queue="default",state="waiting"\} 0/);
     expect((await probe('/nothing')).status).toBe(404);
     expect((await probe('/health')).headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('takes only the queues of WORKER_QUEUES, at their own concurrency', async () => {
+    const port = await freePort();
+    const llmWorker = startProcess('worker', {
+      DATABASE_URL: api.config.database.kind === 'postgres' ? api.config.database.url : undefined,
+      REDIS_URL: services.redisUrl,
+      QUEUE_PREFIX: queuePrefix,
+      WORKER_QUEUES: 'llm',
+      WORKER_QUEUE_CONCURRENCY: 'llm=2',
+      WORKER_HEALTH_PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    try {
+      await llmWorker.waitForOutput(/worker ready/);
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(await health.json()).toEqual({
+        status: 'ok',
+        queues: [{ queue: 'llm', running: true, redis: 'ready', concurrency: 2 }],
+      });
+    } finally {
+      await llmWorker.stop('SIGTERM');
+    }
   });
 
   it('stops on SIGTERM with exit code 0', async () => {

@@ -134,4 +134,39 @@ describe('AppConfig', () => {
     const missing = Object.keys(configSchema.shape).filter((key) => !new RegExp(`^#? ?${key}=`, 'm').test(example));
     expect(missing).toEqual([]);
   });
+
+  it('reads per-queue concurrency and the queues a worker takes', () => {
+    const config = AppConfig.fromEnv({ WORKER_QUEUE_CONCURRENCY: 'default=10, llm=2', WORKER_QUEUES: 'llm' });
+    expect(config.workerQueueConcurrency).toEqual({ default: 10, llm: 2 });
+    expect(config.workerQueues).toEqual(['llm']);
+    expect(AppConfig.fromEnv({}).workerQueues).toBeUndefined();
+    expect(problemsOf({ WORKER_QUEUE_CONCURRENCY: 'llm=0' })[0]).toMatch(/^WORKER_QUEUE_CONCURRENCY: must be/);
+    expect(problemsOf({ WORKER_QUEUE_CONCURRENCY: 'llm' })[0]).toMatch(/^WORKER_QUEUE_CONCURRENCY/);
+    expect(problemsOf({ WORKER_QUEUES: 'a b' })[0]).toMatch(/^WORKER_QUEUES/);
+  });
+
+  it('turns the LLM on with a key or a base URL, and lists the default model first', () => {
+    expect(AppConfig.fromEnv({}).llm.enabled).toBe(false);
+    const local = AppConfig.fromEnv({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1/', LLM_MODELS: 'b, a,b' });
+    expect(local.llm).toMatchObject({
+      enabled: true,
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      models: ['gpt-4o-mini', 'b', 'a'],
+    });
+    expect(AppConfig.fromEnv({ OPENAI_API_KEY: 'sk-x' }).llm).toMatchObject({
+      enabled: true,
+      baseUrl: 'https://api.openai.com/v1',
+    });
+    expect(JSON.stringify(AppConfig.fromEnv({ OPENAI_API_KEY: 'sk-secret-x' }).summary())).not.toContain('sk-secret');
+    expect(problemsOf({ LLM_MAX_RETRIES: '-1' })[0]).toMatch(/^LLM_MAX_RETRIES/);
+  });
+
+  it('schedules the dependency check daily unless turned off', () => {
+    expect(AppConfig.fromEnv({}).dependencyCheck).toEqual({
+      cron: '15 4 * * *',
+      registryUrl: 'https://registry.npmjs.org',
+    });
+    expect(AppConfig.fromEnv({ DEPENDENCY_CHECK_CRON: 'off' }).dependencyCheck.cron).toBeUndefined();
+    expect(problemsOf({ DEPENDENCY_CHECK_CRON: 'daily' })[0]).toMatch(/^DEPENDENCY_CHECK_CRON/);
+  });
 });

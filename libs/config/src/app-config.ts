@@ -131,6 +131,10 @@ export class AppConfig {
   readonly redisUrl: string | undefined;
   readonly queuePrefix: string;
   readonly workerConcurrency: number;
+  /** Jobs at once per queue where it differs from workerConcurrency. */
+  readonly workerQueueConcurrency: Record<string, number>;
+  /** The queues this worker takes jobs from; undefined: every queue with processors. */
+  readonly workerQueues: string[] | undefined;
   /** The worker's /health and /metrics listener; none when unset. */
   readonly workerHealthPort: number | undefined;
   /** A running job's lock; a crashed worker's job is taken over by another once it lapses. */
@@ -210,6 +214,18 @@ export class AppConfig {
     this.redisUrl = raw.REDIS_URL;
     this.queuePrefix = raw.QUEUE_PREFIX;
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
+    this.workerQueueConcurrency = Object.fromEntries(
+      raw.WORKER_QUEUE_CONCURRENCY.split(',')
+        .filter((entry) => entry.trim())
+        .map((entry) => {
+          const [queue = '', jobs = ''] = entry.split('=');
+          return [queue.trim(), Number(jobs.trim())];
+        }),
+    );
+    const queues = raw.WORKER_QUEUES.split(',')
+      .map((queue) => queue.trim())
+      .filter(Boolean);
+    this.workerQueues = queues.length > 0 ? queues : undefined;
     this.workerHealthPort = raw.WORKER_HEALTH_PORT;
     this.workerLockMs = raw.WORKER_LOCK_MS;
     this.auditRetention = { days: raw.AUDIT_RETENTION_DAYS, cron: raw.AUDIT_RETENTION_CRON };

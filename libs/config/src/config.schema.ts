@@ -128,6 +128,17 @@ export const configSchema = z.object({
     .regex(/^[a-zA-Z0-9_-]+$/, 'may contain only letters, digits, _ and -')
     .default('saas'),
   WORKER_CONCURRENCY: positiveInt.default(5),
+  WORKER_QUEUE_CONCURRENCY: z
+    .string()
+    .regex(
+      /^\s*([a-zA-Z0-9_-]+\s*=\s*[1-9]\d*\s*(,\s*[a-zA-Z0-9_-]+\s*=\s*[1-9]\d*\s*)*)?$/,
+      'must be a comma list of queue=jobs, e.g. "default=10,llm=2"',
+    )
+    .default(''),
+  WORKER_QUEUES: z
+    .string()
+    .regex(/^\s*([a-zA-Z0-9_-]+\s*(,\s*[a-zA-Z0-9_-]+\s*)*)?$/, 'must be a comma list of queue names')
+    .default(''),
   WORKER_HEALTH_PORT: port.optional(),
   AUDIT_RETENTION_DAYS: positiveInt.optional(),
   AUDIT_RETENTION_CRON: cron.default('30 3 * * *'),

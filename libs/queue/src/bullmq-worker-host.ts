@@ -9,7 +9,8 @@ import { ProcessorRegistry } from './processor-registry';
 import { createRedisConnection } from './redis-connection';
 
 /**
- * Runs a BullMQ worker per queue that has processors (apps/worker only). On shutdown each
+ * Runs a BullMQ worker per queue that has processors (apps/worker only), or per queue of
+ * WORKER_QUEUES, each with its own concurrency (WORKER_QUEUE_CONCURRENCY, else WORKER_CONCURRENCY). On shutdown each
  * worker stops taking jobs and waits for the current ones, so no job is cut in half.
  */
 @Injectable()
@@ -27,10 +28,14 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
   ) {}
 
   /** For the worker's probe: each queue's worker runs and its Redis connection is ready. */
-  status(): { healthy: boolean; queues: Array<{ queue: string; running: boolean; redis: string }> } {
+  status(): {
+    healthy: boolean;
+    queues: Array<{ queue: string; running: boolean; redis: string; concurrency: number }>;
+  } {
     const queues = this.workers.map((worker, i) => ({
       queue: worker.name,
       running: worker.isRunning() && !worker.closing,
+      concurrency: worker.concurrency,
       redis: this.connections[i]?.status ?? 'none',
     }));
     return {
@@ -41,14 +46,20 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
 
   async start(): Promise<string[]> {
     if (!this.config.redisUrl) throw new Error('The worker needs REDIS_URL');
-    const queues = this.registry.queues();
+    const known = this.registry.queues();
+    const wanted = this.config.workerQueues;
+    for (const queue of wanted?.filter((name) => !known.includes(name)) ?? []) {
+      this.logger.warn(`WORKER_QUEUES names ${queue}, which has no processors here`);
+    }
+    const queues = wanted ? known.filter((queue) => wanted.includes(queue)) : known;
+    if (queues.length === 0) throw new Error('No queue to work on (see WORKER_QUEUES)');
     for (const queue of queues) {
       const connection = createRedisConnection(this.config.redisUrl, 'worker', `worker-${queue}`);
       this.connections.push(connection);
       const worker = new Worker(queue, (job: Job) => this.process(job), {
         connection,
         prefix: this.config.queuePrefix,
-        concurrency: this.config.workerConcurrency,
+        concurrency: this.config.workerQueueConcurrency[queue] ?? this.config.workerConcurrency,
         // A dead worker's job is found stalled and run again by another worker after this long.
         lockDuration: this.config.workerLockMs,
         stalledInterval: this.config.workerLockMs,

@@ -1,6 +1,7 @@
 export {
   DEFAULT_QUEUE,
   defineJob,
+  definedJobs,
   jobDefinition,
   retryDelayMs,
   type EnqueueOptions,

@@ -34,6 +34,11 @@ export function defineJob<TPayload>(
   return definition;
 }
 
+/** Every job defined so far (by the modules loaded). */
+export function definedJobs(): Array<JobDefinition<unknown>> {
+  return [...DEFINITIONS.values()];
+}
+
 /** The definition of a job by name (the outbox stores names). */
 export function jobDefinition(name: string): JobDefinition<unknown> | undefined {
   return DEFINITIONS.get(name);

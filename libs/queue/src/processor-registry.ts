@@ -1,6 +1,6 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import type { JobDefinition, JobHandler } from './job-definition';
+import { definedJobs, type JobDefinition, type JobHandler } from './job-definition';
 import { JOB_PROCESSOR_METADATA } from './job-processor.decorator';
 
 export interface RegisteredProcessor {
@@ -26,6 +26,13 @@ export class ProcessorRegistry implements OnModuleInit {
         throw new Error(`Two processors are registered for job "${definition.name}".`);
       }
       this.processors.set(definition.name, { definition, handler: instance as JobHandler<unknown> });
+    }
+    // A job nobody processes would wait (or fail) forever: say so at start-up.
+    const orphans = definedJobs().filter((job) => !this.processors.has(job.name));
+    if (orphans.length > 0) {
+      new Logger('ProcessorRegistry').warn(
+        `No processor in this application for: ${orphans.map((job) => job.name).join(', ')}`,
+      );
     }
   }
 
