@@ -51,7 +51,7 @@ describe('queue dashboard (Bull Board on Redis)', () => {
     const queues = await board('/admin/queues/api/queues', { cookie });
     expect(queues.statusCode).toBe(200);
     const body = queues.json<{ queues: Array<{ name: string; counts: Record<string, number> }> }>();
-    expect(body.queues.map((queue) => queue.name)).toContain('default');
+    expect(body.queues.map((queue) => queue.name).sort()).toEqual(['default', 'llm']);
     expect(body.queues.find((queue) => queue.name === 'default')?.counts.waiting).toBeGreaterThanOrEqual(1);
   });
 
@@ -78,18 +78,58 @@ describe('queue dashboard (Bull Board on Redis)', () => {
     }
   });
 
+  it('never shows job payloads (mail jobs carry links and tokens)', async () => {
+    const res = await board('/admin/queues/api/queues?activeQueue=default&status=waiting', { cookie });
+    const jobs = res
+      .json<{ queues: Array<{ name: string; jobs: Array<{ name: string; data: unknown }> }> }>()
+      .queues.find((queue) => queue.name === 'default')?.jobs;
+    expect(jobs?.length).toBeGreaterThanOrEqual(1);
+    expect(jobs?.every((job) => typeof job.data === 'string' && job.data.startsWith('[hidden'))).toBe(true);
+    expect(res.body).not.toContain('x@example.test');
+  });
+
+  it('refuses adding or editing jobs and emptying queues, even to platform admins', async () => {
+    const attempts: Array<['POST' | 'PUT' | 'PATCH', string]> = [
+      ['POST', '/admin/queues/api/queues/default/add'],
+      ['PUT', '/admin/queues/api/queues/default/obliterate'],
+      ['PUT', '/admin/queues/api/queues/default/empty'],
+      ['PATCH', '/admin/queues/api/queues/default/some-job/update-data'],
+    ];
+    for (const [method, url] of attempts) {
+      const res = await api.inject({ method, url, headers: { cookie }, payload: {} });
+      expect({ url, status: res.statusCode }).toEqual({ url, status: 403 });
+      expect(res.json()).toMatchObject({ type: '/problems/queue-board-action-refused' });
+    }
+    // The queued mail is still there.
+    const waiting = await board('/admin/queues/api/queues?activeQueue=default&status=waiting', { cookie });
+    expect(
+      waiting
+        .json<{ queues: Array<{ name: string; counts: Record<string, number> }> }>()
+        .queues.find((queue) => queue.name === 'default')?.counts.waiting,
+    ).toBeGreaterThanOrEqual(1);
+  });
+
   it('audits what is changed through it', async () => {
     const res = await board('/admin/queues/api/queues/default/pause', { cookie }, 'PUT');
     expect(res.statusCode).toBeLessThan(300);
     await board('/admin/queues/api/queues/default/resume', { cookie }, 'PUT');
-    const rows = await api.app
-      .get(TenantTransaction)
-      .runAsSystem((m) => m.find(AuditLog, { where: { action: 'queues.board', actorId: admin.userId } }));
-    expect(rows.map((row) => row.metadata)).toEqual(
-      expect.arrayContaining([
-        { method: 'PUT', path: '/admin/queues/api/queues/default/pause', status: res.statusCode },
-      ]) as unknown,
-    );
-    expect(rows[0]).toMatchObject({ targetType: 'queue', targetId: 'default', outcome: 'success' });
+    // Recorded once the response is out: wait for it.
+    const pausedRow = async () =>
+      (
+        await api.app
+          .get(TenantTransaction)
+          .runAsSystem((m) => m.find(AuditLog, { where: { action: 'queues.board', actorId: admin.userId } }))
+      ).find((row) => (row.metadata as { path?: string } | null)?.path === '/admin/queues/api/queues/default/pause');
+    let row = await pausedRow();
+    for (let i = 0; i < 100 && !row; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      row = await pausedRow();
+    }
+    expect(row).toMatchObject({
+      targetType: 'queue',
+      targetId: 'default',
+      outcome: 'success',
+      metadata: { method: 'PUT', path: '/admin/queues/api/queues/default/pause', status: res.statusCode },
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { AuditService } from '@app/audit';
 import { ProblemException, sendProblem } from '@app/common';
 import { type AppConfig } from '@app/config';
-import { BullMqJobQueue, DEFAULT_QUEUE, JobQueue, ProcessorRegistry } from '@app/queue';
+import { BullMqJobQueue, DEFAULT_QUEUE, definedJobs, JobQueue } from '@app/queue';
 import { PlatformAdmins } from '@app/rbac';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -13,18 +13,30 @@ import { BOARD_PATH, boardCookie, BoardTickets } from './board-ticket';
 
 const logger = new Logger('QueueBoard');
 
-function refuse(status: 401 | 403, detail: string, request: FastifyRequest, reply: FastifyReply): void {
+/**
+ * Board actions refused even to platform admins: writing jobs or their data (a mail job with any
+ * recipient and text, past every check of the api), and throwing queued work away wholesale (jobs
+ * the api already acknowledged). Retry, promote, clean, pause and resume stay.
+ */
+const REFUSED_ACTIONS: Array<[string, RegExp]> = [
+  ['POST', /\/api\/queues\/[^/]+\/add$/],
+  ['PATCH', /\/api\/queues\/[^/]+\/[^/]+\/update-data$/],
+  ['PUT', /\/api\/queues\/[^/]+\/(empty|obliterate)$/],
+  ['PUT', /\/api\/queues\/[^/]+\/job-schedulers\/[^/]+\/remove$/],
+  ['PATCH', /\/api\/queues\/[^/]+\/job-schedulers\/[^/]+$/],
+];
+
+/** Job payloads are not shown: mail jobs carry sign-in, reset and invitation links. */
+const HIDDEN = '[hidden: job payloads may carry links and tokens]';
+
+function refuse(status: 401 | 403, slug: string, detail: string, request: FastifyRequest, reply: FastifyReply) {
   sendProblem(
-    new ProblemException({
-      status,
-      slug: status === 401 ? 'queue-board-ticket-required' : 'platform-admin-required',
-      title: status === 401 ? 'Unauthorized' : 'Forbidden',
-      detail,
-    }),
+    new ProblemException({ status, slug, title: status === 401 ? 'Unauthorized' : 'Forbidden', detail }),
     request,
     reply,
     logger,
   );
+  return reply;
 }
 
 /**
@@ -52,16 +64,21 @@ export function mountQueueBoard(app: NestFastifyApplication, config: AppConfig):
     });
     return;
   }
-  const registry = app.get(ProcessorRegistry);
   const admins = app.get(PlatformAdmins);
   const audit = app.get(AuditService);
   const tickets = new BoardTickets(config.jwtSecret);
-  const names = [...new Set([DEFAULT_QUEUE, ...registry.queues()])];
+  // From the job definitions: the processors are not registered yet while the app is being built.
+  const names = [...new Set([DEFAULT_QUEUE, ...definedJobs().map((job) => job.queue)])];
 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: names.map((name) => new BullMQAdapter(jobs.queue(name))),
+    queues: names.map((name) => {
+      const adapter = new BullMQAdapter(jobs.queue(name));
+      adapter.setFormatter('data', () => HIDDEN);
+      adapter.setFormatter('returnValue', () => HIDDEN);
+      return adapter;
+    }),
     serverAdapter,
     options: { uiConfig: { boardTitle: `${config.appName} queues` } },
   });
@@ -71,12 +88,19 @@ export function mountQueueBoard(app: NestFastifyApplication, config: AppConfig):
       board.addHook('onRequest', async (request, reply) => {
         const userId = tickets.verify(boardCookie(request.headers.cookie));
         if (!userId) {
-          return refuse(401, 'Open POST /api/v1/admin/queues/session first (platform admins).', request, reply);
+          const detail = 'Open POST /api/v1/admin/queues/session first (platform admins).';
+          return refuse(401, 'queue-board-ticket-required', detail, request, reply);
         }
         if (!(await admins.isPlatformAdmin(userId))) {
-          return refuse(403, 'Only platform admins may use the queue dashboard.', request, reply);
+          const detail = 'Only platform admins may use the queue dashboard.';
+          return refuse(403, 'platform-admin-required', detail, request, reply);
         }
         (request as { boardUserId?: string }).boardUserId = userId;
+        const path = request.url.split('?')[0] ?? '';
+        if (REFUSED_ACTIONS.some(([method, pattern]) => method === request.method && pattern.test(path))) {
+          const detail = 'Adding or editing jobs, and emptying queues, is not offered here.';
+          return refuse(403, 'queue-board-action-refused', detail, request, reply);
+        }
         return undefined;
       });
       board.addHook('onResponse', async (request, reply) => {
