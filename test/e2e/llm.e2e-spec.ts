@@ -167,7 +167,7 @@ describe('LLM provider (OpenAI wire format on loopback)', () => {
       const res = await chat(owner, hello);
       expect(res.json<{ usage: { estimated: boolean; completionTokens: number } }>().usage).toMatchObject({
         estimated: true,
-        completionTokens: Math.ceil('echo: hello there'.length / 4),
+        completionTokens: Math.ceil(Buffer.byteLength('echo: hello there') / 3),
       });
     });
 
@@ -251,6 +251,43 @@ describe('LLM provider (OpenAI wire format on loopback)', () => {
       const after = await usage();
       expect(after.requests - before.requests).toBe(1);
       expect(after.completionTokens - before.completionTokens).toBeGreaterThan(0);
+    });
+
+    it('stops the provider’s stream when the client goes away, and counts what was spent', async () => {
+      await t.app.listen(0, '127.0.0.1');
+      const address = t.app.getHttpServer().address() as { port: number };
+      const before = await usage();
+      provider.chunkDelayMs = 40;
+      const abandonedBefore = provider.abandoned;
+      try {
+        const client = new AbortController();
+        const res = await fetch(`http://127.0.0.1:${address.port}/api/v1/organizations/${orgId}/llm/chat`, {
+          method: 'POST',
+          headers: { ...bearer(member.tokens.access_token), 'content-type': 'application/json' },
+          body: JSON.stringify({ messages: [{ role: 'user', content: 'a '.repeat(40) }], stream: true }),
+          signal: client.signal,
+        });
+        const reader = res.body!.getReader();
+        const first = await reader.read();
+        expect(new TextDecoder().decode(first.value)).toContain('event: delta');
+        client.abort();
+        await reader.cancel().catch(() => undefined);
+        // The api aborts its provider call: the stand-in sees its client go mid-stream.
+        for (let i = 0; i < 100 && provider.abandoned === abandonedBefore; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(provider.abandoned).toBe(abandonedBefore + 1);
+        let after = await usage();
+        for (let i = 0; i < 100 && after.requests === before.requests; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          after = await usage();
+        }
+        expect(after.requests - before.requests).toBe(1);
+        expect(after.promptTokens - before.promptTokens).toBeGreaterThan(0);
+      } finally {
+        provider.chunkDelayMs = 0;
+        (t.app.getHttpServer() as { closeAllConnections(): void }).closeAllConnections();
+      }
     });
 
     it('answers a refusal before the first token as a plain problem', async () => {
@@ -345,16 +382,20 @@ describe('LLM provider (OpenAI wire format on loopback)', () => {
       });
     });
 
-    it('caps the completion to what is left, then answers 429 until the month ends', async () => {
+    it('caps the completion to what is left after the prompt, then answers 429 until the month ends', async () => {
       const used = (await usage()).totalTokens;
-      expect((await setBudget(used + 6)).json()).toMatchObject({ remaining: 6 });
+      expect((await setBudget(used + 12)).json()).toMatchObject({ remaining: 12 });
+      // The prompt is estimated at 9 tokens (27 bytes): 3 are left for the answer.
       const capped = await chat(owner, { messages: [{ role: 'user', content: 'one two three four five six' }] });
       expect(capped.statusCode).toBe(200);
-      expect(provider.requests.at(-1)?.body.max_tokens).toBe(6);
+      expect(provider.requests.at(-1)?.body.max_tokens).toBe(3);
+      expect(capped.json()).toMatchObject({ message: { content: 'echo: one two' }, finishReason: 'length' });
+      // 6 + 3 tokens used: 3 left, less than this prompt's estimate.
+      expect((await usage()).remaining).toBe(3);
       const calls = provider.requests.length;
       const refused = await chat(owner, hello);
       expect(refused.statusCode).toBe(429);
-      expect(refused.json<Problem>()).toMatchObject({ type: '/problems/llm-budget-exhausted', budget: used + 6 });
+      expect(refused.json<Problem>()).toMatchObject({ type: '/problems/llm-budget-exhausted', budget: used + 12 });
       const retryAfter = Number(refused.headers['retry-after']);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(31 * 86400);

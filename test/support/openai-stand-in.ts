@@ -32,6 +32,8 @@ export interface OpenAiStandIn {
   omitUsage: boolean;
   /** Milliseconds between streamed chunks. */
   chunkDelayMs: number;
+  /** Streams whose client went away before the end. */
+  abandoned: number;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startOpenAiStandIn(): Promise<OpenAiStandIn> {
     requests: [],
     omitUsage: false,
     chunkDelayMs: 0,
+    abandoned: 0,
     script: (...replies) => queue.push(...replies),
     close: async () => {
       for (const response of hanging) response.destroy();
@@ -122,7 +125,10 @@ export async function startOpenAiStandIn(): Promise<OpenAiStandIn> {
         return;
       }
       if (standIn.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, standIn.chunkDelayMs));
-      if (response.destroyed) return;
+      if (response.destroyed) {
+        standIn.abandoned++;
+        return;
+      }
       send({
         ...base,
         choices: [{ index: 0, delta: { content: index === 0 ? word : ` ${word}` }, finish_reason: null }],

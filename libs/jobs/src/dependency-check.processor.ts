@@ -1,5 +1,5 @@
 import { newId } from '@app/common';
-import { AppConfig } from '@app/config';
+import { AppConfig, redactUrl } from '@app/config';
 import { DependencyReport, TenantTransaction } from '@app/database';
 import { JobProcessor, type JobHandler } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
@@ -25,10 +25,15 @@ export class DependencyCheckProcessor implements JobHandler<Record<string, never
     const started = Date.now();
     const registry = this.config.dependencyCheck.registryUrl;
     const { packages, summary } = await checkDependencies(join(process.cwd(), 'package.json'), registry);
+    // A private registry's URL may carry credentials: they stay out of the report.
+    const shown = redactUrl(registry);
+    for (const finding of packages) {
+      if (finding.error) finding.error = finding.error.split(registry).join(shown);
+    }
     await this.transactions.runAsSystem(async (manager) => {
       await manager.insert(DependencyReport, {
         id: newId(),
-        registry,
+        registry: shown.replace(/\/$/, ''),
         durationMs: Date.now() - started,
         summary,
         packages,

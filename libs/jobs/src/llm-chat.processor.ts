@@ -34,7 +34,11 @@ export class LlmChatProcessor implements JobHandler<LlmChatPayload> {
   async handle({ llmJobId, organizationId }: LlmChatPayload, context: JobContext): Promise<void> {
     const job = await this.transactions.run(organizationId, async (manager) => {
       const row = await manager.findOne(LlmJob, { where: { id: llmJobId } });
-      if (!row || row.status === 'succeeded' || row.status === 'failed') return undefined;
+      // Done already: a repeated delivery changes nothing. A job that failed unexpectedly (500) may
+      // be run again from the dead letters.
+      if (!row || row.status === 'succeeded' || (row.status === 'failed' && row.error?.status !== 500)) {
+        return undefined;
+      }
       await manager.update(LlmJob, { id: llmJobId }, { status: 'running', attempts: context.attempt });
       return row;
     });
@@ -65,6 +69,8 @@ export class LlmChatProcessor implements JobHandler<LlmChatPayload> {
       });
     } catch (error) {
       const retry = isTransient(error) && context.attempt < LlmChatJob.attempts;
+      // Unexpected failures (not a problem of the provider's or the budget's) go on to BullMQ's
+      // retries and then the dead letters, where operators look; the row says so meanwhile.
       await this.transactions.run(organizationId, (manager) =>
         manager.update(
           LlmJob,
@@ -76,7 +82,6 @@ export class LlmChatProcessor implements JobHandler<LlmChatPayload> {
       );
       if (retry) throw error;
       this.logger.warn({ llmJobId, organizationId, attempt: context.attempt }, 'LLM job failed');
-      // Unexpected failures also go to the dead letters, where operators look.
       if (!(error instanceof ProblemException)) throw error;
     }
   }

@@ -2,6 +2,7 @@ export { LlmModule } from './llm.module';
 export {
   ChatStream,
   LlmService,
+  estimatePromptTokens,
   estimateTokens,
   type ChatRequest,
   type ChatResult,

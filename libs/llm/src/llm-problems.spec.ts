@@ -1,4 +1,4 @@
-import { type ProblemException } from '@app/common';
+import { type ProblemException, toProblem } from '@app/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { isTransient, LlmAbortedError, providerProblem } from './llm-problems';
 import { usagePeriod } from './organization-llm';
@@ -14,6 +14,7 @@ describe('provider failures as problems', () => {
     [upstream(401), 502, 'llm-provider-error', false],
     [upstream(404), 502, 'llm-provider-error', false],
     [upstream(429), 503, 'llm-busy', true],
+    [upstream(429, { code: 'insufficient_quota' }), 502, 'llm-provider-error', false],
     [upstream(400, { code: 'context_length_exceeded' }), 422, 'llm-request-rejected', false],
     [new APIConnectionTimeoutError(), 504, 'llm-timeout', true],
     [new APIConnectionError({ message: 'ECONNREFUSED' }), 502, 'llm-unavailable', true],
@@ -38,10 +39,13 @@ describe('provider failures as problems', () => {
     expect(mapped(upstream(400, { code: 'has spaces: and words' })).problem.extensions).toBeUndefined();
   });
 
-  it('an abort is the caller leaving, not a failure to retry', () => {
+  it('an abort is the caller leaving (499, not logged as our failure), not a failure to retry', () => {
     const aborted = providerProblem(new APIUserAbortError(), 1000);
     expect(aborted).toBeInstanceOf(LlmAbortedError);
     expect(isTransient(aborted)).toBe(false);
+    const { problem, unexpected } = toProblem(aborted, '/x');
+    expect(problem.status).toBe(499);
+    expect(unexpected).toBe(false);
   });
 });
 

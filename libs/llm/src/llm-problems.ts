@@ -1,10 +1,18 @@
 import { ProblemException } from '@app/common';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
-/** The caller went away (or gave up) before the provider answered. */
-export class LlmAbortedError extends Error {
+/**
+ * The caller went away (or gave up) before the answer was complete. A problem of its own (499, as
+ * proxies log it) so that it is not mistaken for a failure of ours; nobody is left to read it.
+ */
+export class LlmAbortedError extends ProblemException {
   constructor() {
-    super('LLM call aborted');
+    super({
+      status: 499,
+      slug: 'client-closed-request',
+      title: 'Client Closed Request',
+      detail: 'The client went away before the answer was complete.',
+    });
     this.name = 'LlmAbortedError';
   }
 }
@@ -38,7 +46,7 @@ function providerCode(error: APIError<number, Headers | undefined>): string | un
  * (it can name the installation's key or account). The SDK has already retried what is worth retrying.
  */
 export function providerProblem(error: unknown, timeoutMs: number): Error {
-  if (error instanceof ProblemException || error instanceof LlmAbortedError) return error;
+  if (error instanceof ProblemException) return error;
   if (error instanceof APIUserAbortError) return new LlmAbortedError();
   if (error instanceof APIConnectionTimeoutError) {
     return new ProblemException({
@@ -59,6 +67,16 @@ export function providerProblem(error: unknown, timeoutMs: number): Error {
   if (error instanceof APIError && typeof error.status === 'number') {
     const failure = error as APIError<number, Headers | undefined>;
     const status = failure.status;
+    if (status === 429 && providerCode(failure) === 'insufficient_quota') {
+      // Not busy: out of credit. Waiting will not help; an operator must.
+      return new ProblemException({
+        status: 502,
+        slug: 'llm-provider-error',
+        title: 'LLM provider error',
+        detail: 'The LLM provider account has no quota left; an operator must see to it.',
+        extensions: { providerStatus: status, providerCode: 'insufficient_quota' },
+      });
+    }
     if (status === 429) {
       return new ProblemException({
         status: 503,
@@ -99,7 +117,7 @@ export function providerProblem(error: unknown, timeoutMs: number): Error {
 
 /** Worth trying again later (the provider was down, slow or busy), as opposed to refused for good. */
 export function isTransient(error: unknown): boolean {
-  if (!(error instanceof ProblemException)) return !(error instanceof LlmAbortedError);
+  if (!(error instanceof ProblemException)) return true;
   const { slug, extensions } = error.problem;
   if (slug === 'llm-provider-error') {
     // Its 5xx (or an unreadable answer) may pass; a refused key or unknown model will not.

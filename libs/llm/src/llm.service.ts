@@ -53,9 +53,17 @@ const fetchInThisRealm: typeof fetch = (input, init) =>
     });
   });
 
-/** Rough token count for providers that report none: about four characters a token. */
+/**
+ * Token count for providers that report none, on the generous side: a token per three bytes of
+ * UTF-8 (English runs about four characters a token, Chinese or Japanese about one).
+ */
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
+}
+
+/** The estimate for a whole prompt. */
+export function estimatePromptTokens(messages: LlmChatMessage[]): number {
+  return estimateTokens(promptText(messages));
 }
 
 function promptText(messages: LlmChatMessage[]): string {
@@ -192,7 +200,7 @@ export class LlmService {
         },
         { signal },
       );
-      return new ChatStream(upstream, request, {
+      return new ChatStream(upstream, request, signal, {
         done: (result) => {
           stopTimer();
           this.count(request.model, 'success', result.usage);
@@ -251,6 +259,7 @@ export class ChatStream implements AsyncIterable<string> {
   constructor(
     private readonly upstream: AsyncIterable<ChatCompletionChunk>,
     private readonly request: ResolvedChatRequest,
+    private readonly signal: AbortSignal | undefined,
     private readonly hooks: StreamHooks,
   ) {
     this.model = request.model;
@@ -272,6 +281,8 @@ export class ChatStream implements AsyncIterable<string> {
           yield delta;
         }
       }
+      // The client library ends an aborted stream quietly: that is no finished answer.
+      if (this.signal?.aborted) throw new LlmAbortedError();
       settled = true;
       this.hooks.done(this.result());
     } catch (error) {

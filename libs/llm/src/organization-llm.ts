@@ -3,9 +3,10 @@ import { ProblemException } from '@app/common';
 import { LlmUsage, Organization, TenantTransaction } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { llmNotConfigured } from './llm-problems';
+import { LlmAbortedError, llmNotConfigured } from './llm-problems';
 import {
   ChatStream,
+  estimatePromptTokens,
   LlmService,
   type ChatRequest,
   type ChatResult,
@@ -60,14 +61,28 @@ export class OrganizationLlm {
     const resolved = this.llm.resolve(request);
     const usage = await this.usage(organizationId);
     if (usage.remaining !== null) {
-      if (usage.remaining <= 0) throw budgetSpent(usage);
-      resolved.maxTokens = Math.min(resolved.maxTokens, usage.remaining);
+      // What is left must cover the prompt (estimated, generously) and at least one token of answer.
+      const left = usage.remaining - estimatePromptTokens(resolved.messages);
+      if (left <= 0) throw budgetSpent(usage);
+      resolved.maxTokens = Math.min(resolved.maxTokens, left);
     }
     return resolved;
   }
 
   async chat(organizationId: string, request: ResolvedChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-    const result = await this.llm.chat(request, signal);
+    let result: ChatResult;
+    try {
+      result = await this.llm.chat(request, signal);
+    } catch (error) {
+      // The client left mid-call: the provider has read the prompt at least.
+      if (error instanceof LlmAbortedError) {
+        await this.record(organizationId, {
+          promptTokens: estimatePromptTokens(request.messages),
+          completionTokens: 0,
+        });
+      }
+      throw error;
+    }
     await this.record(organizationId, result.usage);
     return result;
   }
