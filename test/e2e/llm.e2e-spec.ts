@@ -269,7 +269,7 @@ describe('LLM provider (OpenAI wire format on loopback)', () => {
         });
         const reader = res.body!.getReader();
         const first = await reader.read();
-        expect(new TextDecoder().decode(first.value)).toContain('event: delta');
+        expect(new TextDecoder().decode(first.value as Uint8Array)).toContain('event: delta');
         client.abort();
         await reader.cancel().catch(() => undefined);
         // The api aborts its provider call: the stand-in sees its client go mid-stream.
