@@ -1,13 +1,13 @@
 import { newId } from '@app/common';
-import { DependencyReport, TenantTransaction, User } from '@app/database';
+import { DependencyReport, TenantTransaction } from '@app/database';
 import { classify, KEPT_DEPENDENCY_REPORTS } from '@app/jobs';
 import { JobQueue, OutboxRelay, type InProcessJobQueue } from '@app/queue';
-import { PlatformAdmins } from '@app/rbac';
 import {
   bearer,
   createTestApp,
   freePort,
   registerAndLogin,
+  setPlatformAdmin,
   startNpmRegistryStandIn,
   type NpmRegistryStandIn,
   type TestApp,
@@ -71,10 +71,7 @@ describe('dependency report', () => {
     t = await createTestApp({ env: { NPM_REGISTRY_URL: registry.url } });
     admin = await registerAndLogin(t, 'deps-admin');
     someone = await registerAndLogin(t, 'deps-someone');
-    await t.app
-      .get(TenantTransaction)
-      .runAsSystem((m) => m.update(User, { id: admin.userId }, { isPlatformAdmin: true }));
-    await t.app.get(PlatformAdmins).invalidate(admin.userId);
+    await setPlatformAdmin(t, admin.userId);
   });
   afterAll(async () => {
     await t.close();
@@ -134,10 +131,7 @@ describe('dependency report', () => {
     const offline = await createTestApp({ env: { NPM_REGISTRY_URL: closed } });
     try {
       const offlineAdmin = await registerAndLogin(offline, 'deps-offline');
-      await offline.app
-        .get(TenantTransaction)
-        .runAsSystem((m) => m.update(User, { id: offlineAdmin.userId }, { isPlatformAdmin: true }));
-      await offline.app.get(PlatformAdmins).invalidate(offlineAdmin.userId);
+      await setPlatformAdmin(offline, offlineAdmin.userId);
       const headers = bearer(offlineAdmin.tokens.access_token);
       await offline.inject({ method: 'POST', url: '/api/v1/admin/dependencies/check', headers });
       await offline.app.get(OutboxRelay).flush();

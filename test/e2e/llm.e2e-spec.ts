@@ -1,11 +1,12 @@
-import { LlmJob, TenantTransaction, User } from '@app/database';
+import { LlmJob, TenantTransaction } from '@app/database';
 import { LlmChatJob, LlmChatProcessor } from '@app/jobs';
 import { JobQueue, OutboxRelay, type InProcessJobQueue } from '@app/queue';
-import { PlatformAdmins, SYSTEM_ROLES } from '@app/rbac';
+import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
   registerAndLogin,
+  setPlatformAdmin,
   startOpenAiStandIn,
   type OpenAiStandIn,
   type TestApp,
@@ -104,10 +105,7 @@ describe('LLM provider (OpenAI wire format on loopback)', () => {
     other = await registerAndLogin(t, 'llm-other');
     otherOrgId = (await call(other, 'POST', '/organizations', { name: 'Other org' })).json<{ id: string }>().id;
     admin = await registerAndLogin(t, 'llm-admin');
-    await t.app
-      .get(TenantTransaction)
-      .runAsSystem((m) => m.update(User, { id: admin.userId }, { isPlatformAdmin: true }));
-    await t.app.get(PlatformAdmins).invalidate(admin.userId);
+    await setPlatformAdmin(t, admin.userId);
   });
   afterAll(async () => {
     await t.close();

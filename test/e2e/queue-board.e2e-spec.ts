@@ -1,6 +1,4 @@
-import { TenantTransaction, User } from '@app/database';
-import { PlatformAdmins } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, registerAndLogin, setPlatformAdmin, type TestApp } from '@app/testing';
 
 /** Without Redis there is no queue to show: the dashboard says so instead of pretending. */
 describe('queue dashboard without Redis', () => {
@@ -15,10 +13,7 @@ describe('queue dashboard without Redis', () => {
   it('answers 404 problem+json for the board and its session, 403 to non-admins', async () => {
     const admin = await registerAndLogin(t, 'board-admin');
     const someone = await registerAndLogin(t, 'board-someone');
-    await t.app
-      .get(TenantTransaction)
-      .runAsSystem((m) => m.update(User, { id: admin.userId }, { isPlatformAdmin: true }));
-    await t.app.get(PlatformAdmins).invalidate(admin.userId);
+    await setPlatformAdmin(t, admin.userId);
     const session = (account: typeof admin) =>
       t.inject({ method: 'POST', url: '/api/v1/admin/queues/session', headers: bearer(account.tokens.access_token) });
     expect((await session(someone)).statusCode).toBe(403);

@@ -1,8 +1,7 @@
-import { AuditLog, TenantTransaction, User } from '@app/database';
+import { AuditLog, TenantTransaction } from '@app/database';
 import { MailSendJob } from '@app/jobs';
 import { JobQueue } from '@app/queue';
-import { PlatformAdmins } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, registerAndLogin, setPlatformAdmin, type TestApp } from '@app/testing';
 
 /** Bull Board at /admin/queues: platform admins with a board ticket, nobody else. */
 describe('queue dashboard (Bull Board on Redis)', () => {
@@ -12,10 +11,7 @@ describe('queue dashboard (Bull Board on Redis)', () => {
 
   const board = (url: string, headers: Record<string, string> = {}, method: 'GET' | 'PUT' = 'GET') =>
     api.inject({ method, url, headers });
-  const makeAdmin = async (userId: string, isPlatformAdmin: boolean) => {
-    await api.app.get(TenantTransaction).runAsSystem((m) => m.update(User, { id: userId }, { isPlatformAdmin }));
-    await api.app.get(PlatformAdmins).invalidate(userId);
-  };
+  const makeAdmin = (userId: string, isPlatformAdmin: boolean) => setPlatformAdmin(api, userId, isPlatformAdmin);
 
   beforeAll(async () => {
     api = await createTestApp({ redis: true });

@@ -1,4 +1,5 @@
 import { TenantTransaction, User } from '@app/database';
+import { PlatformAdmins } from '@app/rbac';
 import type { TestApp } from './test-app';
 import type { SmtpSink } from './smtp-sink';
 
@@ -53,6 +54,12 @@ export async function registerAndLogin(
   const res = await login(t, email, STRONG_PASSWORD, headers);
   if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
   return { email, userId: user.id, tokens: res.json<Tokens>() };
+}
+
+/** Makes (or unmakes) a user platform admin, as the CLI would, and tells the app's cache. */
+export async function setPlatformAdmin(t: TestApp, userId: string, isPlatformAdmin = true): Promise<void> {
+  await t.app.get(TenantTransaction).runAsSystem((m) => m.update(User, { id: userId }, { isPlatformAdmin }));
+  await t.app.get(PlatformAdmins).invalidate(userId);
 }
 
 export function bearer(token: string): Record<string, string> {

@@ -10,6 +10,7 @@ export {
   markEmailVerified,
   register,
   registerAndLogin,
+  setPlatformAdmin,
   STRONG_PASSWORD,
   tokenFromMail,
   uniqueEmail,
