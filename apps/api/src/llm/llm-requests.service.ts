@@ -48,11 +48,12 @@ export class LlmRequests {
       } catch (error) {
         if (!(error instanceof LlmAbortedError)) body.write(sse('error', toProblem(error, undefined).problem));
       } finally {
-        body.end();
-        // What the provider spent counts, whether the stream finished, broke or was abandoned.
+        // What the provider spent counts, whether the stream finished, broke or was abandoned;
+        // counted before the body ends, so a client's next request already sees it.
         await this.organizationLlm.settle(orgId, stream).catch((error: unknown) => {
           this.logger.error({ err: error, organizationId: orgId }, 'LLM usage not recorded');
         });
+        body.end();
       }
     };
     void pump();
