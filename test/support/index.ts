@@ -34,3 +34,4 @@ export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { FlakyJob, FlakyJobModule, FlakyJobState, type FlakyPayload } from './flaky-job';
 export { startOpenAiStandIn, type OpenAiStandIn, type StandInReply, type StandInRequest } from './openai-stand-in';
 export { startNpmRegistryStandIn, type NpmRegistryStandIn } from './npm-registry-stand-in';
+export { startOtlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-collector';

@@ -43,7 +43,7 @@ export interface ApiAppOptions {
  * the e2e tests call init() and talk to it through app.inject or a real port.
  */
 export async function createApiApp(config: AppConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
-  const logger = options.logger ?? new AppLogger(createRootLogger(config.logLevel, 'api'));
+  const logger = options.logger ?? new AppLogger(createRootLogger(config.logLevel, 'api', undefined, config.logFormat));
   const adapter = new FastifyAdapter({
     logger: false,
     bodyLimit: config.bodyLimitBytes,

@@ -22,7 +22,9 @@ async function main(): Promise<number> {
     return command === 'help' || command === '--help' ? 0 : 2;
   }
   const config = loadConfig();
-  const logger = new AppLogger(createRootLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'cli'));
+  const logger = new AppLogger(
+    createRootLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'cli', undefined, config.logFormat),
+  );
   const app = await NestFactory.createApplicationContext(ApiModule.forRoot(config), { logger });
   try {
     const user = await app.get(PlatformAdminService).setByEmail(email, command === 'admin:grant', 'cli');

@@ -1,7 +1,9 @@
+import './tracing';
 import 'reflect-metadata';
 import { AppLogger, createRootLogger, Metrics } from '@app/common';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { runMigrations } from '@app/database';
+import { stopTracing } from '@app/telemetry';
 import { createApiApp } from './bootstrap';
 import { startMetricsServer } from './metrics';
 
@@ -19,7 +21,7 @@ function readConfig(): AppConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = new AppLogger(createRootLogger(config.logLevel, 'api'));
+  const logger = new AppLogger(createRootLogger(config.logLevel, 'api', undefined, config.logFormat));
 
   // `node dist/apps/api/main.js migrate`: apply migrations and exit (the compose migrate step).
   if (process.argv[2] === 'migrate') {
@@ -47,13 +49,17 @@ async function main(): Promise<void> {
     force.unref();
     metricsServer?.close();
     // Fastify stops accepting, finishes in-flight requests, then Nest closes pools and queues.
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error(error instanceof Error ? error : String(error), 'Shutdown');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // Spans still buffered go out before the process does (bounded by the exporter's timeout).
+      .then(() => stopTracing().catch(() => undefined))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(error instanceof Error ? error : String(error), 'Shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

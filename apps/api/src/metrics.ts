@@ -1,6 +1,7 @@
 import { safeEqual } from '@app/auth';
 import { Metrics } from '@app/common';
 import type { AppConfig } from '@app/config';
+import { nameServerSpan } from '@app/telemetry';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, type Server } from 'node:http';
 import type { Pool } from 'pg';
@@ -14,8 +15,9 @@ import { DataSource } from 'typeorm';
 export function instrument(app: NestFastifyApplication, config: AppConfig): void {
   const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (_request, _reply, done) => {
+  fastify.addHook('onRequest', (request, _reply, done) => {
     metrics.httpInFlight.inc();
+    nameServerSpan(request.method, request.routeOptions.url);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

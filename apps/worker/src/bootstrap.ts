@@ -8,7 +8,7 @@ import { WorkerModule } from './worker.module';
 /** Boots the worker's application context and starts consuming its queues. */
 export async function createWorker(
   config: AppConfig,
-  logger: AppLogger = new AppLogger(createRootLogger(config.logLevel, 'worker')),
+  logger: AppLogger = new AppLogger(createRootLogger(config.logLevel, 'worker', undefined, config.logFormat)),
   /** More processor modules (tests of the queue's building blocks). */
   extraModules: Type[] = [],
 ): Promise<{ app: INestApplicationContext; queues: string[] }> {

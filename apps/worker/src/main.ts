@@ -1,7 +1,9 @@
+import './tracing';
 import 'reflect-metadata';
 import { AppLogger, createRootLogger, Metrics } from '@app/common';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { BullMqWorkerHost } from '@app/queue';
+import { stopTracing } from '@app/telemetry';
 import { createWorker } from './bootstrap';
 import { startWorkerHealthServer } from './health-server';
 
@@ -19,7 +21,7 @@ function readConfig(): AppConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = new AppLogger(createRootLogger(config.logLevel, 'worker'));
+  const logger = new AppLogger(createRootLogger(config.logLevel, 'worker', undefined, config.logFormat));
   const { app, queues } = await createWorker(config, logger);
   const healthServer = config.workerHealthPort
     ? await startWorkerHealthServer(app.get(BullMqWorkerHost), app.get(Metrics), config.workerHealthPort, config.host)
@@ -37,16 +39,19 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     force.unref();
     // Probes now fail (the workers are closing) until the process is gone.
-    app.close().then(
-      () => {
-        healthServer?.close();
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error(error instanceof Error ? error : String(error), 'Shutdown');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(() => stopTracing().catch(() => undefined))
+      .then(
+        () => {
+          healthServer?.close();
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error(error instanceof Error ? error : String(error), 'Shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,6 +1,8 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { ClsServiceManager } from 'nestjs-cls';
 import pino, { type Logger } from 'pino';
+import type PinoPretty from 'pino-pretty';
+import { traceFields } from '@app/telemetry';
 
 export const REDACTED_PATHS = [
   'password',
@@ -29,7 +31,19 @@ function currentRequestId(): string | undefined {
   }
 }
 
-export function createRootLogger(level: string, name: string, destination?: pino.DestinationStream): Logger {
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * The process's root logger. `json` (the default) writes one object per line for log shippers;
+ * `pretty` writes coloured, human-readable lines for a developer's terminal. Redaction happens
+ * before either, so the formats differ in layout only.
+ */
+export function createRootLogger(
+  level: string,
+  name: string,
+  destination?: pino.DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
   const options: pino.LoggerOptions = {
     level,
     name,
@@ -37,15 +51,33 @@ export function createRootLogger(level: string, name: string, destination?: pino
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Every line written inside a request or job carries its id.
+    // With tracing on, so do its trace and span ids (to jump from a log line to its trace).
     mixin: () => {
       const requestId = currentRequestId();
-      return requestId ? { requestId } : {};
+      return requestId ? { requestId, ...traceFields() } : traceFields();
     },
   };
   // Standard output is written asynchronously: lines logged while a write is in flight go out
   // together, so a log line per request does not cost a system call each. pino flushes what is
   // pending when the process exits.
+  if (format === 'pretty') return pino(options, prettyStream(destination));
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+}
+
+function prettyStream(destination: pino.DestinationStream | undefined): pino.DestinationStream {
+  // Development only, so it is loaded only when asked for.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pretty = require('pino-pretty') as typeof PinoPretty;
+  return pretty({
+    destination: destination ?? 1,
+    colorize: destination ? false : pretty.isColorSupported,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name',
+    // `[Context] message`, the shape Nest's own console logger uses.
+    messageFormat: (log, messageKey) =>
+      `${typeof log.context === 'string' ? `[${log.context}] ` : ''}${typeof log[messageKey] === 'string' ? log[messageKey] : JSON.stringify(log[messageKey] ?? '')}`,
+    hideObject: false,
+  });
 }
 
 /** Nest's LoggerService backed by pino, so framework and app logs share one JSON format. */

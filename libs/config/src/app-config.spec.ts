@@ -58,6 +58,22 @@ describe('AppConfig', () => {
     expect(problems.find((problem) => problem.startsWith('PORT'))).toBe('PORT: must be a number');
   });
 
+  it('picks the log format: as set, else pretty only for a developer terminal', () => {
+    expect(AppConfig.fromEnv({ LOG_FORMAT: 'pretty', NODE_ENV: 'test' }).logFormat).toBe('pretty');
+    expect(AppConfig.fromEnv({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(AppConfig.fromEnv({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).logFormat).toBe('json');
+    expect(AppConfig.fromEnv({ NODE_ENV: 'development' }).logFormat).toBe(process.stdout.isTTY ? 'pretty' : 'json');
+    expect(problemsOf({ LOG_FORMAT: 'xml' })[0]).toMatch(/^LOG_FORMAT: /);
+  });
+
+  it('validates the tracing endpoint and shows it in the start-up summary without credentials', () => {
+    expect(AppConfig.fromEnv({}).summary().tracing).toBe('off');
+    const config = AppConfig.fromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://user:pw@collector.example:4318' });
+    expect(config.tracingEndpoint).toBe('https://user:pw@collector.example:4318');
+    expect(JSON.stringify(config.summary())).not.toContain('pw@');
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })[0]).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT: /);
+  });
+
   it('reads the audit retention and refuses a cron expression it cannot run', () => {
     expect(AppConfig.fromEnv({}).auditRetention).toEqual({ days: undefined, cron: '30 3 * * *' });
     expect(

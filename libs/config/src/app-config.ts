@@ -120,6 +120,10 @@ export class AppConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: RawConfig['LOG_LEVEL'];
+  /** LOG_FORMAT, or pretty for a developer's terminal and JSON everywhere else. */
+  readonly logFormat: 'json' | 'pretty';
+  /** OTEL_EXPORTER_OTLP_ENDPOINT (tracing itself is started by libs/telemetry from the environment). */
+  readonly tracingEndpoint: string | undefined;
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly docsEnabled: boolean;
@@ -159,6 +163,9 @@ export class AppConfig {
     this.host = raw.HOST;
     this.port = raw.PORT;
     this.logLevel = raw.LOG_LEVEL;
+    this.logFormat =
+      raw.LOG_FORMAT ?? (raw.NODE_ENV === 'development' && process.stdout.isTTY === true ? 'pretty' : 'json');
+    this.tracingEndpoint = raw.OTEL_EXPORTER_OTLP_ENDPOINT;
     this.bodyLimitBytes = raw.BODY_LIMIT_BYTES;
     this.shutdownTimeoutMs = raw.SHUTDOWN_TIMEOUT_MS;
     this.docsEnabled = raw.DOCS_ENABLED;
@@ -349,6 +356,7 @@ export class AppConfig {
       redis: this.redisUrl ? redactUrl(this.redisUrl) : 'none (jobs run in-process)',
       mail: this.smtpUrl ? redactUrl(this.smtpUrl) : 'log transport',
       signInProviders: this.oauth.providers.map((provider) => provider.id),
+      tracing: this.tracingEndpoint ? redactUrl(this.tracingEndpoint) : 'off',
       llm: this.llm.enabled ? `${redactUrl(this.llm.baseUrl)} (${this.llm.models.join(', ')})` : 'not configured',
     };
   }

@@ -1,4 +1,5 @@
 import { Metrics } from '@app/common';
+import { jobSpan } from '@app/telemetry';
 import { AppConfig } from '@app/config';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Worker, type Job, type MinimalJob } from 'bullmq';
@@ -91,10 +92,12 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     const id = job.id ?? job.name;
     const timer = this.metrics.jobDuration.startTimer({ job: job.name });
     try {
-      await this.cls.run(async () => {
-        this.cls.set(CLS_ID, id);
-        await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1 });
-      });
+      await jobSpan(job.name, { 'job.id': id, 'job.queue': job.queueName, 'job.attempt': job.attemptsMade + 1 }, () =>
+        this.cls.run(async () => {
+          this.cls.set(CLS_ID, id);
+          await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1 });
+        }),
+      );
       timer({ outcome: 'success' });
     } catch (error) {
       timer({ outcome: 'failure' });

@@ -1,4 +1,5 @@
 import { Metrics, newId } from '@app/common';
+import { jobSpan } from '@app/telemetry';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,10 +70,12 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
     for (let attempt = 1; attempt <= definition.attempts; attempt++) {
       const timer = this.metrics.jobDuration.startTimer({ job: definition.name });
       try {
-        await this.cls.run(async () => {
-          this.cls.set(CLS_ID, id);
-          await processor.handler.handle(payload, { id, attempt });
-        });
+        await jobSpan(definition.name, { 'job.id': id, 'job.queue': definition.queue, 'job.attempt': attempt }, () =>
+          this.cls.run(async () => {
+            this.cls.set(CLS_ID, id);
+            await processor.handler.handle(payload, { id, attempt });
+          }),
+        );
         timer({ outcome: 'success' });
         return;
       } catch (error) {

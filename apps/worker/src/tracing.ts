@@ -1,0 +1,4 @@
+import { startTracing } from '@app/telemetry';
+
+// Imported first by main.ts: the instrumentations must patch pg and ioredis before they load.
+startTracing('saas-worker');

@@ -1,0 +1,1 @@
+export { jobSpan, nameServerSpan, startTracing, stopTracing, traceFields, tracingEnabled } from './tracing';
