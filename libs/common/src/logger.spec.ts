@@ -27,11 +27,13 @@ describe('createRootLogger', () => {
     const logger = new AppLogger(createRootLogger('info', 'api', out.stream, 'pretty'));
     logger.log({ password: 'hunter2-hunter2', msg: 'signed in' }, 'Auth');
     logger.warn('disk nearly full', 'Storage');
+    logger.pino.info({ method: 'GET', path: '/api/v1/users/me', status: 200, ms: 7 }, 'request');
     // pino-pretty formats on its own stream: let it flush.
     await new Promise((resolve) => setImmediate(resolve));
     const text = out.text();
     expect(text).toMatch(/INFO.*\[Auth\] signed in/);
     expect(text).toMatch(/WARN.*\[Storage\] disk nearly full/);
+    expect(text).toMatch(/INFO: GET \/api\/v1\/users\/me 200 7ms/);
     expect(text).toContain('[redacted]');
     expect(text).not.toContain('hunter2');
     expect(() => JSON.parse(text.split('\n')[0]!) as unknown).toThrow();

@@ -72,11 +72,20 @@ function prettyStream(destination: pino.DestinationStream | undefined): pino.Des
     destination: destination ?? 1,
     colorize: destination ? false : pretty.isColorSupported,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname,name',
-    // `[Context] message`, the shape Nest's own console logger uses.
-    messageFormat: (log, messageKey) =>
-      `${typeof log.context === 'string' ? `[${log.context}] ` : ''}${typeof log[messageKey] === 'string' ? log[messageKey] : JSON.stringify(log[messageKey] ?? '')}`,
-    hideObject: false,
+    ignore: 'pid,hostname,name,context',
+    // `[Context] message`, the shape Nest's own console logger uses; a request line reads
+    // `GET /path 200 12ms`. Other fields follow on the same line.
+    singleLine: true,
+    messageFormat: (log, messageKey) => {
+      const context = typeof log.context === 'string' ? `[${log.context}] ` : '';
+      const message = log[messageKey];
+      if (message === 'request' && typeof log.method === 'string' && typeof log.path === 'string') {
+        return `${context}${log.method} ${log.path} ${String(log.status)} ${String(log.ms)}ms`;
+      }
+      // log(fields, 'text'): Nest's logger takes the last string as the context; it is the message.
+      if (message === undefined) return typeof log.context === 'string' ? log.context : '';
+      return `${context}${typeof message === 'string' ? message : JSON.stringify(message)}`;
+    },
   });
 }
 
