@@ -6,7 +6,8 @@
 //
 // Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400)
 //          --scenarios a,b (all) --out dir (bench)
-// Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379)
+// Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
+//              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
 const { spawn, execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
@@ -123,8 +124,10 @@ async function main() {
       JWT_SECRET: randomBytes(32).toString('hex'),
       MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     };
+    // BENCH_API_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof": profile the api under load.
+    const apiFlags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const api = await start(
-      [API_ENTRY],
+      [...apiFlags, API_ENTRY],
       {
         ...appEnv,
         NODE_ENV: 'production',

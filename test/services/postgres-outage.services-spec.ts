@@ -1,12 +1,4 @@
-import {
-  createTestDatabase,
-  freePort,
-  startProcess,
-  startTcpProxy,
-  type AppProcess,
-  type TcpProxy,
-  type TestDatabase,
-} from '@app/testing';
+import { freePort, startOwnPostgres, startProcess, type AppProcess, type OwnPostgres } from '@app/testing';
 import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -17,27 +9,23 @@ interface Outcome {
 }
 
 /**
- * PostgreSQL goes away under steady traffic (its connections cut and new ones refused, by a TCP
- * proxy in front of this test's own database) and comes back. The built api answers 503
- * problem+json meanwhile (never a 500, never a hang), readiness says so, it recovers by itself,
- * and every team it acknowledged with 201 is in the database.
+ * PostgreSQL restarts under steady traffic: the test's own cluster (initdb'd for it, on its own
+ * port) is stopped in immediate mode, which drops every connection as a crash would, and started
+ * again. The built api answers 503 problem+json meanwhile (never a 500, never a hang), readiness
+ * says so, it recovers by itself, and every team it acknowledged with 201 is in the database.
  */
-describe('PostgreSQL outage under traffic', () => {
-  let database: TestDatabase;
-  let proxy: TcpProxy;
+describe('PostgreSQL restart under traffic', () => {
+  let postgres: OwnPostgres;
   let api: AppProcess;
   let base: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const direct = new URL(database.env.DATABASE_URL ?? '');
-    proxy = await startTcpProxy(Number(direct.port || 5432), direct.hostname);
-    const proxied = new URL(direct.toString());
-    proxied.port = String(proxy.port);
+    postgres = await startOwnPostgres();
     const port = await freePort();
     api = startProcess('api', {
-      ...database.env,
-      DATABASE_URL: proxied.toString(),
+      // A fresh cluster: the api applies the migrations at start-up.
+      DATABASE_URL: postgres.url,
+      MIGRATE_ON_START: 'true',
       PORT: String(port),
       HOST: '127.0.0.1',
       RATE_LIMIT_PER_MINUTE: '1000000',
@@ -47,8 +35,7 @@ describe('PostgreSQL outage under traffic', () => {
   });
   afterAll(async () => {
     await api?.stop('SIGKILL');
-    await proxy?.close();
-    await database?.drop();
+    await postgres?.destroy();
   });
 
   const json = { 'content-type': 'application/json' };
@@ -61,7 +48,7 @@ describe('PostgreSQL outage under traffic', () => {
     throw new Error('condition not reached in 30 s');
   };
 
-  it('answers 503 while the database is away, recovers by itself, and loses nothing it acknowledged', async () => {
+  it('answers 503 while the database is down, recovers by itself when it is back, and loses nothing it acknowledged', async () => {
     const credentials = JSON.stringify({ email: 'outage@example.test', password: 'Tangerine-Vortex-Quill-8841' });
     expect(
       (await fetch(`${base}/api/v1/auth/register`, { method: 'POST', headers: json, body: credentials })).status,
@@ -101,12 +88,12 @@ describe('PostgreSQL outage under traffic', () => {
     const clients = Array.from({ length: 4 }, () => client());
 
     await until(() => Promise.resolve(outcomes.filter((o) => o.status === 201).length >= 20));
-    proxy.pause();
+    await postgres.stop('immediate');
     await until(async () => (await readiness()) === 503);
     const outageStart = outcomes.length;
     await until(() => Promise.resolve(outcomes.length - outageStart >= 20));
     const duringOutage = outcomes.slice(outageStart);
-    proxy.resume();
+    await postgres.start();
     await until(async () => (await readiness()) === 200);
     const recoveredAt = outcomes.length;
     await until(() => Promise.resolve(outcomes.slice(recoveredAt).filter((o) => o.status === 201).length >= 20));
@@ -123,7 +110,7 @@ describe('PostgreSQL outage under traffic', () => {
 
     // Every acknowledged team is there.
     const acknowledged = outcomes.flatMap((o) => (o.status === 201 && o.teamId ? [o.teamId] : []));
-    const db = new Client({ connectionString: database.env.DATABASE_URL });
+    const db = new Client({ connectionString: postgres.url });
     await db.connect();
     try {
       const { rows } = await db.query<{ id: string }>('SELECT id FROM teams WHERE organization_id = $1', [orgId]);

@@ -35,3 +35,4 @@ export { FlakyJob, FlakyJobModule, FlakyJobState, type FlakyPayload } from './fl
 export { startOpenAiStandIn, type OpenAiStandIn, type StandInReply, type StandInRequest } from './openai-stand-in';
 export { startNpmRegistryStandIn, type NpmRegistryStandIn } from './npm-registry-stand-in';
 export { startOtlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-collector';
+export { startOwnPostgres, type OwnPostgres } from './own-postgres';
