@@ -36,3 +36,4 @@ export { startOpenAiStandIn, type OpenAiStandIn, type StandInReply, type StandIn
 export { startNpmRegistryStandIn, type NpmRegistryStandIn } from './npm-registry-stand-in';
 export { startOtlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-collector';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres';
+export { startOwnRedis, type OwnRedis } from './own-redis';
