@@ -16,6 +16,7 @@ import { ApiModule } from './api.module';
 import { mountQueueBoard } from './queue-board/queue-board';
 import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
+import { installHttpDrain } from './http-drain';
 import type { Principal } from '@app/auth';
 import { corsOptions, DOCS_CSP, securityHeaders } from './security-headers';
 
@@ -124,6 +125,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     }
     done(null, payload);
   });
+  installHttpDrain(app, fastify);
   if (config.http.corsOrigins.length > 0) app.enableCors(corsOptions(config.http.corsOrigins));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());

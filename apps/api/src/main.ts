@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { runMigrations } from '@app/database';
 import { stopTracing } from '@app/telemetry';
 import { createApiApp } from './bootstrap';
+import { drainHttp } from './http-drain';
 import { startMetricsServer } from './metrics';
 
 function readConfig(): AppConfig {
@@ -48,9 +49,10 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     force.unref();
     metricsServer?.close();
-    // Fastify stops accepting, finishes in-flight requests, then Nest closes pools and queues.
-    app
-      .close()
+    // The listener closes first (new connections are refused), the requests already received
+    // finish, then Nest closes pools and queues. Most of the budget goes to the requests.
+    drainHttp(app, Math.floor(config.shutdownTimeoutMs * 0.8))
+      .then(() => app.close())
       // Spans still buffered go out before the process does (bounded by the exporter's timeout).
       .then(() => stopTracing().catch(() => undefined))
       .then(

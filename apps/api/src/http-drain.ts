@@ -1,0 +1,58 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const drains = new WeakMap<NestFastifyApplication, HttpDrain>();
+
+/**
+ * Graceful HTTP shutdown, in the order a load balancer needs: stop accepting connections at once,
+ * let every request already received finish, then (app.close()) release pools and queues.
+ *
+ * Nest's own close runs the shutdown hooks first and closes the listener last, so a replica keeps
+ * accepting connections (and answering them 503) while it tears down. Here the listener closes
+ * first, so new connections are refused and clients go to another replica, and every response sent
+ * while draining closes its connection.
+ */
+export class HttpDrain {
+  private draining = false;
+
+  install(fastify: FastifyInstance): void {
+    // A request that reaches an open connection while draining is still served (it was accepted);
+    // its response closes the connection, so each connection carries at most one more request.
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
+      if (this.draining) void reply.header('connection', 'close');
+      done(null, payload);
+    });
+  }
+
+  /**
+   * Closes the listener and resolves once every connection has ended (each closes after its
+   * response); after `timeoutMs` it resolves anyway and the remaining connections are cut by close.
+   */
+  async drain(server: Server, timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const deadline = Date.now() + timeoutMs;
+    let done = false;
+    void closed.then(() => (done = true));
+    // Keep-alive connections that go idle while draining will not carry another request here.
+    while (!done && Date.now() < deadline) {
+      server.closeIdleConnections();
+      await Promise.race([closed, sleep(50)]);
+    }
+  }
+}
+
+export function installHttpDrain(app: NestFastifyApplication, fastify: FastifyInstance): void {
+  const drain = new HttpDrain();
+  drain.install(fastify);
+  drains.set(app, drain);
+}
+
+/** For main.ts on SIGTERM: see HttpDrain. */
+export function drainHttp(app: NestFastifyApplication, timeoutMs: number): Promise<void> {
+  const drain = drains.get(app);
+  if (!drain) return Promise.resolve();
+  return drain.drain(app.getHttpServer(), timeoutMs);
+}
