@@ -30,6 +30,16 @@ return { hits, ttl, blocked }
 
 const MAX_MEMORY_KEYS = 100_000;
 
+type RateLimitRedis = Redis & {
+  rateLimitIncrement(
+    hitsKey: string,
+    blockKey: string,
+    ttlMs: string,
+    limit: string,
+    blockMs: string,
+  ): Promise<unknown>;
+};
+
 /**
  * Where hits are counted: Redis when REDIS_URL is set (every replica shares the counts), memory
  * otherwise. If Redis cannot answer, RATE_LIMIT_FAIL_MODE decides: `open` lets the request through
@@ -49,6 +59,9 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     @Optional() private readonly metrics?: Metrics,
   ) {
     this.redis = config.redisUrl ? createRedisConnection(config.redisUrl, 'producer', 'rate-limit') : undefined;
+    // Sent as EVALSHA (the script's hash, not its text, on every request); ioredis loads the
+    // script again by itself if the server does not know it (a restarted Redis, say).
+    this.redis?.defineCommand('rateLimitIncrement', { numberOfKeys: 2, lua: INCREMENT });
     // A failed connection attempt must not become an unhandled 'error' event.
     this.redis?.on('error', () => undefined);
   }
@@ -64,9 +77,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     if (!this.redis) return this.incrementInMemory(key, ttl, limit, blockDuration);
     const prefixed = `${this.config.queuePrefix}:rl:${key}`;
     try {
-      const [hits, ttlMs, blockedMs] = (await this.redis.eval(
-        INCREMENT,
-        2,
+      const [hits, ttlMs, blockedMs] = (await (this.redis as RateLimitRedis).rateLimitIncrement(
         prefixed,
         `${prefixed}:blocked`,
         String(ttl),
