@@ -1,19 +1,18 @@
 import { MailSendJob } from '@app/jobs';
-import { JobQueue } from '@app/queue';
 import { randomBytes } from 'node:crypto';
 import {
-  createTestApp,
   createTestDatabase,
   freePort,
   readServicesEnv,
   startOpenAiStandIn,
   startOtlpCollector,
+  startSmtpSink,
+  type SmtpSink,
   type OpenAiStandIn,
   startProcess,
   type AppProcess,
   type CollectedSpan,
   type OtlpCollector,
-  type TestApp,
   type TestDatabase,
 } from '@app/testing';
 
@@ -174,8 +173,13 @@ describe('OpenTelemetry tracing', () => {
     expect((await fetch(`${base}/api/v1/health`)).status).toBe(200);
     // A traced request after the probes: once it is exported, so would they have been.
     const marker = hex(16);
-    await fetch(`${base}/api/v1/users/me`, {
-      headers: { authorization: `Bearer ${accessToken}`, traceparent: `00-${marker}-${hex(8)}-01` },
+    // With a query string that could carry a secret, and a forged client address.
+    await fetch(`${base}/api/v1/users/me?token=leak-me-0123456789`, {
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        traceparent: `00-${marker}-${hex(8)}-01`,
+        'x-forwarded-for': '203.0.113.9',
+      },
     });
     await collector.waitFor((spans) => spans.some((span) => span.traceId === marker && span.kind === SERVER));
     expect(collector.spans.filter((span) => /health/.test(span.name))).toEqual([]);
@@ -183,52 +187,97 @@ describe('OpenTelemetry tracing', () => {
     expect(exported).not.toContain(accessToken);
     expect(exported).not.toContain(password);
     expect(exported).not.toMatch(/authorization/i);
+    expect(exported).not.toContain('leak-me-0123456789');
+    // TRUST_PROXY is off: the client is the socket's address, not what X-Forwarded-For claims.
+    const server = collector.spans.find((span) => span.traceId === marker && span.kind === SERVER)!;
+    expect(server.attributes['client.address']).toBe('127.0.0.1');
+    expect(server.attributes['url.query']).toBe('REDACTED');
   });
 });
 
-describe('OpenTelemetry tracing in the worker', () => {
+describe('OpenTelemetry tracing with Redis and the worker', () => {
   const services = readServicesEnv();
   if (!services) throw new Error('run with npm run test:services');
-  const queuePrefix = `otel${Date.now().toString(36)}`;
+  let database: TestDatabase;
   let collector: OtlpCollector;
-  let api: TestApp;
+  let smtp: SmtpSink;
+  let api: AppProcess;
   let worker: AppProcess;
+  let base: string;
 
   beforeAll(async () => {
+    database = await createTestDatabase();
     collector = await startOtlpCollector();
-    api = await createTestApp({ redis: true, env: { QUEUE_PREFIX: queuePrefix } });
-    worker = startProcess('worker', {
-      DATABASE_URL: api.config.database.kind === 'postgres' ? api.config.database.url : undefined,
+    smtp = await startSmtpSink();
+    const shared = {
+      ...database.env,
       REDIS_URL: services.redisUrl,
-      QUEUE_PREFIX: queuePrefix,
+      QUEUE_PREFIX: `otel${randomBytes(3).toString('hex')}`,
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
       OTEL_BSP_SCHEDULE_DELAY: '100',
-    });
-    await worker.waitForOutput(/worker ready/);
+    };
+    const port = await freePort();
+    api = startProcess('api', { ...shared, PORT: String(port), HOST: '127.0.0.1' });
+    worker = startProcess('worker', { ...shared, SMTP_URL: smtp.url });
+    await Promise.all([api.waitForOutput(/api listening/, 60_000), worker.waitForOutput(/worker ready/)]);
+    base = `http://127.0.0.1:${port}/api/v1`;
   });
   afterAll(async () => {
+    if (api) expect(await api.stop('SIGTERM')).toBe(0);
     if (worker) expect(await worker.stop('SIGTERM')).toBe(0);
-    await api?.close();
+    await smtp?.close();
     await collector?.close();
+    await database?.drop();
   });
 
-  it('exports a consumer span per job, with the job queue, id and attempt', async () => {
-    const jobId = await api.app.get(JobQueue).enqueue(MailSendJob, {
-      to: 'traced@example.test',
-      subject: 'Traced through the worker',
-      text: 'body',
-    });
-    await collector.waitFor((spans) => spans.some((span) => span.attributes['job.id'] === jobId));
-    const job = collector.spans.find((span) => span.attributes['job.id'] === jobId)!;
-    expect(job).toMatchObject({
-      service: 'saas-worker',
-      name: `job ${MailSendJob.name}`,
-      kind: CONSUMER,
-      parentSpanId: undefined,
-      attributes: expect.objectContaining({ 'job.queue': MailSendJob.queue, 'job.attempt': 1 }) as unknown,
-    });
-    // The queue's idle polling is not traced: every exported span belongs to a job's trace.
-    const jobTraces = new Set(collector.spans.filter((span) => span.kind === CONSUMER).map((span) => span.traceId));
-    expect(collector.spans.filter((span) => !jobTraces.has(span.traceId))).toEqual([]);
+  it('traces mail jobs in the worker without exporting their contents, keys or links', async () => {
+    const email = 'traced-mail@example.test';
+    const password = 'Tangerine-Vortex-Quill-8841';
+    const post = (path: string, body: unknown) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/auth/register', { email, password })).status).toBe(201);
+    expect((await post('/auth/forgot-password', { email })).status).toBe(202);
+    const tokenOf = (text: string) => /token=([^\s&"]+)/.exec(text)?.[1] ?? '';
+    const verification = tokenOf((await smtp.waitFor((m) => /verify-email/.test(m.text))).text);
+    const reset = tokenOf((await smtp.waitFor((m) => /reset-password/.test(m.text))).text);
+    expect(verification).not.toBe('');
+    expect(reset).not.toBe('');
+
+    const workerJobs = (spans: CollectedSpan[]) =>
+      spans.filter((span) => span.service === 'saas-worker' && span.kind === CONSUMER);
+    await collector.waitFor((spans) => workerJobs(spans).length >= 2);
+    const register = (spans: CollectedSpan[]) =>
+      spans.find((span) => span.kind === SERVER && span.name === 'POST /api/v1/auth/register');
+    await collector.waitFor((spans) => register(spans) !== undefined);
+    for (const job of workerJobs(collector.spans)) {
+      expect(job).toMatchObject({
+        name: `job ${MailSendJob.name}`,
+        parentSpanId: undefined,
+        attributes: expect.objectContaining({ 'job.queue': MailSendJob.queue, 'job.attempt': 1 }) as unknown,
+      });
+    }
+    // The worker's idle polling is not traced: its only root spans are jobs.
+    const workerRoots = collector.spans.filter((span) => span.service === 'saas-worker' && !span.parentSpanId);
+    expect(workerRoots.every((span) => span.kind === CONSUMER)).toBe(true);
+
+    // Redis commands are in the traces, by name only.
+    const redisSpans = collector.spans.filter((span) => span.attributes['db.system.name'] === 'redis');
+    expect(redisSpans.some((span) => span.service === 'saas-api')).toBe(true);
+    for (const span of redisSpans) expect(span.attributes['db.query.text']).toMatch(/^[a-z]+$/);
+    // The outbox relay that a commit sets off is not part of that request's trace.
+    const registerSpan = register(collector.spans)!;
+    const inRegisterTrace = collector.spans.filter((span) => span.traceId === registerSpan.traceId);
+    expect(inRegisterTrace.some((span) => /SKIP LOCKED/i.test(JSON.stringify(span.attributes)))).toBe(false);
+
+    // Nothing a mail, a queued payload or a rate-limit key holds reached the collector.
+    const exported = collector.bodies.join('\n');
+    for (const secret of [verification, decodeURIComponent(verification), reset, decodeURIComponent(reset), password]) {
+      expect(exported).not.toContain(secret);
+    }
+    expect(exported).not.toContain(email);
   });
 });

@@ -19,6 +19,9 @@ export interface OwnPostgres {
 
 function binDir(): string {
   if (process.env.PG_BIN_DIR) return process.env.PG_BIN_DIR;
+  if (!existsSync('/usr/lib/postgresql')) {
+    throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: install them or set PG_BIN_DIR');
+  }
   const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
   const dir = versions.map((version) => `/usr/lib/postgresql/${version}/bin`).find((path) => existsSync(path));
   if (!dir) throw new Error('PostgreSQL server binaries not found (set PG_BIN_DIR)');

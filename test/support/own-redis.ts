@@ -31,6 +31,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
           resolve();
         }
       });
+      server.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot run redis-server (install it, or set REDIS_SERVER_BIN): ${error.message}`));
+      });
       server.on('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`redis-server exited (${code}): ${output}`));

@@ -28,10 +28,13 @@ export class HttpDrain {
 
   /**
    * Closes the listener and resolves once every connection has ended (each closes after its
-   * response); after `timeoutMs` it resolves anyway and the remaining connections are cut by close.
+   * response), with true; after `timeoutMs` it resolves with false and close() cuts the rest.
    */
-  async drain(server: Server, timeoutMs: number): Promise<void> {
+  async drain(server: Server, timeoutMs: number): Promise<boolean> {
     this.draining = true;
+    // One turn of the event loop first: connections the kernel has already completed and that
+    // are waiting to be accepted in this poll are taken (and served) rather than reset.
+    await new Promise((resolve) => setImmediate(resolve));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const deadline = Date.now() + timeoutMs;
     let done = false;
@@ -41,6 +44,7 @@ export class HttpDrain {
       server.closeIdleConnections();
       await Promise.race([closed, sleep(50)]);
     }
+    return done;
   }
 }
 
@@ -51,8 +55,8 @@ export function installHttpDrain(app: NestFastifyApplication, fastify: FastifyIn
 }
 
 /** For main.ts on SIGTERM: see HttpDrain. */
-export function drainHttp(app: NestFastifyApplication, timeoutMs: number): Promise<void> {
+export function drainHttp(app: NestFastifyApplication, timeoutMs: number): Promise<boolean> {
   const drain = drains.get(app);
-  if (!drain) return Promise.resolve();
+  if (!drain) return Promise.resolve(true);
   return drain.drain(app.getHttpServer(), timeoutMs);
 }

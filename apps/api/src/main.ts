@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received: draining`, 'Shutdown');
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting', 'Shutdown');
       process.exit(1);
@@ -52,9 +53,13 @@ async function main(): Promise<void> {
     // The listener closes first (new connections are refused), the requests already received
     // finish, then Nest closes pools and queues. Most of the budget goes to the requests.
     drainHttp(app, Math.floor(config.shutdownTimeoutMs * 0.8))
-      .then(() => app.close())
+      .then((drained) => {
+        if (drained) logger.log('requests finished; every connection closed', 'Shutdown');
+        else logger.warn('drain budget spent; closing the connections still open', 'Shutdown');
+        return app.close();
+      })
       // Spans still buffered go out before the process does (bounded by the exporter's timeout).
-      .then(() => stopTracing().catch(() => undefined))
+      .then(() => stopTracing(Math.max(0, deadline - Date.now() - 250)).catch(() => undefined))
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -17,7 +17,7 @@ export function instrument(app: NestFastifyApplication, config: AppConfig): void
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, _reply, done) => {
     metrics.httpInFlight.inc();
-    nameServerSpan(request.method, request.routeOptions.url);
+    nameServerSpan(request.method, request.routeOptions.url, request.ip);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

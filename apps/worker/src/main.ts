@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received: finishing current jobs`, 'Shutdown');
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting', 'Shutdown');
       process.exit(1);
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     // Probes now fail (the workers are closing) until the process is gone.
     app
       .close()
-      .then(() => stopTracing().catch(() => undefined))
+      .then(() => stopTracing(Math.max(0, deadline - Date.now() - 250)).catch(() => undefined))
       .then(
         () => {
           healthServer?.close();

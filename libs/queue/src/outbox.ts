@@ -1,4 +1,5 @@
 import { newId } from '@app/common';
+import { untraced } from '@app/telemetry';
 import { OutboxMessage, TenantTransaction } from '@app/database';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -50,7 +51,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
+    // Not part of the trace of the request whose commit nudged it.
+    this.running = untraced(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;

@@ -1,1 +1,1 @@
-export { jobSpan, nameServerSpan, startTracing, stopTracing, traceFields, tracingEnabled } from './tracing';
+export { jobSpan, nameServerSpan, startTracing, stopTracing, traceFields, tracingEnabled, untraced } from './tracing';

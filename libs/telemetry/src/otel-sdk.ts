@@ -38,11 +38,17 @@ export function startSdk(defaultServiceName: string): NodeTracerProvider {
         ignoreIncomingRequestHook: (request: IncomingMessage) => UNTRACED_PATHS.test(request.url ?? ''),
         // Header values can hold credentials: none are recorded.
         headersToSpanAttributes: { server: { requestHeaders: [], responseHeaders: [] } },
+        // Query strings can too (an OAuth callback's code and state, a sign-in link's token):
+        // only whether there was one is kept. Overrides the attribute the instrumentation derives.
+        startIncomingSpanHook: (request: IncomingMessage) =>
+          request.url?.includes('?') ? { 'url.query': 'REDACTED' } : {},
       }),
       new UndiciInstrumentation(),
       // Statement text only, never the bound values (they hold emails, hashes and tokens).
       new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      // The command name only: the arguments are keys that name accounts and addresses (rate
+      // limits, OAuth state) and job payloads that carry mail bodies and their links.
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
     ],
   });
   return provider;

@@ -1,5 +1,6 @@
 import type * as OtelSdk from './otel-sdk';
-import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * OpenTelemetry tracing, off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
@@ -26,23 +27,37 @@ export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv 
   return true;
 }
 
-/** Flushes the spans still buffered and stops exporting (on shutdown). */
-export async function stopTracing(): Promise<void> {
+/**
+ * Flushes the spans still buffered and stops exporting (on shutdown). Waits at most `timeoutMs`:
+ * an unreachable collector must not push the process past its shutdown budget.
+ */
+export async function stopTracing(timeoutMs = 5_000): Promise<void> {
   const current = provider;
   provider = undefined;
-  await current?.shutdown();
+  if (!current) return;
+  await Promise.race([current.shutdown(), sleep(timeoutMs, undefined, { ref: false })]);
 }
 
 /**
  * Names the incoming request's server span after its route pattern (`GET /api/v1/organizations/:orgId`)
  * rather than the raw path, so traces group by endpoint and ids stay out of span names.
  */
-export function nameServerSpan(method: string, route: string | undefined): void {
+export function nameServerSpan(method: string, route: string | undefined, clientAddress?: string): void {
   if (!provider || !route) return;
   const span = trace.getActiveSpan();
   if (!span) return;
   span.updateName(`${method} ${route}`);
   span.setAttribute('http.route', route);
+  // The address Fastify resolved under TRUST_PROXY, not whatever X-Forwarded-For claims.
+  if (clientAddress) span.setAttribute('client.address', clientAddress);
+}
+
+/**
+ * Runs `work` outside any trace: for background work a request merely sets off (the outbox relay
+ * after a commit), which would otherwise appear inside that request's trace.
+ */
+export function untraced<T>(work: () => T): T {
+  return context.with(ROOT_CONTEXT, work);
 }
 
 /** trace_id and span_id of the active span, for log lines; empty when tracing is off. */
