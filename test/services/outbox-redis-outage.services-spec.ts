@@ -4,40 +4,39 @@ import {
   readServicesEnv,
   register,
   startProcess,
+  startOwnRedis,
   startSmtpSink,
-  startTcpProxy,
   uniqueEmail,
   type AppProcess,
+  type OwnRedis,
   type SmtpSink,
-  type TcpProxy,
   type TestApp,
 } from '@app/testing';
 
 /**
- * Redis goes away under the api: requests still succeed, their mails wait in the outbox, and
- * they are delivered (once) by the real worker when Redis is back.
+ * Redis (the test's own server, shared by the api and the real worker) crashes: requests still
+ * succeed, their mails wait in the outbox, and once Redis is back, empty, they are delivered
+ * (once) by the worker, which reconnected by itself.
  */
 describe('outbox through a Redis outage', () => {
   const services = readServicesEnv();
   if (!services) throw new Error('run with npm run test:services');
   const queuePrefix = `o${Date.now().toString(36)}`;
   let smtp: SmtpSink;
-  let proxy: TcpProxy;
+  let redis: OwnRedis;
   let api: TestApp;
   let worker: AppProcess;
 
   beforeAll(async () => {
     smtp = await startSmtpSink();
-    proxy = await startTcpProxy(Number(new URL(services.redisUrl).port || 6379), new URL(services.redisUrl).hostname);
-    const redisThroughProxy = new URL(services.redisUrl);
-    redisThroughProxy.port = String(proxy.port);
+    redis = await startOwnRedis();
     api = await createTestApp({
       redis: true,
-      env: { REDIS_URL: redisThroughProxy.toString(), QUEUE_PREFIX: queuePrefix, SMTP_URL: smtp.url },
+      env: { REDIS_URL: redis.url, QUEUE_PREFIX: queuePrefix, SMTP_URL: smtp.url },
     });
     worker = startProcess('worker', {
       DATABASE_URL: api.config.database.kind === 'postgres' ? api.config.database.url : undefined,
-      REDIS_URL: services.redisUrl,
+      REDIS_URL: redis.url,
       QUEUE_PREFIX: queuePrefix,
       SMTP_URL: smtp.url,
     });
@@ -46,7 +45,7 @@ describe('outbox through a Redis outage', () => {
   afterAll(async () => {
     await worker?.stop('SIGKILL');
     await api?.close();
-    await proxy?.close();
+    await redis?.destroy();
     await smtp?.close();
   });
 
@@ -64,7 +63,7 @@ describe('outbox through a Redis outage', () => {
     await register(api, before);
     await smtp.waitFor((m) => m.to.includes(before), 20_000);
 
-    proxy.pause();
+    await redis.kill();
     const during = uniqueEmail('during-outage');
     const started = Date.now();
     await register(api, during);
@@ -78,7 +77,7 @@ describe('outbox through a Redis outage', () => {
     expect(waiting?.lastError).toBeTruthy();
     expect(smtp.messages.some((m) => m.to.includes(during))).toBe(false);
 
-    proxy.resume();
+    await redis.start();
     const mail = await smtp.waitFor((m) => m.to.includes(during), 30_000);
     expect(mail.subject).toMatch(/Confirm your email/);
     expect((await outboxRow(during))?.publishedAt).not.toBeNull();

@@ -30,7 +30,6 @@ export {
   type IdentityProviders,
   type IdpAccount,
 } from './oauth-peers';
-export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { FlakyJob, FlakyJobModule, FlakyJobState, type FlakyPayload } from './flaky-job';
 export { startOpenAiStandIn, type OpenAiStandIn, type StandInReply, type StandInRequest } from './openai-stand-in';
 export { startNpmRegistryStandIn, type NpmRegistryStandIn } from './npm-registry-stand-in';
