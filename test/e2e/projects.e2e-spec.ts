@@ -190,7 +190,13 @@ describe('projects (the example tenant-scoped module)', () => {
     const first = await names('sort=name&pageSize=2&page=1');
     const second = await names('sort=name&pageSize=2&page=2');
     expect([first.total, first.items.length, second.items.length]).toEqual([3, 2, 1]);
+    expect(second.total).toBe(3);
     expect(new Set([...first.items, ...second.items].map((p) => p.id)).size).toBe(3);
+    // Past the last page: no rows, and still the real total (counted separately then).
+    const beyond = await names('sort=name&pageSize=2&page=5');
+    expect([beyond.total, beyond.items.length]).toEqual([3, 0]);
+    // The total follows the filter, not the table.
+    expect((await names(`teamId=${red}`)).total).toBe(1);
   });
 
   describe('team scope', () => {
