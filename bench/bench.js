@@ -95,6 +95,12 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
+/** User + system CPU time of a process so far, in ms (from /proc; clock ticks are 10 ms on Linux). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssMb(pid) {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Math.round(Number(match[1]) / 1024) : null;
@@ -214,6 +220,7 @@ async function main() {
         const before = countTransactions ? await transactions() : 0;
         let peak = 0;
         const sampler = sampleMemory ? setInterval(() => (peak = Math.max(peak, rssMb(api.pid) ?? 0)), 200) : undefined;
+        const cpuBefore = name === 'baseline' ? 0 : cpuMs(api.pid);
         const [main, side] = await Promise.all([
           run(options.duration),
           alongside ? load({ ...alongside, duration: options.duration }) : undefined,
@@ -221,7 +228,15 @@ async function main() {
         clearInterval(sampler);
         if (sampleMemory) memory.underLoadMb = Math.max(memory.underLoadMb ?? 0, peak);
         const after = countTransactions ? await transactions() : 0;
-        rounds.push({ ...main, side, txPerRequest: countTransactions ? (after - before) / main.total : undefined });
+        // The api's own CPU per request: steadier across noisy machines than throughput.
+        const cpuUsPerRequest =
+          name === 'baseline' ? undefined : ((cpuMs(api.pid) - cpuBefore) * 1000) / (main.total + (side?.total ?? 0));
+        rounds.push({
+          ...main,
+          side,
+          cpuUsPerRequest,
+          txPerRequest: countTransactions ? (after - before) / main.total : undefined,
+        });
       }
       results[name] = {
         requestsPerSecond: Math.round(median(rounds.map((r) => r.requestsPerSecond))),
@@ -229,6 +244,9 @@ async function main() {
         p99Ms: median(rounds.map((r) => r.p99)),
         errors: rounds.reduce((sum, r) => sum + r.errors, 0),
         non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+        ...(name === 'baseline'
+          ? {}
+          : { apiCpuUsPerRequest: Math.round(median(rounds.map((r) => r.cpuUsPerRequest))) }),
         ...(countTransactions
           ? { transactionsPerRequest: Number(median(rounds.map((r) => r.txPerRequest)).toFixed(2)) }
           : {}),
@@ -370,11 +388,11 @@ async function main() {
       '',
       `${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; ${options.connections} connections, ${options.rounds} × ${options.duration} s after a ${options.warmup} s warm-up, median.`,
       '',
-      '| scenario | req/s | × baseline | p50 ms | p99 ms | DB transactions / request | errors + non-2xx |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| scenario | req/s | × baseline | p50 ms | p99 ms | api CPU µs / request | DB transactions / request | errors + non-2xx |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...Object.entries(results).map(
         ([name, r]) =>
-          `| ${name} | ${r.requestsPerSecond} | ${r.ratioToBaseline} | ${r.p50Ms} | ${r.p99Ms} | ${r.transactionsPerRequest ?? ''} | ${r.errors + r.non2xx} |`,
+          `| ${name} | ${r.requestsPerSecond} | ${r.ratioToBaseline} | ${r.p50Ms} | ${r.p99Ms} | ${r.apiCpuUsPerRequest ?? ''} | ${r.transactionsPerRequest ?? ''} | ${r.errors + r.non2xx} |`,
       ),
       '',
       ...(results.login?.healthDuring

@@ -36,7 +36,16 @@ describe('benchmark script', () => {
     );
     expect({ status: run.status, stderr: run.stderr.slice(-2000) }).toEqual({ status: 0, stderr: '' });
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
-      scenarios: Record<string, { requestsPerSecond: number; ratioToBaseline: number; p99Ms: number; errors: number }>;
+      scenarios: Record<
+        string,
+        {
+          requestsPerSecond: number;
+          ratioToBaseline: number;
+          p99Ms: number;
+          errors: number;
+          apiCpuUsPerRequest?: number;
+        }
+      >;
       memory: { idleMb: number };
       jobs?: { mails: number; delivered: number; duplicates: number; jobsPerSecond: number };
     };
@@ -44,6 +53,8 @@ describe('benchmark script', () => {
     expect(results.scenarios.baseline).toMatchObject({ ratioToBaseline: 1, errors: 0 });
     expect(results.scenarios.health?.requestsPerSecond).toBeGreaterThan(0);
     expect(results.scenarios.health?.ratioToBaseline).toBeGreaterThan(0);
+    expect(results.scenarios.health?.apiCpuUsPerRequest).toBeGreaterThan(0);
+    expect(results.scenarios.baseline?.apiCpuUsPerRequest).toBeUndefined();
     expect(results.memory.idleMb).toBeGreaterThan(0);
     // Every mail job went through the outbox, BullMQ and the worker process, and arrived once.
     expect(results.jobs).toMatchObject({ mails: 40, delivered: 40, duplicates: 0 });
