@@ -106,6 +106,21 @@ function rssMb(pid) {
   return match ? Math.round(Number(match[1]) / 1024) : null;
 }
 
+/**
+ * The api runs as the image and the base Kubernetes deployment run it: the Dockerfile's malloc
+ * setting and the deployment's V8 heap size (read from those files, so the two cannot drift).
+ */
+const asDeployed = (() => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const deployment = readFileSync(join(ROOT, 'deploy/k8s/base/api-deployment.yaml'), 'utf8');
+  const threshold = /^ENV MALLOC_MMAP_THRESHOLD_=(\d+)$/m.exec(dockerfile)?.[1];
+  const heap = /--max-old-space-size=\d+/.exec(deployment)?.[0];
+  return {
+    env: threshold ? { MALLOC_MMAP_THRESHOLD_: threshold } : {},
+    nodeFlags: heap ? [heap] : [],
+  };
+})();
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -131,11 +146,12 @@ async function main() {
       MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     };
     // BENCH_API_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof": profile the api under load.
-    const apiFlags = (process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const apiFlags = [...asDeployed.nodeFlags, ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
     const api = await start(
       [...apiFlags, API_ENTRY],
       {
         ...appEnv,
+        ...asDeployed.env,
         NODE_ENV: 'production',
         PORT: String(apiPort),
         HOST: '127.0.0.1',
@@ -366,6 +382,7 @@ async function main() {
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      api: { env: asDeployed.env, nodeFlags: asDeployed.nodeFlags },
       parameters: {
         duration: options.duration,
         rounds: options.rounds,
@@ -387,6 +404,7 @@ async function main() {
       `# Benchmark (${report.date})`,
       '',
       `${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; ${options.connections} connections, ${options.rounds} × ${options.duration} s after a ${options.warmup} s warm-up, median.`,
+      `The api runs as deployed: ${[...Object.entries(report.api.env).map(([k, v]) => `${k}=${v}`), ...report.api.nodeFlags].join(' ') || 'default settings'}.`,
       '',
       '| scenario | req/s | × baseline | p50 ms | p99 ms | api CPU µs / request | DB transactions / request | errors + non-2xx |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

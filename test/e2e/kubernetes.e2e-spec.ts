@@ -9,6 +9,7 @@ type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; m
 interface Container {
   name: string;
   args?: string[];
+  env?: Array<{ name: string; value?: string }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
   ports?: Array<{ name?: string; containerPort: number }>;
@@ -132,6 +133,19 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     }
     const api = deployments.find((object) => object.metadata.name === 'saas-backend-api');
     expect((api?.spec as { replicas: number }).replicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it("sizes the api's V8 heap below its memory limit, in the base and the production overlay", () => {
+    const mebibytes = (quantity: string) => Number(/^(\d+)Mi$/.exec(quantity)?.[1] ?? NaN);
+    for (const manifests of [base, production]) {
+      const api = manifests.find((object) => object.kind === 'Deployment' && object.metadata.name === 'saas-backend-api');
+      const container = podSpec(api as K8sObject)?.containers.find((candidate) => candidate.name === 'api');
+      const options = container?.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value ?? '';
+      const heap = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1] ?? NaN);
+      const limit = mebibytes(container?.resources?.limits?.memory ?? '');
+      // Room for code, buffers and native allocations beside the heap.
+      expect({ heap, limit, fits: heap > 0 && heap <= limit * 0.75 }).toEqual({ heap, limit, fits: true });
+    }
   });
 
   it('runs the built entry points', () => {

@@ -1,8 +1,6 @@
 import { AppConfig, type PasswordPolicyConfig } from '@app/config';
-import { Injectable } from '@nestjs/common';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { GuessabilityChecker } from './guessability-checker';
 
 export interface PasswordContext {
   email?: string | null;
@@ -12,23 +10,25 @@ export interface PasswordContext {
 /**
  * The password rules, applied on register, change and reset: length bounds, optional character
  * classes, and a guessability estimate (zxcvbn with common-password and English dictionaries)
- * that also treats the user's own email and name as guessable.
+ * that also treats the user's own email and name as guessable. The estimate runs in a worker
+ * thread loaded on demand (see GuessabilityChecker).
  */
 @Injectable()
-export class PasswordPolicy {
+export class PasswordPolicy implements OnModuleDestroy {
   private readonly rules: PasswordPolicyConfig;
-  private readonly estimator = new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: english.translations,
-  });
+  readonly checker: GuessabilityChecker;
 
   constructor(config: AppConfig) {
     this.rules = config.auth.passwordPolicy;
+    this.checker = new GuessabilityChecker(this.rules.checkerIdleSeconds * 1000);
+  }
+
+  onModuleDestroy(): void {
+    this.checker.stop();
   }
 
   /** Every rule the password breaks, in words a user can act on; empty when it is acceptable. */
-  check(password: string, context: PasswordContext = {}): string[] {
+  async check(password: string, context: PasswordContext = {}): Promise<string[]> {
     const problems: string[] = [];
     const { minLength, maxLength, requireClasses, minScore } = this.rules;
     const length = [...password].length;
@@ -48,9 +48,9 @@ export class PasswordPolicy {
     if (personal.some((word) => word.length >= 4 && lowered.includes(word))) {
       problems.push('must not contain your email address or name');
     }
-    const result = this.estimator.check(password, personal);
+    const result = await this.checker.check(password, personal);
     if (result.score < minScore) {
-      const hint = result.feedback.warning ? `: ${result.feedback.warning.replace(/\.$/, '').toLowerCase()}` : '';
+      const hint = result.warning ? `: ${result.warning.replace(/\.$/, '').toLowerCase()}` : '';
       problems.push(`is too easy to guess${hint}`);
     }
     return problems;

@@ -23,6 +23,11 @@ export interface PasswordPolicyConfig {
   requireClasses: boolean;
   /** Minimum zxcvbn score, 0 (anything) to 4 (very hard to guess). */
   minScore: number;
+  /**
+   * The guessability checker (zxcvbn and its dictionaries, about 30 MB) runs in a worker thread
+   * started when a password is set, and stopped after this many seconds without one.
+   */
+  checkerIdleSeconds: number;
 }
 
 export interface AuthConfig {
@@ -195,6 +200,7 @@ export class AppConfig {
         maxLength: raw.PASSWORD_MAX_LENGTH,
         requireClasses: raw.PASSWORD_REQUIRE_CLASSES,
         minScore: raw.PASSWORD_MIN_SCORE,
+        checkerIdleSeconds: raw.PASSWORD_CHECKER_IDLE,
       },
       lockoutThreshold: raw.LOCKOUT_THRESHOLD,
       lockoutDurationSeconds: raw.LOCKOUT_DURATION_SECONDS,

@@ -113,6 +113,7 @@ export const configSchema = z.object({
   PASSWORD_MAX_LENGTH: positiveInt.max(1024, 'must be at most 1024').default(128),
   PASSWORD_REQUIRE_CLASSES: booleanString.default(false),
   PASSWORD_MIN_SCORE: z.coerce.number({ message: 'must be a number' }).int().min(0).max(4).default(3),
+  PASSWORD_CHECKER_IDLE: duration.default(60),
   LOCKOUT_THRESHOLD: positiveInt.default(5),
   LOCKOUT_DURATION_SECONDS: positiveInt.default(900),
   AUTH_REQUIRE_VERIFIED_EMAIL: booleanString.default(false),

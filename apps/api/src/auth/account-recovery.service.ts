@@ -109,7 +109,7 @@ export class AccountRecoveryService {
       });
       throw invalidToken('reset');
     }
-    this.auth.assertAcceptablePassword(password, user, 'password');
+    await this.auth.assertAcceptablePassword(password, user, 'password');
     const passwordHash = await this.hasher.hash(password);
     const revoked = await this.transactions.runAsSystem(async (manager) => {
       if ((await this.oneTimeTokens.consume(manager, token, 'password_reset')) !== user.id) return undefined;

@@ -32,12 +32,12 @@ export class AuthService {
   ) {}
 
   /** Throws a 400 naming every rule the password breaks. */
-  assertAcceptablePassword(
+  async assertAcceptablePassword(
     password: string,
     context: { email?: string | null; fullName?: string | null },
     field: string,
-  ) {
-    const problems = this.policy.check(password, context);
+  ): Promise<void> {
+    const problems = await this.policy.check(password, context);
     if (problems.length > 0) {
       throw new ValidationProblemException(
         problems.map((problem) => ({ field, message: `${field} ${problem}` })),
@@ -47,7 +47,7 @@ export class AuthService {
   }
 
   async register(dto: RegisterDto): Promise<UserDto> {
-    this.assertAcceptablePassword(dto.password, dto, 'password');
+    await this.assertAcceptablePassword(dto.password, dto, 'password');
     const passwordHash = await this.hasher.hash(dto.password);
     let created: { user: User; token: string };
     try {

@@ -142,7 +142,7 @@ export class UsersService {
       throw new ValidationProblemException([{ field: 'currentPassword', message: 'currentPassword is not correct' }]);
     }
     await this.lockout.refund(user.id);
-    this.auth.assertAcceptablePassword(dto.newPassword, user, 'newPassword');
+    await this.auth.assertAcceptablePassword(dto.newPassword, user, 'newPassword');
     const passwordHash = await this.hasher.hash(dto.newPassword);
     const revoked = await this.transactions.runAsSystem(async (manager) => {
       const ids = await this.auth.replacePassword(

@@ -1,0 +1,151 @@
+import { ProblemException } from '@app/common';
+import { Worker } from 'node:worker_threads';
+
+export interface Guessability {
+  /** zxcvbn's score, 0 (trivial) to 4 (very hard to guess). */
+  score: number;
+  /** zxcvbn's warning for a weak password, if it has one. */
+  warning: string | null;
+}
+
+/** Checks waiting at once; past this the caller gets 503 rather than an ever longer queue. */
+const MAX_WAITING = 16;
+/** Generous: the worst input found takes about 0.5 s; this bounds a stuck worker, not a slow one. */
+const CHECK_TIMEOUT_MS = 30_000;
+/** The dictionaries need about 30 MB; the cap keeps a runaway check from growing the process. */
+const WORKER_HEAP_MB = 128;
+
+/**
+ * Runs in the worker thread. Plain CommonJS (the module paths come from the main thread), so it
+ * works the same from the build and from the TypeScript sources under test.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { ZxcvbnFactory } = require(workerData.core);
+const common = require(workerData.common);
+const english = require(workerData.english);
+const estimator = new ZxcvbnFactory({
+  dictionary: { ...common.dictionary, ...english.dictionary },
+  graphs: common.adjacencyGraphs,
+  translations: english.translations,
+});
+parentPort.on('message', ({ id, password, userInputs }) => {
+  try {
+    const result = estimator.check(password, userInputs);
+    parentPort.postMessage({ id, score: result.score, warning: result.feedback.warning || null });
+  } catch (error) {
+    parentPort.postMessage({ id, error: String((error && error.message) || error) });
+  }
+});
+`;
+
+interface Waiting {
+  resolve: (result: Guessability) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+type Reply = { id: number; score: number; warning: string | null } | { id: number; error: string };
+
+function unavailable(detail: string): ProblemException {
+  return new ProblemException({
+    status: 503,
+    slug: 'password-check-unavailable',
+    title: 'Service Unavailable',
+    detail,
+    headers: { 'retry-after': '5' },
+  });
+}
+
+/**
+ * zxcvbn in a worker thread, started on the first check and stopped after `idleMs` without one.
+ *
+ * Why not in the request's thread: a crafted password (a short pattern repeated to the length
+ * limit) keeps zxcvbn busy for about half a second, and on the event loop that stalls every
+ * request of the process; in a worker it only delays its own answer. Why not always loaded: the
+ * dictionaries are about 30 MB of heap that a replica needs only while passwords are being set
+ * (sign-up, change, reset), which is rare next to everything else it serves.
+ */
+export class GuessabilityChecker {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly idleMs: number) {}
+
+  /** Whether the worker (and its dictionaries) is loaded right now. */
+  get loaded(): boolean {
+    return this.worker !== undefined;
+  }
+
+  check(password: string, userInputs: string[]): Promise<Guessability> {
+    if (this.waiting.size >= MAX_WAITING) {
+      return Promise.reject(unavailable('Too many password checks are waiting; try again in a few seconds.'));
+    }
+    let worker: Worker;
+    try {
+      worker = this.worker ?? this.start();
+    } catch {
+      return Promise.reject(unavailable('The password check could not start; try again in a few seconds.'));
+    }
+    clearTimeout(this.idleTimer);
+    const id = ++this.nextId;
+    return new Promise<Guessability>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.stop(unavailable('The password check took too long; try again in a few seconds.'));
+      }, CHECK_TIMEOUT_MS);
+      timer.unref();
+      this.waiting.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, password, userInputs });
+    });
+  }
+
+  /** Stops the worker; checks still waiting fail with `reason`. The next check starts a new one. */
+  stop(reason: Error = unavailable('The password check was stopped; try again.')): void {
+    clearTimeout(this.idleTimer);
+    const worker = this.worker;
+    this.worker = undefined;
+    for (const [id, entry] of this.waiting) {
+      clearTimeout(entry.timer);
+      entry.reject(reason);
+      this.waiting.delete(id);
+    }
+    if (worker) void worker.terminate();
+  }
+
+  private start(): Worker {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        core: require.resolve('@zxcvbn-ts/core'),
+        common: require.resolve('@zxcvbn-ts/language-common'),
+        english: require.resolve('@zxcvbn-ts/language-en'),
+      },
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    });
+    // An idle checker never holds the process open (tests, CLI commands); requests do that.
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.settle(reply));
+    const lost = () => {
+      if (this.worker === worker) this.stop(unavailable('The password check failed; try again in a few seconds.'));
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: Reply): void {
+    const entry = this.waiting.get(reply.id);
+    if (!entry) return;
+    this.waiting.delete(reply.id);
+    clearTimeout(entry.timer);
+    if ('error' in reply) entry.reject(unavailable('The password check failed; try again in a few seconds.'));
+    else entry.resolve({ score: reply.score, warning: reply.warning });
+    if (this.waiting.size === 0) {
+      this.idleTimer = setTimeout(() => this.stop(), this.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+}
