@@ -138,7 +138,9 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   it("sizes the api's V8 heap below its memory limit, in the base and the production overlay", () => {
     const mebibytes = (quantity: string) => Number(/^(\d+)Mi$/.exec(quantity)?.[1] ?? NaN);
     for (const manifests of [base, production]) {
-      const api = manifests.find((object) => object.kind === 'Deployment' && object.metadata.name === 'saas-backend-api');
+      const api = manifests.find(
+        (object) => object.kind === 'Deployment' && object.metadata.name === 'saas-backend-api',
+      );
       const container = podSpec(api as K8sObject)?.containers.find((candidate) => candidate.name === 'api');
       const options = container?.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value ?? '';
       const heap = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1] ?? NaN);

@@ -75,9 +75,9 @@ describe('GuessabilityChecker (zxcvbn in a worker thread)', () => {
     subject.stop();
     const outcomes = await Promise.allSettled(accepted);
     // Stopping fails what was waiting (503 too), and nothing hangs.
-    expect(outcomes.every((outcome) => outcome.status === 'fulfilled' || outcome.reason instanceof ProblemException)).toBe(
-      true,
-    );
+    expect(
+      outcomes.every((outcome) => outcome.status === 'fulfilled' || outcome.reason instanceof ProblemException),
+    ).toBe(true);
     expect(subject.loaded).toBe(false);
   });
 

@@ -30,13 +30,15 @@ describe('PasswordPolicy', () => {
   it('enforces the length bounds', async () => {
     expect(await policy().check('Ab1!xyz')).toContain('must be at least 10 characters long');
     expect(await policy().check('a'.repeat(129))).toEqual(['must be at most 128 characters long']);
-    expect(await policy({ PASSWORD_MIN_LENGTH: '12' }).check('Zq8#vLp2&Wm')).toContain('must be at least 12 characters long');
+    expect(await policy({ PASSWORD_MIN_LENGTH: '12' }).check('Zq8#vLp2&Wm')).toContain(
+      'must be at least 12 characters long',
+    );
   });
 
   it('counts characters, not bytes', async () => {
-    expect(
-      (await policy().check('ünïcödé-pässwörd-ßtrøng-ĸey')).some((p) => p.includes('characters long')),
-    ).toBe(false);
+    expect((await policy().check('ünïcödé-pässwörd-ßtrøng-ĸey')).some((p) => p.includes('characters long'))).toBe(
+      false,
+    );
   });
 
   it('applies character classes only when configured', async () => {
@@ -53,7 +55,9 @@ describe('PasswordPolicy', () => {
 
   it("refuses passwords built from the user's email or name", async () => {
     const context = { email: 'marguerite.okonkwo@example.com', fullName: 'Marguerite Okonkwo' };
-    expect(await policy().check('Okonkwo-Forever-2024!', context)).toContain('must not contain your email address or name');
+    expect(await policy().check('Okonkwo-Forever-2024!', context)).toContain(
+      'must not contain your email address or name',
+    );
     expect(await policy().check('Tangerine-Vortex-Quill-8841', context)).toEqual([]);
   });
 
