@@ -1,4 +1,5 @@
 import { AuditLog, TenantTransaction } from '@app/database';
+import { PasswordPolicy } from '@app/auth';
 import {
   bearer,
   createTestApp,
@@ -626,5 +627,53 @@ describe('lockout and genuine bursts', () => {
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(3);
     // Not locked: the next sign-in works.
     expect((await login(t, email)).statusCode).toBe(200);
+  });
+});
+
+describe('password checks under a flood of crafted passwords', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const registerWith = (email: string, password: string) =>
+    t.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email, password } });
+  const userCount = (email: string) =>
+    t.app.get(TenantTransaction).runAsSystem(async (m) => {
+      const rows: Array<{ n: number }> = await m.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [
+        email,
+      ]);
+      return rows[0]?.n;
+    });
+
+  it('queues at most 16 checks; the next sign-up gets 503 problem+json, writes nothing, and succeeds later', async () => {
+    const checker = t.app.get(PasswordPolicy).checker;
+    // A short pattern repeated to the length limit: zxcvbn's repeat matcher spends most of a second on it.
+    const crafted = 'aA1!'.repeat(32);
+    const flood = Array.from({ length: 16 }, () => registerWith(uniqueEmail('flood'), crafted));
+    for (let i = 0; i < 200 && checker.waitingCount < 16; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(checker.waitingCount).toBe(16);
+
+    const email = uniqueEmail('after-flood');
+    const refused = await registerWith(email, STRONG_PASSWORD);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['content-type']).toMatch(PROBLEM);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.json()).toMatchObject({ type: expect.stringContaining('password-check-unavailable') as unknown });
+    expect(await userCount(email)).toBe(0);
+
+    // Stopping the checker answers what waits with the same 503 (no 500, nothing hangs)...
+    checker.stop();
+    for (const res of await Promise.all(flood)) {
+      expect([400, 503]).toContain(res.statusCode);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    }
+    // ...and the next sign-up starts a fresh one.
+    expect((await registerWith(email, STRONG_PASSWORD)).statusCode).toBe(201);
+    expect(await userCount(email)).toBe(1);
   });
 });

@@ -35,7 +35,7 @@ export class AuthController {
   @Post('register')
   @CredentialEndpoint()
   @ApiOperation({ summary: 'Create an account', description: 'Public. Sends a verification email.' })
-  @ApiProblems(400, 409)
+  @ApiProblems(400, 409, 503)
   register(@Body() dto: RegisterDto): Promise<UserDto> {
     return this.auth.register(dto);
   }
@@ -172,7 +172,7 @@ export class AuthController {
     description: 'Public. Single-use token; the password policy applies; every session is revoked.',
   })
   @ApiOkResponse({ type: MessageDto })
-  @ApiProblems(400)
+  @ApiProblems(400, 503)
   async resetPassword(@Body() dto: ResetPasswordDto): Promise<MessageDto> {
     await this.recovery.resetPassword(dto.token, dto.password);
     return { message: 'Password changed. Sign in again.' };

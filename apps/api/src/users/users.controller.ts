@@ -62,7 +62,7 @@ export class UsersController {
     description: 'Authenticated. Needs the current password; the policy applies; every other session is revoked.',
   })
   @ApiAuthenticated()
-  @ApiProblems(400)
+  @ApiProblems(400, 503)
   async changePassword(@CurrentUser() principal: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.users.changePassword(principal, dto);
   }
