@@ -1,4 +1,16 @@
-import { bearer, createTestApp, register, registerAndLogin, uniqueEmail, type TestApp } from '@app/testing';
+import { AuditLog, TenantTransaction } from '@app/database';
+import {
+  bearer,
+  createTestApp,
+  login,
+  register,
+  registerAndLogin,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  type TestApp,
+  type Tokens,
+} from '@app/testing';
+import { connect, type AddressInfo } from 'node:net';
 
 const ORIGIN = 'https://app.example.test';
 const SECURITY_HEADERS = [
@@ -107,6 +119,57 @@ describe('HTTP security: headers, CORS and rate limits', () => {
     expect(limited.headers['ratelimit-remaining']).toBe('0');
     // Another user is counted separately.
     expect((await me(bob.tokens.access_token)).statusCode).toBe(200);
+  });
+
+  it('records the client behind the proxy (not the proxy) in audit rows and sessions', async () => {
+    const email = uniqueEmail('behind-proxy');
+    const { id: userId } = await register(t, email, undefined, undefined, from('203.0.113.21'));
+    const signedIn = await login(t, email, undefined, { ...from('203.0.113.22'), 'user-agent': 'proxied-client/2.0' });
+    expect(signedIn.statusCode).toBe(200);
+    const rows = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { actorId: userId }, order: { occurredAt: 'ASC' } }));
+    expect(rows.map((row) => [row.action, row.ip, row.requestId !== null])).toEqual(
+      expect.arrayContaining([
+        ['auth.register', '203.0.113.21', true],
+        ['auth.login', '203.0.113.22', true],
+      ]),
+    );
+    const sessions = await t.inject({
+      method: 'GET',
+      url: '/api/v1/auth/sessions',
+      headers: { ...bearer(signedIn.json<Tokens>().access_token), ...from('203.0.113.23') },
+    });
+    expect(sessions.json<Array<{ ip: string | null; userAgent: string | null }>>()).toEqual([
+      expect.objectContaining({ ip: '203.0.113.22', userAgent: 'proxied-client/2.0' }),
+    ]);
+  });
+
+  it('keeps the request context when the body arrives in pieces over a real socket', async () => {
+    const email = uniqueEmail('slow-body');
+    await register(t, email, undefined, undefined, from('203.0.113.31'));
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const body = JSON.stringify({ email, password: STRONG_PASSWORD });
+    const socket = connect(port, '127.0.0.1');
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Forwarded-For: 203.0.113.32\r\nX-Request-ID: slow-body-request\r\n\r\n${body.slice(0, 10)}`,
+    );
+    // The rest comes in a later read, on the socket's async context.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(body.slice(10));
+    await closed;
+    expect(response).toMatch(/^HTTP\/1\.1 200/);
+    const rows = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { action: 'auth.login', requestId: 'slow-body-request' } }));
+    expect(rows.map((row) => row.ip)).toEqual(['203.0.113.32']);
   });
 
   it('limits anonymous callers by address (X-Forwarded-For believed with TRUST_PROXY), never the probes', async () => {

@@ -1,5 +1,5 @@
 import { MetricsModule } from '@app/common';
-import { AuditModule, captureRequestContext } from '@app/audit';
+import { AuditModule } from '@app/audit';
 import { AuthenticationGuard, AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
@@ -10,7 +10,6 @@ import { QueueModule } from '@app/queue';
 import { AuthorizationGuard, RbacModule } from '@app/rbac';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
-import type { IncomingMessage } from 'node:http';
 import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
@@ -61,17 +60,8 @@ export class ApiModule {
       imports: [
         ConfigModule.forRoot(config),
         MetricsModule,
-        ClsModule.forRoot({
-          global: true,
-          middleware: {
-            mount: true,
-            generateId: true,
-            // Fastify put the request id it chose into this header (see bootstrap), so CLS and
-            // the response agree on it.
-            idGenerator: (request: IncomingMessage) => String(request.headers['x-request-id']),
-            setup: captureRequestContext,
-          },
-        }),
+        // The request's context is opened by a Fastify hook (see openRequestContext in bootstrap).
+        ClsModule.forRoot({ global: true }),
         DatabaseModule.forRoot({ applicationName: 'api' }),
         QueueModule.forRoot(config),
         MailModule,

@@ -17,6 +17,7 @@ import { mountQueueBoard } from './queue-board/queue-board';
 import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
 import { installHttpDrain } from './http-drain';
+import { openRequestContext } from './request-context';
 import type { Principal } from '@app/auth';
 import { corsOptions, DOCS_CSP, securityHeaders } from './security-headers';
 
@@ -111,6 +112,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
       abortOnError: false,
     },
   );
+  openRequestContext(app, fastify);
   instrument(app, config);
   const headers = securityHeaders(config);
   fastify.addHook('onRequest', (_request, reply, done) => {
