@@ -145,6 +145,23 @@ describe('HTTP security: headers, CORS and rate limits', () => {
     ]);
   });
 
+  it('records no address (and still answers) when X-Forwarded-For holds something that is not an IP', async () => {
+    const email = uniqueEmail('forged-address');
+    const { id: userId } = await register(t, email, undefined, undefined, from('203.0.113.41'));
+    // Two attempts: with the registration, the account's limit here (3 a minute) is reached.
+    for (const forged of ['x'.repeat(100), '203.0.113.42<script>']) {
+      const res = await login(t, email, 'not-the-password', from(forged));
+      expect(res.statusCode).toBe(401);
+    }
+    const rows = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { actorId: userId, action: 'auth.login' } }));
+    expect(rows.map((row) => [row.outcome, row.ip])).toEqual([
+      ['failure', null],
+      ['failure', null],
+    ]);
+  });
+
   it('keeps the request context when the body arrives in pieces over a real socket', async () => {
     const email = uniqueEmail('slow-body');
     await register(t, email, undefined, undefined, from('203.0.113.31'));

@@ -145,8 +145,9 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       const options = container?.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value ?? '';
       const heap = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1] ?? NaN);
       const limit = mebibytes(container?.resources?.limits?.memory ?? '');
-      // Room for code, buffers and native allocations beside the heap.
-      expect({ heap, limit, fits: heap > 0 && heap <= limit * 0.75 }).toEqual({ heap, limit, fits: true });
+      // Room beside the heap for code and native memory, argon2's buffers (4 × 19 MiB at the
+      // default concurrency) and the password-check thread (about 45 MB).
+      expect({ heap, limit, fits: heap > 0 && heap <= limit - 160 }).toEqual({ heap, limit, fits: true });
     }
   });
 

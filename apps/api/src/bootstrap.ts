@@ -28,7 +28,7 @@ function requestIdFor(request: IncomingMessage): string {
   const header = request.headers['x-request-id'];
   const candidate = Array.isArray(header) ? header[0] : header;
   const id = candidate && REQUEST_ID_PATTERN.test(candidate) ? candidate : newId();
-  // CLS reads the id from this header, so both agree (see ApiModule).
+  // Echoed back and logged under this id; the request context takes request.id (request-context.ts).
   request.headers['x-request-id'] = id;
   return id;
 }

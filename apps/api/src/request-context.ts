@@ -18,7 +18,8 @@ import { CLS_ID, ClsService } from 'nestjs-cls';
 export function openRequestContext(app: NestFastifyApplication, fastify: FastifyInstance): void {
   const cls = app.get(ClsService);
   fastify.addHook('onRequest', (request, _reply, done) => {
-    cls.run(() => {
+    // A fresh store for every request, even if the hook ever runs inside another context.
+    cls.run({ ifNested: 'override' }, () => {
       cls.set(CLS_ID, request.id);
       captureRequestContext(cls, request.ip, request.headers['user-agent']);
       done();

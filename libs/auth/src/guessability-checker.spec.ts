@@ -6,8 +6,8 @@ const SLOW = 'aA1!'.repeat(32);
 
 describe('GuessabilityChecker (zxcvbn in a worker thread)', () => {
   const checkers: GuessabilityChecker[] = [];
-  const checker = (idleMs = 60_000) => {
-    const created = new GuessabilityChecker(idleMs);
+  const checker = (idleMs = 60_000, stallMs?: number) => {
+    const created = new GuessabilityChecker(idleMs, stallMs);
     checkers.push(created);
     return created;
   };
@@ -81,13 +81,31 @@ describe('GuessabilityChecker (zxcvbn in a worker thread)', () => {
     expect(subject.loaded).toBe(false);
   });
 
+  it('gives up on a worker that stops answering: 503, and the next check starts a new one', async () => {
+    const subject = checker(60_000, 10_000);
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const stalled = subject.check(SLOW, []).catch((error: unknown) => error);
+      // The clock moves past the watchdog before the worker's answer can be read.
+      jest.advanceTimersByTime(10_000);
+      expect(((await stalled) as ProblemException).problem).toMatchObject({
+        status: 503,
+        slug: 'password-check-unavailable',
+      });
+      expect(subject.loaded).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect((await subject.check('password123', [])).score).toBeLessThan(3);
+  });
+
   it('recovers when the worker dies: the waiting check fails with 503, the next one works', async () => {
     const subject = checker();
     await subject.check('warm-up', []);
     const worker = (subject as unknown as { worker: { terminate(): Promise<number> } }).worker;
-    const waiting = subject.check(SLOW, []);
+    const waiting = subject.check(SLOW, []).catch((error: unknown) => error);
     await worker.terminate();
-    const failure = await waiting.catch((error: unknown) => error);
+    const failure = await waiting;
     expect(failure).toBeInstanceOf(ProblemException);
     expect((failure as ProblemException).problem.status).toBe(503);
     expect(subject.loaded).toBe(false);

@@ -1,4 +1,5 @@
 import { ProblemException } from '@app/common';
+import { AsyncResource } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 
 export interface Guessability {
@@ -10,8 +11,11 @@ export interface Guessability {
 
 /** Checks waiting at once; past this the caller gets 503 rather than an ever longer queue. */
 const MAX_WAITING = 16;
-/** Generous: the worst input found takes about 0.5 s; this bounds a stuck worker, not a slow one. */
-const CHECK_TIMEOUT_MS = 30_000;
+/**
+ * How long the worker may go without answering while checks wait. Generous: the worst input found
+ * (a long random password) takes about 4 s; this catches a stuck worker, not a slow check.
+ */
+const STALL_TIMEOUT_MS = 30_000;
 /**
  * The dictionaries take about 30 MB. The old-generation cap keeps a runaway check from growing the
  * process; a small young generation keeps the loaded worker at about 45 MB of RSS instead of 60.
@@ -45,7 +49,6 @@ parentPort.on('message', ({ id, password, userInputs }) => {
 interface Waiting {
   resolve: (result: Guessability) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 type Reply = { id: number; score: number; warning: string | null } | { id: number; error: string };
@@ -74,8 +77,18 @@ export class GuessabilityChecker {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Re-armed on every answer: fires only when the worker stops answering, however long the queue. */
+  private stallTimer: NodeJS.Timeout | undefined;
+  /**
+   * The async context the checker was made in (start-up, no request). The worker and its
+   * listeners are created in it, so they never hold on to the request that happened to start them.
+   */
+  private readonly scope = new AsyncResource('guessability-checker');
 
-  constructor(private readonly idleMs: number) {}
+  constructor(
+    private readonly idleMs: number,
+    private readonly stallMs = STALL_TIMEOUT_MS,
+  ) {}
 
   /** Whether the worker (and its dictionaries) is loaded right now. */
   get loaded(): boolean {
@@ -93,18 +106,15 @@ export class GuessabilityChecker {
     }
     let worker: Worker;
     try {
-      worker = this.worker ?? this.start();
+      worker = this.worker ?? this.scope.runInAsyncScope(() => this.start());
     } catch {
       return Promise.reject(unavailable('The password check could not start; try again in a few seconds.'));
     }
     clearTimeout(this.idleTimer);
     const id = ++this.nextId;
     return new Promise<Guessability>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.stop(unavailable('The password check took too long; try again in a few seconds.'));
-      }, CHECK_TIMEOUT_MS);
-      timer.unref();
-      this.waiting.set(id, { resolve, reject, timer });
+      this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 1) this.armStallTimer();
       worker.postMessage({ id, password, userInputs });
     });
   }
@@ -112,10 +122,10 @@ export class GuessabilityChecker {
   /** Stops the worker; checks still waiting fail with `reason`. The next check starts a new one. */
   stop(reason: Error = unavailable('The password check was stopped; try again.')): void {
     clearTimeout(this.idleTimer);
+    clearTimeout(this.stallTimer);
     const worker = this.worker;
     this.worker = undefined;
     for (const [id, entry] of this.waiting) {
-      clearTimeout(entry.timer);
       entry.reject(reason);
       this.waiting.delete(id);
     }
@@ -144,11 +154,21 @@ export class GuessabilityChecker {
     return worker;
   }
 
+  private armStallTimer(): void {
+    this.stallTimer = this.scope.runInAsyncScope(() =>
+      setTimeout(() => {
+        this.stop(unavailable('The password check stopped answering; try again in a few seconds.'));
+      }, this.stallMs),
+    );
+    this.stallTimer.unref();
+  }
+
   private settle(reply: Reply): void {
     const entry = this.waiting.get(reply.id);
     if (!entry) return;
     this.waiting.delete(reply.id);
-    clearTimeout(entry.timer);
+    clearTimeout(this.stallTimer);
+    if (this.waiting.size > 0) this.armStallTimer();
     if ('error' in reply) entry.reject(unavailable('The password check failed; try again in a few seconds.'));
     else entry.resolve({ score: reply.score, warning: reply.warning });
     if (this.waiting.size === 0) {
