@@ -48,8 +48,6 @@ export class PasswordPolicy implements OnModuleDestroy {
     if (personal.some((word) => word.length >= 4 && lowered.includes(word))) {
       problems.push('must not contain your email address or name');
     }
-    // The estimate is the expensive part (a worker round trip): only for an otherwise valid password.
-    if (problems.length > 0) return problems;
     const result = await this.checker.check(password, personal);
     if (result.score < minScore) {
       const hint = result.warning ? `: ${result.warning.replace(/\.$/, '').toLowerCase()}` : '';
