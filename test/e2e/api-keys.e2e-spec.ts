@@ -2,7 +2,7 @@ import { ApiKeyRegistry } from '@app/auth';
 import { AppLogger, createRootLogger } from '@app/common';
 import { AuditLog, TenantTransaction } from '@app/database';
 import { SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, registerAndLogin, setPlatformAdmin, type TestApp } from '@app/testing';
 import { Writable } from 'node:stream';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
@@ -195,7 +195,61 @@ describe('API keys', () => {
     expect(lost.json()).toMatchObject({ missingPermissions: ['organizations:update'] });
     expect((await withKey(key, 'GET', `/organizations/${orgId}/teams`)).statusCode).toBe(200);
     expect((await call(owner, 'DELETE', `/organizations/${orgId}/members/${admin.userId}`)).statusCode).toBe(204);
-    expect((await withKey(key, 'GET', `/organizations/${orgId}/teams`)).statusCode).toBe(403);
+    // Removal revokes the keys they made here: the key itself is dead, not just short of permissions.
+    expect((await withKey(key, 'GET', `/organizations/${orgId}/teams`)).statusCode).toBe(401);
+    const listed = (await call(owner, 'GET', `/organizations/${orgId}/api-keys`)).json<{
+      items: Array<{ prefix: string; status: string }>;
+    }>();
+    expect(listed.items.find((item) => key.startsWith(`${item.prefix}_`))).toMatchObject({ status: 'revoked' });
+    const rows = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { action: 'api-key.revoke', actorId: owner.userId } }));
+    expect(rows.map((row) => row.metadata)).toContainEqual(expect.objectContaining({ reason: 'owner-removed' }));
+  });
+
+  it('dies at once when a platform admin deactivates its creator, in every organization, and stays dead', async () => {
+    const creator = await joinAs('key-deactivated', SYSTEM_ROLES.admin.id);
+    const { key } = await createKey(creator, ['members:read', 'teams:read']);
+    const otherOrg = (await call(creator, 'POST', '/organizations', { name: 'Own' })).json<{ id: string }>().id;
+    const { key: ownKey } = await createKey(creator, ['teams:read'], {}, otherOrg);
+    // Warm: both keys are cached, and so is the creator's membership.
+    expect((await withKey(key, 'GET', `/organizations/${orgId}/members`)).statusCode).toBe(200);
+    expect((await withKey(ownKey, 'GET', `/organizations/${otherOrg}/teams`)).statusCode).toBe(200);
+
+    const operator = await registerAndLogin(t, 'key-operator');
+    await setPlatformAdmin(t, operator.userId);
+    expect((await call(operator, 'DELETE', `/users/${creator.userId}`)).statusCode).toBe(204);
+
+    expect((await withKey(key, 'GET', `/organizations/${orgId}/members`)).statusCode).toBe(401);
+    expect((await withKey(ownKey, 'GET', `/organizations/${otherOrg}/teams`)).statusCode).toBe(401);
+    const revocations = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { action: 'api-key.revoke', actorId: operator.userId } }));
+    expect(revocations.map((row) => [row.organizationId, row.metadata.reason]).sort()).toEqual(
+      [
+        [orgId, 'owner-deactivated'],
+        [otherOrg, 'owner-deactivated'],
+      ].sort(),
+    );
+    const deactivation = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.findOneByOrFail(AuditLog, { action: 'user.deactivate', targetId: creator.userId }));
+    expect(deactivation.metadata).toMatchObject({ revokedCredentials: 2 });
+  });
+
+  it('refuses a live key whose creator is inactive even when no revocation was written (the database decides)', async () => {
+    const creator = await joinAs('key-inactive', SYSTEM_ROLES.admin.id);
+    const { key } = await createKey(creator, ['teams:read']);
+    expect((await withKey(key, 'GET', `/organizations/${orgId}/teams`)).statusCode).toBe(200);
+    // As if the deactivation came from elsewhere (the CLI, a restore) and this replica's caches
+    // were cold: the key row is untouched, only the account is inactive.
+    const transactions = t.app.get(TenantTransaction);
+    await transactions.runAsSystem((m) =>
+      m.query('UPDATE users SET is_active = false WHERE id = $1', [creator.userId]),
+    );
+    const registry: unknown = t.app.get(ApiKeyRegistry);
+    (registry as { cache: Map<string, unknown> }).cache.clear();
+    expect((await withKey(key, 'GET', `/organizations/${orgId}/teams`)).statusCode).toBe(401);
   });
 
   it('records when a key was last used, in batches rather than on every request', async () => {

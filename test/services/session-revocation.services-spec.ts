@@ -3,6 +3,7 @@ import {
   createTestApp,
   login,
   registerAndLogin,
+  setPlatformAdmin,
   STRONG_PASSWORD,
   type TestApp,
   type Tokens,
@@ -89,5 +90,46 @@ describe('session revocation across replicas', () => {
     expect(revoke.statusCode).toBe(204);
     await settle();
     expect((await teams(b)).statusCode).toBe(401);
+  });
+
+  it("deactivating a key's creator on A refuses the key on B at once, and on a replica started afterwards", async () => {
+    const owner = await registerAndLogin(a, 'replica-deactivated');
+    const orgId = (
+      await a.inject({
+        method: 'POST',
+        url: '/api/v1/organizations',
+        headers: bearer(owner.tokens.access_token),
+        payload: { name: 'Departing' },
+      })
+    ).json<{ id: string }>().id;
+    const { key } = (
+      await a.inject({
+        method: 'POST',
+        url: `/api/v1/organizations/${orgId}/api-keys`,
+        headers: bearer(owner.tokens.access_token),
+        payload: { name: 'departing', permissions: ['members:read'] },
+      })
+    ).json<{ key: string }>();
+    const members = (app: TestApp) =>
+      app.inject({ method: 'GET', url: `/api/v1/organizations/${orgId}/members`, headers: { 'x-api-key': key } });
+    expect((await members(b)).statusCode).toBe(200);
+    const operator = await registerAndLogin(a, 'replica-operator');
+    await setPlatformAdmin(a, operator.userId);
+    const deactivate = await a.inject({
+      method: 'DELETE',
+      url: `/api/v1/users/${owner.userId}`,
+      headers: bearer(operator.tokens.access_token),
+    });
+    expect(deactivate.statusCode).toBe(204);
+    await settle();
+    expect((await members(b)).statusCode).toBe(401);
+    expect((await members(a)).statusCode).toBe(401);
+    // A restart (a replica that never saw the message) reads the truth from the database.
+    const c = await createTestApp({ redis: true, replicaOf: a });
+    try {
+      expect((await members(c)).statusCode).toBe(401);
+    } finally {
+      await c.close();
+    }
   });
 });

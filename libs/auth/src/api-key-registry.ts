@@ -1,6 +1,7 @@
-import { ApiKey, TenantTransaction } from '@app/database';
+import { TenantTransaction } from '@app/database';
 import { InvalidationBus } from '@app/queue';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { apiKeyPrefix } from './api-key-format';
 import type { ApiKeyPrincipal } from './principal';
 import { safeEqual, sha256 } from './secret-token';
@@ -16,6 +17,27 @@ interface CachedKey {
     expiresAt: number | null;
   } | null;
   cachedUntil: number;
+}
+
+interface KeyRow {
+  id: string;
+  key_hash: string;
+  organization_id: string;
+  permissions: string[];
+  created_by_user_id: string;
+  expires_at: Date | string | null;
+}
+
+interface Invalidation {
+  prefix?: string;
+  ownerId?: string;
+}
+
+export interface RevokedKey {
+  id: string;
+  organizationId: string;
+  name: string;
+  prefix: string;
 }
 
 const TOPIC = 'api-keys';
@@ -36,6 +58,8 @@ export class ApiKeyRegistry implements OnModuleInit, OnModuleDestroy {
   private readonly used = new Map<string, Date>();
   /** When each prefix was last invalidated: a load that started before then may have read the old row. */
   private readonly invalidatedAt = new Map<string, number>();
+  /** The same, per creator: every key a user made is dropped when their access ends. */
+  private readonly ownerInvalidatedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -44,11 +68,7 @@ export class ApiKeyRegistry implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.bus.on(TOPIC, (payload) => {
-      const { prefix } = payload as { prefix: string };
-      this.cache.delete(prefix);
-      this.invalidatedAt.set(prefix, Date.now());
-    });
+    this.bus.on(TOPIC, (payload) => this.forget(payload as Invalidation));
     this.bus.onReset(() => this.cache.clear());
     this.timer = setInterval(() => void this.flush(), LAST_USED_FLUSH_MS);
     this.timer.unref();
@@ -68,9 +88,10 @@ export class ApiKeyRegistry implements OnModuleInit, OnModuleDestroy {
     if (!entry || entry.cachedUntil <= now) {
       entry = await this.load(prefix, now);
       // A revocation that landed while we were reading wins: read again.
-      if ((this.invalidatedAt.get(prefix) ?? 0) >= now) entry = await this.load(prefix, Date.now());
+      if (this.invalidatedSince(prefix, entry, now)) entry = await this.load(prefix, Date.now());
       if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
       if (this.invalidatedAt.size >= MAX_ENTRIES) this.invalidatedAt.clear();
+      if (this.ownerInvalidatedAt.size >= MAX_ENTRIES) this.ownerInvalidatedAt.clear();
       this.cache.set(prefix, entry);
     }
     const key = entry.key;
@@ -88,21 +109,74 @@ export class ApiKeyRegistry implements OnModuleInit, OnModuleDestroy {
 
   /** Call after committing a revocation (or any change to the key). */
   invalidate(prefix: string): Promise<void> {
-    return this.bus.publish(TOPIC, { prefix });
+    return this.bus.publish(TOPIC, { prefix } satisfies Invalidation);
+  }
+
+  /** Call after committing the end of a user's access (deactivation, removal): all their keys drop. */
+  invalidateOwner(userId: string): Promise<void> {
+    return this.bus.publish(TOPIC, { ownerId: userId } satisfies Invalidation);
+  }
+
+  /**
+   * Revokes, inside the caller's unit of work, every live key `userId` created (in the tenant
+   * the transaction is scoped to, or everywhere in a system transaction), and drops them from
+   * every replica's cache once it commits. Returns what was revoked, for the caller's audit rows.
+   */
+  async revokeOwnedBy(manager: EntityManager, userId: string): Promise<RevokedKey[]> {
+    const rows = await manager.query<Array<{ id: string; organization_id: string; name: string; prefix: string }>>(
+      `WITH revoked AS (
+         UPDATE api_keys SET revoked_at = now()
+          WHERE created_by_user_id = $1 AND revoked_at IS NULL
+          RETURNING id, organization_id, name, prefix)
+       SELECT id, organization_id, name, prefix FROM revoked`,
+      [userId],
+    );
+    this.transactions.afterCommit(() => void this.invalidateOwner(userId));
+    return rows.map((row) => ({ id: row.id, organizationId: row.organization_id, name: row.name, prefix: row.prefix }));
+  }
+
+  private forget({ prefix, ownerId }: Invalidation): void {
+    const now = Date.now();
+    if (prefix) {
+      this.cache.delete(prefix);
+      this.invalidatedAt.set(prefix, now);
+    }
+    if (ownerId) {
+      for (const [cachedPrefix, entry] of this.cache) {
+        if (entry.key?.createdByUserId === ownerId) this.cache.delete(cachedPrefix);
+      }
+      this.ownerInvalidatedAt.set(ownerId, now);
+    }
+  }
+
+  private invalidatedSince(prefix: string, entry: CachedKey, since: number): boolean {
+    if ((this.invalidatedAt.get(prefix) ?? 0) >= since) return true;
+    const owner = entry.key?.createdByUserId;
+    return owner !== undefined && owner !== null && (this.ownerInvalidatedAt.get(owner) ?? 0) >= since;
   }
 
   private async load(prefix: string, now: number): Promise<CachedKey> {
-    // Authentication comes before any tenant is known: a deliberate system read, by the unique prefix.
-    const row = await this.transactions.runAsSystem((manager) => manager.findOneBy(ApiKey, { prefix }));
-    if (!row || row.revokedAt) return { key: null, cachedUntil: now + NEGATIVE_TTL_MS };
+    // Authentication comes before any tenant is known: a deliberate system read, by the unique
+    // prefix. A key is usable only while it is live and the person who created it is active: the
+    // database answers that, so it holds after a restart and on a replica that missed a message.
+    const rows = await this.transactions.runAsSystem((manager) =>
+      manager.query<KeyRow[]>(
+        `SELECT k.id, k.key_hash, k.organization_id, k.permissions, k.created_by_user_id, k.expires_at
+           FROM api_keys k JOIN users u ON u.id = k.created_by_user_id
+          WHERE k.prefix = $1 AND k.revoked_at IS NULL AND u.is_active`,
+        [prefix],
+      ),
+    );
+    const row = rows[0];
+    if (!row) return { key: null, cachedUntil: now + NEGATIVE_TTL_MS };
     return {
       key: {
         id: row.id,
-        hash: row.keyHash,
-        organizationId: row.organizationId,
+        hash: row.key_hash,
+        organizationId: row.organization_id,
         permissions: row.permissions,
-        createdByUserId: row.createdByUserId,
-        expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+        createdByUserId: row.created_by_user_id,
+        expiresAt: row.expires_at ? new Date(row.expires_at).getTime() : null,
       },
       cachedUntil: now + CACHE_TTL_MS,
     };

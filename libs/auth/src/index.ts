@@ -6,7 +6,7 @@ export { PasswordHasher } from './password-hasher';
 export { PasswordPolicy, type PasswordContext } from './password-policy';
 export { auditActor, PRINCIPAL_KEY, type ApiKeyPrincipal, type Principal, type UserPrincipal } from './principal';
 export { API_KEY_PREFIX, apiKeyPrefix, generateApiKey, type NewApiKey } from './api-key-format';
-export { ApiKeyRegistry } from './api-key-registry';
+export { ApiKeyRegistry, type RevokedKey } from './api-key-registry';
 export { IS_PUBLIC, Public } from './public.decorator';
 export { SecretBox } from './secret-box';
 export { generateSecret, safeEqual, sha256 } from './secret-token';

@@ -14,7 +14,8 @@ interface CacheEntry {
 }
 
 interface Invalidation {
-  organizationId: string;
+  /** Absent: the user's memberships everywhere (their access ended as a whole). */
+  organizationId?: string;
   userId?: string;
 }
 
@@ -41,7 +42,10 @@ export class PermissionResolver implements OnModuleInit {
     this.bus.onReset(() => this.cache.clear());
   }
 
-  /** The caller's membership, or null when they are not a member of the organization. */
+  /**
+   * The caller's membership, or null when they are not a member of the organization or their
+   * account is deactivated (so whatever acts for them, such as their API keys, stops too).
+   */
   async resolve(userId: string, organizationId: string): Promise<Membership | null> {
     const key = `${userId}:${organizationId}`;
     const now = Date.now();
@@ -53,6 +57,7 @@ export class PermissionResolver implements OnModuleInit {
       manager.query<Array<{ team_id: string | null; permission_key: string | null }>>(
         `SELECT ra.team_id, rp.permission_key
            FROM organization_members om
+           JOIN users u ON u.id = om.user_id AND u.is_active
            LEFT JOIN role_assignments ra ON ra.organization_id = om.organization_id AND ra.user_id = om.user_id
            LEFT JOIN role_permissions rp ON rp.role_id = ra.role_id
           WHERE om.organization_id = $1 AND om.user_id = $2`,
@@ -77,7 +82,17 @@ export class PermissionResolver implements OnModuleInit {
     return this.bus.publish(TOPIC, { organizationId, userId } satisfies Invalidation);
   }
 
+  /** Call after committing the end of a user's access as a whole (deactivation, erasure). */
+  invalidateUser(userId: string): Promise<void> {
+    return this.bus.publish(TOPIC, { userId } satisfies Invalidation);
+  }
+
   private forget({ organizationId, userId }: Invalidation): void {
+    if (!organizationId) {
+      if (!userId) return;
+      for (const key of this.cache.keys()) if (key.startsWith(`${userId}:`)) this.cache.delete(key);
+      return;
+    }
     if (userId) {
       this.cache.delete(`${userId}:${organizationId}`);
       return;

@@ -1,4 +1,4 @@
-import { AuditService } from '@app/audit';
+import { AuditService, type AuditActor } from '@app/audit';
 import { ApiKeyRegistry, auditActor, generateApiKey, type Principal, type UserPrincipal } from '@app/auth';
 import { newId, ValidationProblemException } from '@app/common';
 import { ApiKey, TenantTransaction } from '@app/database';
@@ -109,4 +109,28 @@ export class ApiKeysService {
     const details = { name: key.name, prefix: key.prefix, ...metadata };
     return this.audit.change(manager, action, orgId, auditActor(actor), ['api_key', key.id], details);
   }
+}
+
+/**
+ * Ends the keys a person created when their access ends (deactivated, removed from the
+ * organization, later deprovisioned or erased): revoked in the caller's unit of work, one audit
+ * row per key, dropped from every replica's cache after the commit.
+ */
+export async function revokeKeysOfDeparted(
+  manager: EntityManager,
+  registry: ApiKeyRegistry,
+  audit: AuditService,
+  userId: string,
+  actor: AuditActor,
+  reason: 'owner-deactivated' | 'owner-removed',
+): Promise<number> {
+  const revoked = await registry.revokeOwnedBy(manager, userId);
+  for (const key of revoked) {
+    await audit.change(manager, 'api-key.revoke', key.organizationId, actor, ['api_key', key.id], {
+      name: key.name,
+      prefix: key.prefix,
+      reason,
+    });
+  }
+  return revoked.length;
 }

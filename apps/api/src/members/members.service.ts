@@ -1,5 +1,6 @@
 import { AuditService } from '@app/audit';
-import type { UserPrincipal } from '@app/auth';
+import { ApiKeyRegistry, type UserPrincipal } from '@app/auth';
+import { revokeKeysOfDeparted } from '../api-keys/api-keys.service';
 import { newId, ProblemException, ValidationProblemException } from '@app/common';
 import { OrganizationMember, Role, RoleAssignment, RolePermission, TenantTransaction, User } from '@app/database';
 import { permissionDenied, PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
@@ -22,6 +23,7 @@ export class MembersService {
     private readonly transactions: TenantTransaction,
     private readonly permissions: PermissionResolver,
     private readonly audit: AuditService,
+    private readonly keys: ApiKeyRegistry,
   ) {}
 
   async add(actor: UserPrincipal, orgId: string, userId: string, roleIds?: string[]): Promise<MemberDto> {
@@ -61,7 +63,18 @@ export class MembersService {
       if (actor.userId !== userId) await this.assertGrantable(manager, actor.userId, orgId, held);
       if (held.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
       await manager.delete(OrganizationMember, { id: member.id });
-      await this.record(manager, actor, orgId, actor.userId === userId ? 'member.leave' : 'member.remove', userId, {});
+      // The keys they made here stop with their membership (RLS keeps this to this organization).
+      const revokedCredentials = await revokeKeysOfDeparted(
+        manager,
+        this.keys,
+        this.audit,
+        userId,
+        { actorId: actor.userId },
+        'owner-removed',
+      );
+      await this.record(manager, actor, orgId, actor.userId === userId ? 'member.leave' : 'member.remove', userId, {
+        revokedCredentials,
+      });
     });
     await this.permissions.invalidate(orgId, userId);
   }

@@ -2,9 +2,10 @@ import { AuditService } from '@app/audit';
 import { PasswordHasher, type UserPrincipal } from '@app/auth';
 import { ProblemException, ValidationProblemException } from '@app/common';
 import { TenantTransaction, User } from '@app/database';
-import { PlatformAdmins } from '@app/rbac';
+import { PermissionResolver, PlatformAdmins } from '@app/rbac';
 import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
-import { SessionRegistry } from '@app/auth';
+import { ApiKeyRegistry, SessionRegistry } from '@app/auth';
+import { revokeKeysOfDeparted } from '../api-keys/api-keys.service';
 import { AuthService } from '../auth/auth.service';
 import { LockoutService } from '../auth/lockout.service';
 import { SessionService } from '../auth/session.service';
@@ -25,6 +26,8 @@ export class UsersService {
     private readonly lockout: LockoutService,
     private readonly admins: PlatformAdmins,
     private readonly registry: SessionRegistry,
+    private readonly keys: ApiKeyRegistry,
+    private readonly permissions: PermissionResolver,
   ) {}
 
   /** Platform admins: every user, newest first, optionally filtered by part of the email or name. */
@@ -88,6 +91,15 @@ export class UsersService {
       if (!user.isActive) return [];
       await manager.update(User, { id: userId }, { isActive: false });
       const sessionIds = await this.sessions.revokeAll(userId, 'deactivated', undefined, manager);
+      // Whatever acts for them goes too: their API keys, in every organization.
+      const keysRevoked = await revokeKeysOfDeparted(
+        manager,
+        this.keys,
+        this.audit,
+        userId,
+        { actorId },
+        'owner-deactivated',
+      );
       await this.audit.record(
         {
           action: 'user.deactivate',
@@ -95,7 +107,7 @@ export class UsersService {
           actorId,
           targetType: 'user',
           targetId: userId,
-          metadata: { sessionsRevoked: sessionIds.length },
+          metadata: { sessionsRevoked: sessionIds.length, revokedCredentials: keysRevoked },
         },
         manager,
       );
@@ -103,6 +115,7 @@ export class UsersService {
     });
     await this.registry.revokeUser(userId, revoked);
     await this.admins.invalidate(userId);
+    await this.permissions.invalidateUser(userId);
   }
 
   async get(userId: string): Promise<UserDto> {
