@@ -6,6 +6,7 @@ import { Projects1764576000000 } from './1764576000000-projects';
 import { AuditRetention1764662400000 } from './1764662400000-audit-retention';
 import { Llm1764748800000 } from './1764748800000-llm';
 import { DependencyReports1764835200000 } from './1764835200000-dependency-reports';
+import { SecurityEvents1764921600000 } from './1764921600000-security-events';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   AuditRetention1764662400000,
   Llm1764748800000,
   DependencyReports1764835200000,
+  SecurityEvents1764921600000,
   // generate:resource migrations
 ];
 

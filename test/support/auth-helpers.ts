@@ -82,3 +82,35 @@ export async function markEmailVerified(t: TestApp, userId: string): Promise<voi
     .get(TenantTransaction)
     .runAsSystem((manager) => manager.update(User, { id: userId }, { emailVerifiedAt: new Date() }));
 }
+
+/**
+ * Brings `account` into the organization the way a person joins one they share nothing with: an
+ * invitation from `inviter` (who needs members:manage there), which the person accepts. Marks
+ * the person's email verified first (accepting needs it; the verification flow has its own tests).
+ */
+export async function joinByInvitation(
+  t: TestApp,
+  inviter: { tokens: Tokens },
+  orgId: string,
+  account: { email: string; userId: string; tokens: Tokens },
+  roleIds?: string[],
+): Promise<void> {
+  await markEmailVerified(t, account.userId);
+  const invited = await t.inject({
+    method: 'POST',
+    url: `/api/v1/organizations/${orgId}/invitations`,
+    headers: bearer(inviter.tokens.access_token),
+    payload: { email: account.email, ...(roleIds ? { roleIds } : {}) },
+  });
+  if (invited.statusCode !== 201) throw new Error(`invitation failed: ${invited.statusCode} ${invited.body}`);
+  const { id } = invited.json<{ id: string }>();
+  const accepted = await t.inject({
+    method: 'POST',
+    url: `/api/v1/invitations/${id}/accept`,
+    headers: bearer(account.tokens.access_token),
+    payload: {},
+  });
+  if (accepted.statusCode !== 200 && accepted.statusCode !== 201) {
+    throw new Error(`accepting failed: ${accepted.statusCode} ${accepted.body}`);
+  }
+}

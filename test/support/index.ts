@@ -7,6 +7,7 @@ export { BUILT_ENTRY, freePort, startProcess, type AppProcess } from './processe
 export {
   bearer,
   login,
+  joinByInvitation,
   markEmailVerified,
   register,
   registerAndLogin,

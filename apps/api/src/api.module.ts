@@ -26,6 +26,7 @@ import { DependenciesModule } from './dependencies/dependencies.module';
 import { LlmApiModule } from './llm/llm.module';
 import { ProjectsModule } from './projects/projects.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
+import { SecurityEventsModule } from './security-events/security-events.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
@@ -48,6 +49,7 @@ export const API_V1_MODULES: Type[] = [
   LlmApiModule,
   DependenciesModule,
   QueueBoardModule,
+  SecurityEventsModule,
   // generate:resource modules
 ];
 

@@ -17,6 +17,7 @@ import { mountQueueBoard } from './queue-board/queue-board';
 import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
 import { installHttpDrain } from './http-drain';
+import { RefusalRecorder } from './security-events/refusal-recorder';
 import { openRequestContext } from './request-context';
 import type { Principal } from '@app/auth';
 import { corsOptions, DOCS_CSP, securityHeaders } from './security-headers';
@@ -127,6 +128,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     }
     done(null, payload);
   });
+  app.get(RefusalRecorder).install(fastify);
   installHttpDrain(app, fastify);
   if (config.http.corsOrigins.length > 0) app.enableCors(corsOptions(config.http.corsOrigins));
   app.useGlobalPipes(createValidationPipe());

@@ -1,3 +1,4 @@
 export { AuditModule } from './audit.module';
 export { AuditService, type AuditActor, type AuditEvent } from './audit.service';
 export { captureRequestContext, REQUEST_IP_KEY, REQUEST_USER_AGENT_KEY } from './request-context';
+export { SecurityEvents, type SecurityEventInput } from './security-events';

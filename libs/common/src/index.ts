@@ -9,7 +9,13 @@ export {
   type ProblemDetails,
 } from './problem-details';
 export { toProblem, type MappedProblem } from './problem-mapper';
-export { loggableError, ProblemDetailsFilter, sendProblem } from './problem-details.filter';
+export {
+  loggableError,
+  ProblemDetailsFilter,
+  sendProblem,
+  sentProblem,
+  type SentProblem,
+} from './problem-details.filter';
 export { createValidationPipe, flattenValidationErrors } from './validation';
 export { UuidParam } from './uuid-param';
 export { isUniqueViolation, NO_CONTROL_CHARACTERS, slugify, SLUG_PATTERN } from './text';

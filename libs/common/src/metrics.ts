@@ -31,6 +31,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Refusals counted in the security-event stream (cross-tenant probes, permission denials). */
+  readonly securityEvents = new Counter({
+    name: 'security_events_total',
+    help: 'Refused requests in the security-event stream, by kind (cross-tenant-probe, permission-denied).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly rateLimited = new Counter({
     name: 'rate_limit_refusals_total',
     help: 'Requests refused with 429, by limit.',

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE } from './problem-details';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details';
 import { toProblem } from './problem-mapper';
 
 /** The one place where errors become HTTP responses (application/problem+json). */
@@ -17,6 +17,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
+const SENT_PROBLEM = Symbol('sent problem');
+
+export interface SentProblem {
+  problem: ProblemDetails;
+  exception: unknown;
+}
+
+/** The problem this request was answered with, if any (for hooks that audit refusals). */
+export function sentProblem(request: FastifyRequest): SentProblem | undefined {
+  return (request as FastifyRequest & { [SENT_PROBLEM]?: SentProblem })[SENT_PROBLEM];
+}
+
 export function sendProblem(
   exception: unknown,
   request: FastifyRequest,
@@ -31,6 +43,7 @@ export function sendProblem(
     logger.warn({ status: problem.status, reason: exception instanceof Error ? exception.message : String(exception) });
   }
   if (reply.sent) return;
+  (request as FastifyRequest & { [SENT_PROBLEM]?: SentProblem })[SENT_PROBLEM] = { problem, exception };
   void reply
     .status(problem.status)
     .headers(headers ?? {})

@@ -1,7 +1,6 @@
 import { AuditService } from '@app/audit';
 import {
   apiKeyNotAllowed,
-  auditActor,
   IS_PUBLIC,
   PRINCIPAL_KEY,
   type ApiKeyPrincipal,
@@ -37,10 +36,21 @@ type RoutedRequest = FastifyRequest & { principal?: Principal; params: Record<st
 const READ_ONLY = /:read$/;
 
 /**
+ * 404 for an organization the caller does not belong to: the same answer as for one that does not
+ * exist, but a distinct class, so the refusal can be counted as a cross-tenant probe.
+ */
+export class NotAMemberException extends NotFoundException {
+  constructor() {
+    super('No such organization.');
+  }
+}
+
+/**
  * The global authorization guard (runs after authentication). A route with @RequirePermissions
  * is scoped by its `:orgId` (and `:teamId`): a caller who is not a member gets 404 (the
  * organization's existence is not revealed), a member without every named permission gets 403.
- * On success the tenant is set in the CLS context for the services.
+ * On success the tenant is set in the CLS context for the services. Refusals are audited where
+ * every refusal is, whichever layer raised it: by the api's refusal hook (RefusalRecorder).
  *
  * Platform admins operate the installation: routes marked @RequirePlatformAdmin() are theirs alone,
  * and they may read (never change) any organization's data, each such access audited.
@@ -90,14 +100,14 @@ export class AuthorizationGuard implements CanActivate {
     if (invalid.length > 0) throw new ValidationProblemException(invalid);
     // Without a :teamId, a team-scoped route counts a permission held in any team.
     const scope: Scope = teamId ?? (this.reflector.getAllAndOverride<boolean>(TEAM_SCOPED, targets) ? ANY_TEAM : null);
-    if (principal.kind === 'apiKey') return this.authorizeKey(request, principal, orgId, scope, required);
+    if (principal.kind === 'apiKey') return this.authorizeKey(principal, orgId, scope, required);
 
     const membership = await this.resolver.resolve(principal.userId, orgId);
     if (!membership) {
       if (await this.adminReads(request, principal, required, orgId)) {
         return this.enter(orgId, principal, readAccess(required));
       }
-      throw new NotFoundException('No such organization.');
+      throw new NotAMemberException();
     }
     const missing = lackingIn(membership, required, scope);
     const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
@@ -106,7 +116,6 @@ export class AuthorizationGuard implements CanActivate {
       if (await this.adminReads(request, principal, missing, orgId)) {
         return this.enter(orgId, principal, withReads(membership, missing));
       }
-      await this.recordDenial(request, principal, orgId, missing);
       throw permissionDenied(missing, `This needs: ${missing.join(', ')}.`);
     }
     return this.enter(orgId, principal, membership);
@@ -117,23 +126,15 @@ export class AuthorizationGuard implements CanActivate {
    * permissions it was given that its creator still holds there: a key never outlives its
    * creator's access.
    */
-  private async authorizeKey(
-    request: RoutedRequest,
-    key: ApiKeyPrincipal,
-    orgId: string,
-    scope: Scope,
-    required: string[],
-  ): Promise<true> {
-    if (key.organizationId !== orgId) throw new NotFoundException('No such organization.');
+  private async authorizeKey(key: ApiKeyPrincipal, orgId: string, scope: Scope, required: string[]): Promise<true> {
+    if (key.organizationId !== orgId) throw new NotAMemberException();
     const notGiven = required.filter((permission) => !key.permissions.has(permission));
     if (notGiven.length > 0) {
-      await this.recordDenial(request, key, orgId, notGiven);
       throw permissionDenied(notGiven, `This API key lacks: ${notGiven.join(', ')}.`);
     }
     const creator = key.createdByUserId ? await this.resolver.resolve(key.createdByUserId, orgId) : null;
     const lost = creator ? lackingIn(creator, required, scope) : required;
     if (!creator || lost.length > 0) {
-      await this.recordDenial(request, key, orgId, lost);
       throw permissionDenied(lost, `Whoever created this API key no longer holds: ${lost.join(', ')}.`);
     }
     return this.enter(orgId, key, keyAccess(key, creator));
@@ -152,19 +153,6 @@ export class AuthorizationGuard implements CanActivate {
       this.cls.set(ACCESS_KEY, access);
     }
     return true;
-  }
-
-  /** A refused attempt on a tenant route leaves a trace in that organization's log. */
-  private recordDenial(request: RoutedRequest, principal: Principal, orgId: string, missing: string[]): Promise<void> {
-    return this.audit.record({
-      action: 'access.denied',
-      outcome: 'denied',
-      organizationId: orgId,
-      ...auditActor(principal),
-      targetType: 'route',
-      targetId: `${request.method} ${request.routeOptions.url ?? ''}`.slice(0, 100),
-      metadata: { missingPermissions: missing },
-    });
   }
 
   /** A platform admin may read any organization; the access is audited before it happens. */

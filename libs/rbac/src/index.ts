@@ -1,4 +1,4 @@
-export { AuthorizationGuard } from './authorization.guard';
+export { AuthorizationGuard, NotAMemberException } from './authorization.guard';
 export { CatalogueSync } from './catalogue-sync';
 export {
   grantableToApiKeys,

@@ -7,6 +7,7 @@ import { User } from './user.entity';
 @Entity({ name: 'api_keys' })
 @Index('api_keys_prefix_key', ['prefix'], { unique: true })
 @Index('api_keys_organization_idx', ['organizationId'])
+@Index('api_keys_created_by_idx', ['createdByUserId'])
 export class ApiKey extends BaseEntity {
   @Column('uuid')
   organizationId!: string;

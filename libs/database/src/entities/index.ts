@@ -15,6 +15,7 @@ import { RefreshToken } from './refresh-token.entity';
 import { RoleAssignment } from './role-assignment.entity';
 import { RolePermission } from './role-permission.entity';
 import { Role } from './role.entity';
+import { SecurityEvent } from './security-event.entity';
 import { Session } from './session.entity';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
@@ -39,6 +40,7 @@ export {
   Role,
   RoleAssignment,
   RolePermission,
+  SecurityEvent,
   Session,
   Team,
   TeamMember,
@@ -51,6 +53,7 @@ export type { LlmChatMessage, LlmJobProblem, LlmJobStatus } from './llm-job.enti
 export type { AuditActorType, AuditOutcome } from './audit-log.entity';
 export type { OneTimeTokenPurpose } from './one-time-token.entity';
 export type { ProjectStatus } from './project.entity';
+export type { SecurityEventKind } from './security-event.entity';
 export type { RoleScope } from './permission.entity';
 
 export const ENTITIES = [
@@ -71,6 +74,7 @@ export const ENTITIES = [
   Role,
   RoleAssignment,
   RolePermission,
+  SecurityEvent,
   Session,
   Team,
   TeamMember,
