@@ -2,7 +2,14 @@ import { ApiKeyRegistry } from '@app/auth';
 import { AppLogger, createRootLogger } from '@app/common';
 import { AuditLog, TenantTransaction } from '@app/database';
 import { SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, setPlatformAdmin, type TestApp } from '@app/testing';
+import {
+  bearer,
+  createTestApp,
+  joinByInvitation,
+  registerAndLogin,
+  setPlatformAdmin,
+  type TestApp,
+} from '@app/testing';
 import { Writable } from 'node:stream';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
@@ -60,11 +67,7 @@ describe('API keys', () => {
   }
   async function joinAs(label: string, roleId: string): Promise<Account> {
     const account = await registerAndLogin(t, label);
-    const res = await call(owner, 'POST', `/organizations/${orgId}/members`, {
-      userId: account.userId,
-      roleIds: [roleId],
-    });
-    expect(res.statusCode).toBe(201);
+    await joinByInvitation(t, owner, orgId, account, [roleId]);
     return account;
   }
 

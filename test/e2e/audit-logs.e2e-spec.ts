@@ -1,6 +1,6 @@
 import { AuditLog, TenantTransaction, User } from '@app/database';
 import { PlatformAdmins, SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, login, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, joinByInvitation, login, registerAndLogin, type TestApp } from '@app/testing';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -77,10 +77,7 @@ describe('audit log', () => {
     expect((await logs('?action=team.create')).json<Page>().items).toHaveLength(before + 1);
 
     const viewer = await registerAndLogin(t, 'audit-viewer');
-    await call(owner, 'POST', `/organizations/${orgId}/members`, {
-      userId: viewer.userId,
-      roleIds: [SYSTEM_ROLES.viewer.id],
-    });
+    await joinByInvitation(t, owner, orgId, viewer, [SYSTEM_ROLES.viewer.id]);
     expect((await logs('', viewer)).statusCode).toBe(403);
     expect((await call(viewer, 'DELETE', `/organizations/${orgId}`)).statusCode).toBe(403);
     const denied = (await logs('?outcome=denied')).json<Page>().items;

@@ -5,6 +5,7 @@ import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
+  joinByInvitation,
   registerAndLogin,
   setPlatformAdmin,
   startOpenAiStandIn,
@@ -93,11 +94,7 @@ describe('LLM provider (OpenAI wire format on loopback)', () => {
     orgId = (await call(owner, 'POST', '/organizations', { name: 'LLM org' })).json<{ id: string }>().id;
     const join = async (label: string, roleId: string) => {
       const account = await registerAndLogin(t, label);
-      const res = await call(owner, 'POST', `/organizations/${orgId}/members`, {
-        userId: account.userId,
-        roleIds: [roleId],
-      });
-      expect(res.statusCode).toBe(201);
+      await joinByInvitation(t, owner, orgId, account, [roleId]);
       return account;
     };
     viewer = await join('llm-viewer', SYSTEM_ROLES.viewer.id);

@@ -1,15 +1,29 @@
 import { SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { AuditLog, TenantTransaction } from '@app/database';
+import {
+  bearer,
+  createTestApp,
+  joinByInvitation,
+  registerAndLogin,
+  setPlatformAdmin,
+  startSmtpSink,
+  type SmtpSink,
+  type TestApp,
+} from '@app/testing';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 
 describe('organization members', () => {
   let t: TestApp;
+  let smtp: SmtpSink;
   let owner: Account;
   let orgId: string;
+  /** Everyone the owner adds directly first joined this organization by invitation (consent). */
+  let lobbyId: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    smtp = await startSmtpSink();
+    t = await createTestApp({ env: { SMTP_URL: smtp.url } });
     owner = await registerAndLogin(t, 'm-owner');
     const res = await t.inject({
       method: 'POST',
@@ -18,11 +32,24 @@ describe('organization members', () => {
       payload: { name: 'Members Inc' },
     });
     orgId = res.json<{ id: string }>().id;
+    const lobby = await t.inject({
+      method: 'POST',
+      url: '/api/v1/organizations',
+      headers: bearer(owner.tokens.access_token),
+      payload: { name: 'Lobby' },
+    });
+    lobbyId = lobby.json<{ id: string }>().id;
   });
   afterAll(async () => {
     await t.close();
+    await smtp.close();
   });
 
+  const acquaintance = async (label: string) => {
+    const account = await registerAndLogin(t, label);
+    await joinByInvitation(t, owner, lobbyId, account);
+    return account;
+  };
   const url = (suffix = '') => `/api/v1/organizations/${orgId}/members${suffix}`;
   const add = (as: Account, userId: string, roleIds?: string[]) =>
     t.inject({ method: 'POST', url: url(), headers: bearer(as.tokens.access_token), payload: { userId, roleIds } });
@@ -35,7 +62,7 @@ describe('organization members', () => {
     });
 
   it('adds a member with the default role and lists members with their roles', async () => {
-    const ann = await registerAndLogin(t, 'm-ann');
+    const ann = await acquaintance('m-ann');
     const res = await add(owner, ann.userId);
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({
@@ -52,8 +79,8 @@ describe('organization members', () => {
   });
 
   it('refuses escalation: an admin cannot make an owner, nor grant what it lacks', async () => {
-    const admin = await registerAndLogin(t, 'm-admin');
-    const bob = await registerAndLogin(t, 'm-bob');
+    const admin = await acquaintance('m-admin');
+    const bob = await acquaintance('m-bob');
     expect((await add(owner, admin.userId, [SYSTEM_ROLES.admin.id])).statusCode).toBe(201);
     const escalate = await add(admin, bob.userId, [SYSTEM_ROLES.owner.id]);
     expect(escalate.statusCode).toBe(403);
@@ -71,7 +98,7 @@ describe('organization members', () => {
   });
 
   it('refuses team roles and unknown roles as organization roles', async () => {
-    const carl = await registerAndLogin(t, 'm-carl');
+    const carl = await acquaintance('m-carl');
     const team = await add(owner, carl.userId, [SYSTEM_ROLES['team-admin'].id]);
     expect(team.statusCode).toBe(400);
     const unknown = await add(owner, carl.userId, ['0195d2a0-7b1c-7c3e-8a4b-1234567890ab']);
@@ -81,7 +108,7 @@ describe('organization members', () => {
   });
 
   it('keeps the last owner: no leaving, no demotion, until another owner exists', async () => {
-    const dana = await registerAndLogin(t, 'm-dana');
+    const dana = await acquaintance('m-dana');
     const leave = await t.inject({
       method: 'DELETE',
       url: url(`/${owner.userId}`),
@@ -103,8 +130,8 @@ describe('organization members', () => {
   });
 
   it('lets a plain member leave but not remove others; a removed member loses access at once', async () => {
-    const eve = await registerAndLogin(t, 'm-eve');
-    const fay = await registerAndLogin(t, 'm-fay');
+    const eve = await acquaintance('m-eve');
+    const fay = await acquaintance('m-fay');
     await add(owner, eve.userId);
     await add(owner, fay.userId);
     const kick = await t.inject({
@@ -157,5 +184,63 @@ describe('organization members', () => {
       });
       expect({ method, path, status: res.statusCode }).toEqual({ method, path, status: 404 });
     }
+  });
+
+  describe('consent: who can be added without an invitation', () => {
+    const problem = (res: { json: <T>() => T }) => {
+      const { instance: _instance, ...rest } = res.json<Record<string, unknown>>();
+      return rest;
+    };
+    const memberIds = async () =>
+      (await t.inject({ method: 'GET', url: url('?pageSize=100'), headers: bearer(owner.tokens.access_token) }))
+        .json<{ items: Array<{ userId: string }> }>()
+        .items.map((m) => m.userId);
+
+    it('refuses a stranger exactly as an unknown id, and adds nothing', async () => {
+      const stranger = await registerAndLogin(t, 'm-stranger');
+      const refused = await add(owner, stranger.userId);
+      expect(refused.statusCode).toBe(404);
+      expect(refused.json()).toMatchObject({ type: '/problems/invitation-required' });
+      const unknown = await add(owner, '01900000-0000-7000-8000-000000000000');
+      expect(problem(unknown)).toEqual(problem(refused));
+      expect(await memberIds()).not.toContain(stranger.userId);
+      // The refused person is still one invitation away.
+      await joinByInvitation(t, owner, orgId, stranger);
+      expect(await memberIds()).toContain(stranger.userId);
+    });
+
+    it('never adds a platform admin directly, even one who shares an organization', async () => {
+      const operator = await acquaintance('m-operator');
+      await setPlatformAdmin(t, operator.userId);
+      const refused = await add(owner, operator.userId);
+      expect(refused.statusCode).toBe(404);
+      expect(refused.json()).toMatchObject({ type: '/problems/invitation-required' });
+      expect(await memberIds()).not.toContain(operator.userId);
+    });
+
+    it('lets a platform admin who manages the organization add anyone, and says so in the audit row', async () => {
+      const operator = await registerAndLogin(t, 'm-op-admin');
+      await joinByInvitation(t, owner, orgId, operator, [SYSTEM_ROLES.admin.id]);
+      await setPlatformAdmin(t, operator.userId);
+      const newcomer = await registerAndLogin(t, 'm-newcomer');
+      const res = await add(operator, newcomer.userId);
+      expect(res.statusCode).toBe(201);
+      const [row] = await t.app
+        .get(TenantTransaction)
+        .runAsSystem((m) => m.find(AuditLog, { where: { action: 'member.add', targetId: newcomer.userId } }));
+      expect(row?.metadata).toMatchObject({ via: 'platform-admin' });
+    });
+
+    it('tells the added person by mail, with no user-chosen text in the subject', async () => {
+      const mate = await acquaintance('m-mate');
+      expect((await add(owner, mate.userId)).statusCode).toBe(201);
+      const [row] = await t.app
+        .get(TenantTransaction)
+        .runAsSystem((m) => m.find(AuditLog, { where: { action: 'member.add', targetId: mate.userId } }));
+      expect(row?.metadata).toMatchObject({ via: 'shared-organization' });
+      const mail = await smtp.waitFor((m) => m.to.includes(mate.email) && /added to an organization/.test(m.subject));
+      expect(mail.subject).not.toContain('Members Inc');
+      expect(mail.text).toContain('"Members Inc"');
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { AuditLog, Project, TenantTransaction } from '@app/database';
 import { SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -50,9 +50,7 @@ describe('projects (the example tenant-scoped module)', () => {
 
   async function join(label: string, orgRoleId: string, team?: { id: string; roleId: string }): Promise<Account> {
     const account = await registerAndLogin(t, label);
-    expect((await call(owner, 'POST', '/members', { userId: account.userId, roleIds: [orgRoleId] })).statusCode).toBe(
-      201,
-    );
+    await joinByInvitation(t, owner, orgId, account, [orgRoleId]);
     if (team) {
       const res = await call(owner, 'POST', `/teams/${team.id}/members`, {
         userId: account.userId,

@@ -1,5 +1,5 @@
 import { SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 
@@ -29,7 +29,7 @@ describe('teams and team-scoped roles', () => {
 
   async function joinOrg(label: string, roleId: string = SYSTEM_ROLES.member.id): Promise<Account> {
     const account = await registerAndLogin(t, label);
-    expect((await call(owner, 'POST', '/members', { userId: account.userId, roleIds: [roleId] })).statusCode).toBe(201);
+    await joinByInvitation(t, owner, orgId, account, [roleId]);
     return account;
   }
 

@@ -3,6 +3,7 @@ import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
+  joinByInvitation,
   login,
   register,
   registerAndLogin,
@@ -83,9 +84,7 @@ describe('users and platform admins', () => {
     const stranger = await registerAndLogin(t, 'u-stranger');
     const org = await call(owner, 'POST', '/organizations', { name: 'Profiles' });
     const orgId = org.json<{ id: string }>().id;
-    expect((await call(owner, 'POST', `/organizations/${orgId}/members`, { userId: mate.userId })).statusCode).toBe(
-      201,
-    );
+    await joinByInvitation(t, owner, orgId, mate);
 
     expect((await call(mate, 'GET', `/users/${mate.userId}`)).json()).toMatchObject({
       email: mate.email,

@@ -1,7 +1,7 @@
 import { newId } from '@app/common';
 import { OAuthAccount, TenantTransaction } from '@app/database';
 import { grantableToApiKeys, PERMISSION_KEYS, SYSTEM_ROLES } from '@app/rbac';
-import { bearer, registerAndLogin, uniqueEmail } from './auth-helpers';
+import { bearer, joinByInvitation, registerAndLogin, uniqueEmail } from './auth-helpers';
 import { RESOURCE_FIXTURES } from './resource-fixtures';
 import type { TestApp } from './test-app';
 
@@ -54,11 +54,7 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
   const orgId = org.json<{ id: string }>().id;
   const join = async (role: RoleName, roleId: string) => {
     const account = await registerAndLogin(t, `${label}-${role}`);
-    await expectStatus(
-      call(owner, 'POST', `/organizations/${orgId}/members`, { userId: account.userId, roleIds: [roleId] }),
-      201,
-      `add ${role}`,
-    );
+    await joinByInvitation(t, owner, orgId, account, [roleId]);
     return account;
   };
   const admin = await join('admin', SYSTEM_ROLES.admin.id);

@@ -17,7 +17,11 @@ export class MembersController {
   @RequirePermissions('members:invite')
   @ApiOperation({
     summary: 'Add an existing user as a member',
-    description: 'Needs members:invite. Roles default to member; you cannot grant permissions you lack.',
+    description:
+      'Needs members:invite. Only for a person who already shares an organization with you, or when a platform ' +
+      'admin adds them; anyone else (and every platform admin) joins by an invitation they accept, and gets the ' +
+      'same 404 `/problems/invitation-required` as an unknown id. The person is told by mail. Roles default to ' +
+      'member; you cannot grant permissions you lack.',
   })
   @ApiCreatedResponse({ type: MemberDto })
   @ApiAuthenticated()

@@ -2,13 +2,22 @@ import { AuditService } from '@app/audit';
 import { ApiKeyRegistry, type UserPrincipal } from '@app/auth';
 import { revokeKeysOfDeparted } from '../api-keys/api-keys.service';
 import { newId, ProblemException, ValidationProblemException } from '@app/common';
-import { OrganizationMember, Role, RoleAssignment, RolePermission, TenantTransaction, User } from '@app/database';
-import { permissionDenied, PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import {
+  Organization,
+  OrganizationMember,
+  Role,
+  RoleAssignment,
+  RolePermission,
+  TenantTransaction,
+  User,
+} from '@app/database';
+import { permissionDenied, PermissionResolver, PlatformAdmins, SYSTEM_ROLES } from '@app/rbac';
 import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { In, IsNull, type EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
 import type { MemberDto } from './dto/member.dto';
 import { describeMembers } from './member-view';
+import { MemberMailer } from './member-mailer';
 
 const OWNER_ROLE_ID = SYSTEM_ROLES.owner.id;
 
@@ -24,19 +33,51 @@ export class MembersService {
     private readonly permissions: PermissionResolver,
     private readonly audit: AuditService,
     private readonly keys: ApiKeyRegistry,
+    private readonly admins: PlatformAdmins,
+    private readonly mailer: MemberMailer,
   ) {}
 
+  /**
+   * Adds an existing account directly, without an invitation, only where that takes nothing from
+   * the person they did not already give: they share an organization with the actor (so the actor
+   * already sees their name and email), or a platform admin does it. Platform admins themselves
+   * join only by an invitation they accept (a direct add would hand an organization a writing
+   * operator). Anyone else gets the same 404 as an unknown id: invite them by email instead.
+   * The person is told by mail either way.
+   */
   async add(actor: UserPrincipal, orgId: string, userId: string, roleIds?: string[]): Promise<MemberDto> {
     const wanted = roleIds && roleIds.length > 0 ? roleIds : [SYSTEM_ROLES.member.id];
+    const byPlatformAdmin = await this.admins.isPlatformAdmin(actor.userId);
+    const addable = await this.transactions.runAsSystem((manager) =>
+      manager.query<Array<{ shared: boolean }>>(
+        `SELECT EXISTS (
+                  SELECT 1 FROM organization_members mine
+                    JOIN organization_members theirs ON theirs.organization_id = mine.organization_id
+                   WHERE mine.user_id = $1 AND theirs.user_id = u.id) AS shared
+           FROM users u WHERE u.id = $2 AND u.is_active AND NOT u.is_platform_admin`,
+        [actor.userId, userId],
+      ),
+    );
+    const consent = addable[0]
+      ? byPlatformAdmin
+        ? 'platform-admin'
+        : addable[0].shared
+          ? 'shared-organization'
+          : null
+      : null;
+    if (!consent) throw notAddable();
     await this.transactions.run(orgId, async (manager) => {
       const user = await manager.findOneBy(User, { id: userId, isActive: true });
-      if (!user) throw new NotFoundException('No such user.');
+      if (!user) throw notAddable();
       if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId })) {
         throw new ConflictException('This user is already a member.');
       }
       await this.assertGrantable(manager, actor.userId, orgId, wanted);
       await this.insertMembership(manager, orgId, userId, wanted, actor.userId);
-      await this.record(manager, actor, orgId, 'member.add', userId, { roleIds: wanted });
+      await this.record(manager, actor, orgId, 'member.add', userId, { roleIds: wanted, via: consent });
+      const organization = await manager.findOneByOrFail(Organization, { id: orgId });
+      const adder = await manager.findOneBy(User, { id: actor.userId });
+      await this.mailer.memberAdded(manager, user, organization.name, adder?.fullName ?? adder?.email ?? null);
     });
     await this.permissions.invalidate(orgId, userId);
     return this.getOne(orgId, userId);
@@ -197,4 +238,16 @@ export class MembersService {
   ): Promise<void> {
     return this.audit.change(manager, action, orgId, { actorId: actor.userId }, ['user', userId], metadata);
   }
+}
+
+/** The same answer for an unknown id and for a person who must be invited: no oracle either way. */
+function notAddable(): ProblemException {
+  return new ProblemException({
+    status: HttpStatus.NOT_FOUND,
+    slug: 'invitation-required',
+    title: 'Not Found',
+    detail:
+      'No account you can add directly has this id. Invite the person by email ' +
+      '(POST /api/v1/organizations/{orgId}/invitations): they join when they accept.',
+  });
 }
