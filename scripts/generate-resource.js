@@ -377,7 +377,7 @@ export class ${n.Plural}Module {}
 
 const e2e = (n) => `import { AuditLog, ${n.Entity}, TenantTransaction } from '@app/database';
 import { SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -409,13 +409,7 @@ describe('${n.labels}', () => {
     owner = await registerAndLogin(t, '${n.singular}-owner');
     orgId = await newOrganization(owner, '${pascal(n.plural)} Inc');
     viewer = await registerAndLogin(t, '${n.singular}-viewer');
-    const added = await t.inject({
-      method: 'POST',
-      url: \`/api/v1/organizations/\${orgId}/members\`,
-      headers: bearer(owner.tokens.access_token),
-      payload: { userId: viewer.userId, roleIds: [SYSTEM_ROLES.viewer.id] },
-    });
-    expect(added.statusCode).toBe(201);
+    await joinByInvitation(t, owner, orgId, viewer, [SYSTEM_ROLES.viewer.id]);
   });
   afterAll(async () => {
     await t.close();
