@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { AuditLog, Role, SecurityEvent, TenantTransaction } from '@app/database';
 import { SYSTEM_ROLES } from '@app/rbac';
 import {
@@ -201,5 +204,24 @@ describe('refusals: audited wherever they happen, probes in the security-event s
     expect(rows.length).toBeLessThanOrEqual(2);
     expect(rows.reduce((sum, row) => sum + row.count, 0)).toBe(25);
     expect(Math.max(...rows.map((row) => row.organizationIds.length))).toBeLessThanOrEqual(20);
+  });
+
+  it('ships alert rules that name only metrics the api exports', async () => {
+    const file = parse(readFileSync(join(__dirname, '../../deploy/prometheus/alerts.yaml'), 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+    };
+    const rules = file.groups.flatMap((group) => group.rules);
+    expect(rules.map((rule) => rule.alert)).toEqual(expect.arrayContaining(['CrossTenantProbing']));
+    const exported = (await t.inject({ method: 'GET', url: '/metrics', headers: bearer(METRICS_TOKEN) })).body;
+    for (const rule of rules) {
+      const names = [...rule.expr.matchAll(/\b([a-z_]+)\{/g)].map((match) => match[1]);
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names)
+        expect({ alert: rule.alert, name, exported: exported.includes(`# TYPE ${name} `) }).toEqual({
+          alert: rule.alert,
+          name,
+          exported: true,
+        });
+    }
   });
 });
