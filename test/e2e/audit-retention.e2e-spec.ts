@@ -62,6 +62,15 @@ describe('audit log retention', () => {
     await t.dataSource.query(`UPDATE audit_logs SET occurred_at = now() - interval '40 days' WHERE id = ANY($1)`, [
       [oldest!.id, second!.id],
     ]);
+    // A security event from before the retention, and one from now.
+    const event = (id: string, age: string) =>
+      t.dataSource.query(
+        `INSERT INTO security_events (id, kind, actor_type, actor_id, window_start, count, last_route, last_seen_at)
+         VALUES ($1, 'cross-tenant-probe', 'user', $1, date_trunc('minute', now() - $2::interval), 1, 'GET /x', now())`,
+        [id, age],
+      );
+    await event('01900000-0000-7000-8000-00000000e001', '40 days');
+    await event('01900000-0000-7000-8000-00000000e002', '0 days');
     const queue = t.app.get<JobQueue, InProcessJobQueue>(JobQueue);
     await queue.enqueue(AuditRetentionJob, {});
     await queue.drain();
@@ -73,7 +82,9 @@ describe('audit log retention', () => {
       .get(TenantTransaction)
       .runAsSystem((m) => m.find(AuditLog, { where: { action: 'audit.retention' } }));
     expect(record).toMatchObject({ organizationId: null, actorType: 'system', outcome: 'success' });
-    expect(record?.metadata).toEqual({ days: 30, removed: 2 });
+    expect(record?.metadata).toEqual({ days: 30, removed: 2, securityEventsRemoved: 1 });
+    const left = await t.dataSource.query<Array<{ id: string }>>('SELECT id FROM security_events');
+    expect(left.map((r) => r.id)).toEqual(['01900000-0000-7000-8000-00000000e002']);
   });
 
   it('gives the application role no way to delete recent rows', async () => {

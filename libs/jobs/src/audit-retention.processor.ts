@@ -22,9 +22,20 @@ export class AuditRetentionProcessor implements JobHandler<Record<string, never>
     const removed = await this.transactions.runAsSystem(async (manager) => {
       const [row] = await manager.query<Array<{ removed: string }>>('SELECT audit_log_prune($1) AS removed', [days]);
       const count = Number(row?.removed ?? 0);
+      // The security-event stream is kept as long as the audit log it points into.
+      const [events] = await manager.query<Array<{ removed: string }>>(
+        `WITH gone AS (DELETE FROM security_events WHERE window_start < now() - make_interval(days => $1) RETURNING 1)
+         SELECT count(*) AS removed FROM gone`,
+        [days],
+      );
       // The installation's own chain records each pruning, in the same transaction.
       await this.audit.record(
-        { action: 'audit.retention', outcome: 'success', targetType: 'audit-log', metadata: { days, removed: count } },
+        {
+          action: 'audit.retention',
+          outcome: 'success',
+          targetType: 'audit-log',
+          metadata: { days, removed: count, securityEventsRemoved: Number(events?.removed ?? 0) },
+        },
         manager,
       );
       return count;
