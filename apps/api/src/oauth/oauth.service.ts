@@ -1,16 +1,17 @@
 import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
-import { newId, ProblemException } from '@app/common';
+import { ProblemException } from '@app/common';
 import { OAuthAccount, TenantTransaction, User } from '@app/database';
-import { BadRequestException, ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
+import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import * as client from 'openid-client';
-import { Raw, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuthService } from '../auth/auth.service';
 import type { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
 import { SessionService } from '../auth/session.service';
 import type { IdentityDto } from './dto/oauth.dto';
 import { OAuthClients, type AuthorizationCallback, type ExternalIdentity } from './oauth-clients';
 import { OAuthStateStore, type PendingAuthorization } from './oauth-state.store';
+import { ExternalAccounts } from './external-accounts';
 
 function invalidState(): ProblemException {
   return new ProblemException({
@@ -48,6 +49,7 @@ export class OAuthService {
     private readonly auth: AuthService,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    private readonly accounts: ExternalAccounts,
   ) {}
 
   /** Starts a sign-in (or, with `userId`, a link): the URL to send the browser to. */
@@ -69,9 +71,9 @@ export class OAuthService {
   async signIn(providerId: string, callback: AuthorizationCallback): Promise<TokenResponseDto | MfaChallengeDto> {
     const provider = this.clients.provider(providerId);
     const identity = await this.complete(provider.id, callback, 'login');
-    const user = await this.resolveUser(identity);
+    const user = await this.accounts.resolve(identity);
     if (!user.isActive) {
-      await this.refuse(identity, 'deactivated', user.id);
+      await this.accounts.refuse(identity, 'deactivated', user.id);
       throw new ProblemException({
         status: HttpStatus.UNAUTHORIZED,
         slug: 'account-deactivated',
@@ -101,7 +103,7 @@ export class OAuthService {
         });
       }
       if (existing) return existing;
-      const linked = await this.insertIdentity(manager, principal.userId, identity);
+      const linked = await this.accounts.insertIdentity(manager, principal.userId, identity);
       await this.record(manager, 'auth.oauth.link', principal.userId, identity);
       return linked;
     });
@@ -186,106 +188,6 @@ export class OAuthService {
     }
   }
 
-  /**
-   * The account for this identity: the linked one; else, if the provider vouches for the email,
-   * the account with that email (linked now); else a new account (its email verified only if the
-   * provider vouches). An existing account is never joined on an email the provider does not
-   * vouch for: 409 account-exists.
-   */
-  private async resolveUser(identity: ExternalIdentity): Promise<User> {
-    if (!identity.email) {
-      await this.refuse(identity, 'no_email');
-      throw new BadRequestException('The provider did not share an email address; it is needed to sign in.');
-    }
-    const email = identity.email;
-    const outcome = await this.transactions.runAsSystem(async (manager) => {
-      const linked = await manager.findOne(OAuthAccount, {
-        where: { provider: identity.provider, providerAccountId: identity.subject },
-        relations: { user: true },
-      });
-      if (linked?.user) {
-        await manager.update(
-          OAuthAccount,
-          { id: linked.id },
-          { lastUsedAt: new Date(), email, emailVerified: identity.emailVerified },
-        );
-        return { user: linked.user, revoked: [] as string[] };
-      }
-      const existing = await manager.findOne(User, {
-        where: { email: Raw((column) => `lower(${column}) = :email`, { email }) },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (existing) {
-        if (!identity.emailVerified) return { conflict: true as const };
-        return this.linkByVerifiedEmail(manager, existing, identity);
-      }
-      const user = Object.assign(new User(), {
-        id: newId(),
-        email,
-        emailVerifiedAt: identity.emailVerified ? new Date() : null,
-        passwordHash: null,
-        fullName: identity.name,
-      });
-      await manager.insert(User, user);
-      await this.insertIdentity(manager, user.id, identity);
-      await this.record(manager, 'auth.oauth.signup', user.id, identity);
-      return { user: await manager.findOneByOrFail(User, { id: user.id }), revoked: [] as string[] };
-    });
-    if ('conflict' in outcome) {
-      await this.refuse(identity, 'email_not_vouched');
-      throw new ProblemException({
-        status: HttpStatus.CONFLICT,
-        slug: 'account-exists',
-        title: 'Conflict',
-        detail:
-          'An account with this email exists, and the provider does not vouch for the address: sign in to that account and link this provider from it.',
-      });
-    }
-    await this.sessions.broadcastRevocation(outcome.revoked);
-    return outcome.user;
-  }
-
-  /**
-   * The provider proves the address belongs to whoever signs in. If the local account never proved
-   * it, what it holds may belong to someone who claimed the address first (account pre-hijacking):
-   * its password, its sessions and its identities whose email no provider vouched for are
-   * discarded, and the address is now verified.
-   */
-  private async linkByVerifiedEmail(manager: EntityManager, user: User, identity: ExternalIdentity) {
-    let revoked: string[] = [];
-    if (!user.emailVerifiedAt) {
-      revoked = await this.sessions.revokeAll(user.id, 'unverified_account_claimed', undefined, manager);
-      await manager.update(User, { id: user.id }, { emailVerifiedAt: new Date(), passwordHash: null });
-      await manager.delete(OAuthAccount, { userId: user.id, emailVerified: false });
-    }
-    await this.insertIdentity(manager, user.id, identity);
-    await this.record(manager, 'auth.oauth.link', user.id, identity, {
-      by: 'verified_email',
-      ...(user.emailVerifiedAt ? {} : { claimedUnverifiedAccount: true }),
-    });
-    return { user: await manager.findOneByOrFail(User, { id: user.id }), revoked };
-  }
-
-  private async insertIdentity(manager: EntityManager, userId: string, identity: ExternalIdentity) {
-    const row = Object.assign(new OAuthAccount(), {
-      id: newId(),
-      userId,
-      provider: identity.provider,
-      providerAccountId: identity.subject,
-      email: identity.email,
-      emailVerified: identity.emailVerified,
-      lastUsedAt: new Date(),
-    });
-    try {
-      await manager.insert(OAuthAccount, row);
-    } catch (error) {
-      if ((error as { code?: string }).code === '23505')
-        throw new ConflictException('This identity was linked meanwhile.');
-      throw error;
-    }
-    return manager.findOneByOrFail(OAuthAccount, { id: row.id });
-  }
-
   private record(
     manager: EntityManager,
     action: string,
@@ -304,14 +206,5 @@ export class OAuthService {
       },
       manager,
     );
-  }
-
-  private refuse(identity: ExternalIdentity, reason: string, userId?: string): Promise<void> {
-    return this.audit.record({
-      action: 'auth.oauth.login',
-      outcome: 'failure',
-      actorId: userId ?? null,
-      metadata: { provider: identity.provider, reason },
-    });
   }
 }
