@@ -37,3 +37,12 @@ export { startNpmRegistryStandIn, type NpmRegistryStandIn } from './npm-registry
 export { startOtlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-collector';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres';
 export { startOwnRedis, type OwnRedis } from './own-redis';
+export {
+  startSamlIdp as startSsoTestIdp,
+  editXml,
+  stripSignatures,
+  withDoctype,
+  wrapSignature,
+  type SamlIdp as SsoTestIdp,
+  type SamlIdpResponse,
+} from './saml-idp';
