@@ -29,6 +29,8 @@ const ID_PARAMETERS = [
   // An organization, on a platform-admin route (so not :orgId, which marks organization routes).
   'organizationId',
   'llmJobId',
+  'connectionId',
+  'domainId',
   ...RESOURCE_FIXTURES.map((resource) => resource.idParameter),
 ];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
@@ -81,6 +83,17 @@ const EXPECTED: Record<string, string> = {
   'POST /organizations/:orgId/llm/jobs': 'owner admin member team-admin team-member',
   'GET /organizations/:orgId/llm/jobs/:llmJobId': 'owner admin member team-admin team-member',
   'GET /organizations/:orgId/llm/usage': 'owner admin member team-admin team-member',
+  'GET /organizations/:orgId/sso/connections': 'owner admin',
+  'POST /organizations/:orgId/sso/connections': 'owner admin',
+  'GET /organizations/:orgId/sso/connections/:connectionId': 'owner admin',
+  'PATCH /organizations/:orgId/sso/connections/:connectionId': 'owner admin',
+  'DELETE /organizations/:orgId/sso/connections/:connectionId': 'owner admin',
+  'GET /organizations/:orgId/sso/enforcement': 'owner admin',
+  'PUT /organizations/:orgId/sso/enforcement': 'owner admin',
+  'GET /organizations/:orgId/domains': 'owner admin',
+  'POST /organizations/:orgId/domains': 'owner admin',
+  'POST /organizations/:orgId/domains/:domainId/verify': 'owner admin',
+  'DELETE /organizations/:orgId/domains/:domainId': 'owner admin',
   // Resources registered in test/support/resource-fixtures.ts bring their own rows.
   ...(Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)) as Record<string, string>),
 };

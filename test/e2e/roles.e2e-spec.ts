@@ -1,5 +1,5 @@
 import { SYSTEM_ROLES } from '@app/rbac';
-import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
+import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 
@@ -21,7 +21,7 @@ describe('custom roles', () => {
         payload: { name: 'Roles Inc' },
       })
     ).json<{ id: string }>().id;
-    await call(owner, 'POST', '/members', { userId: admin.userId, roleIds: [SYSTEM_ROLES.admin.id] });
+    await joinByInvitation(t, owner, orgId, admin, [SYSTEM_ROLES.admin.id]);
   });
   afterAll(async () => {
     await t.close();
@@ -46,7 +46,7 @@ describe('custom roles', () => {
     const role = created.json<{ id: string; permissions: string[]; isSystem: boolean }>();
     expect(role).toMatchObject({ isSystem: false, permissions: ['audit-logs:read', 'organizations:read'] });
     const ivy = await registerAndLogin(t, 'r-ivy');
-    expect((await call(owner, 'POST', '/members', { userId: ivy.userId, roleIds: [role.id] })).statusCode).toBe(201);
+    await joinByInvitation(t, owner, orgId, ivy, [role.id]);
     expect((await call(ivy, 'GET', '')).statusCode).toBe(200);
     expect((await call(ivy, 'GET', '/members')).statusCode).toBe(403);
     // Widening the role takes effect on the next request.

@@ -37,12 +37,13 @@ export { startNpmRegistryStandIn, type NpmRegistryStandIn } from './npm-registry
 export { startOtlpCollector, type CollectedSpan, type OtlpCollector } from './otlp-collector';
 export { startOwnPostgres, type OwnPostgres } from './own-postgres';
 export { startOwnRedis, type OwnRedis } from './own-redis';
+export { startDnsServer, type DnsServer } from './dns-server';
 export {
-  startSamlIdp as startSsoTestIdp,
+  startSamlIdp,
   editXml,
   stripSignatures,
   withDoctype,
   wrapSignature,
-  type SamlIdp as SsoTestIdp,
+  type SamlIdp,
   type SamlIdpResponse,
 } from './saml-idp';

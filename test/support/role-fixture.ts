@@ -3,6 +3,11 @@ import { OAuthAccount, TenantTransaction } from '@app/database';
 import { grantableToApiKeys, PERMISSION_KEYS, SYSTEM_ROLES } from '@app/rbac';
 import { bearer, joinByInvitation, registerAndLogin, uniqueEmail } from './auth-helpers';
 import { RESOURCE_FIXTURES } from './resource-fixtures';
+import { startSamlIdp, type SamlIdp } from './saml-idp';
+
+let idp: Promise<SamlIdp> | undefined;
+/** One test IdP (a key pair of its own) for every fixture of the run. */
+const samlIdp = (): Promise<SamlIdp> => (idp ??= startSamlIdp());
 import type { TestApp } from './test-app';
 
 export type Account = Awaited<ReturnType<typeof registerAndLogin>>;
@@ -109,6 +114,22 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     );
     objects[resource.idParameter] = res.json<{ id: string }>().id;
   }
+  // Single sign-on: a claimed domain and a SAML connection (from a test IdP's metadata).
+  const domain = await expectStatus(
+    call(owner, 'POST', `/organizations/${orgId}/domains`, { domain: `${label}-${newId().slice(-8)}.example` }),
+    201,
+    'domain',
+  );
+  objects.domainId = domain.json<{ id: string }>().id;
+  const connection = await expectStatus(
+    call(owner, 'POST', `/organizations/${orgId}/sso/connections`, {
+      name: 'IdP',
+      metadataXml: (await samlIdp()).metadataXml,
+    }),
+    201,
+    'sso connection',
+  );
+  objects.connectionId = connection.json<{ id: string }>().id;
   const identityId = newId();
   await t.app.get(TenantTransaction).runAsSystem((manager) =>
     manager.insert(OAuthAccount, {

@@ -27,6 +27,7 @@ import { LlmApiModule } from './llm/llm.module';
 import { ProjectsModule } from './projects/projects.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { SecurityEventsModule } from './security-events/security-events.module';
+import { SsoModule } from './sso/sso.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
@@ -50,6 +51,7 @@ export const API_V1_MODULES: Type[] = [
   DependenciesModule,
   QueueBoardModule,
   SecurityEventsModule,
+  SsoModule,
   // generate:resource modules
 ];
 

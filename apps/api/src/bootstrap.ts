@@ -18,6 +18,7 @@ import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
 import { installHttpDrain } from './http-drain';
 import { RefusalRecorder } from './security-events/refusal-recorder';
+import { installSamlFormParser } from './sso/saml-form';
 import { openRequestContext } from './request-context';
 import type { Principal } from '@app/auth';
 import { corsOptions, DOCS_CSP, securityHeaders } from './security-headers';
@@ -129,6 +130,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     done(null, payload);
   });
   app.get(RefusalRecorder).install(fastify);
+  installSamlFormParser(fastify);
   installHttpDrain(app, fastify);
   if (config.http.corsOrigins.length > 0) app.enableCors(corsOptions(config.http.corsOrigins));
   app.useGlobalPipes(createValidationPipe());

@@ -62,7 +62,8 @@ export class AuthenticationGuard implements CanActivate {
   private async authenticate(token: string): Promise<Principal | undefined> {
     if (token.startsWith(API_KEY_PREFIX)) return this.apiKeys.authenticate(token);
     const claims = this.tokens.verify(token);
-    if (!claims || !(await this.sessions.isActive(claims.sid, claims.sub))) return undefined;
-    return { kind: 'user', userId: claims.sub, sessionId: claims.sid, tokenId: claims.jti };
+    const authMethod = claims ? await this.sessions.authMethod(claims.sid, claims.sub) : undefined;
+    if (!claims || !authMethod) return undefined;
+    return { kind: 'user', userId: claims.sub, sessionId: claims.sid, tokenId: claims.jti, authMethod };
   }
 }

@@ -5,6 +5,8 @@ export interface UserPrincipal {
   sessionId: string;
   /** The access token's id (jti). */
   tokenId: string;
+  /** How the session signed in: `password`, `oauth:<provider>`, `sso:<connection id>`, … */
+  authMethod: string;
 }
 
 /**

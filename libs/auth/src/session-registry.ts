@@ -5,6 +5,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 
 interface CachedSession {
   userId: string;
+  authMethod: string;
   expiresAt: number;
   cachedUntil: number;
 }
@@ -41,26 +42,41 @@ export class SessionRegistry implements OnModuleInit {
     this.bus.onReset(() => this.cache.clear());
   }
 
-  async isActive(sessionId: string, userId: string): Promise<boolean> {
+  /**
+   * How the live session signed in (`password`, `oauth:<provider>`, `sso:<connection>`), or
+   * undefined when it is revoked, expired, someone else's or its user is deactivated.
+   */
+  async authMethod(sessionId: string, userId: string): Promise<string | undefined> {
     const now = Date.now();
     const cached = this.bus.live ? this.cache.get(sessionId) : undefined;
-    if (cached && cached.cachedUntil > now) return cached.userId === userId && cached.expiresAt > now;
-    if ((this.tombstones.get(sessionId) ?? 0) > now) return false;
+    if (cached && cached.cachedUntil > now) {
+      return cached.userId === userId && cached.expiresAt > now ? cached.authMethod : undefined;
+    }
+    if ((this.tombstones.get(sessionId) ?? 0) > now) return undefined;
     const rows = await this.transactions.runAsSystem((manager) =>
-      manager.query<Array<{ user_id: string; expires_at: Date }>>(
-        `SELECT s.user_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+      manager.query<Array<{ user_id: string; expires_at: Date; auth_method: string }>>(
+        `SELECT s.user_id, s.expires_at, s.auth_method FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active`,
         [sessionId],
       ),
     );
     const row = rows[0];
-    if (!row) return false;
+    if (!row) return undefined;
     // A revocation that landed while we were reading wins.
-    if ((this.tombstones.get(sessionId) ?? 0) > Date.now()) return false;
+    if ((this.tombstones.get(sessionId) ?? 0) > Date.now()) return undefined;
     const expiresAt = new Date(row.expires_at).getTime();
     if (this.cache.size >= MAX_ENTRIES) this.evict();
-    this.cache.set(sessionId, { userId: row.user_id, expiresAt, cachedUntil: Math.min(expiresAt, now + CACHE_TTL_MS) });
-    return row.user_id === userId;
+    this.cache.set(sessionId, {
+      userId: row.user_id,
+      authMethod: row.auth_method,
+      expiresAt,
+      cachedUntil: Math.min(expiresAt, now + CACHE_TTL_MS),
+    });
+    return row.user_id === userId ? row.auth_method : undefined;
+  }
+
+  async isActive(sessionId: string, userId: string): Promise<boolean> {
+    return (await this.authMethod(sessionId, userId)) !== undefined;
   }
 
   /** Call after the revocation is committed. */

@@ -87,6 +87,15 @@ export interface OAuthConfig {
   stateTtl: number;
 }
 
+export interface SsoConfig {
+  /** The front-end page single sign-on returns to by default (`?sso_code=` or `?sso_error=`). */
+  returnUrl: string;
+  /** Origins a sign-in may return to: APP_URL's and CORS_ORIGINS. */
+  returnOrigins: string[];
+  /** DNS servers for domain verification; empty: the system's resolvers. */
+  dnsServers: string[];
+}
+
 export interface HttpSecurityConfig {
   /** Fastify's trustProxy: whether (and which) X-Forwarded-For hops are believed for the client address. */
   trustProxy: boolean | number | string[];
@@ -155,6 +164,7 @@ export class AppConfig {
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
+  readonly sso: SsoConfig;
   readonly http: HttpSecurityConfig;
   /** Prometheus metrics: on the main port behind a bearer token, and/or on their own port. */
   readonly metrics: { token: string | undefined; port: number | undefined };
@@ -282,6 +292,14 @@ export class AppConfig {
       rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: raw.AUTH_RATE_LIMIT_PER_MINUTE,
       rateLimitFailMode: raw.RATE_LIMIT_FAIL_MODE,
+    };
+    this.sso = {
+      returnUrl: raw.SSO_RETURN_URL ?? `${this.appUrl}/sso/callback`,
+      returnOrigins: [...new Set([new URL(this.appUrl).origin, ...this.http.corsOrigins])],
+      dnsServers: (raw.SSO_DNS_SERVERS ?? '')
+        .split(',')
+        .map((server) => server.trim())
+        .filter(Boolean),
     };
     this.oauth = {
       redirectBase: (raw.OAUTH_REDIRECT_URL ?? `${this.appUrl}/auth/callback`).replace(/\/+$/, ''),

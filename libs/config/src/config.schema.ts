@@ -153,6 +153,11 @@ export const configSchema = z.object({
   DEPENDENCY_CHECK_CRON: z.union([z.literal('off'), cron]).default('15 4 * * *'),
   NPM_REGISTRY_URL: url(['http', 'https']).default('https://registry.npmjs.org'),
 
+  SSO_RETURN_URL: url(['http', 'https']).optional(),
+  SSO_DNS_SERVERS: z
+    .string()
+    .regex(/^[0-9a-fA-F:.[\]]+(,[0-9a-fA-F:.[\]]+)*$/, 'a comma list of IP[:port] DNS servers')
+    .optional(),
   OAUTH_REDIRECT_URL: url(['http', 'https']).optional(),
   OAUTH_STATE_TTL: duration.default(600),
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),

@@ -109,6 +109,7 @@ export class AuthorizationGuard implements CanActivate {
       }
       throw new NotAMemberException();
     }
+    if (membership.sso) await this.requireSsoSession(request, principal, orgId, membership.sso);
     const missing = lackingIn(membership, required, scope);
     const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
     const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === principal.userId;
@@ -138,6 +139,45 @@ export class AuthorizationGuard implements CanActivate {
       throw permissionDenied(lost, `Whoever created this API key no longer holds: ${lost.join(', ')}.`);
     }
     return this.enter(orgId, key, keyAccess(key, creator));
+  }
+
+  /**
+   * The organization enforces single sign-on for this member: only a session signed in through
+   * one of its connections counts. The break-glass owner and platform admins may still come in
+   * another way, and each such entry is audited.
+   */
+  private async requireSsoSession(
+    request: RoutedRequest,
+    principal: UserPrincipal,
+    orgId: string,
+    sso: NonNullable<Membership['sso']>,
+  ): Promise<void> {
+    const method = principal.authMethod;
+    if (method.startsWith('sso:') && sso.connectionIds.includes(method.slice(4))) return;
+    const bypass =
+      sso.breakGlassUserId === principal.userId
+        ? 'break-glass'
+        : (await this.admins.isPlatformAdmin(principal.userId))
+          ? 'platform-admin'
+          : undefined;
+    if (!bypass) {
+      throw new ProblemException({
+        status: HttpStatus.FORBIDDEN,
+        slug: 'sso-required',
+        title: 'Forbidden',
+        detail: 'This organization requires signing in through its single sign-on: POST /api/v1/sso/discover.',
+        extensions: { connectionIds: sso.connectionIds },
+      });
+    }
+    await this.audit.record({
+      action: 'sso.enforcement.bypass',
+      outcome: 'success',
+      organizationId: orgId,
+      actorId: principal.userId,
+      targetType: 'organization',
+      targetId: orgId,
+      metadata: { as: bypass, authMethod: method, route: `${request.method} ${request.routeOptions.url ?? ''}` },
+    });
   }
 
   private requireUser(principal: Principal | undefined): UserPrincipal {

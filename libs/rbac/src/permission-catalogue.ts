@@ -35,6 +35,7 @@ export const PERMISSIONS = {
   'api-keys:revoke': { description: 'Revoke API keys', scopes: ORG },
   'audit-logs:read': { description: "Read the organization's audit log", scopes: ORG },
   'llm:use': { description: 'Call the LLM provider', scopes: BOTH },
+  'sso:manage': { description: 'Set up single sign-on: connections and verified domains', scopes: ORG },
   // The example resource (apps/api/src/projects): organization-wide, or in a team for its projects.
   'projects:create': { description: 'Create projects', scopes: BOTH },
   'projects:read': { description: 'See projects', scopes: BOTH },
@@ -66,6 +67,7 @@ export const USER_ONLY_PERMISSIONS: ReadonlySet<PermissionKey> = new Set<Permiss
   'roles:update',
   'roles:delete',
   'api-keys:create',
+  'sso:manage',
 ]);
 
 export function grantableToApiKeys(key: PermissionKey): boolean {

@@ -6,6 +6,11 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 export interface Membership {
   permissions: ReadonlySet<string>;
   teamPermissions: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Set when the organization enforces single sign-on for this member (their email is in one of
+   * its verified domains): the sessions that count are those signed in through these connections.
+   */
+  sso?: { connectionIds: readonly string[]; breakGlassUserId: string | null };
 }
 
 interface CacheEntry {
@@ -54,10 +59,18 @@ export class PermissionResolver implements OnModuleInit {
     // A tenant transaction: it joins the caller's own unit of work for this organization when one
     // is open (services check grants mid-transaction), and RLS confines the query to the organization.
     const rows = await this.transactions.run(organizationId, (manager) =>
-      manager.query<Array<{ team_id: string | null; permission_key: string | null }>>(
-        `SELECT ra.team_id, rp.permission_key
+      manager.query<MembershipRow[]>(
+        `SELECT ra.team_id, rp.permission_key, enforced.connection_ids, o.sso_break_glass_user_id
            FROM organization_members om
            JOIN users u ON u.id = om.user_id AND u.is_active
+           JOIN organizations o ON o.id = om.organization_id
+           LEFT JOIN LATERAL (
+             SELECT ARRAY(SELECT c.id FROM sso_connections c WHERE c.organization_id = o.id AND c.enabled) AS connection_ids
+              WHERE o.sso_enforced AND EXISTS (
+                SELECT 1 FROM organization_domains d
+                 WHERE d.organization_id = o.id AND d.verified_at IS NOT NULL
+                   AND d.domain = split_part(lower(u.email), '@', 2))
+           ) enforced ON true
            LEFT JOIN role_assignments ra ON ra.organization_id = om.organization_id AND ra.user_id = om.user_id
            LEFT JOIN role_permissions rp ON rp.role_id = ra.role_id
           WHERE om.organization_id = $1 AND om.user_id = $2`,
@@ -101,7 +114,20 @@ export class PermissionResolver implements OnModuleInit {
   }
 }
 
-function toMembership(rows: Array<{ team_id: string | null; permission_key: string | null }>): Membership {
+interface MembershipRow {
+  team_id: string | null;
+  permission_key: string | null;
+  /** Null unless the organization enforces SSO for this member. */
+  connection_ids: string[] | null;
+  sso_break_glass_user_id: string | null;
+}
+
+function toMembership(rows: MembershipRow[]): Membership {
+  const first = rows[0];
+  const sso =
+    first?.connection_ids != null
+      ? { connectionIds: first.connection_ids, breakGlassUserId: first.sso_break_glass_user_id }
+      : undefined;
   const permissions = new Set<string>();
   const teamPermissions = new Map<string, Set<string>>();
   for (const row of rows) {
@@ -114,5 +140,5 @@ function toMembership(rows: Array<{ team_id: string | null; permission_key: stri
     if (!team) teamPermissions.set(row.team_id, (team = new Set()));
     team.add(row.permission_key);
   }
-  return { permissions, teamPermissions };
+  return sso ? { permissions, teamPermissions, sso } : { permissions, teamPermissions };
 }

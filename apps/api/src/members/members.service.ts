@@ -65,14 +65,14 @@ export class MembersService {
           ? 'shared-organization'
           : null
       : null;
-    if (!consent) throw notAddable();
     await this.transactions.run(orgId, async (manager) => {
-      const user = await manager.findOneBy(User, { id: userId, isActive: true });
+      // The roles first: a bad request is a 400/403 whoever the person is, and says nothing about them.
+      await this.assertGrantable(manager, actor.userId, orgId, wanted);
+      const user = consent ? await manager.findOneBy(User, { id: userId, isActive: true }) : null;
       if (!user) throw notAddable();
       if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId })) {
         throw new ConflictException('This user is already a member.');
       }
-      await this.assertGrantable(manager, actor.userId, orgId, wanted);
       await this.insertMembership(manager, orgId, userId, wanted, actor.userId);
       await this.record(manager, actor, orgId, 'member.add', userId, { roleIds: wanted, via: consent });
       const organization = await manager.findOneByOrFail(Organization, { id: orgId });

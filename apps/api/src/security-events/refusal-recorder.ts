@@ -8,7 +8,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 /** The 403s that refuse access itself (not a business rule such as an expired invitation). */
 const ACCESS_REFUSALS = new Set(
-  ['permission-denied', 'platform-admin-required', 'api-key-not-allowed'].map((slug) => problemType(slug)),
+  ['permission-denied', 'platform-admin-required', 'api-key-not-allowed', 'sso-required'].map((slug) =>
+    problemType(slug),
+  ),
 );
 
 type Refusal = { kind: SecurityEventKind; audited: boolean };

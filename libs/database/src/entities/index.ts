@@ -16,6 +16,8 @@ import { RoleAssignment } from './role-assignment.entity';
 import { RolePermission } from './role-permission.entity';
 import { Role } from './role.entity';
 import { SecurityEvent } from './security-event.entity';
+import { SsoConnection } from './sso-connection.entity';
+import { OrganizationDomain } from './organization-domain.entity';
 import { Session } from './session.entity';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
@@ -42,6 +44,8 @@ export {
   RolePermission,
   SecurityEvent,
   Session,
+  SsoConnection,
+  OrganizationDomain,
   Team,
   TeamMember,
   User,
@@ -54,6 +58,7 @@ export type { AuditActorType, AuditOutcome } from './audit-log.entity';
 export type { OneTimeTokenPurpose } from './one-time-token.entity';
 export type { ProjectStatus } from './project.entity';
 export type { SecurityEventKind } from './security-event.entity';
+export type { SsoConnectionType, SsoRoleMapping } from './sso-connection.entity';
 export type { RoleScope } from './permission.entity';
 
 export const ENTITIES = [
@@ -76,6 +81,8 @@ export const ENTITIES = [
   RolePermission,
   SecurityEvent,
   Session,
+  SsoConnection,
+  OrganizationDomain,
   Team,
   TeamMember,
   User,

@@ -15,6 +15,17 @@ export class Organization extends BaseEntity {
   @Column({ type: 'integer', nullable: true })
   llmMonthlyTokenBudget!: number | null;
 
+  /**
+   * Members whose email is in one of the organization's verified domains reach its routes only
+   * from a session signed in through one of its connections.
+   */
+  @Column({ type: 'boolean', default: false })
+  ssoEnforced!: boolean;
+
+  /** The owner who may still come in another way while SSO is enforced (audited each time). */
+  @Column({ type: 'uuid', nullable: true })
+  ssoBreakGlassUserId!: string | null;
+
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt!: Date;
 }

@@ -1,0 +1,281 @@
+import type { OrganizationDomain, SsoRoleMapping } from '@app/database';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsOptional,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { DisplayNameField, OmittableField, RoleIdsField } from '../../common/dto-fields';
+
+/** SAML metadata and certificates are big, but bounded: this is what one body may carry. */
+export const MAX_METADATA_CHARS = 200_000;
+const MAX_CERTIFICATE_CHARS = 20_000;
+
+export class SsoRoleMappingDto implements SsoRoleMapping {
+  @ApiProperty({ example: 'groups', description: 'The assertion attribute to look at.' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  attribute!: string;
+
+  @ApiProperty({ example: 'engineering-admins', description: 'The value that selects these roles.' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  value!: string;
+
+  @ApiProperty({ type: [String], description: 'Organization roles given when the attribute has the value.' })
+  @RoleIdsField()
+  roleIds!: string[];
+}
+
+class SsoConnectionFields {
+  @ApiPropertyOptional({
+    description:
+      'The IdP metadata XML (EntityDescriptor). Gives the entity id, the HTTP-Redirect SSO URL and the signing ' +
+      'certificates; explicit fields below override it.',
+    maxLength: MAX_METADATA_CHARS,
+  })
+  @OmittableField()
+  @IsString()
+  @MaxLength(MAX_METADATA_CHARS)
+  metadataXml?: string;
+
+  @ApiPropertyOptional({ example: 'http://www.okta.com/exk1abcd', maxLength: 1000 })
+  @OmittableField()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  idpEntityId?: string;
+
+  @ApiPropertyOptional({ example: 'https://acme.okta.com/app/acme_saas/exk1abcd/sso/saml', maxLength: 2000 })
+  @OmittableField()
+  @IsUrl(
+    { protocols: ['https', 'http'], require_protocol: true, require_tld: false },
+    { message: 'idpSsoUrl must be an http(s) URL' },
+  )
+  @MaxLength(2000)
+  idpSsoUrl?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'PEM (or bare base64) signing certificates, at most 5.' })
+  @OmittableField()
+  @IsArray()
+  @ArrayMaxSize(5)
+  @IsString({ each: true })
+  @MaxLength(MAX_CERTIFICATE_CHARS, { each: true })
+  idpCertificates?: string[];
+
+  @ApiPropertyOptional({ description: 'Let the IdP start sign-ins (its app tile) without a request of ours.' })
+  @OmittableField()
+  @IsBoolean()
+  allowIdpInitiated?: boolean;
+
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'Role of provisioned members; null: member.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'defaultRoleId must be a UUID' })
+  defaultRoleId?: string | null;
+
+  @ApiPropertyOptional({ type: [SsoRoleMappingDto] })
+  @OmittableField()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => SsoRoleMappingDto)
+  roleMappings?: SsoRoleMappingDto[];
+}
+
+export class CreateSsoConnectionDto extends SsoConnectionFields {
+  @ApiProperty({ example: 'Okta' })
+  @DisplayNameField()
+  name!: string;
+}
+
+export class UpdateSsoConnectionDto extends SsoConnectionFields {
+  @ApiPropertyOptional()
+  @OmittableField()
+  @DisplayNameField()
+  name?: string;
+
+  @ApiPropertyOptional()
+  @OmittableField()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class SsoCertificateDto {
+  @ApiProperty({ description: 'SHA-256 fingerprint, colon-separated hex.' })
+  fingerprint!: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  subject!: string | null;
+
+  @ApiProperty()
+  notAfter!: Date;
+
+  @ApiProperty()
+  expired!: boolean;
+}
+
+export class SsoConnectionDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  organizationId!: string;
+
+  @ApiProperty({ enum: ['saml'] })
+  type!: 'saml';
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty()
+  enabled!: boolean;
+
+  @ApiProperty()
+  idpEntityId!: string;
+
+  @ApiProperty()
+  idpSsoUrl!: string;
+
+  @ApiProperty({ type: [SsoCertificateDto] })
+  idpCertificates!: SsoCertificateDto[];
+
+  @ApiProperty()
+  allowIdpInitiated!: boolean;
+
+  @ApiProperty({ format: 'uuid', nullable: true, type: String })
+  defaultRoleId!: string | null;
+
+  @ApiProperty({ type: [SsoRoleMappingDto] })
+  roleMappings!: SsoRoleMappingDto[];
+
+  @ApiProperty({ description: 'What to enter in the IdP as the SP entity id (audience); also the SP metadata URL.' })
+  spEntityId!: string;
+
+  @ApiProperty({ description: 'What to enter in the IdP as the ACS (reply) URL.' })
+  acsUrl!: string;
+
+  @ApiProperty({ description: 'Where a sign-in through this connection starts (a 302 to the IdP).' })
+  loginUrl!: string;
+
+  @ApiProperty()
+  createdAt!: Date;
+
+  @ApiProperty()
+  updatedAt!: Date;
+}
+
+export class CreateDomainDto {
+  @ApiProperty({
+    example: 'acme.com',
+    description: 'A DNS name you control (lower-cased; no scheme, no trailing dot).',
+  })
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase().replace(/\.$/, '') : value,
+  )
+  @IsString()
+  @MaxLength(253)
+  @Matches(/^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z][a-z0-9-]{0,62}(?<!-)$/, {
+    message: 'domain must be a DNS name with at least two labels, like acme.com',
+  })
+  domain!: string;
+}
+
+export class DomainDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty()
+  domain!: string;
+
+  @ApiProperty({ enum: ['pending', 'verified'] })
+  status!: 'pending' | 'verified';
+
+  @ApiProperty({ description: 'Publish this TXT record, then POST …/verify.' })
+  txtRecord!: { name: string; value: string };
+
+  @ApiProperty({ nullable: true, type: Date })
+  verifiedAt!: Date | null;
+
+  @ApiProperty({ nullable: true, type: Date })
+  lastCheckedAt!: Date | null;
+
+  @ApiProperty()
+  createdAt!: Date;
+
+  static from(row: OrganizationDomain, record: { name: string; value: string }): DomainDto {
+    return {
+      id: row.id,
+      domain: row.domain,
+      status: row.verifiedAt ? 'verified' : 'pending',
+      txtRecord: record,
+      verifiedAt: row.verifiedAt,
+      lastCheckedAt: row.lastCheckedAt,
+      createdAt: row.createdAt,
+    };
+  }
+}
+
+export class SsoEnforcementDto {
+  @ApiProperty({ description: 'Members in the verified domains must sign in through a connection.' })
+  @IsBoolean()
+  enforced!: boolean;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'An owner who may still sign in another way (audited each time); null: none.',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'breakGlassUserId must be a UUID' })
+  breakGlassUserId?: string | null;
+}
+
+export class DiscoverDto {
+  @ApiProperty({ example: 'ann@acme.com' })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(320)
+  email!: string;
+}
+
+export class DiscoveryDto {
+  @ApiProperty({ description: 'Whether this address signs in through single sign-on.' })
+  sso!: boolean;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  connectionId?: string;
+
+  @ApiPropertyOptional({ description: 'Send the browser here to sign in.' })
+  loginUrl?: string;
+}
+
+export class AuthorizeSsoQueryDto {
+  @ApiPropertyOptional({
+    description: 'A page of your front end on APP_URL or a CORS_ORIGINS origin; default SSO_RETURN_URL.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  returnTo?: string;
+}
+
+export class SsoTokenDto {
+  @ApiProperty({ description: 'The sso_code the sign-in returned with (single use, 60 seconds).' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  code!: string;
+}

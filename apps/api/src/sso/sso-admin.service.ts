@@ -1,0 +1,394 @@
+import { AuditService } from '@app/audit';
+import type { UserPrincipal } from '@app/auth';
+import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import { AppConfig } from '@app/config';
+import { Organization, OrganizationDomain, RoleAssignment, SsoConnection, TenantTransaction } from '@app/database';
+import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import { parseIdpMetadata, SamlRefusal } from '@app/sso';
+import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { IsNull, type EntityManager } from 'typeorm';
+import { MembersService } from '../members/members.service';
+import { describeCertificates, toPem } from './certificates';
+import { DomainVerifier, verificationRecord } from './domain-verifier';
+import {
+  DomainDto,
+  type CreateDomainDto,
+  type CreateSsoConnectionDto,
+  type SsoConnectionDto,
+  type SsoEnforcementDto,
+  type UpdateSsoConnectionDto,
+} from './dto/sso.dto';
+import { connectionUrls } from './sso-urls';
+
+const MAX_CONNECTIONS = 10;
+const MAX_DOMAINS = 50;
+
+/**
+ * An organization's single sign-on set-up (`sso:manage`): its SAML connections and the domains
+ * it proves by DNS. Every change is audited in the organization's log.
+ */
+@Injectable()
+export class SsoAdminService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly transactions: TenantTransaction,
+    private readonly audit: AuditService,
+    private readonly members: MembersService,
+    private readonly verifier: DomainVerifier,
+    private readonly permissions: PermissionResolver,
+  ) {}
+
+  async createConnection(actor: UserPrincipal, orgId: string, dto: CreateSsoConnectionDto): Promise<SsoConnectionDto> {
+    const idp = this.idpSettings(dto, undefined);
+    const row = await this.transactions.run(orgId, async (manager) => {
+      if ((await manager.countBy(SsoConnection, { organizationId: orgId })) >= MAX_CONNECTIONS) {
+        throw new ConflictException(`An organization has at most ${MAX_CONNECTIONS} connections.`);
+      }
+      await this.checkRoles(manager, actor, orgId, dto);
+      const entity = Object.assign(new SsoConnection(), {
+        id: newId(),
+        organizationId: orgId,
+        type: 'saml' as const,
+        name: dto.name,
+        enabled: true,
+        ...idp,
+        allowIdpInitiated: dto.allowIdpInitiated ?? false,
+        defaultRoleId: dto.defaultRoleId ?? null,
+        roleMappings: dto.roleMappings ?? [],
+      });
+      await manager.save(SsoConnection, entity);
+      await this.record(manager, actor, orgId, 'sso.connection.create', ['sso_connection', entity.id], {
+        name: entity.name,
+        idpEntityId: entity.idpEntityId,
+      });
+      return manager.findOneByOrFail(SsoConnection, { id: entity.id });
+    });
+    await this.permissions.invalidate(orgId);
+    return this.view(row);
+  }
+
+  listConnections(orgId: string): Promise<SsoConnectionDto[]> {
+    return this.transactions.run(orgId, async (manager) => {
+      const rows = await manager.find(SsoConnection, { where: { organizationId: orgId }, order: { createdAt: 'ASC' } });
+      return rows.map((row) => this.view(row));
+    });
+  }
+
+  getConnection(orgId: string, id: string): Promise<SsoConnectionDto> {
+    return this.transactions.run(orgId, async (manager) => this.view(await this.findConnection(manager, orgId, id)));
+  }
+
+  async updateConnection(
+    actor: UserPrincipal,
+    orgId: string,
+    id: string,
+    dto: UpdateSsoConnectionDto,
+  ): Promise<SsoConnectionDto> {
+    const row = await this.transactions.run(orgId, async (manager) => {
+      const current = await this.findConnection(manager, orgId, id);
+      const idp = this.idpSettings(dto, current);
+      await this.checkRoles(manager, actor, orgId, dto);
+      const changes: Partial<SsoConnection> = {
+        ...idp,
+        ...(dto.name !== undefined ? { name: dto.name } : {}),
+        ...(dto.enabled !== undefined ? { enabled: dto.enabled } : {}),
+        ...(dto.allowIdpInitiated !== undefined ? { allowIdpInitiated: dto.allowIdpInitiated } : {}),
+        ...(dto.defaultRoleId !== undefined ? { defaultRoleId: dto.defaultRoleId } : {}),
+        ...(dto.roleMappings !== undefined ? { roleMappings: dto.roleMappings } : {}),
+      };
+      await manager.update(SsoConnection, { id }, changes);
+      await this.record(manager, actor, orgId, 'sso.connection.update', ['sso_connection', id], {
+        fields: Object.keys(dto).filter((key) => key !== 'metadataXml' || dto.metadataXml !== undefined),
+      });
+      return manager.findOneByOrFail(SsoConnection, { id });
+    });
+    await this.permissions.invalidate(orgId);
+    return this.view(row);
+  }
+
+  async deleteConnection(actor: UserPrincipal, orgId: string, id: string): Promise<void> {
+    await this.transactions.run(orgId, async (manager) => {
+      const row = await this.findConnection(manager, orgId, id);
+      await manager.delete(SsoConnection, { id: row.id });
+      await this.record(manager, actor, orgId, 'sso.connection.delete', ['sso_connection', id], { name: row.name });
+    });
+    await this.permissions.invalidate(orgId);
+  }
+
+  async addDomain(actor: UserPrincipal, orgId: string, dto: CreateDomainDto): Promise<DomainDto> {
+    const row = await this.transactions.run(orgId, async (manager) => {
+      if ((await manager.countBy(OrganizationDomain, { organizationId: orgId })) >= MAX_DOMAINS) {
+        throw new ConflictException(`An organization claims at most ${MAX_DOMAINS} domains.`);
+      }
+      if (await manager.existsBy(OrganizationDomain, { organizationId: orgId, domain: dto.domain })) {
+        throw new ConflictException('This organization already claims this domain.');
+      }
+      const entity = Object.assign(new OrganizationDomain(), {
+        id: newId(),
+        organizationId: orgId,
+        domain: dto.domain,
+        verificationToken: randomBytes(16).toString('hex'),
+        verifiedAt: null,
+        lastCheckedAt: null,
+      });
+      await manager.save(OrganizationDomain, entity);
+      await this.record(manager, actor, orgId, 'sso.domain.add', ['organization_domain', entity.id], {
+        domain: entity.domain,
+      });
+      return manager.findOneByOrFail(OrganizationDomain, { id: entity.id });
+    });
+    return this.domainView(row);
+  }
+
+  listDomains(orgId: string): Promise<DomainDto[]> {
+    return this.transactions.run(orgId, async (manager) => {
+      const rows = await manager.find(OrganizationDomain, {
+        where: { organizationId: orgId },
+        order: { createdAt: 'ASC' },
+      });
+      return rows.map((row) => this.domainView(row));
+    });
+  }
+
+  /**
+   * Looks the TXT record up now. Verified: the domain routes its people to this organization's
+   * connections. Absent: 409 with the record to publish. DNS unreachable: 503.
+   */
+  async verifyDomain(actor: UserPrincipal, orgId: string, id: string): Promise<DomainDto> {
+    const row = await this.transactions.run(orgId, (manager) => this.findDomain(manager, orgId, id));
+    if (row.verifiedAt) return this.domainView(row);
+    const result = await this.verifier.check(row.domain, row.verificationToken);
+    if (result === 'unreachable') {
+      throw new ProblemException({
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        slug: 'dns-unavailable',
+        title: 'Service Unavailable',
+        detail: 'DNS did not answer; try again shortly.',
+        headers: { 'retry-after': '30' },
+      });
+    }
+    const updated = await this.transactions.run(orgId, async (manager) => {
+      const checkedAt = new Date();
+      if (result === 'absent') {
+        await manager.update(OrganizationDomain, { id }, { lastCheckedAt: checkedAt });
+        return undefined;
+      }
+      // Another organization proved it first: the unique index on verified domains says so.
+      const taken = await manager.query<unknown[]>(
+        `SELECT 1 FROM organization_domains WHERE domain = $1 AND verified_at IS NOT NULL AND id <> $2`,
+        [row.domain, id],
+      );
+      if (taken.length > 0) throw new ConflictException('Another organization has verified this domain.');
+      await manager.update(OrganizationDomain, { id }, { verifiedAt: checkedAt, lastCheckedAt: checkedAt });
+      await this.record(manager, actor, orgId, 'sso.domain.verify', ['organization_domain', id], {
+        domain: row.domain,
+      });
+      return manager.findOneByOrFail(OrganizationDomain, { id });
+    });
+    if (!updated) {
+      const record = verificationRecord(row.domain, row.verificationToken);
+      throw new ProblemException({
+        status: HttpStatus.CONFLICT,
+        slug: 'domain-not-verified',
+        title: 'Conflict',
+        detail: `No TXT record ${record.name} with the value ${record.value} was found; publish it and try again.`,
+        extensions: { txtRecord: record },
+      });
+    }
+    await this.permissions.invalidate(orgId);
+    return this.domainView(updated);
+  }
+
+  async deleteDomain(actor: UserPrincipal, orgId: string, id: string): Promise<void> {
+    await this.transactions.run(orgId, async (manager) => {
+      const row = await this.findDomain(manager, orgId, id);
+      await manager.delete(OrganizationDomain, { id });
+      await this.record(manager, actor, orgId, 'sso.domain.delete', ['organization_domain', id], {
+        domain: row.domain,
+      });
+    });
+    await this.permissions.invalidate(orgId);
+  }
+
+  async enforcement(orgId: string): Promise<SsoEnforcementDto> {
+    const organization = await this.transactions.run(orgId, (manager) =>
+      manager.findOneByOrFail(Organization, { id: orgId }),
+    );
+    return { enforced: organization.ssoEnforced, breakGlassUserId: organization.ssoBreakGlassUserId };
+  }
+
+  /**
+   * Turns enforcement on or off. On needs an enabled connection and a verified domain, a
+   * break-glass user who is an owner, and must not shut out the person switching it on: they sign
+   * in through the organization's SSO, are the break-glass owner, or are outside its domains.
+   */
+  async setEnforcement(actor: UserPrincipal, orgId: string, dto: SsoEnforcementDto): Promise<SsoEnforcementDto> {
+    await this.transactions.run(orgId, async (manager) => {
+      const organization = await manager.findOneByOrFail(Organization, { id: orgId });
+      const breakGlassUserId =
+        dto.breakGlassUserId !== undefined ? dto.breakGlassUserId : organization.ssoBreakGlassUserId;
+      if (dto.enforced) {
+        const connections = await manager.find(SsoConnection, { where: { organizationId: orgId, enabled: true } });
+        const verified = await manager.query<Array<{ domain: string }>>(
+          'SELECT domain FROM organization_domains WHERE organization_id = $1 AND verified_at IS NOT NULL',
+          [orgId],
+        );
+        if (connections.length === 0 || verified.length === 0) {
+          throw conflict('sso-not-ready', 'Enforcing needs an enabled connection and a verified domain first.');
+        }
+        if (breakGlassUserId && !(await this.isOwner(manager, orgId, breakGlassUserId))) {
+          throw new ValidationProblemException([
+            { field: 'breakGlassUserId', message: 'breakGlassUserId must be an owner of the organization' },
+          ]);
+        }
+        const me = await manager.query<Array<{ email: string }>>('SELECT email FROM users WHERE id = $1', [
+          actor.userId,
+        ]);
+        const myDomain = me[0]?.email.split('@')[1]?.toLowerCase();
+        const viaSso =
+          actor.authMethod.startsWith('sso:') && connections.some((c) => c.id === actor.authMethod.slice(4));
+        const inDomain = verified.some((row) => row.domain === myDomain);
+        if (inDomain && !viaSso && breakGlassUserId !== actor.userId) {
+          throw conflict(
+            'would-lock-you-out',
+            'You would lose access yourself: sign in through the connection first, or name yourself break-glass.',
+          );
+        }
+      }
+      await manager.update(
+        Organization,
+        { id: orgId },
+        { ssoEnforced: dto.enforced, ssoBreakGlassUserId: breakGlassUserId ?? null },
+      );
+      await this.record(
+        manager,
+        actor,
+        orgId,
+        dto.enforced ? 'sso.enforcement.on' : 'sso.enforcement.off',
+        ['organization', orgId],
+        {
+          breakGlassUserId: breakGlassUserId ?? null,
+        },
+      );
+    });
+    await this.permissions.invalidate(orgId);
+    return this.enforcement(orgId);
+  }
+
+  private async isOwner(manager: EntityManager, orgId: string, userId: string): Promise<boolean> {
+    return manager.existsBy(RoleAssignment, {
+      organizationId: orgId,
+      userId,
+      roleId: SYSTEM_ROLES.owner.id,
+      teamId: IsNull(),
+    });
+  }
+
+  /** The IdP fields of a create or update: metadata XML first, explicit fields over it, then checked. */
+  private idpSettings(
+    dto: CreateSsoConnectionDto | UpdateSsoConnectionDto,
+    current: SsoConnection | undefined,
+  ): Partial<Pick<SsoConnection, 'idpEntityId' | 'idpSsoUrl' | 'idpCertificates'>> {
+    let fromMetadata: { entityId: string; ssoUrl: string; certificates: string[] } | undefined;
+    if (dto.metadataXml !== undefined) {
+      try {
+        fromMetadata = parseIdpMetadata(dto.metadataXml);
+      } catch (error) {
+        const reason = error instanceof SamlRefusal ? error.code : 'malformed';
+        throw new ValidationProblemException([
+          { field: 'metadataXml', message: `metadataXml is not usable IdP metadata (${reason})` },
+        ]);
+      }
+    }
+    const idpEntityId = dto.idpEntityId ?? fromMetadata?.entityId ?? current?.idpEntityId;
+    const idpSsoUrl = dto.idpSsoUrl ?? fromMetadata?.ssoUrl ?? current?.idpSsoUrl;
+    const certificates = (dto.idpCertificates ?? fromMetadata?.certificates ?? current?.idpCertificates ?? []).map(
+      toPem,
+    );
+    const missing = [
+      ...(idpEntityId ? [] : [{ field: 'idpEntityId', message: 'idpEntityId is needed (or metadataXml)' }]),
+      ...(idpSsoUrl ? [] : [{ field: 'idpSsoUrl', message: 'idpSsoUrl is needed (or metadataXml)' }]),
+      ...(certificates.length > 0
+        ? []
+        : [{ field: 'idpCertificates', message: 'at least one signing certificate is needed (or metadataXml)' }]),
+    ];
+    if (missing.length > 0) throw new ValidationProblemException(missing);
+    const expired = describeCertificates(certificates).flatMap((certificate, index) =>
+      certificate.expired
+        ? [{ field: `idpCertificates[${index}]`, message: `expired on ${certificate.notAfter.toISOString()}` }]
+        : [],
+    );
+    if (expired.length > 0) throw new ValidationProblemException(expired);
+    const changed = dto.metadataXml !== undefined || dto.idpEntityId !== undefined;
+    return {
+      ...(changed || !current ? { idpEntityId } : {}),
+      ...(changed || dto.idpSsoUrl !== undefined || !current ? { idpSsoUrl } : {}),
+      ...(changed || dto.idpCertificates !== undefined || !current ? { idpCertificates: certificates } : {}),
+    };
+  }
+
+  /** Provisioned members get these roles: the admin setting it up must be able to grant them. */
+  private async checkRoles(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    dto: CreateSsoConnectionDto | UpdateSsoConnectionDto,
+  ): Promise<void> {
+    const roleIds = [
+      ...(dto.defaultRoleId ? [dto.defaultRoleId] : []),
+      ...(dto.roleMappings ?? []).flatMap((mapping) => mapping.roleIds),
+    ];
+    await this.members.assertGrantable(manager, actor.userId, orgId, [...new Set(roleIds)]);
+  }
+
+  private async findConnection(manager: EntityManager, orgId: string, id: string): Promise<SsoConnection> {
+    const row = await manager.findOneBy(SsoConnection, { id, organizationId: orgId });
+    if (!row) throw new NotFoundException('No such connection.');
+    return row;
+  }
+
+  private async findDomain(manager: EntityManager, orgId: string, id: string): Promise<OrganizationDomain> {
+    const row = await manager.findOneBy(OrganizationDomain, { id, organizationId: orgId });
+    if (!row) throw new NotFoundException('No such domain.');
+    return row;
+  }
+
+  private view(row: SsoConnection): SsoConnectionDto {
+    return {
+      id: row.id,
+      organizationId: row.organizationId,
+      type: row.type,
+      name: row.name,
+      enabled: row.enabled,
+      idpEntityId: row.idpEntityId,
+      idpSsoUrl: row.idpSsoUrl,
+      idpCertificates: describeCertificates(row.idpCertificates),
+      allowIdpInitiated: row.allowIdpInitiated,
+      defaultRoleId: row.defaultRoleId,
+      roleMappings: row.roleMappings,
+      ...connectionUrls(this.config, row.id),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  private domainView(row: OrganizationDomain): DomainDto {
+    return DomainDto.from(row, verificationRecord(row.domain, row.verificationToken));
+  }
+
+  private record(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    action: string,
+    target: [string, string],
+    metadata: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.change(manager, action, orgId, { actorId: actor.userId }, target, metadata);
+  }
+}
+
+function conflict(slug: string, detail: string): ProblemException {
+  return new ProblemException({ status: HttpStatus.CONFLICT, slug, title: 'Conflict', detail });
+}

@@ -1,0 +1,293 @@
+import { AuditService } from '@app/audit';
+import { generateSecret, sha256 } from '@app/auth';
+import { ProblemException } from '@app/common';
+import { AppConfig } from '@app/config';
+import { OrganizationMember, SsoConnection, TenantTransaction, User, type SsoRoleMapping } from '@app/database';
+import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import {
+  SamlRefusal,
+  SamlServiceProvider,
+  serviceProviderMetadata,
+  type SamlConnectionSettings,
+  type SamlProfile,
+} from '@app/sso';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { AuthService } from '../auth/auth.service';
+import type { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
+import { MembersService } from '../members/members.service';
+import { ExternalAccounts } from '../oauth/external-accounts';
+import { connectionUrls } from './sso-urls';
+import { SsoStore } from './sso-store';
+
+/** What a RelayState we issued stands for. */
+interface PendingSignIn {
+  connectionId: string;
+  returnTo: string;
+}
+
+/** A finished sign-in waiting for the front end to collect it. */
+interface Handoff {
+  userId: string;
+  connectionId: string;
+}
+
+const RELAY_TTL_MS = 10 * 60_000;
+const HANDOFF_TTL_MS = 60_000;
+const HANDOFF_PREFIX = 'sso_';
+
+/** A refused sign-in: the browser goes back to the front end with `sso_error=<code>` when we know where. */
+export class SsoSignInRefused extends Error {
+  constructor(
+    readonly code: string,
+    readonly returnTo: string | undefined,
+  ) {
+    super(code);
+  }
+}
+
+/**
+ * Signing in through an organization's SAML connection: the redirect to the IdP, the assertion
+ * it posts back, just-in-time provisioning, and the single-use code that hands the session to the
+ * front end (tokens never travel in a URL).
+ *
+ * Who may sign in: only an address in one of the connection's organization's verified domains.
+ * A connection provisions into its own organization and no other.
+ */
+@Injectable()
+export class SsoSignInService {
+  private readonly logger = new Logger('SsoSignIn');
+  private readonly sp: SamlServiceProvider;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly transactions: TenantTransaction,
+    private readonly store: SsoStore,
+    private readonly accounts: ExternalAccounts,
+    private readonly members: MembersService,
+    private readonly permissions: PermissionResolver,
+    private readonly auth: AuthService,
+    private readonly audit: AuditService,
+  ) {
+    this.sp = new SamlServiceProvider(store.saml);
+  }
+
+  /** The IdP URL to send the browser to; 404 for an unknown or disabled connection, 400 for a foreign returnTo. */
+  async authorize(connectionId: string, returnTo: string | undefined): Promise<string> {
+    const connection = await this.connection(connectionId);
+    if (!connection) throw unknownConnection();
+    const target = this.returnTarget(returnTo);
+    if (!target) {
+      throw new ProblemException({
+        status: HttpStatus.BAD_REQUEST,
+        slug: 'validation-error',
+        title: 'Validation failed',
+        detail: 'returnTo must be a page on APP_URL or one of CORS_ORIGINS.',
+        errors: [{ field: 'returnTo', message: 'returnTo must be on an allowed origin' }],
+      });
+    }
+    const relayState = generateSecret('rs_').token;
+    const { url } = await this.sp.authorizeUrl(this.settings(connection), relayState);
+    await this.store.put('relay', relayState, { connectionId, returnTo: target } satisfies PendingSignIn, RELAY_TTL_MS);
+    return url;
+  }
+
+  /**
+   * The IdP's POST to the ACS: validates the response, finds or provisions the person, and
+   * returns where to send the browser with a single-use code. Throws SsoSignInRefused.
+   */
+  async acs(connectionId: string, samlResponse: unknown, relayState: unknown): Promise<string> {
+    const pending =
+      typeof relayState === 'string' && relayState.length <= 200
+        ? await this.store.take<PendingSignIn>('relay', relayState)
+        : undefined;
+    // A RelayState of ours names its connection: one minted for another connection is not this flow's.
+    const returnTo = pending?.connectionId === connectionId ? pending.returnTo : undefined;
+    const refuse = async (code: string, details: Record<string, unknown> = {}, userId?: string): Promise<never> => {
+      await this.audit.record({
+        action: 'auth.sso.login',
+        outcome: 'failure',
+        actorId: userId ?? null,
+        targetType: 'sso_connection',
+        targetId: connectionId,
+        metadata: { reason: code, ...details },
+      });
+      throw new SsoSignInRefused(code, returnTo ?? (pending ? undefined : this.config.sso.returnUrl));
+    };
+    const connection = await this.connection(connectionId);
+    if (!connection) return refuse('unknown-connection');
+    if (pending && pending.connectionId !== connectionId) return refuse('relay-state-mismatch');
+    if (typeof samlResponse !== 'string' || samlResponse.length === 0) return refuse('malformed');
+
+    let profile: SamlProfile;
+    try {
+      profile = await this.sp.validate(this.settings(connection), samlResponse);
+    } catch (error) {
+      if (error instanceof SamlRefusal) {
+        this.logger.warn(`refused a SAML response for connection ${connectionId}: ${error.code}: ${error.message}`);
+        return refuse(error.code);
+      }
+      throw error;
+    }
+    // SP-initiated answers arrive with our RelayState; an IdP-initiated one has none of ours.
+    if (profile.inResponseTo && !pending) return refuse('unknown-request');
+    const email = profile.email?.toLowerCase() ?? null;
+    if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) return refuse('no-email');
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    if (!(await this.domainVerified(connection.organizationId, domain))) {
+      return refuse('domain-not-verified', { domain });
+    }
+    if (profile.nameId.length > 255) return refuse('malformed');
+
+    const identity = {
+      provider: `saml:${connection.id}`,
+      subject: profile.nameId,
+      email,
+      // The organization proved the domain, and its IdP asserts the address: vouched.
+      emailVerified: true,
+      name: profile.displayName ?? ([profile.firstName, profile.lastName].filter(Boolean).join(' ') || null),
+    };
+    let user: User;
+    try {
+      user = await this.accounts.resolve(identity);
+    } catch (error) {
+      if (error instanceof ProblemException) return refuse(error.problem.slug);
+      throw error;
+    }
+    if (!user.isActive) return refuse('account-deactivated', {}, user.id);
+    await this.provision(connection, user, profile);
+
+    const { token, hash } = generateSecret(HANDOFF_PREFIX);
+    await this.store.put('handoff', hash, { userId: user.id, connectionId } satisfies Handoff, HANDOFF_TTL_MS);
+    const target = new URL(returnTo ?? this.config.sso.returnUrl);
+    target.searchParams.set('sso_code', token);
+    return target.toString();
+  }
+
+  /** Exchanges the code the browser came back with for a session (or the MFA step). Single use. */
+  async exchange(code: string): Promise<TokenResponseDto | MfaChallengeDto> {
+    const handoff = code.startsWith(HANDOFF_PREFIX)
+      ? await this.store.take<Handoff>('handoff', sha256(code))
+      : undefined;
+    const user = handoff
+      ? await this.transactions.runAsSystem((manager) => manager.findOneBy(User, { id: handoff.userId }))
+      : null;
+    if (!handoff || !user?.isActive) {
+      await this.audit.record({ action: 'auth.sso.login', outcome: 'failure', metadata: { reason: 'invalid-code' } });
+      throw new ProblemException({
+        status: HttpStatus.BAD_REQUEST,
+        slug: 'invalid-sso-code',
+        title: 'Bad Request',
+        detail: 'This sign-in code is unknown, used or expired: sign in again.',
+      });
+    }
+    if (user.mfaEnabled) return this.auth.challengeMfa(user);
+    return this.auth.startSession(user, `sso:${handoff.connectionId}`, {}, { connectionId: handoff.connectionId });
+  }
+
+  /** The enabled connection of the address's verified domain, if any; nothing else is revealed. */
+  async discover(email: string): Promise<{ connectionId: string; loginUrl: string } | undefined> {
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const rows = await this.transactions.runAsSystem((manager) =>
+      manager.query<Array<{ id: string }>>(
+        `SELECT c.id FROM organization_domains d
+           JOIN sso_connections c ON c.organization_id = d.organization_id AND c.enabled
+          WHERE d.domain = $1 AND d.verified_at IS NOT NULL
+          ORDER BY c.created_at ASC LIMIT 1`,
+        [domain],
+      ),
+    );
+    const row = rows[0];
+    return row ? { connectionId: row.id, loginUrl: connectionUrls(this.config, row.id).loginUrl } : undefined;
+  }
+
+  /** SP metadata for the IdP's administrator; undefined for an unknown connection. */
+  async metadata(connectionId: string): Promise<string | undefined> {
+    const connection = await this.connection(connectionId, true);
+    return connection ? serviceProviderMetadata(this.settings(connection)) : undefined;
+  }
+
+  /** Makes the person a member of the connection's organization (once), with the mapped roles. */
+  private async provision(connection: SsoConnection, user: User, profile: SamlProfile): Promise<void> {
+    const orgId = connection.organizationId;
+    const added = await this.transactions.run(orgId, async (manager) => {
+      if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId: user.id })) return false;
+      const roleIds = await this.mappedRoles(connection, profile);
+      await this.members.insertMembership(manager, orgId, user.id, roleIds, null);
+      await this.audit.change(manager, 'member.add', orgId, { actorType: 'system', actorId: null }, ['user', user.id], {
+        roleIds,
+        via: 'sso-provisioning',
+        connectionId: connection.id,
+      });
+      return true;
+    });
+    if (added) await this.permissions.invalidate(orgId, user.id);
+  }
+
+  /** Roles from the mappings that match the assertion, else the connection's default, else member; live roles only. */
+  private async mappedRoles(connection: SsoConnection, profile: SamlProfile): Promise<string[]> {
+    const matches = (mapping: SsoRoleMapping) =>
+      (profile.attributes[mapping.attribute] ?? []).some((value) => value === mapping.value);
+    const wanted = [...new Set(connection.roleMappings.filter(matches).flatMap((mapping) => mapping.roleIds))];
+    const candidates = wanted.length > 0 ? wanted : [connection.defaultRoleId ?? SYSTEM_ROLES.member.id];
+    const live = await this.transactions.run(connection.organizationId, (manager) =>
+      manager.query<Array<{ id: string }>>(
+        `SELECT id FROM roles WHERE id = ANY($1) AND scope = 'organization'
+            AND (organization_id IS NULL OR organization_id = $2)`,
+        [candidates, connection.organizationId],
+      ),
+    );
+    return live.length > 0 ? live.map((row) => row.id) : [SYSTEM_ROLES.member.id];
+  }
+
+  private async domainVerified(orgId: string, domain: string): Promise<boolean> {
+    const rows = await this.transactions.run(orgId, (manager) =>
+      manager.query<unknown[]>(
+        'SELECT 1 FROM organization_domains WHERE organization_id = $1 AND domain = $2 AND verified_at IS NOT NULL',
+        [orgId, domain],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  private async connection(id: string, evenDisabled = false): Promise<SsoConnection | null> {
+    // Before sign-in no tenant is known: a deliberate system read by the connection's id.
+    const row = await this.transactions.runAsSystem((manager) => manager.findOneBy(SsoConnection, { id }));
+    return row && (row.enabled || evenDisabled) ? row : null;
+  }
+
+  private settings(connection: SsoConnection): SamlConnectionSettings {
+    const { spEntityId, acsUrl } = connectionUrls(this.config, connection.id);
+    return {
+      connectionId: connection.id,
+      idpEntityId: connection.idpEntityId,
+      idpSsoUrl: connection.idpSsoUrl,
+      idpCertificates: connection.idpCertificates,
+      spEntityId,
+      acsUrl,
+      allowIdpInitiated: connection.allowIdpInitiated,
+    };
+  }
+
+  /** `returnTo` when it is on an allowed origin (no open redirect), the default when absent. */
+  private returnTarget(returnTo: string | undefined): string | undefined {
+    if (returnTo === undefined || returnTo === '') return this.config.sso.returnUrl;
+    let url: URL;
+    try {
+      url = new URL(returnTo);
+    } catch {
+      return undefined;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    if (url.username || url.password) return undefined;
+    return this.config.sso.returnOrigins.includes(url.origin) ? url.toString() : undefined;
+  }
+}
+
+function unknownConnection(): ProblemException {
+  return new ProblemException({
+    status: HttpStatus.NOT_FOUND,
+    slug: 'unknown-connection',
+    title: 'Not Found',
+    detail: 'No enabled single sign-on connection has this id.',
+  });
+}

@@ -1,0 +1,155 @@
+import { Public } from '@app/auth';
+import { ProblemException, UuidParam } from '@app/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
+import { ApiProblems } from '../openapi/api-errors.decorator';
+import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
+import { AuthorizeSsoQueryDto, DiscoverDto, DiscoveryDto, SsoTokenDto } from './dto/sso.dto';
+import { SsoSignInRefused, SsoSignInService } from './sso-sign-in.service';
+
+/** The public side of single sign-on: what the IdP and the browser talk to. */
+@ApiTags('single sign-on')
+@ApiExtraModels(TokenResponseDto, MfaChallengeDto)
+@Controller()
+export class SsoController {
+  constructor(private readonly signIn: SsoSignInService) {}
+
+  @Post('sso/discover')
+  @Public()
+  @CredentialEndpoint()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Does this address sign in with single sign-on?',
+    description:
+      'Public. `{sso: true, connectionId, loginUrl}` when the address is in a verified domain of an organization ' +
+      'with an enabled connection; `{sso: false}` otherwise (unverified and unknown domains look the same).',
+  })
+  @ApiOkResponse({ type: DiscoveryDto })
+  @ApiProblems(400, 429)
+  async discover(@Body() dto: DiscoverDto): Promise<DiscoveryDto> {
+    const found = await this.signIn.discover(dto.email);
+    return found ? { sso: true, ...found } : { sso: false };
+  }
+
+  @Get('sso/:connectionId/authorize')
+  @Public()
+  @ApiOperation({
+    summary: 'Start signing in through a connection',
+    description:
+      'Public. A 302 to the IdP with a signed-off AuthnRequest (HTTP-Redirect binding) and a single-use RelayState. ' +
+      'The IdP posts back to the ACS, which sends the browser to `returnTo` (default SSO_RETURN_URL) with ' +
+      '`?sso_code=…` for POST /auth/sso/token, or `?sso_error=<code>`.',
+  })
+  @ApiResponse({ status: 302, description: 'To the IdP.' })
+  @ApiProblems(400, 404, 429)
+  async authorize(
+    @UuidParam('connectionId') connectionId: string,
+    @Query() query: AuthorizeSsoQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    void reply.redirect(await this.signIn.authorize(connectionId, query.returnTo), 302);
+  }
+
+  @Get('sso/saml/:connectionId/metadata')
+  @Public()
+  @ApiOperation({
+    summary: 'Service-provider metadata of a connection',
+    description: 'Public. Give this URL (or the XML) to the IdP: entity id, ACS URL, NameID format.',
+  })
+  @ApiProduces('application/samlmetadata+xml')
+  @ApiResponse({ status: 200, description: 'SAML metadata XML.' })
+  @ApiProblems(400, 404, 429)
+  async metadata(
+    @UuidParam('connectionId') connectionId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const xml = await this.signIn.metadata(connectionId);
+    if (!xml) {
+      throw new ProblemException({
+        status: HttpStatus.NOT_FOUND,
+        slug: 'unknown-connection',
+        title: 'Not Found',
+        detail: 'No single sign-on connection has this id.',
+      });
+    }
+    void reply.type('application/samlmetadata+xml; charset=utf-8');
+    return xml;
+  }
+
+  @Post('sso/saml/:connectionId/acs')
+  @Public()
+  @CredentialEndpoint()
+  @ApiOperation({
+    summary: 'Assertion consumer (the IdP posts here)',
+    description:
+      'Public; `application/x-www-form-urlencoded` with `SAMLResponse` and `RelayState` (HTTP-POST binding). ' +
+      'A 303 to the front end with `sso_code` (60 seconds, single use) or `sso_error`: one of malformed, ' +
+      'too-large, dtd-forbidden, unsigned, bad-signature, wrong-issuer, wrong-audience, wrong-recipient, expired, ' +
+      'not-yet-valid, unknown-request, replayed, idp-initiated-disabled, status-not-success, no-email, ' +
+      'domain-not-verified, account-deactivated, unknown-connection. Each refusal is audited (`auth.sso.login`). ' +
+      'Without a usable RelayState and no default to return to, a refusal is 400 problem+json.',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: { SAMLResponse: { type: 'string' }, RelayState: { type: 'string' } },
+      required: ['SAMLResponse'],
+    },
+  })
+  @ApiResponse({ status: 303, description: 'To the front end.' })
+  @ApiProblems(400, 415, 429)
+  async acs(
+    @UuidParam('connectionId') connectionId: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const form = (request.body ?? {}) as Record<string, unknown>;
+    try {
+      void reply.redirect(await this.signIn.acs(connectionId, form.SAMLResponse, form.RelayState), 303);
+    } catch (error) {
+      if (!(error instanceof SsoSignInRefused)) throw error;
+      if (!error.returnTo) {
+        throw new ProblemException({
+          status: HttpStatus.BAD_REQUEST,
+          slug: 'sso-refused',
+          title: 'Bad Request',
+          detail: `Single sign-on refused: ${error.code}.`,
+          extensions: { code: error.code },
+        });
+      }
+      const target = new URL(error.returnTo);
+      target.searchParams.set('sso_error', error.code);
+      void reply.redirect(target.toString(), 303);
+    }
+  }
+
+  @Post('auth/sso/token')
+  @Public()
+  @CredentialEndpoint()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Finish signing in through single sign-on',
+    description:
+      'Public. Exchanges the `sso_code` the browser came back with for tokens (or the MFA step when the account ' +
+      'has MFA). 400 invalid-sso-code when unknown, used or expired.',
+  })
+  @ApiOkResponse({
+    description: 'Signed in (tokens), or the MFA step.',
+    schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+  })
+  @ApiProblems(400, 429)
+  token(@Body() dto: SsoTokenDto): Promise<TokenResponseDto | MfaChallengeDto> {
+    return this.signIn.exchange(dto.code);
+  }
+}
