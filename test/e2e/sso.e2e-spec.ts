@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AuditLog, OrganizationMember, TenantTransaction, User } from '@app/database';
 import { SYSTEM_ROLES } from '@app/rbac';
 import {
@@ -415,5 +417,51 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
       expect(off.statusCode).toBe(200);
       expect((await teams(worker)).statusCode).toBe(200);
     });
+  });
+
+  it('fetches IdP metadata by URL only outside the private network, unless the operator allows it', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(idp.metadataXml);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const metadataUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metadata`;
+    const allowing = await createTestApp({ env: { SSO_METADATA_ALLOW_PRIVATE: 'true' } });
+    try {
+      const refused = await call(owner, 'POST', `/organizations/${orgId}/sso/connections`, {
+        name: 'By URL',
+        metadataUrl,
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({
+        errors: [{ field: 'metadataUrl', message: 'metadataUrl could not be fetched (private-address)' }],
+      });
+      for (const bad of ['http://169.254.169.254/latest/meta-data/', 'http://localhost:1/x', 'file:///etc/passwd']) {
+        const res = await call(owner, 'POST', `/organizations/${orgId}/sso/connections`, {
+          name: 'By URL',
+          metadataUrl: bad,
+        });
+        expect({ bad, status: res.statusCode }).toEqual({ bad, status: 400 });
+      }
+      const admin = await registerAndLogin(allowing, 'sso-url-owner');
+      const org = (
+        await allowing.inject({
+          method: 'POST',
+          url: '/api/v1/organizations',
+          headers: bearer(admin.tokens.access_token),
+          payload: { name: 'U' },
+        })
+      ).json<{ id: string }>().id;
+      const created = await allowing.inject({
+        method: 'POST',
+        url: `/api/v1/organizations/${org}/sso/connections`,
+        headers: bearer(admin.tokens.access_token),
+        payload: { name: 'By URL', metadataUrl },
+      });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl });
+    } finally {
+      await allowing.close();
+      server.close();
+    }
   });
 });

@@ -20,3 +20,4 @@ export { createValidationPipe, flattenValidationErrors } from './validation';
 export { UuidParam } from './uuid-param';
 export { isUniqueViolation, NO_CONTROL_CHARACTERS, slugify, SLUG_PATTERN } from './text';
 export { Metrics, MetricsModule } from './metrics';
+export { fetchOutbound, isPrivateAddress, OutboundRefused, type OutboundFetchOptions } from './outbound-fetch';

@@ -94,6 +94,8 @@ export interface SsoConfig {
   returnOrigins: string[];
   /** DNS servers for domain verification; empty: the system's resolvers. */
   dnsServers: string[];
+  /** Whether IdP metadata may be fetched from private and loopback addresses (off: SSRF). */
+  metadataAllowPrivate: boolean;
 }
 
 export interface HttpSecurityConfig {
@@ -300,6 +302,7 @@ export class AppConfig {
         .split(',')
         .map((server) => server.trim())
         .filter(Boolean),
+      metadataAllowPrivate: raw.SSO_METADATA_ALLOW_PRIVATE,
     };
     this.oauth = {
       redirectBase: (raw.OAUTH_REDIRECT_URL ?? `${this.appUrl}/auth/callback`).replace(/\/+$/, ''),

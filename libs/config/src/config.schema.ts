@@ -154,6 +154,7 @@ export const configSchema = z.object({
   NPM_REGISTRY_URL: url(['http', 'https']).default('https://registry.npmjs.org'),
 
   SSO_RETURN_URL: url(['http', 'https']).optional(),
+  SSO_METADATA_ALLOW_PRIVATE: booleanString.default(false),
   SSO_DNS_SERVERS: z
     .string()
     .regex(/^[0-9a-fA-F:.[\]]+(,[0-9a-fA-F:.[\]]+)*$/, 'a comma list of IP[:port] DNS servers')

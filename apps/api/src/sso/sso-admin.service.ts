@@ -1,6 +1,6 @@
 import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
-import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import { fetchOutbound, newId, OutboundRefused, ProblemException, ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { Organization, OrganizationDomain, RoleAssignment, SsoConnection, TenantTransaction } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
@@ -40,6 +40,7 @@ export class SsoAdminService {
   ) {}
 
   async createConnection(actor: UserPrincipal, orgId: string, dto: CreateSsoConnectionDto): Promise<SsoConnectionDto> {
+    await this.fetchMetadata(dto);
     const idp = this.idpSettings(dto, undefined);
     const row = await this.transactions.run(orgId, async (manager) => {
       if ((await manager.countBy(SsoConnection, { organizationId: orgId })) >= MAX_CONNECTIONS) {
@@ -85,6 +86,7 @@ export class SsoAdminService {
     id: string,
     dto: UpdateSsoConnectionDto,
   ): Promise<SsoConnectionDto> {
+    await this.fetchMetadata(dto);
     const row = await this.transactions.run(orgId, async (manager) => {
       const current = await this.findConnection(manager, orgId, id);
       const idp = this.idpSettings(dto, current);
@@ -99,7 +101,7 @@ export class SsoAdminService {
       };
       await manager.update(SsoConnection, { id }, changes);
       await this.record(manager, actor, orgId, 'sso.connection.update', ['sso_connection', id], {
-        fields: Object.keys(dto).filter((key) => key !== 'metadataXml' || dto.metadataXml !== undefined),
+        fields: Object.keys(dto),
       });
       return manager.findOneByOrFail(SsoConnection, { id });
     });
@@ -283,6 +285,32 @@ export class SsoAdminService {
       roleId: SYSTEM_ROLES.owner.id,
       teamId: IsNull(),
     });
+  }
+
+  /**
+   * `metadataUrl` becomes `metadataXml`: fetched before any transaction opens, through the
+   * outbound guard (no private addresses unless allowed, no redirects, 5 s, 1 MiB).
+   */
+  private async fetchMetadata(dto: CreateSsoConnectionDto | UpdateSsoConnectionDto): Promise<void> {
+    if (dto.metadataUrl === undefined) return;
+    if (dto.metadataXml !== undefined) {
+      throw new ValidationProblemException([
+        { field: 'metadataUrl', message: 'send metadataUrl or metadataXml, not both' },
+      ]);
+    }
+    try {
+      dto.metadataXml = await fetchOutbound(dto.metadataUrl, {
+        allowPrivate: this.config.sso.metadataAllowPrivate,
+        httpsOnly: this.config.isProduction,
+        timeoutMs: 5_000,
+        maxBytes: 1024 * 1024,
+      });
+    } catch (error) {
+      if (!(error instanceof OutboundRefused)) throw error;
+      throw new ValidationProblemException([
+        { field: 'metadataUrl', message: `metadataUrl could not be fetched (${error.reason})` },
+      ]);
+    }
   }
 
   /** The IdP fields of a create or update: metadata XML first, explicit fields over it, then checked. */

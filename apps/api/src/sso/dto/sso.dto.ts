@@ -51,6 +51,21 @@ class SsoConnectionFields {
   @MaxLength(MAX_METADATA_CHARS)
   metadataXml?: string;
 
+  @ApiPropertyOptional({
+    example: 'https://acme.okta.com/app/exk1abcd/sso/saml/metadata',
+    description:
+      'Where to fetch the IdP metadata XML instead (once, now; https in production; no private addresses ' +
+      'unless SSO_METADATA_ALLOW_PRIVATE; no redirects).',
+    maxLength: 2000,
+  })
+  @OmittableField()
+  @IsUrl(
+    { protocols: ['https', 'http'], require_protocol: true, require_tld: false },
+    { message: 'metadataUrl must be an http(s) URL' },
+  )
+  @MaxLength(2000)
+  metadataUrl?: string;
+
   @ApiPropertyOptional({ example: 'http://www.okta.com/exk1abcd', maxLength: 1000 })
   @OmittableField()
   @IsString()

@@ -1,0 +1,84 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fetchOutbound, isPrivateAddress, OutboundRefused } from './outbound-fetch';
+
+describe('fetchOutbound (server-side requests to URLs someone else chose)', () => {
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/redirect') {
+        response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data' }).end();
+      } else if (request.url === '/big') {
+        response.writeHead(200).end('x'.repeat(4096));
+      } else if (request.url === '/slow') {
+        setTimeout(() => response.writeHead(200).end('late'), 1_000);
+      } else if (request.url === '/missing') {
+        response.writeHead(404).end();
+      } else {
+        response.writeHead(200, { 'content-type': 'application/xml' }).end('<ok/>');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const reason = async (url: string, options = {}) => {
+    try {
+      await fetchOutbound(url, options);
+      return 'fetched';
+    } catch (error) {
+      return error instanceof OutboundRefused ? error.reason : `threw ${String(error)}`;
+    }
+  };
+
+  it('knows the private, loopback, link-local and mapped addresses', () => {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:10.0.0.1',
+      '::ffff:127.0.0.1',
+    ]) {
+      expect({ address, private: isPrivateAddress(address) }).toEqual({ address, private: true });
+    }
+    for (const address of ['93.184.216.34', '1.1.1.1', '2606:4700::1111', '::ffff:1.1.1.1']) {
+      expect({ address, private: isPrivateAddress(address) }).toEqual({ address, private: false });
+    }
+  });
+
+  it('refuses loopback by address and by name (after DNS), unless allowed', async () => {
+    expect(await reason(`${base}/`)).toBe('private-address');
+    expect(await reason(base.replace('127.0.0.1', 'localhost') + '/')).toBe('private-address');
+    expect(await reason('http://[::1]:1/')).toBe('private-address');
+    expect(await fetchOutbound(`${base}/`, { allowPrivate: true })).toBe('<ok/>');
+  });
+
+  it('follows no redirect, and bounds size and time', async () => {
+    expect(await reason(`${base}/redirect`, { allowPrivate: true })).toBe('redirect');
+    expect(await reason(`${base}/big`, { allowPrivate: true, maxBytes: 1024 })).toBe('too-large');
+    expect(await reason(`${base}/slow`, { allowPrivate: true, timeoutMs: 100 })).toBe('timeout');
+    expect(await reason(`${base}/missing`, { allowPrivate: true })).toBe('http-status');
+  });
+
+  it('takes http(s) URLs only, https only when asked, never with credentials', async () => {
+    expect(await reason('file:///etc/passwd')).toBe('bad-url');
+    expect(await reason('gopher://example.com/')).toBe('bad-url');
+    expect(await reason('not a url')).toBe('bad-url');
+    expect(await reason('http://example.com/', { httpsOnly: true })).toBe('bad-url');
+    expect(await reason('https://user:pw@example.com/')).toBe('bad-url');
+  });
+});
