@@ -119,7 +119,8 @@ export class ExternalAccounts {
     return manager.findOneByOrFail(OAuthAccount, { id: row.id });
   }
 
-  private record(
+  /** A successful sign-up or link, in the unit of work that made it. */
+  record(
     manager: EntityManager,
     action: string,
     userId: string,

@@ -4,7 +4,6 @@ import { ProblemException } from '@app/common';
 import { OAuthAccount, TenantTransaction, User } from '@app/database';
 import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import * as client from 'openid-client';
-import type { EntityManager } from 'typeorm';
 import { AuthService } from '../auth/auth.service';
 import type { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
 import { SessionService } from '../auth/session.service';
@@ -104,7 +103,7 @@ export class OAuthService {
       }
       if (existing) return existing;
       const linked = await this.accounts.insertIdentity(manager, principal.userId, identity);
-      await this.record(manager, 'auth.oauth.link', principal.userId, identity);
+      await this.accounts.record(manager, 'auth.oauth.link', principal.userId, identity);
       return linked;
     });
     return toDto(row);
@@ -186,25 +185,5 @@ export class OAuthService {
       });
       throw error;
     }
-  }
-
-  private record(
-    manager: EntityManager,
-    action: string,
-    userId: string,
-    identity: ExternalIdentity,
-    metadata: Record<string, unknown> = {},
-  ): Promise<void> {
-    return this.audit.record(
-      {
-        action,
-        outcome: 'success',
-        actorId: userId,
-        targetType: 'user',
-        targetId: userId,
-        metadata: { provider: identity.provider, ...metadata },
-      },
-      manager,
-    );
   }
 }
