@@ -5,7 +5,7 @@
 // (absolute numbers drift on shared machines; ratios hold). Writes bench/results.json and bench/report.md.
 //
 // Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400)
-//          --scenarios a,b (all) --out dir (bench)
+//          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
 const { spawn, execFileSync } = require('node:child_process');
@@ -19,7 +19,7 @@ const { SMTPServer } = require('smtp-server');
 
 const ROOT = join(__dirname, '..');
 const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
-const ALL = ['baseline', 'health', 'me', 'teams', 'teams-api-key', 'login', 'jobs'];
+const ALL = ['baseline', 'health', 'me', 'teams', 'teams-api-key', 'login', 'jobs', 'forgot-timing', 'login-timing'];
 const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
 const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
 
@@ -30,6 +30,7 @@ function parseArgs(argv) {
     warmup: 3,
     connections: 16,
     mails: 400,
+    probes: 200,
     scenarios: ALL,
     out: join(ROOT, 'bench'),
   };
@@ -55,7 +56,11 @@ const freePort = () =>
   });
 
 function start(args, env, ready) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // An undefined value removes the variable (the embedded-database api must not inherit DATABASE_URL).
+  const merged = Object.fromEntries(
+    Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined),
+  );
+  const child = spawn(process.execPath, args, { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`did not start: ${output.slice(-2000)}`)), 60_000);
@@ -104,6 +109,103 @@ function cpuMs(pid) {
 function rssMb(pid) {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Math.round(Number(match[1]) / 1024) : null;
+}
+
+/** Fisher–Yates, in place. */
+function shuffle(items) {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+/**
+ * Mann–Whitney U test of two samples (normal approximation with tie correction): the two-sided
+ * p-value of "both groups come from the same distribution". Small p: the groups differ.
+ */
+function mannWhitneyP(a, b) {
+  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
+  const ranks = new Array(all.length);
+  let ties = 0;
+  for (let i = 0; i < all.length;) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1].v === all[i].v) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) ranks[k] = rank;
+    const t = j - i + 1;
+    ties += t ** 3 - t;
+    i = j + 1;
+  }
+  const rankSumA = all.reduce((sum, entry, i) => sum + (entry.g === 0 ? ranks[i] : 0), 0);
+  const [n1, n2] = [a.length, b.length];
+  const u = rankSumA - (n1 * (n1 + 1)) / 2;
+  const n = n1 + n2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - ties / (n * (n - 1))));
+  if (sigma === 0) return 1;
+  const z = Math.abs(u - (n1 * n2) / 2) / sigma;
+  // erfc by Abramowitz–Stegun 7.1.26 (error below 1.5e-7): p = erfc(z / √2).
+  const x = z / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return poly * Math.exp(-x * x);
+}
+
+/** What the timing scenarios send: a route whose answer must not depend on whether the address has an account. */
+const EXISTENCE_PROBES = {
+  'forgot-timing': {
+    label: 'POST /auth/forgot-password',
+    path: '/auth/forgot-password',
+    body: (email) => ({ email }),
+    status: 202,
+  },
+  'login-timing': {
+    label: 'POST /auth/login, wrong password',
+    path: '/auth/login',
+    body: (email) => ({ email, password: 'Wrong-Horse-Battery-0000' }),
+    status: 401,
+  },
+};
+
+/**
+ * A route as an account-existence oracle: `probes` requests, half to existing accounts and half to
+ * addresses that have none, in shuffled order, one at a time (so no request queues behind another
+ * of its own group), each timed from the client. Reports each group's median, the difference, and
+ * the Mann–Whitney p-value of the two samples.
+ */
+async function existenceTiming(base, probe, existing, probes) {
+  const send = async (email) => {
+    const started = process.hrtime.bigint();
+    const res = await fetch(`${base}${probe.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(probe.body(email)),
+    });
+    await res.arrayBuffer();
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (res.status !== probe.status) throw new Error(`${probe.path}: ${res.status}`);
+    return ms;
+  };
+  const unknown = (i) => `nobody-${randomBytes(6).toString('hex')}-${i}@example.test`;
+  // Warm-up (not counted): both kinds, so neither group pays for the first query plans.
+  for (let i = 0; i < 20; i++) await send(i % 2 ? existing[i % existing.length] : unknown(i));
+  const half = Math.floor(probes / 2);
+  const plan = shuffle([
+    ...Array.from({ length: half }, (_, i) => ({ group: 'existing', email: existing[i % existing.length] })),
+    ...Array.from({ length: half }, (_, i) => ({ group: 'unknown', email: unknown(i) })),
+  ]);
+  const times = { existing: [], unknown: [] };
+  for (const { group, email } of plan) times[group].push(await send(email));
+  const round = (ms) => Number(ms.toFixed(2));
+  const existingMs = median(times.existing);
+  const unknownMs = median(times.unknown);
+  return {
+    requests: plan.length,
+    existingMedianMs: round(existingMs),
+    unknownMedianMs: round(unknownMs),
+    differenceMs: round(existingMs - unknownMs),
+    mannWhitneyP: Number(mannWhitneyP(times.existing, times.unknown).toPrecision(2)),
+  };
 }
 
 /**
@@ -226,7 +328,10 @@ async function main() {
 
     const memory = { idleMb: rssMb(api.pid), underLoadMb: null };
     const results = {};
-    const order = ['baseline', ...options.scenarios.filter((name) => name !== 'baseline' && name !== 'jobs')];
+    const order = [
+      'baseline',
+      ...options.scenarios.filter((name) => !['baseline', 'jobs', ...Object.keys(EXISTENCE_PROBES)].includes(name)),
+    ];
     for (const name of order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')) {
       const { countTransactions, sampleMemory, alongside, ...target } = scenarios[name];
       const run = (duration) => load({ ...target, connections: options.connections, duration });
@@ -277,8 +382,9 @@ async function main() {
       };
     }
     await stats.end();
-    // Mail jobs end to end: a password-reset request writes an outbox row in its transaction; the
-    // relay publishes it to BullMQ; the worker process delivers it to an SMTP server on loopback.
+    // Mail jobs end to end: a password-reset request writes an outbox row (the request job) in its
+    // transaction; the relay publishes it to BullMQ; the worker looks the account up and writes the
+    // mail job to the outbox, which goes the same way and is delivered to an SMTP server on loopback.
     let jobs;
     if (options.scenarios.includes('jobs')) {
       const arrivals = [];
@@ -359,6 +465,8 @@ async function main() {
         single.push(arrivals.length > before ? arrivals[arrivals.length - 1] - at : 10_000);
       }
       await new Promise((resolve) => smtp.close(resolve));
+      // Its mail server is gone: later scenarios start a worker of their own.
+      worker.kill('SIGTERM');
       acknowledged.sort((a, b) => a - b);
       burst.sort((a, b) => a - b);
       const delays = acknowledged.slice(0, burst.length).map((at, i) => burst[i] - at);
@@ -374,6 +482,72 @@ async function main() {
         acknowledgedToDeliveredMs: { p50: percentile(delays, 0.5), p99: percentile(delays, 0.99) },
         idleDeliveryMs: { p50: percentile(single, 0.5), max: Math.max(...single) },
       };
+    }
+    // Account-existence timing: does the answer take longer when the address has an account? Each
+    // selected probe runs against the api as deployed (PostgreSQL, Redis, the worker answering the
+    // jobs) and against the embedded default (PGlite, jobs in-process), with five registered accounts.
+    const timingProbes = Object.keys(EXISTENCE_PROBES).filter((name) => options.scenarios.includes(name));
+    let existence;
+    if (timingProbes.length > 0) {
+      const accounts = async (target, label) => {
+        const emails = [];
+        for (let i = 0; i < 5; i++) {
+          const address = `bench-${label}-${i}-${database}@example.test`;
+          const res = await fetch(`${target}/auth/register`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: address, password }),
+          });
+          if (res.status !== 201) throw new Error(`register: ${res.status} ${await res.text()}`);
+          emails.push(address);
+        }
+        return emails;
+      };
+      existence = { probes: options.probes, results: [] };
+      const runAll = async (target, apiLabel, existing) => {
+        for (const name of timingProbes) {
+          const probe = EXISTENCE_PROBES[name];
+          existence.results.push({
+            scenario: name,
+            route: probe.label,
+            api: apiLabel,
+            ...(await existenceTiming(target, probe, existing, options.probes)),
+          });
+        }
+      };
+      const worker = await start([WORKER_ENTRY], { ...appEnv, LOG_LEVEL: 'info' }, /worker ready/);
+      try {
+        await runAll(base, 'PostgreSQL + Redis, worker running', await accounts(base, 'timing'));
+      } finally {
+        worker.kill('SIGTERM');
+      }
+      const embeddedPort = await freePort();
+      const embedded = await start(
+        [...apiFlags, API_ENTRY],
+        {
+          ...asDeployed.env,
+          NODE_ENV: 'production',
+          JWT_SECRET: appEnv.JWT_SECRET,
+          MFA_ENCRYPTION_KEY: appEnv.MFA_ENCRYPTION_KEY,
+          DATABASE_URL: undefined,
+          REDIS_URL: undefined,
+          EMBEDDED_DB_PATH: 'memory://',
+          PORT: String(embeddedPort),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'info',
+          // Hundreds of requests from one address, dozens to each account: over the limits otherwise.
+          RATE_LIMIT_PER_MINUTE: '1000000000',
+          AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
+          LOCKOUT_THRESHOLD: '1000000000',
+        },
+        /api listening/,
+      );
+      try {
+        const embeddedBase = `http://127.0.0.1:${embeddedPort}/api/v1`;
+        await runAll(embeddedBase, 'embedded database, in-process jobs', await accounts(embeddedBase, 'embedded'));
+      } finally {
+        embedded.kill('SIGTERM');
+      }
     }
     const baseline = results.baseline.requestsPerSecond;
     for (const result of Object.values(results))
@@ -391,6 +565,7 @@ async function main() {
       },
       scenarios: results,
       jobs,
+      accountExistenceTiming: existence,
       memory,
       targets: Object.fromEntries(
         Object.entries(TARGETS)
@@ -423,7 +598,20 @@ async function main() {
       '',
       ...(jobs
         ? [
-            `Mail jobs (password-reset request → outbox → relay → BullMQ → worker → SMTP), ${jobs.mails} from ${options.connections} clients: ${jobs.delivered} delivered in ${jobs.seconds} s, ${jobs.jobsPerSecond} jobs/s through the worker (requests acknowledged at ${jobs.requestsPerSecond}/s); acknowledged → delivered p50 ${jobs.acknowledgedToDeliveredMs.p50} ms, p99 ${jobs.acknowledgedToDeliveredMs.p99} ms (a backlog builds when requests outrun the worker). One mail at a time, nothing queued: acknowledged → delivered p50 ${jobs.idleDeliveryMs.p50} ms, max ${jobs.idleDeliveryMs.max} ms.`,
+            `Mail jobs (password-reset request → outbox → BullMQ → worker: account, token, mail job → outbox → BullMQ → worker → SMTP), ${jobs.mails} from ${options.connections} clients: ${jobs.delivered} delivered in ${jobs.seconds} s, ${jobs.jobsPerSecond} jobs/s through the worker (requests acknowledged at ${jobs.requestsPerSecond}/s); acknowledged → delivered p50 ${jobs.acknowledgedToDeliveredMs.p50} ms, p99 ${jobs.acknowledgedToDeliveredMs.p99} ms (a backlog builds when requests outrun the worker). One mail at a time, nothing queued: acknowledged → delivered p50 ${jobs.idleDeliveryMs.p50} ms, max ${jobs.idleDeliveryMs.max} ms.`,
+            '',
+          ]
+        : []),
+      ...(existence
+        ? [
+            `Account-existence timing: per route and api, ${existence.probes} requests in shuffled order (half to registered addresses, half to unknown ones), one at a time, timed at the client; medians in ms. A small p says the two groups differ.`,
+            '',
+            '| route | api | existing | unknown | difference | Mann–Whitney p |',
+            '| --- | --- | ---: | ---: | ---: | ---: |',
+            ...existence.results.map(
+              (r) =>
+                `| ${r.route} | ${r.api} | ${r.existingMedianMs} | ${r.unknownMedianMs} | ${r.differenceMs} | ${r.mannWhitneyP} |`,
+            ),
             '',
           ]
         : []),

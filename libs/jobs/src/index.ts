@@ -1,6 +1,8 @@
 export { JobsModule } from './jobs.module';
 export { MailSendJob } from './mail-send.job';
 export { MailSendProcessor } from './mail-send.processor';
+export { PasswordResetRequestJob, type PasswordResetRequestPayload } from './password-reset-request.job';
+export { PasswordResetRequestProcessor } from './password-reset-request.processor';
 export { AuditRetentionJob } from './audit-retention.job';
 export { AuditRetentionProcessor } from './audit-retention.processor';
 export { LlmChatJob, type LlmChatPayload } from './llm-chat.job';

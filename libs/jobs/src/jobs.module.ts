@@ -3,7 +3,16 @@ import { AuditRetentionProcessor } from './audit-retention.processor';
 import { DependencyCheckProcessor } from './dependency-check.processor';
 import { LlmChatProcessor } from './llm-chat.processor';
 import { MailSendProcessor } from './mail-send.processor';
+import { PasswordResetRequestProcessor } from './password-reset-request.processor';
 
 /** Every job processor. Both apps import it: the worker runs them; the api runs them in-process without Redis. */
-@Module({ providers: [MailSendProcessor, AuditRetentionProcessor, LlmChatProcessor, DependencyCheckProcessor] })
+@Module({
+  providers: [
+    MailSendProcessor,
+    PasswordResetRequestProcessor,
+    AuditRetentionProcessor,
+    LlmChatProcessor,
+    DependencyCheckProcessor,
+  ],
+})
 export class JobsModule {}

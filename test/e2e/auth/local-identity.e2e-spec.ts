@@ -1,4 +1,6 @@
-import { AuditLog, TenantTransaction } from '@app/database';
+import { AuditLog, OutboxMessage, TenantTransaction } from '@app/database';
+import { PasswordResetRequestJob } from '@app/jobs';
+import { JobQueue, OutboxRelay, type InProcessJobQueue } from '@app/queue';
 import { PasswordPolicy } from '@app/auth';
 import type { ProblemException } from '@app/common';
 import {
@@ -454,12 +456,74 @@ describe('local identity', () => {
   });
 
   describe('password reset', () => {
+    const resetRequests = (email: string) =>
+      t.app
+        .get(TenantTransaction)
+        .runAsSystem((m) =>
+          m
+            .createQueryBuilder(OutboxMessage, 'o')
+            .where(`o.jobName = :job AND o.payload->>'email' = :email`, { job: PasswordResetRequestJob.name, email })
+            .getMany(),
+        );
+    /** The audit row the reset-request job wrote for the request with this id (waits for the job). */
+    const resetRequestAudit = async (requestId: string) => {
+      for (let tries = 0; tries < 200; tries++) {
+        const row = await t.app.get(TenantTransaction).runAsSystem((m) =>
+          m
+            .createQueryBuilder(AuditLog, 'a')
+            .where(`a.action = 'auth.password.reset_request' AND a.metadata->>'requestId' = :requestId`, {
+              requestId,
+            })
+            .getOne(),
+        );
+        if (row) return row;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`no reset-request audit row for request ${requestId}`);
+    };
+    const forgot = (email: string) =>
+      t.inject({
+        method: 'POST',
+        url: '/api/v1/auth/forgot-password',
+        payload: { email },
+        headers: { 'user-agent': 'reset-probe/1.0' },
+      });
+
+    it('does the same work for an account and for no account: the request only queues a job', async () => {
+      const { email, userId } = await registerAndLogin(t, 'same-work');
+      const ghost = uniqueEmail('same-work-ghost');
+      for (const address of [email, ghost]) {
+        const res = await forgot(address);
+        expect(res.statusCode).toBe(202);
+        expect(res.json()).toEqual({ message: 'If the address has an account, a reset mail is on its way.' });
+        // One row, of the same job, whatever the address; the lookup happens in the job.
+        expect(await resetRequests(address)).toHaveLength(1);
+      }
+      const known = await resetRequestAudit((await resetRequests(email))[0]!.payload.requestId as string);
+      expect(known).toMatchObject({
+        outcome: 'success',
+        actorId: userId,
+        ip: '127.0.0.1',
+        userAgent: 'reset-probe/1.0',
+      });
+      const unknown = await resetRequestAudit((await resetRequests(ghost))[0]!.payload.requestId as string);
+      expect(unknown).toMatchObject({
+        outcome: 'failure',
+        actorId: null,
+        ip: '127.0.0.1',
+        userAgent: 'reset-probe/1.0',
+      });
+    });
+
     it('answers 202 whether or not the account exists, mailing only real accounts', async () => {
       const mark = smtp.messages.length;
       const ghost = uniqueEmail('ghost');
-      const res = await t.inject({ method: 'POST', url: '/api/v1/auth/forgot-password', payload: { email: ghost } });
+      const res = await forgot(ghost);
       expect(res.statusCode).toBe(202);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The job has looked the address up, and whatever it queued has run.
+      await resetRequestAudit(res.headers['x-request-id'] as string);
+      await t.app.get(OutboxRelay).flush();
+      await t.app.get<JobQueue, InProcessJobQueue>(JobQueue).drain();
       expect(smtp.messages.slice(mark).some((m) => m.to.includes(ghost))).toBe(false);
     });
 

@@ -1,9 +1,12 @@
-import { AuditService } from '@app/audit';
+import { AuditService, REQUEST_IP_KEY, REQUEST_USER_AGENT_KEY } from '@app/audit';
 import { PasswordHasher } from '@app/auth';
 import { ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
+import { PasswordResetRequestJob, type PasswordResetRequestPayload } from '@app/jobs';
+import { Outbox } from '@app/queue';
 import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
 import { PlatformAdminService } from '../users/platform-admin.service';
 import { AccountMailer } from './account-mailer';
 import { AuthService } from './auth.service';
@@ -32,6 +35,8 @@ export class AccountRecoveryService {
     private readonly mailer: AccountMailer,
     private readonly audit: AuditService,
     private readonly platformAdmins: PlatformAdminService,
+    private readonly outbox: Outbox,
+    private readonly cls: ClsService,
   ) {}
 
   async verifyEmail(token: string): Promise<void> {
@@ -72,26 +77,20 @@ export class AccountRecoveryService {
     if (!issued) throw new ConflictException('The email address is already verified.');
   }
 
-  /** Always succeeds from the caller's point of view: whether the address exists is not disclosed. */
+  /**
+   * Always succeeds from the caller's point of view: whether the address exists is not disclosed,
+   * neither by the answer nor by the time it takes. The request does the same work for any address
+   * (one outbox row); the job looks the account up, issues the token and queues the mail, after the
+   * answer has gone (in the worker with Redis; in-process, on a later turn of the event loop).
+   */
   async forgotPassword(email: string): Promise<void> {
-    await this.transactions.runAsSystem(async (manager) => {
-      const user = await manager
-        .createQueryBuilder(User, 'user')
-        .where('lower(user.email) = lower(:email)', { email })
-        .getOne();
-      await this.audit.record(
-        { action: 'auth.password.reset_request', outcome: user ? 'success' : 'failure', actorId: user?.id ?? null },
-        manager,
-      );
-      if (!user?.isActive) return;
-      const token = await this.oneTimeTokens.issue(
-        manager,
-        user.id,
-        'password_reset',
-        this.config.auth.passwordResetTtl,
-      );
-      await this.mailer.passwordReset(manager, user, token);
-    });
+    const request: PasswordResetRequestPayload = {
+      email,
+      ip: this.cls.get<string | null>(REQUEST_IP_KEY) ?? null,
+      userAgent: this.cls.get<string | null>(REQUEST_USER_AGENT_KEY) ?? null,
+      requestId: this.cls.getId() ?? null,
+    };
+    await this.transactions.runAsSystem((manager) => this.outbox.add(manager, PasswordResetRequestJob, request));
   }
 
   async resetPassword(token: string, password: string): Promise<void> {

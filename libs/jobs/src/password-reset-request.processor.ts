@@ -1,0 +1,73 @@
+import { AuditService, captureRequestContext } from '@app/audit';
+import { generateSecret } from '@app/auth';
+import { newId } from '@app/common';
+import { AppConfig } from '@app/config';
+import { OneTimeToken, TenantTransaction, User } from '@app/database';
+import { passwordResetMail } from '@app/mail';
+import { JobProcessor, Outbox, type JobHandler } from '@app/queue';
+import { Injectable } from '@nestjs/common';
+import { ClsService } from 'nestjs-cls';
+import { IsNull, type EntityManager } from 'typeorm';
+import { MailSendJob } from './mail-send.job';
+import { PasswordResetRequestJob, type PasswordResetRequestPayload } from './password-reset-request.job';
+
+/**
+ * Answers a password-reset request: records it (`auth.password.reset_request`, success when the
+ * address has an account), and for an active account issues a reset token and puts the mail in the
+ * outbox, all in one transaction, so a retried job never leaves a token without its mail.
+ *
+ * The token is the one `OneTimeTokenService` checks in the api (prefix `pr_`, SHA-256 at rest,
+ * issuing it retires the earlier live ones, issuers serialised on the user row); it is written
+ * here because the worker, which runs this job with Redis, does not load the api's modules.
+ */
+@Injectable()
+@JobProcessor(PasswordResetRequestJob)
+export class PasswordResetRequestProcessor implements JobHandler<PasswordResetRequestPayload> {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly transactions: TenantTransaction,
+    private readonly audit: AuditService,
+    private readonly outbox: Outbox,
+    private readonly cls: ClsService,
+  ) {}
+
+  async handle(request: PasswordResetRequestPayload): Promise<void> {
+    // The audit row names the requester's address and agent, as when the request wrote it itself.
+    captureRequestContext(this.cls, request.ip ?? undefined, request.userAgent);
+    await this.transactions.runAsSystem(async (manager) => {
+      const user = await manager
+        .createQueryBuilder(User, 'user')
+        .where('lower(user.email) = lower(:email)', { email: request.email })
+        .getOne();
+      await this.audit.record(
+        {
+          action: 'auth.password.reset_request',
+          outcome: user ? 'success' : 'failure',
+          actorId: user?.id ?? null,
+          metadata: request.requestId ? { requestId: request.requestId } : {},
+        },
+        manager,
+      );
+      if (!user?.isActive) return;
+      const token = await this.issueToken(manager, user.id);
+      const link = `${this.config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
+      const minutes = Math.round(this.config.auth.passwordResetTtl / 60);
+      await this.outbox.add(manager, MailSendJob, passwordResetMail(this.config.appName, user, link, minutes));
+    });
+  }
+
+  private async issueToken(manager: EntityManager, userId: string): Promise<string> {
+    await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+    await manager.update(OneTimeToken, { userId, purpose: 'password_reset', usedAt: IsNull() }, { usedAt: new Date() });
+    const { token, hash } = generateSecret('pr_');
+    await manager.insert(OneTimeToken, {
+      id: newId(),
+      userId,
+      purpose: 'password_reset',
+      tokenHash: hash,
+      expiresAt: new Date(Date.now() + this.config.auth.passwordResetTtl * 1000),
+      usedAt: null,
+    });
+    return token;
+  }
+}
