@@ -69,6 +69,14 @@ const weirdString = fc.oneof(
   ),
   fc.constant('x'.repeat(70_000)),
 );
+/**
+ * `depth` levels of `[[[…]]]` or `{"a":{"a":…}}` around a number, as JSON text (a value that deep,
+ * built as a value, would overflow the generator's own recursion).
+ */
+function deeplyNested(depth: number, objects: boolean): string {
+  return objects ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+}
+
 const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
   weirdString,
   fc.integer(),
@@ -194,6 +202,18 @@ describe('fuzzing every operation of the OpenAPI document', () => {
           )
           .map(([fields, values, extra]) => ({
             json: JSON.stringify({ ...extra, ...Object.fromEntries(fields.map((f, i) => [f, values[i]])) }),
+          })),
+        // Deep nesting (arrays or objects, 100 to 5,000 levels) under a declared field or as the
+        // whole body: what once overflowed class-transformer's stack.
+        fc
+          .tuple(
+            fc.constantFrom(...operation.bodyFields, 'extra'),
+            fc.integer({ min: 100, max: 5_000 }),
+            fc.boolean(),
+            fc.boolean(),
+          )
+          .map(([field, depth, objects, whole]) => ({
+            json: whole ? deeplyNested(depth, objects) : `{${JSON.stringify(field)}:${deeplyNested(depth, objects)}}`,
           })),
         fc.constantFrom(
           { json: '{"unterminated": ' },

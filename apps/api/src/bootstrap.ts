@@ -17,6 +17,7 @@ import { mountQueueBoard } from './queue-board/queue-board';
 import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
 import { installHttpDrain } from './http-drain';
+import { installJsonBodyParser } from './json-body';
 import { RefusalRecorder } from './security-events/refusal-recorder';
 import { installSamlFormParser } from './sso/saml-form';
 import { openRequestContext } from './request-context';
@@ -71,6 +72,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   const fastify = adapter.getInstance();
   // Only JSON bodies: anything else is 415, not a string the validators were not written for.
   fastify.removeContentTypeParser(['text/plain']);
+  installJsonBodyParser(fastify);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     done(null, payload);
