@@ -3,17 +3,26 @@ import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
+  login,
   markEmailVerified,
+  register,
   registerAndLogin,
   startSmtpSink,
   tokenFromMail,
+  uniqueEmail,
   type SmtpSink,
   type TestApp,
+  type Tokens,
 } from '@app/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { autolinks, htmlView } from '../support/mail-links';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-const INVITE_SUBJECT = /invited you to join|You are invited/;
+const INVITE_SUBJECT = /^You have an invitation on /;
+const PHISHING_NAME = 'URGENT reset your password at http://evil.test/reset now';
 
 describe('invitations', () => {
   let smtp: SmtpSink;
@@ -104,6 +113,35 @@ describe('invitations', () => {
     const status = await call(owner, 'GET', org(`/${res.json<{ id: string }>().id}`));
     expect(status.json()).toMatchObject({ status: 'accepted' });
     expect(status.json<{ acceptedAt: string | null }>().acceptedAt).not.toBeNull();
+  });
+
+  it('keeps names chosen by the inviting side out of the subject, and their links dead in the body', async () => {
+    // An inviter whose own name is bait too, in an organization named like a phishing mail.
+    const email = uniqueEmail('inv-phisher');
+    await register(t, email, undefined, 'Security desk, see www.evil.test');
+    const phisher = { email, userId: '', tokens: (await login(t, email)).json<Tokens>() };
+    const created = await call(phisher, 'POST', '/organizations', { name: PHISHING_NAME });
+    expect(created.statusCode).toBe(201);
+    const phishingOrg = created.json<{ id: string }>().id;
+    const victim = uniqueEmail('inv-victim');
+    const before = smtp.messages.length;
+    const res = await call(phisher, 'POST', `/organizations/${phishingOrg}/invitations`, { email: victim });
+    expect(res.statusCode).toBe(201);
+    const mail = await smtp.waitFor((m) => m.to.includes(victim) && smtp.messages.indexOf(m) >= before);
+
+    expect(mail.subject).toBe(`You have an invitation on ${t.config.appName}`);
+    expect(mail.subject).not.toMatch(/URGENT|evil|Security desk/i);
+    // Quoted, with the links broken, in both parts; the accept link is the one live link.
+    expect(mail.text).toContain('"URGENT reset your password at http[:]//evil[.]test/reset now"');
+    expect(mail.text).toContain('"Security desk, see www[.]evil[.]test" invited you');
+    expect(`${mail.text}\n${mail.html}`).not.toMatch(/evil\.test|http:\/\/evil/);
+    const links = await autolinks(mail.text);
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatch(/^https:\/\/app\.example\.test\/accept-invitation\?token=inv_/);
+    const view = await htmlView(mail.html);
+    expect(view.text).toContain('http[:]//evil[.]test/reset');
+    expect(view.anchors).toEqual(links);
+    expect(await autolinks(view.text)).toEqual(links);
   });
 
   it('accepts a listed invitation by id without the token, only for its addressee', async () => {
@@ -261,5 +299,119 @@ describe('invitations', () => {
       (await call(stranger, 'POST', `/organizations/${otherOrg}/invitations/${invitation.id}/resend`)).statusCode,
     ).toBe(404);
     expect((await call(owner, 'GET', org(`/${invitation.id}`))).json()).toMatchObject({ status: 'pending' });
+  });
+});
+
+describe('invitations per organization per day', () => {
+  const LIMIT = 3;
+  // A database on disk, so the bound can be seen to survive a restart of the api.
+  const dataDir = mkdtempSync(join(tmpdir(), 'invitation-bound-'));
+  const env = { EMBEDDED_DB_PATH: dataDir, INVITATIONS_PER_ORG_PER_DAY: String(LIMIT) };
+  let first: TestApp;
+  let t: TestApp;
+  let owner: Account;
+  let orgId: string;
+
+  beforeAll(async () => {
+    first = t = await createTestApp({ env });
+    owner = await registerAndLogin(t, 'bound-owner');
+    orgId = (await createOrg('Bounded')).json<{ id: string }>().id;
+  });
+  afterAll(async () => {
+    await t.close();
+    if (t !== first) await first.database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const call = (method: Method, url: string, payload?: object) =>
+    t.inject({ method, url: `/api/v1${url}`, headers: bearer(owner.tokens.access_token), payload });
+  const createOrg = (name: string) => call('POST', '/organizations', { name });
+  const invite = (org: string, email = uniqueEmail('bound')) =>
+    call('POST', `/organizations/${org}/invitations`, { email });
+  const mailsQueued = () =>
+    t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) =>
+        m.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM outbox WHERE payload->>'subject' LIKE 'You have an invitation%'`,
+        ),
+      )
+      .then((rows) => rows[0]?.n ?? 0);
+
+  it('counts new and resent invitations, refuses the next with 429 and Retry-After, and audits the refusal', async () => {
+    const first = await invite(orgId);
+    expect(first.statusCode).toBe(201);
+    expect((await invite(orgId)).statusCode).toBe(201);
+    const firstId = first.json<{ id: string }>().id;
+    expect((await call('POST', `/organizations/${orgId}/invitations/${firstId}/resend`)).statusCode).toBe(200);
+    const queued = await mailsQueued();
+
+    const refusedEmail = uniqueEmail('bound-refused');
+    const refused = await invite(orgId, refusedEmail);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({ type: '/problems/invitation-limit', status: 429, limit: LIMIT });
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(Number.isInteger(retryAfter)).toBe(true);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(86_400);
+    const resend = await call('POST', `/organizations/${orgId}/invitations/${firstId}/resend`);
+    expect(resend.statusCode).toBe(429);
+    expect(resend.json()).toMatchObject({ type: '/problems/invitation-limit' });
+    expect(resend.headers['retry-after']).toBeDefined();
+
+    // Nothing was written or mailed for the refused sends, and each refusal has its audit row.
+    expect(await t.app.get(TenantTransaction).runAsSystem((m) => m.countBy(Invitation, { email: refusedEmail }))).toBe(
+      0,
+    );
+    expect(await mailsQueued()).toBe(queued);
+    const refusals = await t.app.get(TenantTransaction).runAsSystem((m) =>
+      m.find(AuditLog, {
+        where: { organizationId: orgId, outcome: 'failure' },
+        order: { occurredAt: 'ASC' },
+      }),
+    );
+    expect(refusals.map((row) => [row.action, row.actorId, row.metadata.reason, row.metadata.limit])).toEqual([
+      ['invitation.create', owner.userId, 'daily_limit', LIMIT],
+      ['invitation.resend', owner.userId, 'daily_limit', LIMIT],
+    ]);
+
+    // The bound is the organization's: another one of the same owner still invites.
+    const other = (await createOrg('Unbounded')).json<{ id: string }>().id;
+    expect((await invite(other)).statusCode).toBe(201);
+  });
+
+  it('holds across a restart, and frees a place when the oldest send of the day turns a day old', async () => {
+    // The api stops; a new one starts on the same database (on disk here, or the same PostgreSQL one).
+    await t.app.close();
+    t = await createTestApp({ env, replicaOf: first });
+    expect((await invite(orgId)).statusCode).toBe(429);
+
+    // Age the first counted send past 24 hours (as the owner of the database, not the api's role).
+    await t.dataSource.query(
+      `UPDATE audit_logs SET occurred_at = now() - interval '25 hours'
+        WHERE id = (SELECT id FROM audit_logs WHERE organization_id = $1 AND outcome = 'success'
+                      AND action IN ('invitation.create', 'invitation.resend') ORDER BY occurred_at LIMIT 1)`,
+      [orgId],
+    );
+    expect((await invite(orgId)).statusCode).toBe(201);
+    expect((await invite(orgId)).statusCode).toBe(429);
+  });
+
+  it('documents the bound on the invite and resend routes', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<
+        string,
+        Record<string, { description?: string; responses: Record<string, { description: string }> }>
+      >;
+    }>();
+    for (const path of [
+      '/api/v1/organizations/{orgId}/invitations',
+      '/api/v1/organizations/{orgId}/invitations/{invitationId}/resend',
+    ]) {
+      const operation = doc.paths[path]?.post;
+      expect(operation?.responses['429']?.description).toContain('/problems/invitation-limit');
+      expect(operation?.description).toContain('INVITATIONS_PER_ORG_PER_DAY');
+    }
   });
 });

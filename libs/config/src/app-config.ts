@@ -51,6 +51,8 @@ export interface AuthConfig {
   passwordResetTtl: number;
   mfaTokenTtl: number;
   invitationTtl: number;
+  /** Invitation mails (new and resent) an organization may send in any 24 hours. */
+  invitationsPerOrgPerDay: number;
   /** Made platform admin at start-up (and when that address is verified); never the first registrant. */
   bootstrapAdminEmail: string | undefined;
 }
@@ -221,6 +223,7 @@ export class AppConfig {
       passwordResetTtl: raw.PASSWORD_RESET_TTL,
       mfaTokenTtl: raw.MFA_TOKEN_TTL,
       invitationTtl: raw.INVITATION_TTL,
+      invitationsPerOrgPerDay: raw.INVITATIONS_PER_ORG_PER_DAY,
       bootstrapAdminEmail: raw.BOOTSTRAP_ADMIN_EMAIL?.toLowerCase(),
     };
     this.database = raw.DATABASE_URL

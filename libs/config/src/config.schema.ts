@@ -121,6 +121,7 @@ export const configSchema = z.object({
   PASSWORD_RESET_TTL: duration.default(3600),
   MFA_TOKEN_TTL: duration.default(300),
   INVITATION_TTL: duration.default(7 * 86400),
+  INVITATIONS_PER_ORG_PER_DAY: positiveInt.default(100),
   BOOTSTRAP_ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),

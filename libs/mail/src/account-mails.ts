@@ -1,13 +1,19 @@
 import { html } from './escape-html';
 import type { MailMessage } from './mail-message';
+import { neutraliseLinks, quoteUserText } from './user-text';
 
 interface Recipient {
   email: string;
   fullName: string | null;
 }
 
-function greeting(user: Recipient): string {
-  return user.fullName ? `Hello ${user.fullName},` : 'Hello,';
+/**
+ * No name in the greeting: whoever typed the address also typed the name (anyone can sign up, or
+ * be invited, with someone else's address), so it is text the recipient never chose. `Recipient`
+ * keeps `fullName` so callers need not change.
+ */
+function greeting(_user: Recipient): string {
+  return 'Hello,';
 }
 
 function layout(title: string, body: string): string {
@@ -65,27 +71,39 @@ export interface InvitationMailContext {
   days: number;
 }
 
+/**
+ * The invitation. Its subject names only the platform; the organization's and the inviter's names
+ * (chosen by the inviting side) appear in the body quoted and with links neutralised, next to a
+ * line saying the platform did not choose them.
+ */
 export function invitationMail(appName: string, email: string, context: InvitationMailContext): MailMessage {
   const { organizationName, inviterName, link, days } = context;
-  const who = inviterName ? `${inviterName} invited you` : 'You are invited';
+  const organization = quoteUserText(organizationName);
+  const who = inviterName ? `${quoteUserText(inviterName)} invited you` : 'You are invited';
+  const caveat = `The organization's name and the inviter's name are chosen by the organization, not by ${appName}.`;
   return {
     to: email,
-    subject: `${who} to join ${organizationName} on ${appName}`,
-    text: `Hello,\n\n${who} to join the organization "${organizationName}" on ${appName}.\nSign in (or create an account) with this email address, verify it, and accept within ${days} days:\n${link}\n\nIf you did not expect this invitation, ignore this message.`,
+    subject: `You have an invitation on ${appName}`,
+    text: `Hello,\n\n${who} to join the organization ${organization} on ${appName}.\nSign in (or create an account) with this email address, verify it, and accept within ${days} days:\n${link}\n\n${caveat}\nIf you did not expect this invitation, ignore this message.`,
     html: layout(
-      `Join ${organizationName}`,
+      'You have an invitation',
       html`<p>Hello,</p>
-        <p>${who} to join the organization <strong>${organizationName}</strong> on ${appName}.</p>
+        <p>${who} to join the organization <strong>${organization}</strong> on ${appName}.</p>
         <p>Sign in (or create an account) with this email address, verify it, and accept within ${days} days:</p>
         <p><a href="${link}">Accept the invitation</a></p>
+        <p>${caveat}</p>
         <p>If you did not expect this invitation, ignore this message.</p>`,
     ),
   };
 }
 
 export interface NotificationMailContent {
+  /** Links in it are neutralised; keep user-chosen text out of it altogether. */
   subject: string;
-  /** Plain-text paragraphs; each is escaped in the HTML part. */
+  /**
+   * Plain-text paragraphs; links in them are neutralised (`neutraliseLinks`), and each is escaped
+   * in the HTML part. Put user-chosen text in them through `quoteUserText`.
+   */
   paragraphs: string[];
   /** An optional button: only http(s) links are used. */
   action?: { label: string; url: string };
@@ -93,21 +111,25 @@ export interface NotificationMailContent {
 
 /**
  * The generic notification for a module's own mails (a report is ready, a member joined): text and
- * HTML from the same paragraphs, every value escaped, an optional call to action.
+ * HTML from the same paragraphs, every value escaped, an optional call to action. The action is
+ * the mail's one link: subject and paragraphs go through `neutraliseLinks`, so a name that made
+ * its way into them cannot become another.
  */
 export function notificationMail(appName: string, user: Recipient, content: NotificationMailContent): MailMessage {
   const action = content.action && /^https?:\/\//i.test(content.action.url) ? content.action : undefined;
+  const subject = neutraliseLinks(content.subject);
+  const paragraphs = content.paragraphs.map(neutraliseLinks);
   const text = [
     greeting(user),
-    ...content.paragraphs,
+    ...paragraphs,
     ...(action ? [`${action.label}: ${action.url}`] : []),
     `— ${appName}`,
   ].join('\n\n');
   const body = [
     html`<p>${greeting(user)}</p>`,
-    ...content.paragraphs.map((paragraph) => html`<p>${paragraph}</p>`),
+    ...paragraphs.map((paragraph) => html`<p>${paragraph}</p>`),
     ...(action ? [html`<p><a href="${action.url}">${action.label}</a></p>`] : []),
     html`<p style="color:#666">${appName}</p>`,
   ].join('\n');
-  return { to: user.email, subject: content.subject, text, html: layout(content.subject, body) };
+  return { to: user.email, subject, text, html: layout(subject, body) };
 }

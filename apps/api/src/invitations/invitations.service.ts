@@ -21,6 +21,19 @@ import type { MembershipDto } from './dto/membership.dto';
 
 const TOKEN_PREFIX = 'inv_';
 
+/** The audit actions that each sent an invitation mail: what the daily bound counts. */
+const MAILED_ACTIONS = ['invitation.create', 'invitation.resend'];
+
+/** Raised inside the unit of work (which then rolls back); audited and answered outside it. */
+class DailyBoundReached extends Error {
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('daily invitation bound reached');
+  }
+}
+
 type AcceptOutcome = { refused: string; error: ProblemException } | { membership: MembershipDto };
 
 function problem(status: HttpStatus, slug: string, title: string, detail: string): ProblemException {
@@ -63,47 +76,51 @@ export class InvitationsService {
   async create(actor: UserPrincipal, orgId: string, dto: CreateInvitationDto): Promise<InvitationDto> {
     const roleIds = dto.roleIds && dto.roleIds.length > 0 ? dto.roleIds : [SYSTEM_ROLES.member.id];
     const { token, hash } = generateSecret(TOKEN_PREFIX);
-    const { view } = await this.transactions.run(orgId, async (manager) => {
-      await this.members.assertGrantable(manager, actor.userId, orgId, roleIds);
-      const existing = await manager
-        .createQueryBuilder(OrganizationMember, 'm')
-        .innerJoin(User, 'u', 'u.id = m.user_id')
-        .where('m.organization_id = :orgId AND lower(u.email) = :email', { orgId, email: dto.email })
-        .getExists();
-      if (existing) {
-        throw problem(HttpStatus.CONFLICT, 'already-member', 'Conflict', 'This address belongs to a member already.');
-      }
-      // One open invitation per address: serialise on the organization row so two requests cannot both pass.
-      await manager.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [orgId]);
-      if (await manager.existsBy(Invitation, { organizationId: orgId, ...pendingFor(dto.email) })) {
-        throw problem(
-          HttpStatus.CONFLICT,
-          'already-invited',
-          'Conflict',
-          'This address has a pending invitation: resend or revoke it.',
-        );
-      }
-      const invitation: Invitation = Object.assign(new Invitation(), {
-        id: newId(),
-        createdAt: new Date(),
-        organizationId: orgId,
-        email: dto.email,
-        roleIds,
-        invitedByUserId: actor.userId,
-        tokenHash: hash,
-        expiresAt: this.expiry(),
-        acceptedAt: null,
-        revokedAt: null,
-      });
-      await manager.insert(Invitation, invitation);
-      await this.record(manager, actor.userId, orgId, 'invitation.create', invitation.id, {
-        email: dto.email,
-        roleIds,
-      });
-      const mail = await this.mailContext(manager, orgId, actor);
-      await this.mailer.invitation(manager, dto.email, token, mail.organizationName, mail.inviterName);
-      return { view: (await this.describe(manager, [invitation]))[0] };
-    });
+    const { view } = await this.refusedOverDailyBound(actor, orgId, 'invitation.create', { email: dto.email }, () =>
+      this.transactions.run(orgId, async (manager) => {
+        await this.members.assertGrantable(manager, actor.userId, orgId, roleIds);
+        const existing = await manager
+          .createQueryBuilder(OrganizationMember, 'm')
+          .innerJoin(User, 'u', 'u.id = m.user_id')
+          .where('m.organization_id = :orgId AND lower(u.email) = :email', { orgId, email: dto.email })
+          .getExists();
+        if (existing) {
+          throw problem(HttpStatus.CONFLICT, 'already-member', 'Conflict', 'This address belongs to a member already.');
+        }
+        // One open invitation per address, and the daily bound: serialise on the organization row so
+        // two requests cannot both pass either check.
+        await manager.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [orgId]);
+        await this.assertWithinDailyBound(manager, orgId);
+        if (await manager.existsBy(Invitation, { organizationId: orgId, ...pendingFor(dto.email) })) {
+          throw problem(
+            HttpStatus.CONFLICT,
+            'already-invited',
+            'Conflict',
+            'This address has a pending invitation: resend or revoke it.',
+          );
+        }
+        const invitation: Invitation = Object.assign(new Invitation(), {
+          id: newId(),
+          createdAt: new Date(),
+          organizationId: orgId,
+          email: dto.email,
+          roleIds,
+          invitedByUserId: actor.userId,
+          tokenHash: hash,
+          expiresAt: this.expiry(),
+          acceptedAt: null,
+          revokedAt: null,
+        });
+        await manager.insert(Invitation, invitation);
+        await this.record(manager, actor.userId, orgId, 'invitation.create', invitation.id, {
+          email: dto.email,
+          roleIds,
+        });
+        const mail = await this.mailContext(manager, orgId, actor);
+        await this.mailer.invitation(manager, dto.email, token, mail.organizationName, mail.inviterName);
+        return { view: (await this.describe(manager, [invitation]))[0] };
+      }),
+    );
     return required(view);
   }
 
@@ -141,24 +158,29 @@ export class InvitationsService {
   /** A fresh token and a fresh validity period; the old link stops working. */
   async resend(actor: UserPrincipal, orgId: string, id: string): Promise<InvitationDto> {
     const { token, hash } = generateSecret(TOKEN_PREFIX);
-    const { view } = await this.transactions.run(orgId, async (manager) => {
-      const invitation = await this.lock(manager, orgId, id);
-      if (invitation.acceptedAt) throw this.used();
-      if (invitation.revokedAt) throw this.revoked();
-      const roleIds = await this.liveRoleIds(manager, invitation.roleIds);
-      // Whoever sends the link again vouches for its roles now.
-      await this.members.assertGrantable(manager, actor.userId, orgId, roleIds);
-      Object.assign(invitation, { tokenHash: hash, expiresAt: this.expiry(), invitedByUserId: actor.userId });
-      await manager.update(
-        Invitation,
-        { id },
-        { tokenHash: hash, expiresAt: invitation.expiresAt, invitedByUserId: actor.userId },
-      );
-      await this.record(manager, actor.userId, orgId, 'invitation.resend', id, { email: invitation.email });
-      const mail = await this.mailContext(manager, orgId, actor);
-      await this.mailer.invitation(manager, invitation.email, token, mail.organizationName, mail.inviterName);
-      return { view: (await this.describe(manager, [invitation]))[0] };
-    });
+    const { view } = await this.refusedOverDailyBound(actor, orgId, 'invitation.resend', { invitationId: id }, () =>
+      this.transactions.run(orgId, async (manager) => {
+        // The organization row first (as create takes it), then the invitation's.
+        await manager.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [orgId]);
+        const invitation = await this.lock(manager, orgId, id);
+        if (invitation.acceptedAt) throw this.used();
+        if (invitation.revokedAt) throw this.revoked();
+        await this.assertWithinDailyBound(manager, orgId);
+        const roleIds = await this.liveRoleIds(manager, invitation.roleIds);
+        // Whoever sends the link again vouches for its roles now.
+        await this.members.assertGrantable(manager, actor.userId, orgId, roleIds);
+        Object.assign(invitation, { tokenHash: hash, expiresAt: this.expiry(), invitedByUserId: actor.userId });
+        await manager.update(
+          Invitation,
+          { id },
+          { tokenHash: hash, expiresAt: invitation.expiresAt, invitedByUserId: actor.userId },
+        );
+        await this.record(manager, actor.userId, orgId, 'invitation.resend', id, { email: invitation.email });
+        const mail = await this.mailContext(manager, orgId, actor);
+        await this.mailer.invitation(manager, invitation.email, token, mail.organizationName, mail.inviterName);
+        return { view: (await this.describe(manager, [invitation]))[0] };
+      }),
+    );
     return required(view);
   }
 
@@ -385,6 +407,62 @@ export class InvitationsService {
       acceptedAt: row.acceptedAt,
       revokedAt: row.revokedAt,
     }));
+  }
+
+  /**
+   * INVITATIONS_PER_ORG_PER_DAY: an organization's invitation mails (new and resent) in any 24
+   * hours, counted from its audit rows. Those rows are written in the same transaction as each
+   * invitation and its mail, are kept at least a day (AUDIT_RETENTION_DAYS is at least 1) and
+   * are shared by every replica, so the bound holds across replicas and restarts; a resend, which
+   * changes its invitation row in place, has a row of its own there. The caller holds the
+   * organization row's lock, so concurrent sends cannot both take the last place.
+   */
+  private async assertWithinDailyBound(manager: EntityManager, orgId: string): Promise<void> {
+    const limit = this.config.auth.invitationsPerOrgPerDay;
+    // The limit-th most recent send of the last day: while it exists the day is full, and a place
+    // frees up when it turns a day old.
+    const [oldest] = await manager.query<Array<{ wait: number }>>(
+      `SELECT ceil(extract(epoch FROM occurred_at + interval '1 day' - now()))::int AS wait
+         FROM audit_logs
+        WHERE organization_id = $1 AND action = ANY($2) AND outcome = 'success'
+          AND occurred_at > now() - interval '1 day'
+        ORDER BY occurred_at DESC
+        OFFSET $3 LIMIT 1`,
+      [orgId, MAILED_ACTIONS, limit - 1],
+    );
+    if (oldest) throw new DailyBoundReached(limit, Math.max(1, oldest.wait));
+  }
+
+  /** Runs a send; when it hit the daily bound, records the refusal and answers 429 with Retry-After. */
+  private async refusedOverDailyBound<T>(
+    actor: UserPrincipal,
+    orgId: string,
+    action: 'invitation.create' | 'invitation.resend',
+    metadata: Record<string, unknown>,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof DailyBoundReached)) throw error;
+      await this.audit.record({
+        action,
+        outcome: 'failure',
+        organizationId: orgId,
+        actorId: actor.userId,
+        targetType: 'invitation',
+        targetId: typeof metadata.invitationId === 'string' ? metadata.invitationId : null,
+        metadata: { ...metadata, reason: 'daily_limit', limit: error.limit },
+      });
+      throw new ProblemException({
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        slug: 'invitation-limit',
+        title: 'Too many invitations',
+        detail: `This organization has sent ${error.limit} invitations (new and resent) in the last 24 hours: try again later.`,
+        extensions: { limit: error.limit },
+        headers: { 'retry-after': String(error.retryAfterSeconds) },
+      });
+    }
   }
 
   private async mailContext(manager: EntityManager, orgId: string, actor: UserPrincipal) {

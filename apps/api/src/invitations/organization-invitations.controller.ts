@@ -2,10 +2,21 @@ import { CurrentUser, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
+import { ProblemDetailsDto } from '../openapi/problem-details.dto';
 import { CreateInvitationDto, InvitationDto, InvitationPageDto, InvitationQueryDto } from './dto/invitation.dto';
 import { InvitationsService } from './invitations.service';
+
+/** The 429 of the routes that mail an invitation: the rate limit, or the organization's daily bound. */
+const DAILY_BOUND_RESPONSE = ApiResponse({
+  status: 429,
+  description:
+    'Rate limited (`/problems/rate-limited`), or `/problems/invitation-limit`: the organization has sent ' +
+    'INVITATIONS_PER_ORG_PER_DAY invitation mails (new and resent) in the last 24 hours. Retry-After says ' +
+    'when the next place frees up; the refusal is audited.',
+  type: ProblemDetailsDto,
+});
 
 @ApiTags('invitations')
 @Controller('organizations/:orgId/invitations')
@@ -17,9 +28,11 @@ export class OrganizationInvitationsController {
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
-      'Needs members:invite, and every permission of the invited roles (default: member). Mails a single-use link valid INVITATION_TTL; the token is never returned. 409 already-member or already-invited.',
+      'Needs members:invite, and every permission of the invited roles (default: member). Mails a single-use link valid INVITATION_TTL; the token is never returned. 409 already-member or already-invited. ' +
+      'At most INVITATIONS_PER_ORG_PER_DAY invitation mails (new and resent) per organization in any 24 hours: 429 invitation-limit with Retry-After beyond.',
   })
   @ApiCreatedResponse({ type: InvitationDto })
+  @DAILY_BOUND_RESPONSE
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
   create(
@@ -76,9 +89,11 @@ export class OrganizationInvitationsController {
   @ApiOperation({
     summary: 'Send an invitation again',
     description:
-      'Needs members:invite and every permission of its roles. A new link with a new validity period replaces the old one. 409 accepted, 410 revoked.',
+      'Needs members:invite and every permission of its roles. A new link with a new validity period replaces the old one. 409 accepted, 410 revoked. ' +
+      'Counts toward INVITATIONS_PER_ORG_PER_DAY like a new invitation: 429 invitation-limit with Retry-After beyond.',
   })
   @ApiOkResponse({ type: InvitationDto })
+  @DAILY_BOUND_RESPONSE
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409, 410)
   resend(
