@@ -196,6 +196,14 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
     expect(items.find((m) => m.email === 'plain@acme.example')?.roles.map((r) => r.name)).toEqual(['member']);
   });
 
+  it('cleans a name the IdP sends (bidirectional overrides and invisible characters dropped)', async () => {
+    await signIn('spoof@acme.example', { displayName: ['Mallory\u202Egpj.exe\u200B'] });
+    const user = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.findOneByOrFail(User, { email: 'spoof@acme.example' }));
+    expect(user.fullName).toBe('Mallorygpj.exe');
+  });
+
   it('refuses an address outside the verified domains, and writes no user', async () => {
     const res = await signIn('mallory@elsewhere.example');
     expect(res.statusCode).toBe(303);

@@ -18,6 +18,13 @@ export {
 } from './problem-details.filter';
 export { createValidationPipe, flattenValidationErrors } from './validation';
 export { UuidParam } from './uuid-param';
-export { isUniqueViolation, NO_CONTROL_CHARACTERS, slugify, SLUG_PATTERN } from './text';
+export {
+  cleanDisplayName,
+  isUniqueViolation,
+  NO_CONTROL_CHARACTERS,
+  slugify,
+  SLUG_PATTERN,
+  spoofingCharacter,
+} from './text';
 export { Metrics, MetricsModule } from './metrics';
 export { fetchOutbound, isPrivateAddress, OutboundRefused, type OutboundFetchOptions } from './outbound-fetch';

@@ -1,4 +1,4 @@
-import { NO_CONTROL_CHARACTERS, SLUG_PATTERN } from '@app/common';
+import { NO_CONTROL_CHARACTERS, SLUG_PATTERN, spoofingCharacter } from '@app/common';
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
@@ -12,7 +12,9 @@ import {
   Matches,
   MaxLength,
   MinLength,
+  ValidateBy,
   ValidateIf,
+  type ValidationArguments,
 } from 'class-validator';
 
 /**
@@ -23,16 +25,33 @@ export function OmittableField(): PropertyDecorator {
   return ValidateIf((_object, value) => value !== undefined);
 }
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+/** Trimmed and NFC-normalised: the same letters are stored as the same code points. */
+const trimNfc = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.normalize('NFC').trim() : value);
 
-/** A display name: trimmed, 1-200 characters, no control characters. */
+/**
+ * Text other people will see (names, descriptions): no bidirectional overrides or invisible
+ * characters (see spoofingCharacter), so what it shows is what it says.
+ */
+export function NoSpoofing(): PropertyDecorator {
+  return ValidateBy({
+    name: 'noSpoofing',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || spoofingCharacter(value) === undefined,
+      defaultMessage: (args?: ValidationArguments) =>
+        `${args?.property ?? 'value'} must not contain invisible or direction-changing characters`,
+    },
+  });
+}
+
+/** A display name: NFC, trimmed, 1-200 characters, no control, invisible or direction-changing characters. */
 export function DisplayNameField(): PropertyDecorator {
   return applyDecorators(
-    Transform(trim),
+    Transform(trimNfc),
     IsString(),
     MinLength(1),
     MaxLength(200),
     Matches(NO_CONTROL_CHARACTERS, { message: '$property must not contain control characters' }),
+    NoSpoofing(),
   );
 }
 

@@ -1,5 +1,5 @@
 import { AuditService } from '@app/audit';
-import { newId, ProblemException } from '@app/common';
+import { cleanDisplayName, newId, ProblemException } from '@app/common';
 import { OAuthAccount, TenantTransaction, User } from '@app/database';
 import { BadRequestException, ConflictException, HttpStatus, Injectable } from '@nestjs/common';
 import { Raw, type EntityManager } from 'typeorm';
@@ -57,7 +57,8 @@ export class ExternalAccounts {
         email,
         emailVerifiedAt: identity.emailVerified ? new Date() : null,
         passwordHash: null,
-        fullName: identity.name,
+        // A provider's name is shown to other people too: the same rule as a typed one, applied by cleaning.
+        fullName: cleanDisplayName(identity.name)?.slice(0, 200) ?? null,
       });
       await manager.insert(User, user);
       await this.insertIdentity(manager, user.id, identity);

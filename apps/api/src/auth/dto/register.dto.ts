@@ -1,7 +1,6 @@
-import { EmailField } from '../../common/dto-fields';
-import { NO_CONTROL_CHARACTERS } from '@app/common';
+import { DisplayNameField, EmailField } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 export class RegisterDto {
   @EmailField()
@@ -14,9 +13,6 @@ export class RegisterDto {
 
   @ApiPropertyOptional({ example: 'Ann Example' })
   @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'fullName must not contain control characters' })
+  @DisplayNameField()
   fullName?: string;
 }

@@ -1,7 +1,7 @@
 import type { Project, ProjectStatus } from '@app/database';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
-import { DisplayNameField, OmittableField, pageOf } from '../../common/dto-fields';
+import { DisplayNameField, OmittableField, pageOf, NoSpoofing } from '../../common/dto-fields';
 import { listQuery } from '../../common/list-query';
 
 const STATUSES: ProjectStatus[] = ['active', 'archived'];
@@ -15,6 +15,7 @@ export class CreateProjectDto {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoSpoofing()
   description?: string;
 
   @ApiPropertyOptional({
@@ -36,6 +37,7 @@ export class UpdateProjectDto {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoSpoofing()
   description?: string;
 
   @ApiPropertyOptional({ enum: STATUSES })

@@ -1,4 +1,4 @@
-import { OmittableField } from '../../common/dto-fields';
+import { OmittableField, NoSpoofing } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -27,6 +27,7 @@ export class CreateRoleDto {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoSpoofing()
   description?: string;
 
   @ApiProperty({ enum: ['organization', 'team'] })
@@ -54,6 +55,7 @@ export class UpdateRoleDto {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoSpoofing()
   description?: string;
 
   @ApiPropertyOptional({ description: 'The complete new set of permissions.' })

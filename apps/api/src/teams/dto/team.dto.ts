@@ -1,5 +1,5 @@
 import type { Team } from '@app/database';
-import { DisplayNameField, OmittableField, SlugField, pageOf } from '../../common/dto-fields';
+import { DisplayNameField, OmittableField, SlugField, pageOf, NoSpoofing } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
@@ -20,6 +20,7 @@ export class CreateTeamDto {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoSpoofing()
   description?: string;
 }
 
@@ -38,6 +39,7 @@ export class UpdateTeamDto {
   @IsOptional()
   @IsString()
   @MaxLength(2000)
+  @NoSpoofing()
   description?: string;
 }
 
