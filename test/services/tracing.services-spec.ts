@@ -1,4 +1,4 @@
-import { MailSendJob } from '@app/jobs';
+import { MailSendJob, PasswordResetRequestJob } from '@app/jobs';
 import { randomBytes } from 'node:crypto';
 import {
   createTestDatabase,
@@ -253,11 +253,13 @@ describe('OpenTelemetry tracing with Redis and the worker', () => {
     const register = (spans: CollectedSpan[]) =>
       spans.find((span) => span.kind === SERVER && span.name === 'POST /api/v1/auth/register');
     await collector.waitFor((spans) => register(spans) !== undefined);
+    // The mails, and the job that answers the reset request (it queues the reset mail).
+    await collector.waitFor((spans) => workerJobs(spans).length >= 3);
     for (const job of workerJobs(collector.spans)) {
+      expect([`job ${MailSendJob.name}`, `job ${PasswordResetRequestJob.name}`]).toContain(job.name);
       expect(job).toMatchObject({
-        name: `job ${MailSendJob.name}`,
         parentSpanId: undefined,
-        attributes: expect.objectContaining({ 'job.queue': MailSendJob.queue, 'job.attempt': 1 }) as unknown,
+        attributes: expect.objectContaining({ 'job.attempt': 1 }) as unknown,
       });
     }
     // The worker's idle polling is not traced: its only root spans are jobs.

@@ -5,11 +5,28 @@ import { AuthenticationGuard } from './authentication.guard';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 import { SessionRegistry } from './session-registry';
+import { OneTimeTokenService } from './one-time-token.service';
 
 /** Credentials and the authentication guard (the api registers it globally, before authorization). */
 @Global()
 @Module({
-  providers: [AccessTokenService, ApiKeyRegistry, PasswordHasher, PasswordPolicy, SessionRegistry, AuthenticationGuard],
-  exports: [AccessTokenService, ApiKeyRegistry, AuthenticationGuard, PasswordHasher, PasswordPolicy, SessionRegistry],
+  providers: [
+    AccessTokenService,
+    ApiKeyRegistry,
+    PasswordHasher,
+    PasswordPolicy,
+    SessionRegistry,
+    AuthenticationGuard,
+    OneTimeTokenService,
+  ],
+  exports: [
+    AccessTokenService,
+    ApiKeyRegistry,
+    AuthenticationGuard,
+    PasswordHasher,
+    PasswordPolicy,
+    SessionRegistry,
+    OneTimeTokenService,
+  ],
 })
 export class AuthModule {}

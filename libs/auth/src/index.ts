@@ -12,3 +12,4 @@ export { SecretBox } from './secret-box';
 export { generateSecret, safeEqual, sha256 } from './secret-token';
 export { SessionRegistry } from './session-registry';
 export { Semaphore } from './semaphore';
+export { OneTimeTokenService } from './one-time-token.service';

@@ -1,3 +1,4 @@
+import { OneTimeTokenService } from '@app/auth';
 import { Module } from '@nestjs/common';
 import { AuditRetentionProcessor } from './audit-retention.processor';
 import { DependencyCheckProcessor } from './dependency-check.processor';
@@ -13,6 +14,8 @@ import { PasswordResetRequestProcessor } from './password-reset-request.processo
     AuditRetentionProcessor,
     LlmChatProcessor,
     DependencyCheckProcessor,
+    // Stateless; the worker loads no AuthModule, so the job that issues reset tokens brings its own.
+    OneTimeTokenService,
   ],
 })
 export class JobsModule {}

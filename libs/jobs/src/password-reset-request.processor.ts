@@ -1,13 +1,11 @@
 import { AuditService, captureRequestContext } from '@app/audit';
-import { generateSecret } from '@app/auth';
-import { newId } from '@app/common';
+import { OneTimeTokenService } from '@app/auth';
 import { AppConfig } from '@app/config';
-import { OneTimeToken, TenantTransaction, User } from '@app/database';
+import { TenantTransaction, User } from '@app/database';
 import { passwordResetMail } from '@app/mail';
 import { JobProcessor, Outbox, type JobHandler } from '@app/queue';
 import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import { IsNull, type EntityManager } from 'typeorm';
 import { MailSendJob } from './mail-send.job';
 import { PasswordResetRequestJob, type PasswordResetRequestPayload } from './password-reset-request.job';
 
@@ -16,9 +14,7 @@ import { PasswordResetRequestJob, type PasswordResetRequestPayload } from './pas
  * address has an account), and for an active account issues a reset token and puts the mail in the
  * outbox, all in one transaction, so a retried job never leaves a token without its mail.
  *
- * The token is the one `OneTimeTokenService` checks in the api (prefix `pr_`, SHA-256 at rest,
- * issuing it retires the earlier live ones, issuers serialised on the user row); it is written
- * here because the worker, which runs this job with Redis, does not load the api's modules.
+ * The token comes from the same `OneTimeTokenService` (in @app/auth) the api checks it with.
  */
 @Injectable()
 @JobProcessor(PasswordResetRequestJob)
@@ -29,6 +25,7 @@ export class PasswordResetRequestProcessor implements JobHandler<PasswordResetRe
     private readonly audit: AuditService,
     private readonly outbox: Outbox,
     private readonly cls: ClsService,
+    private readonly tokens: OneTimeTokenService,
   ) {}
 
   async handle(request: PasswordResetRequestPayload): Promise<void> {
@@ -49,25 +46,10 @@ export class PasswordResetRequestProcessor implements JobHandler<PasswordResetRe
         manager,
       );
       if (!user?.isActive) return;
-      const token = await this.issueToken(manager, user.id);
+      const token = await this.tokens.issue(manager, user.id, 'password_reset', this.config.auth.passwordResetTtl);
       const link = `${this.config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
       const minutes = Math.round(this.config.auth.passwordResetTtl / 60);
       await this.outbox.add(manager, MailSendJob, passwordResetMail(this.config.appName, user, link, minutes));
     });
-  }
-
-  private async issueToken(manager: EntityManager, userId: string): Promise<string> {
-    await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
-    await manager.update(OneTimeToken, { userId, purpose: 'password_reset', usedAt: IsNull() }, { usedAt: new Date() });
-    const { token, hash } = generateSecret('pr_');
-    await manager.insert(OneTimeToken, {
-      id: newId(),
-      userId,
-      purpose: 'password_reset',
-      tokenHash: hash,
-      expiresAt: new Date(Date.now() + this.config.auth.passwordResetTtl * 1000),
-      usedAt: null,
-    });
-    return token;
   }
 }

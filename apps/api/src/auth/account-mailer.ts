@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { MailSendJob } from '@app/jobs';
-import { invitationMail, lockoutMail, passwordResetMail, verificationMail, type MailMessage } from '@app/mail';
+import { invitationMail, lockoutMail, verificationMail, type MailMessage } from '@app/mail';
 import { Outbox } from '@app/queue';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -26,14 +26,6 @@ export class AccountMailer {
     return this.send(
       manager,
       verificationMail(this.config.appName, user, link, Math.round(this.config.auth.emailVerificationTtl / 3600)),
-    );
-  }
-
-  passwordReset(manager: EntityManager, user: Recipient, token: string): Promise<void> {
-    const link = `${this.config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
-    return this.send(
-      manager,
-      passwordResetMail(this.config.appName, user, link, Math.round(this.config.auth.passwordResetTtl / 60)),
     );
   }
 

@@ -10,7 +10,7 @@ import { ClsService } from 'nestjs-cls';
 import { PlatformAdminService } from '../users/platform-admin.service';
 import { AccountMailer } from './account-mailer';
 import { AuthService } from './auth.service';
-import { OneTimeTokenService } from './one-time-token.service';
+import { OneTimeTokenService } from '@app/auth';
 import { SessionService } from './session.service';
 
 function invalidToken(kind: string): ProblemException {

@@ -11,7 +11,7 @@ import type { LoginDto } from './dto/credentials.dto';
 import type { RegisterDto } from './dto/register.dto';
 import type { MfaChallengeDto, TokenResponseDto } from './dto/token-response.dto';
 import { LockoutService } from './lockout.service';
-import { OneTimeTokenService } from './one-time-token.service';
+import { OneTimeTokenService } from '@app/auth';
 import { SessionService } from './session.service';
 
 /** One message for every failed sign-in, so the answer never tells which part was wrong. */
@@ -97,8 +97,11 @@ export class AuthService {
         .getOne(),
     );
     if (!user) {
+      // The same work as a wrong password for an account (reservation, a hash, the failure's own
+      // transaction), so how long the refusal takes does not say whether the address has one.
+      await this.lockout.reserve(null);
       await this.hasher.burn(dto.password);
-      await this.lockout.refusal(null, 'unknown_email');
+      await this.lockout.fail(null, 'unknown_email');
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
     if (!(await this.lockout.reserve(user))) {

@@ -9,7 +9,6 @@ import { AuthService } from './auth.service';
 import { LockoutService } from './lockout.service';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
-import { OneTimeTokenService } from './one-time-token.service';
 import { SessionService } from './session.service';
 
 /** Local identity: registration, sign-in, sessions, email verification, password reset, profile. */
@@ -21,11 +20,10 @@ import { SessionService } from './session.service';
     MfaService,
     AccountMailer,
     AccountRecoveryService,
-    OneTimeTokenService,
     SessionService,
     UsersService,
     PlatformAdminService,
   ],
-  exports: [AuthService, SessionService, OneTimeTokenService, UsersService, AccountMailer, PlatformAdminService],
+  exports: [AuthService, SessionService, UsersService, AccountMailer, PlatformAdminService],
 })
 export class IdentityModule {}

@@ -9,6 +9,9 @@ type UpdateResult = [Array<{ failed_login_attempts: number }>, number];
 
 const STALE_RESERVATION_SECONDS = 60;
 
+
+/** An id no account has: what the statements of a sign-in for an unknown address run against. */
+const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
 /**
  * Account lockout that holds under concurrency. Each check of a password or second factor first
  * reserves an attempt in one atomic UPDATE (committed at once, so parallel requests see it); a
@@ -31,7 +34,7 @@ export class LockoutService {
    * is already in flight (that request is refused, nothing is locked). A reservation older than a
    * minute with no outcome (its request died) no longer counts. An expired lock starts a fresh count.
    */
-  async reserve(user: User): Promise<boolean> {
+  async reserve(user: User | null): Promise<boolean> {
     const { lockoutThreshold } = this.config.auth;
     const [, reserved] = await this.transactions.runAsSystem((manager) =>
       manager.query<UpdateResult>(
@@ -46,23 +49,24 @@ export class LockoutService {
            AND (locked_until IS NULL OR locked_until <= now())
            AND (failed_login_attempts < $2 OR locked_until <= now()
                 OR attempt_reserved_at < now() - interval '${STALE_RESERVATION_SECONDS} seconds')`,
-        [user.id, lockoutThreshold],
+        // No account: the same statement against no row, so the time taken does not tell.
+        [user?.id ?? NO_ACCOUNT, lockoutThreshold],
       ),
     );
     return reserved === 1;
   }
 
   /** The reserved attempt failed: keep it counted, lock at the threshold, tell the owner. */
-  async fail(user: User, reason: string): Promise<void> {
+  async fail(user: User | null, reason: string): Promise<void> {
     const { lockoutThreshold, lockoutDurationSeconds } = this.config.auth;
     await this.transactions.runAsSystem(async (manager) => {
       const [, locked] = await manager.query<UpdateResult>(
         `UPDATE users SET locked_until = now() + make_interval(secs => $3)
           WHERE id = $1 AND failed_login_attempts >= $2 AND (locked_until IS NULL OR locked_until <= now())`,
-        [user.id, lockoutThreshold, lockoutDurationSeconds],
+        [user?.id ?? NO_ACCOUNT, lockoutThreshold, lockoutDurationSeconds],
       );
-      await this.refusal(user.id, reason, manager);
-      if (locked === 1) {
+      await this.refusal(user?.id ?? null, reason, manager);
+      if (user && locked === 1) {
         await this.recordLockout(manager, user, reason);
         await this.mailer.lockout(manager, user);
       }

@@ -11,7 +11,7 @@ import { AuthService, INVALID_CREDENTIALS } from './auth.service';
 import type { MfaStatusDto, TotpSetupDto } from './dto/mfa.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
 import { LockoutService } from './lockout.service';
-import { OneTimeTokenService } from './one-time-token.service';
+import { OneTimeTokenService } from '@app/auth';
 import { SessionService } from './session.service';
 
 const PERIOD_SECONDS = 30;

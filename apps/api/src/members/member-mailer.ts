@@ -1,6 +1,6 @@
 import { AppConfig } from '@app/config';
 import { MailSendJob } from '@app/jobs';
-import { notificationMail } from '@app/mail';
+import { notificationMail, quoteUserText } from '@app/mail';
 import { Outbox } from '@app/queue';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -23,7 +23,7 @@ export class MemberMailer {
       // No user-chosen text in the subject: it is what a mail client shows before anything else.
       subject: `You were added to an organization on ${this.config.appName}`,
       paragraphs: [
-        `${addedBy ? `"${addedBy}"` : 'Someone'} added you to the organization "${organizationName}".`,
+        `${addedBy ? quoteUserText(addedBy) : 'Someone'} added you to the organization ${quoteUserText(organizationName)}.`,
         'You can see it in your list of organizations, and leave it there if you do not want to be a member.',
       ],
       action: { label: `Open ${this.config.appName}`, url: this.config.appUrl },

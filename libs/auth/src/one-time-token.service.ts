@@ -1,4 +1,4 @@
-import { generateSecret, sha256 } from '@app/auth';
+import { generateSecret, sha256 } from './secret-token';
 import { newId } from '@app/common';
 import { OneTimeToken, type OneTimeTokenPurpose } from '@app/database';
 import { Injectable } from '@nestjs/common';
