@@ -9,7 +9,6 @@ type UpdateResult = [Array<{ failed_login_attempts: number }>, number];
 
 const STALE_RESERVATION_SECONDS = 60;
 
-
 /** An id no account has: what the statements of a sign-in for an unknown address run against. */
 const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
 /**
