@@ -1,5 +1,7 @@
 import { AuditLog, OAuthAccount, TenantTransaction, User } from '@app/database';
 import {
+  GOOGLE_ROUTES,
+  googleEndpoints,
   bearer,
   createTestApp,
   followToRedirect,
@@ -18,11 +20,65 @@ import {
   type TestApp,
   type Tokens,
 } from '@app/testing';
+import { Inject, Injectable, Module } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
 import { randomUUID } from 'node:crypto';
+import { Strategy as OAuth2Strategy } from 'passport-oauth2';
 import type { EntityManager } from 'typeorm';
+import { OAuthStateStore } from '../../apps/api/src/oauth/oauth-state.store';
+import type { ExternalIdentity, SignInStrategy } from '../../apps/api/src/oauth/sign-in';
 
 const REDIRECT_BASE = 'http://app.example.test/auth/callback';
 type Provider = 'google' | 'microsoft' | 'keycloak' | 'oidc';
+
+/*
+ * A sign-in strategy written the way a team would add one: passport's generic OAuth 2.0 strategy
+ * through @nestjs/passport, listed in a module of its own, pointed at a provider (here the GitHub
+ * stand-in's endpoints). Nothing in the framework names it.
+ */
+const ACME_URL = Symbol('ACME_URL');
+
+@Injectable()
+class AcmeSignIn extends PassportStrategy(OAuth2Strategy, 'acme') implements SignInStrategy {
+  readonly signInProvider = { id: 'acme', displayName: 'Acme Workforce', type: 'oauth2' };
+
+  constructor(
+    @Inject(ACME_URL) private readonly base: string,
+    states: OAuthStateStore,
+  ) {
+    super({
+      authorizationURL: `${base}/login/oauth/authorize`,
+      tokenURL: `${base}/login/oauth/access_token`,
+      clientID: 'github-client',
+      clientSecret: 'github-secret',
+      callbackURL: `${REDIRECT_BASE}/acme`,
+      pkce: true,
+      state: true,
+      store: states.forPassport() as never,
+    });
+  }
+
+  override userProfile(accessToken: string, done: (error: Error | null, profile?: unknown) => void): void {
+    fetch(`${this.base}/user/emails`, { headers: { authorization: `Bearer ${accessToken}` } })
+      .then(async (res) => done(null, await res.json()))
+      .catch((error: Error) => done(error));
+  }
+
+  validate(
+    _accessToken: string,
+    _refreshToken: string,
+    emails: Array<{ email: string; verified: boolean }>,
+  ): ExternalIdentity {
+    const [first] = emails;
+    return {
+      provider: 'acme',
+      subject: `acme-${first?.email}`,
+      email: first?.email ?? null,
+      emailVerified: first?.verified === true,
+      name: 'Acme person',
+    };
+  }
+}
 
 describe('sign-in with external identity providers', () => {
   let idp: IdentityProviders;
@@ -41,17 +97,30 @@ describe('sign-in with external identity providers', () => {
         },
       ],
     });
+    // Google is plain OAuth 2.0 + userinfo through passport-google-oauth20, which posts its secret.
+    const google = spec('google', 'google');
     idp = await startIdentityProviders([
-      spec('google', 'google'),
+      {
+        ...google,
+        routes: GOOGLE_ROUTES,
+        clients: google.clients.map((client) => ({
+          ...client,
+          token_endpoint_auth_method: 'client_secret_post' as const,
+        })),
+      },
       spec('microsoft', 'microsoft'),
       spec('keycloak', 'keycloak', '/realms/acme'),
       spec('generic', 'oidc'),
     ]);
     github = await startGitHubStandIn();
+    const base = github.url;
+    @Module({ providers: [AcmeSignIn, { provide: ACME_URL, useValue: base }] })
+    class AcmeSignInModule {}
     t = await createTestApp({
+      modules: [AcmeSignInModule],
       env: {
         OAUTH_REDIRECT_URL: REDIRECT_BASE,
-        GOOGLE_ISSUER: idp.issuers.google,
+        ...googleEndpoints(idp.issuers.google),
         GOOGLE_CLIENT_ID: 'google-client',
         GOOGLE_CLIENT_SECRET: 'google-secret',
         MICROSOFT_ISSUER: idp.issuers.microsoft,
@@ -110,18 +179,19 @@ describe('sign-in with external identity providers', () => {
   it('lists the enabled providers and refuses unknown ones with 404', async () => {
     const res = await t.inject({ method: 'GET', url: '/api/v1/auth/providers' });
     expect(res.json()).toEqual([
-      { id: 'google', name: 'Google', type: 'oidc' },
+      { id: 'google', name: 'Google', type: 'oauth2' },
       { id: 'microsoft', name: 'Microsoft', type: 'oidc' },
       { id: 'github', name: 'GitHub', type: 'oauth2' },
       { id: 'keycloak', name: 'Keycloak', type: 'oidc' },
       { id: 'oidc', name: 'Acme SSO', type: 'oidc' },
+      { id: 'acme', name: 'Acme Workforce', type: 'oauth2' },
     ]);
     expect((await t.inject({ method: 'GET', url: '/api/v1/auth/oauth/facebook/authorize' })).statusCode).toBe(404);
     const unknown = await callback('facebook', { code: 'x', state: 'a'.repeat(43) });
     expect(unknown.statusCode).toBe(404);
   });
 
-  it('builds an authorization URL with PKCE S256, state and nonce, or redirects to it', async () => {
+  it('builds an authorization URL with PKCE S256, state and (for OpenID Connect) nonce, or redirects to it', async () => {
     const url = new URL(await authorize('google'));
     expect(url.origin).toBe(new URL(idp.issuers.google ?? '').origin);
     expect(Object.fromEntries(url.searchParams)).toMatchObject({
@@ -131,8 +201,16 @@ describe('sign-in with external identity providers', () => {
       code_challenge_method: 'S256',
       scope: 'openid email profile',
     });
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(url.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const oidc = new URL(await authorize('keycloak'));
+    expect(Object.fromEntries(oidc.searchParams)).toMatchObject({
+      client_id: 'keycloak-client',
+      redirect_uri: `${REDIRECT_BASE}/keycloak`,
+      code_challenge_method: 'S256',
+    });
+    expect(oidc.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(oidc.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const redirect = await t.inject({ method: 'GET', url: '/api/v1/auth/oauth/google/authorize?redirect=true' });
     expect(redirect.statusCode).toBe(302);
     expect(redirect.headers.location).toContain(`${idp.issuers.google}/auth?`);
@@ -181,9 +259,13 @@ describe('sign-in with external identity providers', () => {
     );
     expect(linked.statusCode).toBe(200);
     expect((await me(linked.json<Tokens>().access_token)).json()).toMatchObject({ id: local.id });
+    // Google's userinfo with email_verified=false: refused too.
+    const googleUnverified = await signIn('google', { sub: randomUUID(), email, email_verified: false });
+    expect(googleUnverified.statusCode).toBe(409);
     // Microsoft with the tenant-verified domain claim counts as vouching.
     const entra = await signIn('microsoft', { sub: randomUUID(), email, xms_edov: true });
     expect(entra.statusCode).toBe(200);
+    expect(await system((m) => m.countBy(OAuthAccount, { userId: local.id }))).toBe(2);
   });
 
   it('does not let an unverified squatter keep an account the real owner then proves', async () => {
@@ -206,7 +288,7 @@ describe('sign-in with external identity providers', () => {
   it('refuses an ID token with a bad signature, audience, nonce, issuer or expiry, creating nobody', async () => {
     for (const tamper of ['signature', 'audience', 'nonce', 'issuer', 'expired'] as const) {
       const account = { ...person(`tamper-${tamper}`), tamper };
-      const res = await signIn('google', account);
+      const res = await signIn('oidc', account);
       expect({ tamper, status: res.statusCode, type: res.json<{ type: string }>().type }).toEqual({
         tamper,
         status: 400,
@@ -374,6 +456,29 @@ describe('sign-in with external identity providers', () => {
     expect(unlinked.statusCode).toBe(204);
   });
 
+  it('signs in through a strategy a module adds, with the same state rules', async () => {
+    const email = uniqueEmail('acme');
+    const user: GitHubUser = {
+      id: 1,
+      login: `acme${Date.now()}`,
+      name: null,
+      emails: [{ email, primary: true, verified: true }],
+    };
+    const url = await authorize('acme');
+    expect(new URL(url).searchParams.get('code_challenge_method')).toBe('S256');
+    const response = await github.authorize(url, user);
+    // Another provider's callback spends the state and refuses it.
+    const crossed = await github.authorize(await authorize('acme'), user);
+    expect((await callback('github', crossed)).statusCode).toBe(400);
+    expect((await callback('acme', crossed)).json<{ type: string }>().type).toBe('/problems/invalid-state');
+    const res = await callback('acme', response);
+    expect(res.statusCode).toBe(200);
+    expect((await me(res.json<Tokens>().access_token)).json()).toMatchObject({ email, emailVerified: true });
+    const identities = await system((m) => m.findBy(OAuthAccount, { provider: 'acme', email }));
+    expect(identities).toHaveLength(1);
+    expect((await callback('acme', response)).statusCode).toBe(400);
+  });
+
   it('never stores provider tokens', async () => {
     const columns = await system((m) =>
       m.query<Array<{ column_name: string }>>(
@@ -390,13 +495,24 @@ describe('sign-in providers that fail', () => {
 
   beforeAll(async () => {
     idp = await startIdentityProviders([
-      { name: 'google', clients: [{ client_id: 'c', client_secret: 's', redirect_uris: [`${REDIRECT_BASE}/google`] }] },
+      {
+        name: 'google',
+        routes: GOOGLE_ROUTES,
+        clients: [
+          {
+            client_id: 'c',
+            client_secret: 's',
+            redirect_uris: [`${REDIRECT_BASE}/google`],
+            token_endpoint_auth_method: 'client_secret_post',
+          },
+        ],
+      },
     ]);
     t = await createTestApp({
       env: {
         OAUTH_REDIRECT_URL: REDIRECT_BASE,
         OAUTH_STATE_TTL: '1',
-        GOOGLE_ISSUER: idp.issuers.google,
+        ...googleEndpoints(idp.issuers.google),
         GOOGLE_CLIENT_ID: 'c',
         GOOGLE_CLIENT_SECRET: 's',
         // Nothing listens there.

@@ -21,6 +21,8 @@ export { fillPath, registeredRoutes, type HttpMethod, type RegisteredRoute } fro
 export { createRoleFixture, type RoleFixture, type TenantRoles, type RoleName, ROLE_NAMES } from './role-fixture';
 export { RESOURCE_FIXTURES, type ResourceFixture } from './resource-fixtures';
 export {
+  GOOGLE_ROUTES,
+  googleEndpoints,
   followToRedirect,
   loginHint,
   startGitHubStandIn,

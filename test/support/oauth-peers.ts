@@ -8,6 +8,8 @@ export interface IdpClientSpec {
   client_id: string;
   client_secret: string;
   redirect_uris: string[];
+  /** client_secret_basic by default; passport-oauth2 posts the secret (client_secret_post). */
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
 }
 
 export interface IdpSpec {
@@ -15,6 +17,19 @@ export interface IdpSpec {
   /** Mount path, e.g. /realms/test for a Keycloak-like issuer. */
   path?: string;
   clients: IdpClientSpec[];
+  /** oidc-provider's route paths to change, e.g. `{ userinfo: '/userinfo' }` for a Google-shaped issuer. */
+  routes?: Record<string, string>;
+}
+
+/** Google's three endpoints on a test issuer whose spec has `routes: GOOGLE_ROUTES`. */
+export const GOOGLE_ROUTES = { userinfo: '/userinfo' };
+export function googleEndpoints(issuer: string | undefined): Record<string, string> {
+  if (!issuer) throw new Error('no issuer');
+  return {
+    GOOGLE_AUTHORIZATION_URL: `${issuer}/auth`,
+    GOOGLE_TOKEN_URL: `${issuer}/token`,
+    GOOGLE_USERINFO_URL: `${issuer}/userinfo`,
+  };
 }
 
 export interface IdentityProviders {

@@ -58,6 +58,7 @@ async function start(spec) {
       ...client,
     })),
     jwks: { keys: [key] },
+    ...(spec.routes ? { routes: spec.routes } : {}),
     cookies: { keys: ['idp-test-cookie-key'] },
     pkce: { required: () => true },
     features: { devInteractions: { enabled: false } },

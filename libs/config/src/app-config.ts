@@ -59,13 +59,24 @@ export interface AuthConfig {
 
 export type OAuthProviderId = 'google' | 'microsoft' | 'github' | 'keycloak' | 'oidc';
 
-/** One enabled sign-in provider. `issuer` for OpenID Connect providers; GitHub has fixed endpoints. */
+/** One enabled sign-in provider: an OpenID Connect issuer (found by discovery), Google's fixed endpoints, or GitHub's. */
 export type OAuthProviderConfig =
   | {
-      id: Exclude<OAuthProviderId, 'github'>;
+      id: Exclude<OAuthProviderId, 'github' | 'google'>;
       kind: 'oidc';
       displayName: string;
       issuer: string;
+      clientId: string;
+      clientSecret: string;
+      scopes: string;
+    }
+  | {
+      id: 'google';
+      kind: 'google';
+      displayName: string;
+      authorizationUrl: string;
+      tokenUrl: string;
+      userInfoUrl: string;
       clientId: string;
       clientSecret: string;
       scopes: string;
@@ -404,7 +415,7 @@ const OAUTH_REQUIREMENTS = [
 function oauthProviders(raw: RawConfig): OAuthProviderConfig[] {
   const providers: OAuthProviderConfig[] = [];
   const oidc = (
-    id: Exclude<OAuthProviderId, 'github'>,
+    id: Exclude<OAuthProviderId, 'github' | 'google'>,
     displayName: string,
     issuer: string | undefined,
     clientId: string | undefined,
@@ -414,7 +425,19 @@ function oauthProviders(raw: RawConfig): OAuthProviderConfig[] {
     if (issuer && clientId && clientSecret)
       providers.push({ id, kind: 'oidc', displayName, issuer, clientId, clientSecret, scopes });
   };
-  oidc('google', 'Google', raw.GOOGLE_ISSUER, raw.GOOGLE_CLIENT_ID, raw.GOOGLE_CLIENT_SECRET);
+  if (raw.GOOGLE_CLIENT_ID && raw.GOOGLE_CLIENT_SECRET) {
+    providers.push({
+      id: 'google',
+      kind: 'google',
+      displayName: 'Google',
+      authorizationUrl: raw.GOOGLE_AUTHORIZATION_URL,
+      tokenUrl: raw.GOOGLE_TOKEN_URL,
+      userInfoUrl: raw.GOOGLE_USERINFO_URL,
+      clientId: raw.GOOGLE_CLIENT_ID,
+      clientSecret: raw.GOOGLE_CLIENT_SECRET,
+      scopes: 'openid email profile',
+    });
+  }
   oidc(
     'microsoft',
     'Microsoft',

@@ -4,7 +4,7 @@ import { OAuthAccount, TenantTransaction, User } from '@app/database';
 import { BadRequestException, ConflictException, HttpStatus, Injectable } from '@nestjs/common';
 import { Raw, type EntityManager } from 'typeorm';
 import { SessionService } from '../auth/session.service';
-import type { ExternalIdentity } from './oauth-clients';
+import type { ExternalIdentity } from './sign-in/sign-in-strategy';
 
 /**
  * Who an external identity is here, for every sign-in strategy (OAuth providers, OIDC issuers,

@@ -2,16 +2,35 @@ import { AppConfig } from '@app/config';
 import { createRedisConnection } from '@app/queue';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import type { SignInIntent, StrategyRequest } from './sign-in/passport-bridge';
 
 /** What the api remembers between sending the browser to a provider and its coming back. */
-export interface PendingAuthorization {
-  provider: string;
-  /** login: sign in or sign up; link: add the identity to `userId`'s account. */
-  intent: 'login' | 'link';
-  userId?: string;
-  codeVerifier: string;
-  nonce: string;
+export interface PendingAuthorization extends SignInIntent {
+  /** PKCE verifier, when the strategy uses PKCE. */
+  codeVerifier?: string;
+  /** OpenID Connect nonce, when the strategy sends one. */
+  nonce?: string;
 }
+
+/** passport-oauth2's state-store contract (the PKCE form: it hands us the verifier to keep). */
+export interface PassportStateStore {
+  store(
+    req: StrategyRequest,
+    verifier: string | undefined,
+    state: unknown,
+    meta: unknown,
+    done: (error: Error | null, handle?: string) => void,
+  ): void;
+  verify(
+    req: StrategyRequest,
+    handle: string,
+    done: (error: Error | null, verifier?: string | false, info?: unknown) => void,
+  ): void;
+}
+
+/** What a store's `verify` reports for a state that is unknown, spent, expired or another flow's. */
+export const INVALID_STATE = { message: 'invalid-state' } as const;
 
 const MAX_PENDING = 100_000;
 
@@ -39,6 +58,50 @@ export class OAuthStateStore implements OnModuleDestroy {
     // quit() waits for a connection that may never come; disconnect() stops the retries at once.
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis?.disconnect());
     else this.redis.disconnect();
+  }
+
+  /** Remembers a new flow and returns its `state` (43 url-safe characters, single use). */
+  async begin(
+    intent: SignInIntent,
+    extras: Pick<PendingAuthorization, 'codeVerifier' | 'nonce'> = {},
+  ): Promise<string> {
+    const state = randomBytes(32).toString('base64url');
+    const pending: PendingAuthorization = { provider: intent.provider, intent: intent.intent, ...extras };
+    if (intent.userId) pending.userId = intent.userId;
+    await this.put(state, pending);
+    return state;
+  }
+
+  /**
+   * Takes the flow's state (spent whatever the outcome) and returns what was kept, only when it
+   * was started for the same provider, purpose and user; undefined otherwise.
+   */
+  async finish(intent: SignInIntent, state: unknown): Promise<PendingAuthorization | undefined> {
+    if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) return undefined;
+    const pending = await this.take(state);
+    if (!pending) return undefined;
+    const same =
+      pending.provider === intent.provider && pending.intent === intent.intent && pending.userId === intent.userId;
+    return same ? pending : undefined;
+  }
+
+  /** This store in passport-oauth2's shape (`store:` option), PKCE verifier included. */
+  forPassport(): PassportStateStore {
+    return {
+      store: (req, verifier, _state, _meta, done) => {
+        this.begin(req.signIn, verifier ? { codeVerifier: verifier } : {}).then(
+          (handle) => done(null, handle),
+          (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+        );
+      },
+      verify: (req, handle, done) => {
+        this.finish(req.signIn, handle).then(
+          (pending) =>
+            pending ? done(null, pending.codeVerifier ?? (true as never), {}) : done(null, false, INVALID_STATE),
+          (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+        );
+      },
+    };
   }
 
   async put(state: string, value: PendingAuthorization): Promise<void> {

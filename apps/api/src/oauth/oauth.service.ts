@@ -2,15 +2,23 @@ import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
 import { ProblemException } from '@app/common';
 import { OAuthAccount, TenantTransaction, User } from '@app/database';
-import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
-import * as client from 'openid-client';
+import { HttpStatus, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import type { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
-import { SessionService } from '../auth/session.service';
-import type { IdentityDto } from './dto/oauth.dto';
-import { OAuthClients, type AuthorizationCallback, type ExternalIdentity } from './oauth-clients';
-import { OAuthStateStore, type PendingAuthorization } from './oauth-state.store';
+import type { IdentityDto, ProviderDto } from './dto/oauth.dto';
 import { ExternalAccounts } from './external-accounts';
+import { INVALID_STATE } from './oauth-state.store';
+import { runStrategy, strategyRequest, type SignInIntent } from './sign-in/passport-bridge';
+import { SignInStrategies } from './sign-in/sign-in-strategies';
+import type { ExternalIdentity, SignInStrategy } from './sign-in/sign-in-strategy';
+import { providerProblem } from './sign-in/provider-errors';
+
+export interface AuthorizationCallback {
+  code: string;
+  state: string;
+  /** RFC 9207 issuer identification, when the provider sent one. */
+  iss?: string;
+}
 
 function invalidState(): ProblemException {
   return new ProblemException({
@@ -41,34 +49,39 @@ function toDto(row: OAuthAccount): IdentityDto {
  */
 @Injectable()
 export class OAuthService {
+  private readonly logger = new Logger('OAuth');
+
   constructor(
-    private readonly clients: OAuthClients,
-    private readonly states: OAuthStateStore,
+    private readonly strategies: SignInStrategies,
     private readonly transactions: TenantTransaction,
     private readonly auth: AuthService,
-    private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly accounts: ExternalAccounts,
   ) {}
 
   /** Starts a sign-in (or, with `userId`, a link): the URL to send the browser to. */
   async authorize(providerId: string, userId?: string): Promise<string> {
-    const provider = this.clients.provider(providerId);
-    const state = client.randomState();
-    const pending: PendingAuthorization = {
-      provider: provider.id,
+    const strategy = this.strategy(providerId);
+    const intent: SignInIntent = {
+      provider: providerId,
       intent: userId ? 'link' : 'login',
       ...(userId ? { userId } : {}),
-      codeVerifier: client.randomPKCECodeVerifier(),
-      nonce: client.randomNonce(),
     };
-    const url = await this.clients.authorizationUrl(provider, state, pending);
-    await this.states.put(state, pending);
-    return url;
+    let outcome;
+    try {
+      outcome = await runStrategy(strategy, strategyRequest(intent));
+    } catch (error) {
+      throw providerProblem(this.logger, providerId, error);
+    }
+    if (outcome.kind !== 'redirect') {
+      this.logger.warn(`${providerId} did not start a redirect (${outcome.kind})`);
+      throw providerProblem(this.logger, providerId, new Error('the strategy did not redirect'));
+    }
+    return outcome.url;
   }
 
   async signIn(providerId: string, callback: AuthorizationCallback): Promise<TokenResponseDto | MfaChallengeDto> {
-    const provider = this.clients.provider(providerId);
+    const provider = this.strategy(providerId).signInProvider;
     const identity = await this.complete(provider.id, callback, 'login');
     const user = await this.accounts.resolve(identity);
     if (!user.isActive) {
@@ -86,7 +99,7 @@ export class OAuthService {
 
   /** Adds the identity to the signed-in user (the flow must have been started by that user). */
   async link(principal: UserPrincipal, providerId: string, callback: AuthorizationCallback): Promise<IdentityDto> {
-    const provider = this.clients.provider(providerId);
+    const provider = this.strategy(providerId).signInProvider;
     const identity = await this.complete(provider.id, callback, 'link', principal.userId);
     const row = await this.transactions.runAsSystem(async (manager) => {
       const existing = await manager.findOneBy(OAuthAccount, {
@@ -149,41 +162,67 @@ export class OAuthService {
     });
   }
 
-  providers(): Array<{ id: string; name: string; type: 'oidc' | 'oauth2' }> {
-    return this.clients.enabled().map((provider) => ({
-      id: provider.id,
-      name: provider.displayName,
-      type: provider.kind === 'oidc' ? 'oidc' : 'oauth2',
-    }));
+  providers(): ProviderDto[] {
+    return this.strategies
+      .list()
+      .map((provider) => ({ id: provider.id, name: provider.displayName, type: provider.type }));
   }
 
-  /** Takes the state (single use), checks it belongs to this provider and intent, and exchanges the code. */
+  /** The strategy with this id, or 404 (unknown and disabled providers look the same). */
+  private strategy(id: string): SignInStrategy {
+    const found = this.strategies.get(id);
+    if (!found) throw new NotFoundException('No such sign-in provider.');
+    return found;
+  }
+
+  /**
+   * Runs the strategy on what the provider sent back: the state is spent and must belong to this
+   * provider, purpose and user; then the strategy exchanges the code and says who signed in.
+   */
   private async complete(
     providerId: string,
     callback: AuthorizationCallback,
-    intent: PendingAuthorization['intent'],
+    purpose: SignInIntent['intent'],
     userId?: string,
   ): Promise<ExternalIdentity> {
-    const pending = await this.states.take(callback.state);
-    if (!pending || pending.provider !== providerId || pending.intent !== intent || pending.userId !== userId) {
-      await this.audit.record({
-        action: intent === 'login' ? 'auth.oauth.login' : 'auth.oauth.link',
+    const intent: SignInIntent = { provider: providerId, intent: purpose, ...(userId ? { userId } : {}) };
+    const refused = (reason: string) =>
+      this.audit.record({
+        action: purpose === 'login' ? 'auth.oauth.login' : 'auth.oauth.link',
         outcome: 'failure',
         actorId: userId ?? null,
-        metadata: { provider: providerId, reason: 'invalid_state' },
+        metadata: { provider: providerId, reason },
       });
+    const query: Record<string, string> = { code: callback.code, state: callback.state };
+    if (callback.iss) query.iss = callback.iss;
+    let outcome;
+    try {
+      outcome = await runStrategy(this.strategy(providerId), strategyRequest(intent, { query }));
+    } catch (error) {
+      await refused('exchange_failed');
+      throw providerProblem(this.logger, providerId, error);
+    }
+    if (outcome.kind === 'success' && isIdentity(outcome.user, providerId)) return outcome.user;
+    const challenge = outcome.kind === 'fail' ? (outcome.challenge as { message?: unknown } | undefined) : undefined;
+    if (challenge?.message === INVALID_STATE.message) {
+      await refused('invalid_state');
       throw invalidState();
     }
-    try {
-      return await this.clients.exchange(this.clients.provider(providerId), callback, pending);
-    } catch (error) {
-      await this.audit.record({
-        action: intent === 'login' ? 'auth.oauth.login' : 'auth.oauth.link',
-        outcome: 'failure',
-        actorId: userId ?? null,
-        metadata: { provider: providerId, reason: 'exchange_failed' },
-      });
-      throw error;
-    }
+    await refused('exchange_failed');
+    throw providerProblem(this.logger, providerId, new Error(`the strategy ended with ${outcome.kind}`));
   }
+}
+
+/** What a strategy handed to `success` is an identity of its own provider (never another's). */
+function isIdentity(value: unknown, providerId: string): value is ExternalIdentity {
+  if (typeof value !== 'object' || value === null) return false;
+  const identity = value as Partial<ExternalIdentity>;
+  return (
+    identity.provider === providerId &&
+    typeof identity.subject === 'string' &&
+    identity.subject.length > 0 &&
+    identity.subject.length <= 255 &&
+    (identity.email === null || typeof identity.email === 'string') &&
+    typeof identity.emailVerified === 'boolean'
+  );
 }

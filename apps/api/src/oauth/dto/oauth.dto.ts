@@ -3,14 +3,17 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, IsUrl, Matches, MaxLength, MinLength } from 'class-validator';
 
 export class ProviderDto {
-  @ApiProperty({ example: 'google', enum: ['google', 'microsoft', 'github', 'keycloak', 'oidc'] })
+  @ApiProperty({
+    example: 'google',
+    description: 'The built-in ones: google, microsoft, github, keycloak, oidc; a module may add its own.',
+  })
   id!: string;
 
   @ApiProperty({ example: 'Google' })
   name!: string;
 
-  @ApiProperty({ enum: ['oidc', 'oauth2'] })
-  type!: 'oidc' | 'oauth2';
+  @ApiProperty({ example: 'oidc', description: 'oidc or oauth2 for the built-in ones; free text for a module’s own.' })
+  type!: string;
 }
 
 export class AuthorizeQueryDto {
