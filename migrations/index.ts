@@ -8,6 +8,7 @@ import { Llm1764748800000 } from './1764748800000-llm';
 import { DependencyReports1764835200000 } from './1764835200000-dependency-reports';
 import { SecurityEvents1764921600000 } from './1764921600000-security-events';
 import { SingleSignOn1765008000000 } from './1765008000000-single-sign-on';
+import { OidcConnections1765094400000 } from './1765094400000-oidc-connections';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   DependencyReports1764835200000,
   SecurityEvents1764921600000,
   SingleSignOn1765008000000,
+  OidcConnections1765094400000,
   // generate:resource migrations
 ];
 

@@ -450,6 +450,21 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
         });
         expect({ bad, status: res.statusCode }).toEqual({ bad, status: 400 });
       }
+      // An OpenID issuer goes through the same guard: discovery on a private address is refused.
+      for (const oidcIssuer of [metadataUrl.replace('/metadata', ''), 'http://169.254.169.254', 'http://localhost:1']) {
+        const res = await call(owner, 'POST', `/organizations/${orgId}/sso/connections`, {
+          name: 'OIDC',
+          type: 'oidc',
+          oidcIssuer,
+          oidcClientId: 'c',
+          oidcClientSecret: 's',
+        });
+        expect({ oidcIssuer, status: res.statusCode, body: res.json<unknown>() }).toMatchObject({
+          oidcIssuer,
+          status: 400,
+          body: { errors: [{ field: 'oidcIssuer', message: 'oidcIssuer could not be used (private-address)' }] },
+        });
+      }
       const admin = await registerAndLogin(allowing, 'sso-url-owner');
       const org = (
         await allowing.inject({

@@ -25,6 +25,7 @@ export {
   googleEndpoints,
   followToRedirect,
   loginHint,
+  registerClient,
   startGitHubStandIn,
   startIdentityProviders,
   type AuthorizationResponse,

@@ -17,6 +17,8 @@ export interface IdpSpec {
   /** Mount path, e.g. /realms/test for a Keycloak-like issuer. */
   path?: string;
   clients: IdpClientSpec[];
+  /** Dynamic client registration at `<issuer>/reg` (see registerClient). */
+  registration?: boolean;
   /** oidc-provider's route paths to change, e.g. `{ userinfo: '/userinfo' }` for a Google-shaped issuer. */
   routes?: Record<string, string>;
 }
@@ -43,6 +45,7 @@ export interface IdpAccount {
   email?: string;
   email_verified?: boolean;
   name?: string;
+  groups?: string[];
   xms_edov?: boolean;
   tamper?: 'signature' | 'audience' | 'nonce' | 'expired' | 'issuer';
 }
@@ -123,6 +126,26 @@ export async function followToRedirect(
     url = new URL(location, url).href;
   }
   throw new Error('too many redirects');
+}
+
+/** Registers a client at an issuer started with `registration: true`; its id and secret. */
+export async function registerClient(
+  issuer: string,
+  redirectUris: string[],
+): Promise<{ clientId: string; clientSecret: string }> {
+  const res = await fetch(`${issuer}/reg`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      redirect_uris: redirectUris,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    }),
+  });
+  if (res.status !== 201) throw new Error(`registration refused: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { client_id: string; client_secret: string };
+  return { clientId: body.client_id, clientSecret: body.client_secret };
 }
 
 export function loginHint(account: IdpAccount): string {

@@ -61,8 +61,10 @@ async function start(spec) {
     ...(spec.routes ? { routes: spec.routes } : {}),
     cookies: { keys: ['idp-test-cookie-key'] },
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: false } },
-    claims: { openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name'] },
+    // registration: dynamic client registration (POST <issuer>/reg), for a test that learns its
+    // redirect URI only after the api made it.
+    features: { devInteractions: { enabled: false }, registration: { enabled: spec.registration === true } },
+    claims: { openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name', 'groups'] },
     conformIdTokenClaims: false,
     findAccount: (_ctx, id) => ({
       accountId: id,
@@ -78,7 +80,7 @@ async function start(spec) {
         accountId: ctx.oidc.session.accountId,
       });
       grant.addOIDCScope('openid email profile');
-      grant.addOIDCClaims(['email', 'email_verified', 'xms_edov', 'name']);
+      grant.addOIDCClaims(['email', 'email_verified', 'xms_edov', 'name', 'groups']);
       await grant.save();
       return grant;
     },

@@ -27,4 +27,13 @@ export {
   spoofingCharacter,
 } from './text';
 export { Metrics, MetricsModule } from './metrics';
-export { fetchOutbound, isPrivateAddress, OutboundRefused, type OutboundFetchOptions } from './outbound-fetch';
+export {
+  fetchOutbound,
+  guardedFetch,
+  isPrivateAddress,
+  OutboundRefused,
+  requestOutbound,
+  type OutboundFetchOptions,
+  type OutboundRequest,
+  type OutboundResponse,
+} from './outbound-fetch';

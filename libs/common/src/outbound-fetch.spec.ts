@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchOutbound, isPrivateAddress, OutboundRefused } from './outbound-fetch';
+import { fetchOutbound, guardedFetch, isPrivateAddress, OutboundRefused } from './outbound-fetch';
 
 describe('fetchOutbound (server-side requests to URLs someone else chose)', () => {
   let server: Server;
@@ -14,6 +14,23 @@ describe('fetchOutbound (server-side requests to URLs someone else chose)', () =
         response.writeHead(200).end('x'.repeat(4096));
       } else if (request.url === '/slow') {
         setTimeout(() => response.writeHead(200).end('late'), 1_000);
+      } else if (request.url === '/trickle') {
+        // A byte every 50 ms: never idle long enough for a socket timeout, never done.
+        response.writeHead(200);
+        const timer = setInterval(() => response.write('x'), 50);
+        response.on('close', () => clearInterval(timer));
+      } else if (request.url === '/echo') {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () =>
+          response.writeHead(201, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] }).end(
+            JSON.stringify({
+              method: request.method,
+              type: request.headers['content-type'],
+              body: Buffer.concat(chunks).toString(),
+            }),
+          ),
+        );
       } else if (request.url === '/missing') {
         response.writeHead(404).end();
       } else {
@@ -72,6 +89,23 @@ describe('fetchOutbound (server-side requests to URLs someone else chose)', () =
     expect(await reason(`${base}/big`, { allowPrivate: true, maxBytes: 1024 })).toBe('too-large');
     expect(await reason(`${base}/slow`, { allowPrivate: true, timeoutMs: 100 })).toBe('timeout');
     expect(await reason(`${base}/missing`, { allowPrivate: true })).toBe('http-status');
+    // The deadline covers the whole exchange, not each quiet spell.
+    expect(await reason(`${base}/trickle`, { allowPrivate: true, timeoutMs: 300 })).toBe('timeout');
+  });
+
+  it('gives libraries a fetch that goes through the same guard', async () => {
+    const open = guardedFetch({ allowPrivate: true });
+    const res = await open(`${base}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ code: 'abc' }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('set-cookie')).toBe('a=1, b=2');
+    expect(await res.json()).toEqual({ method: 'POST', type: 'application/x-www-form-urlencoded', body: 'code=abc' });
+    const redirected = await open(`${base}/redirect`, {});
+    expect(redirected.status).toBe(302);
+    await expect(guardedFetch({})(`${base}/echo`, {})).rejects.toMatchObject({ reason: 'private-address' });
   });
 
   it('takes http(s) URLs only, https only when asked, never with credentials', async () => {

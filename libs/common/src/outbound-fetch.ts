@@ -60,12 +60,30 @@ export interface OutboundFetchOptions {
   maxBytes?: number;
 }
 
+/** What came back from an outbound request: nothing is followed, nothing is interpreted. */
+export interface OutboundResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface OutboundRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
 /**
- * GET for a URL someone else chose (IdP metadata, later webhooks): http(s) only, the address
- * checked after DNS resolution and pinned for the connection (so DNS rebinding cannot swap it),
- * no redirects followed, bounded in time and size. Throws OutboundRefused.
+ * A request to a URL someone else chose (IdP metadata, an organization's OpenID issuer, later
+ * webhooks): http(s) only, no credentials in the URL, the address checked after DNS resolution and
+ * pinned for the connection (so DNS rebinding cannot swap it), no redirects followed (a 3xx comes
+ * back as it is), one deadline for the whole exchange, the body bounded. Throws OutboundRefused.
  */
-export async function fetchOutbound(url: string, options: OutboundFetchOptions = {}): Promise<string> {
+export async function requestOutbound(
+  url: string,
+  init: OutboundRequest = {},
+  options: OutboundFetchOptions = {},
+): Promise<OutboundResponse> {
   let target: URL;
   try {
     target = new URL(url);
@@ -100,44 +118,103 @@ export async function fetchOutbound(url: string, options: OutboundFetchOptions =
   };
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxBytes = options.maxBytes ?? 1024 * 1024;
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<OutboundResponse>((resolve, reject) => {
+    let settled = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      done();
+    };
     const request = (secure ? httpsRequest : httpRequest)(
       target,
-      { method: 'GET', lookup, timeout: timeoutMs, headers: { accept: 'application/xml, text/xml, */*;q=0.1' } },
+      { method: init.method ?? 'GET', lookup, headers: init.headers ?? {} },
       (response: IncomingMessage) => {
-        const status = response.statusCode ?? 0;
-        if (status >= 300 && status < 400) {
-          response.resume();
-          reject(new OutboundRefused('redirect', `redirected (${status}); give the final URL`));
-          return;
-        }
-        if (status !== 200) {
-          response.resume();
-          reject(new OutboundRefused('http-status', `answered ${status}`));
-          return;
-        }
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > maxBytes) {
+            settle(() => reject(new OutboundRefused('too-large', `larger than ${maxBytes} bytes`)));
             request.destroy();
-            reject(new OutboundRefused('too-large', `larger than ${maxBytes} bytes`));
             return;
           }
           chunks.push(chunk);
         });
-        response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        response.on('error', (error) => reject(new OutboundRefused('unreachable', error.message)));
+        response.on('end', () =>
+          settle(() =>
+            resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+          ),
+        );
+        response.on('error', (error) => settle(() => reject(new OutboundRefused('unreachable', error.message))));
       },
     );
-    request.on('timeout', () => {
+    // One deadline for everything, so a slow trickle cannot hold a request open.
+    const deadline = setTimeout(() => {
+      settle(() => reject(new OutboundRefused('timeout', `no answer within ${timeoutMs} ms`)));
       request.destroy();
-      reject(new OutboundRefused('timeout', `no answer within ${timeoutMs} ms`));
-    });
+    }, timeoutMs);
     request.on('error', (error) => {
-      reject(error instanceof OutboundRefused ? error : new OutboundRefused('unreachable', error.message));
+      settle(() =>
+        reject(error instanceof OutboundRefused ? error : new OutboundRefused('unreachable', error.message)),
+      );
     });
+    if (init.body !== undefined) request.write(init.body);
     request.end();
   });
+}
+
+/**
+ * GET for a document at a URL someone else chose (IdP metadata): `requestOutbound`, and only a
+ * 200 counts (a redirect is refused: give the final URL). Throws OutboundRefused.
+ */
+export async function fetchOutbound(url: string, options: OutboundFetchOptions = {}): Promise<string> {
+  const response = await requestOutbound(url, { headers: { accept: 'application/xml, text/xml, */*;q=0.1' } }, options);
+  if (response.status >= 300 && response.status < 400) {
+    throw new OutboundRefused('redirect', `redirected (${response.status}); give the final URL`);
+  }
+  if (response.status !== 200) throw new OutboundRefused('http-status', `answered ${response.status}`);
+  return response.body.toString('utf8');
+}
+
+/**
+ * A `fetch` for libraries that take one (openid-client's customFetch) whose every request goes
+ * through `requestOutbound`: same address checks, no redirects followed, bounded.
+ */
+export function guardedFetch(
+  options: OutboundFetchOptions,
+): (url: string, init: { method?: string; headers?: HeadersInit; body?: unknown }) => Promise<Response> {
+  return async (url, init) => {
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, key) => (headers[key] = value));
+    const body =
+      init.body === undefined || init.body === null
+        ? undefined
+        : typeof init.body === 'string'
+          ? init.body
+          : init.body instanceof URLSearchParams
+            ? init.body.toString()
+            : Buffer.isBuffer(init.body)
+              ? init.body
+              : undefined;
+    if (init.body !== undefined && init.body !== null && body === undefined) {
+      throw new OutboundRefused('bad-url', 'unsupported request body');
+    }
+    const response = await requestOutbound(
+      url,
+      { method: init.method ?? 'GET', headers, ...(body !== undefined ? { body } : {}) },
+      options,
+    );
+    const responseHeaders = new Headers();
+    for (const [key, value] of Object.entries(response.headers)) {
+      if (value === undefined) continue;
+      for (const item of Array.isArray(value) ? value : [value]) responseHeaders.append(key, item);
+    }
+    const empty =
+      response.status === 204 || response.status === 304 || (response.status >= 100 && response.status < 200);
+    return new Response(empty ? null : new Uint8Array(response.body), {
+      status: response.status,
+      headers: responseHeaders,
+    });
+  };
 }

@@ -1,6 +1,14 @@
 import { AuditService } from '@app/audit';
-import type { UserPrincipal } from '@app/auth';
-import { fetchOutbound, newId, OutboundRefused, ProblemException, ValidationProblemException } from '@app/common';
+import { SecretBox, type UserPrincipal } from '@app/auth';
+import {
+  fetchOutbound,
+  newId,
+  OutboundRefused,
+  ProblemException,
+  requestOutbound,
+  ValidationProblemException,
+  type FieldError,
+} from '@app/common';
 import { AppConfig } from '@app/config';
 import { Organization, OrganizationDomain, RoleAssignment, SsoConnection, TenantTransaction } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
@@ -30,6 +38,8 @@ const MAX_DOMAINS = 50;
  */
 @Injectable()
 export class SsoAdminService {
+  private readonly box: SecretBox;
+
   constructor(
     private readonly config: AppConfig,
     private readonly transactions: TenantTransaction,
@@ -37,22 +47,38 @@ export class SsoAdminService {
     private readonly members: MembersService,
     private readonly verifier: DomainVerifier,
     private readonly permissions: PermissionResolver,
-  ) {}
+  ) {
+    this.box = sealingBox(config);
+  }
 
   async createConnection(actor: UserPrincipal, orgId: string, dto: CreateSsoConnectionDto): Promise<SsoConnectionDto> {
-    await this.fetchMetadata(dto);
-    const idp = this.idpSettings(dto, undefined);
+    const type = dto.type ?? 'saml';
+    const id = newId();
+    let idp: Partial<SsoConnection>;
+    if (type === 'oidc') {
+      idp = await this.oidcSettings(id, dto, undefined);
+    } else {
+      refuseFields(dto, OIDC_FIELDS, 'an OpenID Connect');
+      await this.fetchMetadata(dto);
+      idp = this.idpSettings(dto, undefined);
+    }
     const row = await this.transactions.run(orgId, async (manager) => {
       if ((await manager.countBy(SsoConnection, { organizationId: orgId })) >= MAX_CONNECTIONS) {
         throw new ConflictException(`An organization has at most ${MAX_CONNECTIONS} connections.`);
       }
       await this.checkRoles(manager, actor, orgId, dto);
       const entity = Object.assign(new SsoConnection(), {
-        id: newId(),
+        id,
         organizationId: orgId,
-        type: 'saml' as const,
+        type,
         name: dto.name,
         enabled: true,
+        idpEntityId: null,
+        idpSsoUrl: null,
+        oidcIssuer: null,
+        oidcClientId: null,
+        oidcClientSecret: null,
+        oidcScopes: null,
         ...idp,
         allowIdpInitiated: dto.allowIdpInitiated ?? false,
         defaultRoleId: dto.defaultRoleId ?? null,
@@ -61,7 +87,8 @@ export class SsoAdminService {
       await manager.save(SsoConnection, entity);
       await this.record(manager, actor, orgId, 'sso.connection.create', ['sso_connection', entity.id], {
         name: entity.name,
-        idpEntityId: entity.idpEntityId,
+        type,
+        ...(type === 'oidc' ? { oidcIssuer: entity.oidcIssuer } : { idpEntityId: entity.idpEntityId }),
       });
       return manager.findOneByOrFail(SsoConnection, { id: entity.id });
     });
@@ -86,10 +113,17 @@ export class SsoAdminService {
     id: string,
     dto: UpdateSsoConnectionDto,
   ): Promise<SsoConnectionDto> {
-    await this.fetchMetadata(dto);
+    const before = await this.transactions.run(orgId, (manager) => this.findConnection(manager, orgId, id));
+    let idp: Partial<SsoConnection>;
+    if (before.type === 'oidc') {
+      idp = await this.oidcSettings(id, dto, before);
+    } else {
+      refuseFields(dto, OIDC_FIELDS, 'an OpenID Connect');
+      await this.fetchMetadata(dto);
+      idp = this.idpSettings(dto, before);
+    }
     const row = await this.transactions.run(orgId, async (manager) => {
-      const current = await this.findConnection(manager, orgId, id);
-      const idp = this.idpSettings(dto, current);
+      await this.findConnection(manager, orgId, id);
       await this.checkRoles(manager, actor, orgId, dto);
       const changes: Partial<SsoConnection> = {
         ...idp,
@@ -100,6 +134,7 @@ export class SsoAdminService {
         ...(dto.roleMappings !== undefined ? { roleMappings: dto.roleMappings } : {}),
       };
       await manager.update(SsoConnection, { id }, changes);
+      // Field names only: never the secret's value.
       await this.record(manager, actor, orgId, 'sso.connection.update', ['sso_connection', id], {
         fields: Object.keys(dto),
       });
@@ -356,6 +391,68 @@ export class SsoAdminService {
     };
   }
 
+  /**
+   * The OpenID Connect fields of a create or update: issuer, client id and secret required on
+   * create; the issuer's discovery document fetched now through the outbound guard and its
+   * `issuer` compared with the one given (OpenID Connect Discovery 1.0 §4.3); the secret sealed to
+   * this connection's id.
+   */
+  private async oidcSettings(
+    id: string,
+    dto: CreateSsoConnectionDto | UpdateSsoConnectionDto,
+    current: SsoConnection | undefined,
+  ): Promise<Partial<SsoConnection>> {
+    refuseFields(dto, SAML_FIELDS, 'a SAML');
+    const issuer = (dto.oidcIssuer ?? current?.oidcIssuer ?? undefined)?.replace(/\/+$/, '');
+    const missing: FieldError[] = [
+      ...(issuer ? [] : [{ field: 'oidcIssuer', message: 'oidcIssuer is needed for an OpenID Connect connection' }]),
+      ...((dto.oidcClientId ?? current?.oidcClientId)
+        ? []
+        : [{ field: 'oidcClientId', message: 'oidcClientId is needed for an OpenID Connect connection' }]),
+      ...((dto.oidcClientSecret ?? current?.oidcClientSecret)
+        ? []
+        : [{ field: 'oidcClientSecret', message: 'oidcClientSecret is needed for an OpenID Connect connection' }]),
+    ];
+    if (missing.length > 0 || !issuer) throw new ValidationProblemException(missing);
+    if (dto.oidcIssuer !== undefined) await this.checkIssuer(issuer);
+    return {
+      ...(dto.oidcIssuer !== undefined || !current ? { oidcIssuer: issuer } : {}),
+      ...(dto.oidcClientId !== undefined ? { oidcClientId: dto.oidcClientId } : {}),
+      ...(dto.oidcClientSecret !== undefined
+        ? { oidcClientSecret: this.box.seal(dto.oidcClientSecret, secretContext(id)) }
+        : {}),
+      ...(dto.oidcScopes !== undefined ? { oidcScopes: dto.oidcScopes } : {}),
+    };
+  }
+
+  private async checkIssuer(issuer: string): Promise<void> {
+    const refuse = (why: string) =>
+      new ValidationProblemException([{ field: 'oidcIssuer', message: `oidcIssuer could not be used (${why})` }]);
+    let document: unknown;
+    try {
+      const response = await requestOutbound(
+        `${issuer}/.well-known/openid-configuration`,
+        { headers: { accept: 'application/json' } },
+        {
+          allowPrivate: this.config.sso.metadataAllowPrivate,
+          httpsOnly: this.config.isProduction,
+          timeoutMs: 5_000,
+          maxBytes: 256 * 1024,
+        },
+      );
+      if (response.status !== 200) throw refuse(`discovery answered ${response.status}`);
+      document = JSON.parse(response.body.toString('utf8'));
+    } catch (error) {
+      if (error instanceof ValidationProblemException) throw error;
+      if (error instanceof OutboundRefused) throw refuse(error.reason);
+      throw refuse('discovery is not JSON');
+    }
+    const found = (document as { issuer?: unknown } | null)?.issuer;
+    if (typeof found !== 'string' || found.replace(/\/+$/, '') !== issuer) {
+      throw refuse('the discovery document names another issuer');
+    }
+  }
+
   /** Provisioned members get these roles: the admin setting it up must be able to grant them. */
   private async checkRoles(
     manager: EntityManager,
@@ -383,6 +480,8 @@ export class SsoAdminService {
   }
 
   private view(row: SsoConnection): SsoConnectionDto {
+    const urls = connectionUrls(this.config, row.id);
+    const saml = row.type === 'saml';
     return {
       id: row.id,
       organizationId: row.organizationId,
@@ -392,10 +491,16 @@ export class SsoAdminService {
       idpEntityId: row.idpEntityId,
       idpSsoUrl: row.idpSsoUrl,
       idpCertificates: describeCertificates(row.idpCertificates),
+      oidcIssuer: row.oidcIssuer,
+      oidcClientId: row.oidcClientId,
+      oidcScopes: row.oidcScopes,
       allowIdpInitiated: row.allowIdpInitiated,
       defaultRoleId: row.defaultRoleId,
       roleMappings: row.roleMappings,
-      ...connectionUrls(this.config, row.id),
+      spEntityId: saml ? urls.spEntityId : null,
+      acsUrl: saml ? urls.acsUrl : null,
+      redirectUri: saml ? null : urls.redirectUri,
+      loginUrl: urls.loginUrl,
       createdAt: row.createdAt,
       updatedAt: row.updatedAt,
     };
@@ -415,6 +520,38 @@ export class SsoAdminService {
   ): Promise<void> {
     return this.audit.change(manager, action, orgId, { actorId: actor.userId }, target, metadata);
   }
+}
+
+const SAML_FIELDS = [
+  'metadataXml',
+  'metadataUrl',
+  'idpEntityId',
+  'idpSsoUrl',
+  'idpCertificates',
+  'allowIdpInitiated',
+] as const;
+const OIDC_FIELDS = ['oidcIssuer', 'oidcClientId', 'oidcClientSecret', 'oidcScopes'] as const;
+
+/** A field of the other type of connection is a mistake worth naming, not something to ignore. */
+function refuseFields(
+  dto: CreateSsoConnectionDto | UpdateSsoConnectionDto,
+  fields: readonly (keyof CreateSsoConnectionDto & keyof UpdateSsoConnectionDto)[],
+  kind: string,
+): void {
+  const present = fields.filter((field) => dto[field] !== undefined);
+  if (present.length > 0) {
+    throw new ValidationProblemException(
+      present.map((field) => ({ field, message: `${field} belongs to ${kind} connection` })),
+    );
+  }
+}
+
+/** The secret box for connection secrets, and what binds a sealed secret to its connection. */
+export function sealingBox(config: AppConfig): SecretBox {
+  return new SecretBox(config.auth.mfaEncryptionKey);
+}
+export function secretContext(connectionId: string): string {
+  return `sso_connection:${connectionId}`;
 }
 
 function conflict(slug: string, detail: string): ProblemException {

@@ -4,18 +4,21 @@ import { ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { OrganizationMember, SsoConnection, TenantTransaction, User, type SsoRoleMapping } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
-import {
-  SamlRefusal,
-  SamlServiceProvider,
-  serviceProviderMetadata,
-  type SamlConnectionSettings,
-  type SamlProfile,
-} from '@app/sso';
+import { guardedFetch } from '@app/common';
+import { SamlServiceProvider, serviceProviderMetadata, type SamlConnectionSettings } from '@app/sso';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import type { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
 import { MembersService } from '../members/members.service';
 import { ExternalAccounts } from '../oauth/external-accounts';
+import { OAuthStateStore } from '../oauth/oauth-state.store';
+import { PROVIDER_LIMITS } from '../oauth/sign-in/built-in-strategies';
+import { OpenIdConnectStrategy } from '../oauth/sign-in/openid-connect.strategy';
+import { runStrategy, strategyRequest, type StrategyOutcome } from '../oauth/sign-in/passport-bridge';
+import { isUnreachable, providerProblem } from '../oauth/sign-in/provider-errors';
+import type { ExternalIdentity } from '../oauth/sign-in/sign-in-strategy';
+import { SamlConnectionStrategy, type SamlSignInInfo } from './saml-connection.strategy';
+import { sealingBox, secretContext } from './sso-admin.service';
 import { connectionUrls } from './sso-urls';
 import { SsoStore } from './sso-store';
 
@@ -34,6 +37,16 @@ interface Handoff {
 const RELAY_TTL_MS = 10 * 60_000;
 const HANDOFF_TTL_MS = 60_000;
 const HANDOFF_PREFIX = 'sso_';
+/** Per-connection OpenID Connect strategies kept (discovery and JWKS cached with them). */
+const MAX_CACHED_STRATEGIES = 500;
+
+/** What the issuer put on an OpenID Connect connection's callback. */
+export interface OidcCallbackQuery {
+  code?: string;
+  state?: string;
+  iss?: string;
+  error?: string;
+}
 
 /** A refused sign-in: the browser goes back to the front end with `sso_error=<code>` when we know where. */
 export class SsoSignInRefused extends Error {
@@ -46,9 +59,10 @@ export class SsoSignInRefused extends Error {
 }
 
 /**
- * Signing in through an organization's SAML connection: the redirect to the IdP, the assertion
- * it posts back, just-in-time provisioning, and the single-use code that hands the session to the
- * front end (tokens never travel in a URL).
+ * Signing in through an organization's connection, SAML or OpenID Connect, each a passport
+ * strategy run through the bridge: the redirect to the IdP, what it sends back, just-in-time
+ * provisioning, and the single-use code that hands the session to the front end (tokens never
+ * travel in a URL).
  *
  * Who may sign in: only an address in one of the connection's organization's verified domains.
  * A connection provisions into its own organization and no other.
@@ -57,11 +71,13 @@ export class SsoSignInRefused extends Error {
 export class SsoSignInService {
   private readonly logger = new Logger('SsoSignIn');
   private readonly sp: SamlServiceProvider;
+  private readonly oidcStrategies = new Map<string, { version: number; strategy: OpenIdConnectStrategy }>();
 
   constructor(
     private readonly config: AppConfig,
     private readonly transactions: TenantTransaction,
     private readonly store: SsoStore,
+    private readonly states: OAuthStateStore,
     private readonly accounts: ExternalAccounts,
     private readonly members: MembersService,
     private readonly permissions: PermissionResolver,
@@ -85,10 +101,32 @@ export class SsoSignInService {
         errors: [{ field: 'returnTo', message: 'returnTo must be on an allowed origin' }],
       });
     }
+    if (connection.type === 'oidc') {
+      const strategy = this.oidcStrategy(connection);
+      const outcome = await this.run(connection, () =>
+        runStrategy(strategy, strategyRequest({ provider: strategy.name, intent: 'login' })),
+      );
+      if (outcome.kind !== 'redirect') throw providerProblem(this.logger, strategy.name, new Error(outcome.kind));
+      const state = new URL(outcome.url).searchParams.get('state') ?? '';
+      await this.store.put(
+        'relay',
+        `oidc:${state}`,
+        { connectionId, returnTo: target } satisfies PendingSignIn,
+        RELAY_TTL_MS,
+      );
+      return outcome.url;
+    }
     const relayState = generateSecret('rs_').token;
-    const { url } = await this.sp.authorizeUrl(this.settings(connection), relayState);
+    const outcome = await runStrategy(
+      this.samlStrategy(connection),
+      strategyRequest({ provider: '', intent: 'login' }),
+      {
+        relayState,
+      },
+    );
+    if (outcome.kind !== 'redirect') throw new Error(`SAML strategy ended with ${outcome.kind}`);
     await this.store.put('relay', relayState, { connectionId, returnTo: target } satisfies PendingSignIn, RELAY_TTL_MS);
-    return url;
+    return outcome.url;
   }
 
   /**
@@ -102,7 +140,106 @@ export class SsoSignInService {
         : undefined;
     // A RelayState of ours names its connection: one minted for another connection is not this flow's.
     const returnTo = pending?.connectionId === connectionId ? pending.returnTo : undefined;
-    const refuse = async (code: string, details: Record<string, unknown> = {}, userId?: string): Promise<never> => {
+    const refuse = this.refuser(connectionId, returnTo ?? (pending ? undefined : this.config.sso.returnUrl));
+    const connection = await this.connection(connectionId);
+    if (!connection || connection.type !== 'saml') return refuse('unknown-connection');
+    if (pending && pending.connectionId !== connectionId) return refuse('relay-state-mismatch');
+    if (typeof samlResponse !== 'string' || samlResponse.length === 0) return refuse('malformed');
+
+    const outcome = await runStrategy(
+      this.samlStrategy(connection),
+      strategyRequest({ provider: '', intent: 'login' }, { method: 'POST', body: { SAMLResponse: samlResponse } }),
+    );
+    if (outcome.kind !== 'success') {
+      const code = outcome.kind === 'fail' ? (outcome.challenge as { code?: string; message?: string }) : undefined;
+      this.logger.warn(`refused a SAML response for connection ${connectionId}: ${code?.code}: ${code?.message}`);
+      return refuse(code?.code ?? 'malformed');
+    }
+    const info = outcome.info as SamlSignInInfo;
+    // SP-initiated answers arrive with our RelayState; an IdP-initiated one has none of ours.
+    if (info.inResponseTo && !pending) return refuse('unknown-request');
+    if (info.profile.nameId.length > 255) return refuse('malformed');
+    return this.admit(connection, outcome.user as ExternalIdentity, returnTo, refuse);
+  }
+
+  /**
+   * Where an organization's OpenID issuer sends the browser back: the state must be one this
+   * connection issued (single use), then the code is exchanged and the ID token checked, and the
+   * person admitted like a SAML one. Returns where to send the browser; throws SsoSignInRefused.
+   */
+  async oidcCallback(connectionId: string, query: OidcCallbackQuery): Promise<string> {
+    const state =
+      typeof query.state === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(query.state) ? query.state : undefined;
+    const pending = state ? await this.store.take<PendingSignIn>('relay', `oidc:${state}`) : undefined;
+    const returnTo = pending?.connectionId === connectionId ? pending.returnTo : undefined;
+    const refuse = this.refuser(connectionId, returnTo ?? this.config.sso.returnUrl);
+    const connection = await this.connection(connectionId);
+    if (!connection || connection.type !== 'oidc') return refuse('unknown-connection');
+    if (!pending || pending.connectionId !== connectionId) return refuse('invalid-state');
+    if (typeof query.error === 'string') return refuse('idp-refused', { error: query.error.slice(0, 100) });
+    const strategy = this.oidcStrategy(connection);
+    const callback: Record<string, string> = { code: query.code ?? '', state: state ?? '' };
+    if (query.iss) callback.iss = query.iss;
+    let outcome: StrategyOutcome;
+    try {
+      outcome = await runStrategy(
+        strategy,
+        strategyRequest({ provider: strategy.name, intent: 'login' }, { query: callback }),
+      );
+    } catch (error) {
+      const unreachable = isUnreachable(error);
+      this.logger.warn(`OpenID Connect sign-in for connection ${connectionId} failed: ${String(error)}`);
+      return refuse(unreachable ? 'idp-unavailable' : 'oidc-failed');
+    }
+    if (outcome.kind !== 'success') return refuse('invalid-state');
+    return this.admit(connection, outcome.user as ExternalIdentity, returnTo, refuse);
+  }
+
+  /**
+   * The common end of every connection's sign-in: an address in one of the organization's
+   * verified domains, the account found or made (vouched by the domain proof and the
+   * organization's IdP), the membership provisioned, and a single-use code for the front end.
+   */
+  private async admit(
+    connection: SsoConnection,
+    identity: ExternalIdentity,
+    returnTo: string | undefined,
+    refuse: (code: string, details?: Record<string, unknown>, userId?: string) => Promise<never>,
+  ): Promise<string> {
+    const email = identity.email?.toLowerCase() ?? null;
+    if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) return refuse('no-email');
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    if (!(await this.domainVerified(connection.organizationId, domain))) {
+      return refuse('domain-not-verified', { domain });
+    }
+    if (identity.subject.length > 255) return refuse('malformed');
+    // The organization proved the domain, and its IdP asserts the address: vouched.
+    const vouched = { ...identity, email, emailVerified: true };
+    let user: User;
+    try {
+      user = await this.accounts.resolve(vouched);
+    } catch (error) {
+      if (error instanceof ProblemException) return refuse(error.problem.slug);
+      throw error;
+    }
+    if (!user.isActive) return refuse('account-deactivated', {}, user.id);
+    await this.provision(connection, user, identity.attributes ?? {});
+
+    const { token, hash } = generateSecret(HANDOFF_PREFIX);
+    await this.store.put(
+      'handoff',
+      hash,
+      { userId: user.id, connectionId: connection.id } satisfies Handoff,
+      HANDOFF_TTL_MS,
+    );
+    const target = new URL(returnTo ?? this.config.sso.returnUrl);
+    target.searchParams.set('sso_code', token);
+    return target.toString();
+  }
+
+  /** A refusal: audited, then SsoSignInRefused carrying where to send the browser with `sso_error`. */
+  private refuser(connectionId: string, returnTo: string | undefined) {
+    return async (code: string, details: Record<string, unknown> = {}, userId?: string): Promise<never> => {
       await this.audit.record({
         action: 'auth.sso.login',
         outcome: 'failure',
@@ -111,56 +248,8 @@ export class SsoSignInService {
         targetId: connectionId,
         metadata: { reason: code, ...details },
       });
-      throw new SsoSignInRefused(code, returnTo ?? (pending ? undefined : this.config.sso.returnUrl));
+      throw new SsoSignInRefused(code, returnTo);
     };
-    const connection = await this.connection(connectionId);
-    if (!connection) return refuse('unknown-connection');
-    if (pending && pending.connectionId !== connectionId) return refuse('relay-state-mismatch');
-    if (typeof samlResponse !== 'string' || samlResponse.length === 0) return refuse('malformed');
-
-    let profile: SamlProfile;
-    try {
-      profile = await this.sp.validate(this.settings(connection), samlResponse);
-    } catch (error) {
-      if (error instanceof SamlRefusal) {
-        this.logger.warn(`refused a SAML response for connection ${connectionId}: ${error.code}: ${error.message}`);
-        return refuse(error.code);
-      }
-      throw error;
-    }
-    // SP-initiated answers arrive with our RelayState; an IdP-initiated one has none of ours.
-    if (profile.inResponseTo && !pending) return refuse('unknown-request');
-    const email = profile.email?.toLowerCase() ?? null;
-    if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) return refuse('no-email');
-    const domain = email.slice(email.lastIndexOf('@') + 1);
-    if (!(await this.domainVerified(connection.organizationId, domain))) {
-      return refuse('domain-not-verified', { domain });
-    }
-    if (profile.nameId.length > 255) return refuse('malformed');
-
-    const identity = {
-      provider: `saml:${connection.id}`,
-      subject: profile.nameId,
-      email,
-      // The organization proved the domain, and its IdP asserts the address: vouched.
-      emailVerified: true,
-      name: profile.displayName ?? ([profile.firstName, profile.lastName].filter(Boolean).join(' ') || null),
-    };
-    let user: User;
-    try {
-      user = await this.accounts.resolve(identity);
-    } catch (error) {
-      if (error instanceof ProblemException) return refuse(error.problem.slug);
-      throw error;
-    }
-    if (!user.isActive) return refuse('account-deactivated', {}, user.id);
-    await this.provision(connection, user, profile);
-
-    const { token, hash } = generateSecret(HANDOFF_PREFIX);
-    await this.store.put('handoff', hash, { userId: user.id, connectionId } satisfies Handoff, HANDOFF_TTL_MS);
-    const target = new URL(returnTo ?? this.config.sso.returnUrl);
-    target.searchParams.set('sso_code', token);
-    return target.toString();
   }
 
   /** Exchanges the code the browser came back with for a session (or the MFA step). Single use. */
@@ -203,15 +292,15 @@ export class SsoSignInService {
   /** SP metadata for the IdP's administrator; undefined for an unknown connection. */
   async metadata(connectionId: string): Promise<string | undefined> {
     const connection = await this.connection(connectionId, true);
-    return connection ? serviceProviderMetadata(this.settings(connection)) : undefined;
+    return connection?.type === 'saml' ? serviceProviderMetadata(this.settings(connection)) : undefined;
   }
 
   /** Makes the person a member of the connection's organization (once), with the mapped roles. */
-  private async provision(connection: SsoConnection, user: User, profile: SamlProfile): Promise<void> {
+  private async provision(connection: SsoConnection, user: User, attributes: Record<string, string[]>): Promise<void> {
     const orgId = connection.organizationId;
     const added = await this.transactions.run(orgId, async (manager) => {
       if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId: user.id })) return false;
-      const roleIds = await this.mappedRoles(connection, profile);
+      const roleIds = await this.mappedRoles(connection, attributes);
       await this.members.insertMembership(manager, orgId, user.id, roleIds, null);
       await this.audit.change(manager, 'member.add', orgId, { actorType: 'system', actorId: null }, ['user', user.id], {
         roleIds,
@@ -223,10 +312,12 @@ export class SsoSignInService {
     if (added) await this.permissions.invalidate(orgId, user.id);
   }
 
-  /** Roles from the mappings that match the assertion, else the connection's default, else member; live roles only. */
-  private async mappedRoles(connection: SsoConnection, profile: SamlProfile): Promise<string[]> {
+  /** Roles from the mappings that match the attributes, else the connection's default, else member; live roles only. */
+  private async mappedRoles(connection: SsoConnection, attributes: Record<string, string[]>): Promise<string[]> {
     const matches = (mapping: SsoRoleMapping) =>
-      (profile.attributes[mapping.attribute] ?? []).some((value) => value === mapping.value);
+      (Object.hasOwn(attributes, mapping.attribute) ? (attributes[mapping.attribute] ?? []) : []).some(
+        (value) => value === mapping.value,
+      );
     const wanted = [...new Set(connection.roleMappings.filter(matches).flatMap((mapping) => mapping.roleIds))];
     const candidates = wanted.length > 0 ? wanted : [connection.defaultRoleId ?? SYSTEM_ROLES.member.id];
     const live = await this.transactions.run(connection.organizationId, (manager) =>
@@ -255,12 +346,60 @@ export class SsoSignInService {
     return row && (row.enabled || evenDisabled) ? row : null;
   }
 
+  private samlStrategy(connection: SsoConnection): SamlConnectionStrategy {
+    return new SamlConnectionStrategy(this.sp, this.settings(connection), connection.name);
+  }
+
+  /**
+   * The connection's OpenID Connect strategy, kept while the connection is unchanged (its
+   * discovery and keys stay cached); every request it makes goes through the outbound guard.
+   */
+  private oidcStrategy(connection: SsoConnection): OpenIdConnectStrategy {
+    const version = connection.updatedAt.getTime();
+    const cached = this.oidcStrategies.get(connection.id);
+    if (cached?.version === version) return cached.strategy;
+    const { redirectUri } = connectionUrls(this.config, connection.id);
+    const strategy = new OpenIdConnectStrategy({
+      provider: { id: `oidc:${connection.id}`, displayName: connection.name, type: 'oidc' },
+      issuer: connection.oidcIssuer ?? '',
+      clientId: connection.oidcClientId ?? '',
+      clientSecret: sealingBox(this.config).open(connection.oidcClientSecret ?? '', secretContext(connection.id)),
+      scopes: connection.oidcScopes ?? 'openid email profile',
+      redirectUri,
+      states: this.states,
+      timeoutSeconds: PROVIDER_LIMITS.timeoutMs / 1000,
+      fetch: guardedFetch({
+        allowPrivate: this.config.sso.metadataAllowPrivate,
+        httpsOnly: this.config.isProduction,
+        timeoutMs: PROVIDER_LIMITS.timeoutMs,
+        maxBytes: PROVIDER_LIMITS.maxBytes,
+      }),
+    });
+    this.oidcStrategies.delete(connection.id);
+    this.oidcStrategies.set(connection.id, { version, strategy });
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.oidcStrategies.size > MAX_CACHED_STRATEGIES) {
+      const oldest = this.oidcStrategies.keys().next().value;
+      if (oldest !== undefined) this.oidcStrategies.delete(oldest);
+    }
+    return strategy;
+  }
+
+  /** Runs a strategy step that talks to the IdP: unreachable is 503, anything else 400 oauth-failed. */
+  private async run(connection: SsoConnection, step: () => Promise<StrategyOutcome>): Promise<StrategyOutcome> {
+    try {
+      return await step();
+    } catch (error) {
+      throw providerProblem(this.logger, `connection ${connection.id}`, error);
+    }
+  }
+
   private settings(connection: SsoConnection): SamlConnectionSettings {
     const { spEntityId, acsUrl } = connectionUrls(this.config, connection.id);
     return {
       connectionId: connection.id,
-      idpEntityId: connection.idpEntityId,
-      idpSsoUrl: connection.idpSsoUrl,
+      idpEntityId: connection.idpEntityId ?? '',
+      idpSsoUrl: connection.idpSsoUrl ?? '',
       idpCertificates: connection.idpCertificates,
       spEntityId,
       acsUrl,

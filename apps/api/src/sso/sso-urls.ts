@@ -6,6 +6,7 @@ export function connectionUrls(config: AppConfig, connectionId: string) {
   return {
     spEntityId: `${base}/saml/${connectionId}/metadata`,
     acsUrl: `${base}/saml/${connectionId}/acs`,
+    redirectUri: `${base}/oidc/${connectionId}/callback`,
     loginUrl: `${base}/${connectionId}/authorize`,
   };
 }

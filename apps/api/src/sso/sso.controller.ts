@@ -16,7 +16,28 @@ import { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dt
 import { ApiProblems } from '../openapi/api-errors.decorator';
 import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 import { AuthorizeSsoQueryDto, DiscoverDto, DiscoveryDto, SsoTokenDto } from './dto/sso.dto';
-import { SsoSignInRefused, SsoSignInService } from './sso-sign-in.service';
+import { SsoSignInRefused, SsoSignInService, type OidcCallbackQuery } from './sso-sign-in.service';
+
+/** Sends the browser where the sign-in ended: the front end with a code, or with `sso_error`; 400 with nowhere to go. */
+async function sendBrowser(reply: FastifyReply, signIn: () => Promise<string>): Promise<void> {
+  try {
+    void reply.redirect(await signIn(), 303);
+  } catch (error) {
+    if (!(error instanceof SsoSignInRefused)) throw error;
+    if (!error.returnTo) {
+      throw new ProblemException({
+        status: HttpStatus.BAD_REQUEST,
+        slug: 'sso-refused',
+        title: 'Bad Request',
+        detail: `Single sign-on refused: ${error.code}.`,
+        extensions: { code: error.code },
+      });
+    }
+    const target = new URL(error.returnTo);
+    target.searchParams.set('sso_error', error.code);
+    void reply.redirect(target.toString(), 303);
+  }
+}
 
 /** The public side of single sign-on: what the IdP and the browser talk to. */
 @ApiTags('single sign-on')
@@ -47,8 +68,9 @@ export class SsoController {
   @ApiOperation({
     summary: 'Start signing in through a connection',
     description:
-      'Public. A 302 to the IdP with a signed-off AuthnRequest (HTTP-Redirect binding) and a single-use RelayState. ' +
-      'The IdP posts back to the ACS, which sends the browser to `returnTo` (default SSO_RETURN_URL) with ' +
+      'Public. A 302 to the IdP: for SAML an AuthnRequest (HTTP-Redirect binding) with a single-use RelayState, ' +
+      'for OpenID Connect an authorization request with PKCE S256, state and nonce. The IdP answers at the ACS ' +
+      '(SAML) or the redirect URI (OIDC), which send the browser to `returnTo` (default SSO_RETURN_URL) with ' +
       '`?sso_code=…` for POST /auth/sso/token, or `?sso_error=<code>`.',
   })
   @ApiResponse({ status: 302, description: 'To the IdP.' })
@@ -115,23 +137,44 @@ export class SsoController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     const form = (request.body ?? {}) as Record<string, unknown>;
-    try {
-      void reply.redirect(await this.signIn.acs(connectionId, form.SAMLResponse, form.RelayState), 303);
-    } catch (error) {
-      if (!(error instanceof SsoSignInRefused)) throw error;
-      if (!error.returnTo) {
-        throw new ProblemException({
-          status: HttpStatus.BAD_REQUEST,
-          slug: 'sso-refused',
-          title: 'Bad Request',
-          detail: `Single sign-on refused: ${error.code}.`,
-          extensions: { code: error.code },
-        });
-      }
-      const target = new URL(error.returnTo);
-      target.searchParams.set('sso_error', error.code);
-      void reply.redirect(target.toString(), 303);
+    await sendBrowser(reply, () => this.signIn.acs(connectionId, form.SAMLResponse, form.RelayState));
+  }
+
+  @Get('sso/oidc/:connectionId/callback')
+  @Public()
+  @CredentialEndpoint()
+  @ApiOperation({
+    summary: 'Redirect URI of an OpenID Connect connection (the issuer sends the browser here)',
+    description:
+      'Public; `code`, `state`, `iss` or `error` in the query, as the issuer sends them. A 303 to the front end ' +
+      'with `sso_code` (60 seconds, single use) or `sso_error`: one of invalid-state (unknown, used, expired or ' +
+      'another connection’s state), idp-refused, idp-unavailable, oidc-failed (code or ID token refused), ' +
+      'no-email, domain-not-verified, account-deactivated, unknown-connection. Each refusal is audited ' +
+      '(`auth.sso.login`).',
+  })
+  @ApiResponse({ status: 303, description: 'To the front end.' })
+  @ApiProblems(400, 429)
+  async oidcCallback(
+    @UuidParam('connectionId') connectionId: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const pick = (name: string, max: number) => {
+      const value = query[name];
+      return typeof value === 'string' && value.length <= max ? value : undefined;
+    };
+    const callback: OidcCallbackQuery = {};
+    for (const [name, max] of [
+      ['code', 2048],
+      ['state', 128],
+      ['iss', 2048],
+      ['error', 200],
+    ] as const) {
+      const value = pick(name, max);
+      if (value !== undefined) callback[name] = value;
     }
+    await sendBrowser(reply, () => this.signIn.oidcCallback(connectionId, callback));
   }
 
   @Post('auth/sso/token')

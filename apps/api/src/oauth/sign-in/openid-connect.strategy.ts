@@ -100,11 +100,13 @@ export class OpenIdConnectStrategy implements SignInStrategy {
   ): Promise<ExternalIdentity> {
     const claims = tokens.claims();
     if (!claims) throw new Error('no ID token');
-    let { email, email_verified: emailVerified, name } = claims as Record<string, unknown>;
+    let all: Record<string, unknown> = { ...claims };
+    let { email, email_verified: emailVerified, name } = all;
     // Some issuers put the email only in the userinfo response.
     if (typeof email !== 'string') {
       const info = await client.fetchUserInfo(configuration, tokens.access_token, claims.sub);
       ({ email, email_verified: emailVerified, name = name } = info as Record<string, unknown>);
+      all = { ...info, ...all };
     }
     const vouches = this.options.vouchesFor ?? ((_claims, verified) => verified === true || verified === 'true');
     return {
@@ -113,6 +115,7 @@ export class OpenIdConnectStrategy implements SignInStrategy {
       email: typeof email === 'string' ? email.toLowerCase() : null,
       emailVerified: typeof email === 'string' && vouches(claims, emailVerified),
       name: typeof name === 'string' ? name.slice(0, 200) : null,
+      attributes: claimAttributes(all),
     };
   }
 
@@ -147,6 +150,18 @@ export class OpenIdConnectStrategy implements SignInStrategy {
       throw new ProviderUnreachable(error);
     }
   }
+}
+
+/** Claims as attribute values (strings, numbers and booleans, and arrays of them), for role mappings. */
+function claimAttributes(claims: Record<string, unknown>): Record<string, string[]> {
+  const attributes = Object.create(null) as Record<string, string[]>;
+  for (const [key, value] of Object.entries(claims)) {
+    const values = (Array.isArray(value) ? value : [value]).filter((item): item is string | number | boolean =>
+      ['string', 'number', 'boolean'].includes(typeof item),
+    );
+    if (values.length > 0) attributes[key] = values.slice(0, 500).map(String);
+  }
+  return attributes;
 }
 
 /** The issuer's discovery failed: the sign-in cannot start or finish now. */

@@ -6,6 +6,8 @@ export interface ExternalIdentity {
   email: string | null;
   emailVerified: boolean;
   name: string | null;
+  /** Other claims or assertion attributes, all values as strings (role mappings read them). */
+  attributes?: Record<string, string[]>;
 }
 
 /** How a sign-in strategy shows itself in `GET /auth/providers` and in the routes. */

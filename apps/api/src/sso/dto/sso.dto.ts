@@ -6,6 +6,7 @@ import {
   IsArray,
   IsBoolean,
   IsEmail,
+  IsIn,
   IsOptional,
   IsString,
   IsUrl,
@@ -90,7 +91,53 @@ class SsoConnectionFields {
   @MaxLength(MAX_CERTIFICATE_CHARS, { each: true })
   idpCertificates?: string[];
 
-  @ApiPropertyOptional({ description: 'Let the IdP start sign-ins (its app tile) without a request of ours.' })
+  @ApiPropertyOptional({
+    example: 'https://acme.okta.com',
+    description:
+      'OpenID Connect connections: the issuer (discovery at <issuer>/.well-known/openid-configuration is checked ' +
+      'now, through the same outbound guard as metadataUrl).',
+    maxLength: 2000,
+  })
+  @OmittableField()
+  @IsUrl(
+    { protocols: ['https', 'http'], require_protocol: true, require_tld: false },
+    { message: 'oidcIssuer must be an http(s) URL' },
+  )
+  @MaxLength(2000)
+  oidcIssuer?: string;
+
+  @ApiPropertyOptional({ description: 'OpenID Connect connections: the client id at the issuer.', maxLength: 500 })
+  @OmittableField()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  oidcClientId?: string;
+
+  @ApiPropertyOptional({
+    description: 'OpenID Connect connections: the client secret (write-only: stored sealed, never shown).',
+    maxLength: 2000,
+    writeOnly: true,
+  })
+  @OmittableField()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2000)
+  oidcClientSecret?: string;
+
+  @ApiPropertyOptional({
+    example: 'openid email profile groups',
+    description: 'OpenID Connect connections: scopes to ask for (must include openid); default openid email profile.',
+    maxLength: 500,
+  })
+  @OmittableField()
+  @IsString()
+  @Matches(/^(?=.*(?:^| )openid(?: |$))[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, {
+    message: 'oidcScopes must be space-separated scopes including openid',
+  })
+  @MaxLength(500)
+  oidcScopes?: string;
+
+  @ApiPropertyOptional({ description: 'SAML: let the IdP start sign-ins (its app tile) without a request of ours.' })
   @OmittableField()
   @IsBoolean()
   allowIdpInitiated?: boolean;
@@ -113,6 +160,11 @@ export class CreateSsoConnectionDto extends SsoConnectionFields {
   @ApiProperty({ example: 'Okta' })
   @DisplayNameField()
   name!: string;
+
+  @ApiPropertyOptional({ enum: ['saml', 'oidc'], default: 'saml', description: 'Fixed once created.' })
+  @OmittableField()
+  @IsIn(['saml', 'oidc'], { message: 'type must be saml or oidc' })
+  type?: 'saml' | 'oidc';
 }
 
 export class UpdateSsoConnectionDto extends SsoConnectionFields {
@@ -148,8 +200,8 @@ export class SsoConnectionDto {
   @ApiProperty({ format: 'uuid' })
   organizationId!: string;
 
-  @ApiProperty({ enum: ['saml'] })
-  type!: 'saml';
+  @ApiProperty({ enum: ['saml', 'oidc'] })
+  type!: 'saml' | 'oidc';
 
   @ApiProperty()
   name!: string;
@@ -157,11 +209,20 @@ export class SsoConnectionDto {
   @ApiProperty()
   enabled!: boolean;
 
-  @ApiProperty()
-  idpEntityId!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'SAML.' })
+  idpEntityId!: string | null;
 
-  @ApiProperty()
-  idpSsoUrl!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'SAML.' })
+  idpSsoUrl!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'OpenID Connect.' })
+  oidcIssuer!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'OpenID Connect.' })
+  oidcClientId!: string | null;
+
+  @ApiProperty({ nullable: true, type: String, description: 'OpenID Connect; null: openid email profile.' })
+  oidcScopes!: string | null;
 
   @ApiProperty({ type: [SsoCertificateDto] })
   idpCertificates!: SsoCertificateDto[];
@@ -175,11 +236,22 @@ export class SsoConnectionDto {
   @ApiProperty({ type: [SsoRoleMappingDto] })
   roleMappings!: SsoRoleMappingDto[];
 
-  @ApiProperty({ description: 'What to enter in the IdP as the SP entity id (audience); also the SP metadata URL.' })
-  spEntityId!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'SAML: what to enter in the IdP as the SP entity id (audience); also the SP metadata URL.',
+  })
+  spEntityId!: string | null;
 
-  @ApiProperty({ description: 'What to enter in the IdP as the ACS (reply) URL.' })
-  acsUrl!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'SAML: what to enter in the IdP as the ACS (reply) URL.' })
+  acsUrl!: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'OpenID Connect: the redirect (callback) URI to register with the client at the issuer.',
+  })
+  redirectUri!: string | null;
 
   @ApiProperty({ description: 'Where a sign-in through this connection starts (a 302 to the IdP).' })
   loginUrl!: string;
