@@ -221,7 +221,12 @@ describe('API keys', () => {
 
     const operator = await registerAndLogin(t, 'key-operator');
     await setPlatformAdmin(t, operator.userId);
-    expect((await call(operator, 'DELETE', `/users/${creator.userId}`)).statusCode).toBe(204);
+    // The creator is the only owner of their own organization: someone there takes it over.
+    const successor = await registerAndLogin(t, 'key-successor');
+    await joinByInvitation(t, creator, otherOrg, successor);
+    expect(
+      (await call(operator, 'DELETE', `/users/${creator.userId}?successorId=${successor.userId}`)).statusCode,
+    ).toBe(204);
 
     expect((await withKey(key, 'GET', `/organizations/${orgId}/members`)).statusCode).toBe(401);
     expect((await withKey(ownKey, 'GET', `/organizations/${otherOrg}/teams`)).statusCode).toBe(401);

@@ -22,7 +22,7 @@ import {
 } from '@app/testing';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Strategy as OAuth2Strategy } from 'passport-oauth2';
 import type { EntityManager } from 'typeorm';
 import { OAuthStateStore } from '../../apps/api/src/oauth/oauth-state.store';
@@ -149,6 +149,16 @@ describe('sign-in with external identity providers', () => {
   const system = <T>(work: (manager: EntityManager) => Promise<T>) => t.app.get(TenantTransaction).runAsSystem(work);
   const me = (token: string) => t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
 
+  /*
+   * The browser: each flow's start sets the flow cookie, and the callback sends it back. Kept by
+   * state, as if each flow ran in the browser that started it; a test that plays another browser
+   * sends a different cookie (or none).
+   */
+  const cookies = new Map<string, string>();
+  const flowCookie = (res: { headers: Record<string, unknown> }) => {
+    const header = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+    return header.find((value) => value.startsWith('saas_flow='))?.split(';')[0];
+  };
   async function authorize(provider: string, token?: string): Promise<string> {
     const res = await t.inject({
       method: 'GET',
@@ -156,15 +166,20 @@ describe('sign-in with external identity providers', () => {
       headers: token ? bearer(token) : {},
     });
     expect(res.statusCode).toBe(200);
-    return res.json<{ authorizationUrl: string }>().authorizationUrl;
+    const url = res.json<{ authorizationUrl: string }>().authorizationUrl;
+    const cookie = flowCookie(res);
+    expect(cookie).toMatch(/^saas_flow=[A-Za-z0-9_-]{43}$/);
+    cookies.set(new URL(url).searchParams.get('state') ?? '', cookie ?? '');
+    return url;
   }
+  const browserOf = (state: string) => ({ cookie: cookies.get(state) ?? '' });
   const atProvider = (provider: Provider, url: string, account: IdpAccount) =>
     followToRedirect(url, `${REDIRECT_BASE}/${provider}`, { login_hint: loginHint(account) });
   const callback = (
     provider: string,
     response: AuthorizationResponse,
     path = `/api/v1/auth/oauth/${provider}/callback`,
-  ) => t.inject({ method: 'POST', url: path, payload: response });
+  ) => t.inject({ method: 'POST', url: path, payload: response, headers: browserOf(response.state) });
 
   async function signIn(provider: Provider, account: IdpAccount) {
     return callback(provider, await atProvider(provider, await authorize(provider), account));
@@ -391,7 +406,7 @@ describe('sign-in with external identity providers', () => {
     const viaLoginState = await t.inject({
       method: 'POST',
       url: linkPath,
-      headers: bearer(ann.tokens.access_token),
+      headers: { ...bearer(ann.tokens.access_token), ...browserOf(loginState.state) },
       payload: loginState,
     });
     expect(viaLoginState.statusCode).toBe(400);
@@ -399,7 +414,7 @@ describe('sign-in with external identity providers', () => {
     const stolen = await t.inject({
       method: 'POST',
       url: linkPath,
-      headers: bearer(bob.tokens.access_token),
+      headers: { ...bearer(bob.tokens.access_token), ...browserOf(annsFlow.state) },
       payload: annsFlow,
     });
     expect(stolen.statusCode).toBe(400);
@@ -407,7 +422,7 @@ describe('sign-in with external identity providers', () => {
     const linked = await t.inject({
       method: 'POST',
       url: linkPath,
-      headers: bearer(ann.tokens.access_token),
+      headers: { ...bearer(ann.tokens.access_token), ...browserOf(annsSecondFlow.state) },
       payload: annsSecondFlow,
     });
     expect(linked.statusCode).toBe(200);
@@ -419,7 +434,7 @@ describe('sign-in with external identity providers', () => {
     const taken = await t.inject({
       method: 'POST',
       url: linkPath,
-      headers: bearer(bob.tokens.access_token),
+      headers: { ...bearer(bob.tokens.access_token), ...browserOf(bobs.state) },
       payload: bobs,
     });
     expect(taken.statusCode).toBe(409);
@@ -477,6 +492,84 @@ describe('sign-in with external identity providers', () => {
     const identities = await system((m) => m.findBy(OAuthAccount, { provider: 'acme', email }));
     expect(identities).toHaveLength(1);
     expect((await callback('acme', response)).statusCode).toBe(400);
+  });
+
+  it('refuses a flow finished by another browser than the one that started it (login CSRF), and audits it', async () => {
+    // The attacker starts a flow in their browser and signs in at the provider as themself...
+    const attacker = person('csrf-attacker');
+    const response = await atProvider('oidc', await authorize('oidc'), attacker);
+    // ...then makes the victim's browser post the result: it carries the victim's own cookie, or none.
+    const victimStart = await t.inject({ method: 'GET', url: '/api/v1/auth/oauth/oidc/authorize' });
+    const victimCookie = flowCookie(victimStart) ?? '';
+    for (const headers of [{ cookie: victimCookie }, {}]) {
+      const fresh = await atProvider('oidc', await authorize('oidc'), attacker);
+      const res = await t.inject({ method: 'POST', url: '/api/v1/auth/oauth/oidc/callback', payload: fresh, headers });
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ type: string }>().type).toBe('/problems/invalid-state');
+    }
+    expect(await system((m) => m.countBy(User, { email: attacker.email }))).toBe(0);
+    const refusals = await system((m) =>
+      m.find(AuditLog, {
+        where: { action: 'auth.oauth.login', outcome: 'failure' },
+        order: { occurredAt: 'DESC' },
+        take: 2,
+      }),
+    );
+    expect(refusals.map((row) => row.metadata.reason)).toEqual(['other_browser', 'other_browser']);
+    // The same goes for passport-oauth2 strategies (GitHub) and for the attacker's own flow from their browser.
+    const gh: GitHubUser = {
+      id: 77,
+      login: `csrf${Date.now()}`,
+      name: null,
+      emails: [{ email: uniqueEmail('gh-csrf'), primary: true, verified: true }],
+    };
+    const ghResponse = await github.authorize(await authorize('github'), gh);
+    const ghCrossed = await t.inject({
+      method: 'POST',
+      url: '/api/v1/auth/oauth/github/callback',
+      payload: ghResponse,
+      headers: { cookie: victimCookie },
+    });
+    expect(ghCrossed.statusCode).toBe(400);
+    expect((await callback('oidc', response)).statusCode).toBe(200);
+  });
+
+  it('binds a flow to a front end’s own secret instead of the cookie (bindingChallenge / bindingVerifier)', async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const start = await t.inject({
+      method: 'GET',
+      url: `/api/v1/auth/oauth/keycloak/authorize?bindingChallenge=${challenge}`,
+    });
+    expect(start.statusCode).toBe(200);
+    expect(flowCookie(start)).toBeUndefined();
+    const account = person('spa');
+    const response = await atProvider('keycloak', start.json<{ authorizationUrl: string }>().authorizationUrl, account);
+    const wrong = await t.inject({
+      method: 'POST',
+      url: '/api/v1/auth/oauth/keycloak/callback',
+      payload: { ...response, bindingVerifier: randomBytes(32).toString('base64url') },
+    });
+    expect(wrong.statusCode).toBe(400);
+    const again = await atProvider(
+      'keycloak',
+      (
+        await t.inject({ method: 'GET', url: `/api/v1/auth/oauth/keycloak/authorize?bindingChallenge=${challenge}` })
+      ).json<{ authorizationUrl: string }>().authorizationUrl,
+      account,
+    );
+    const right = await t.inject({
+      method: 'POST',
+      url: '/api/v1/auth/oauth/keycloak/callback',
+      payload: { ...again, bindingVerifier: verifier },
+    });
+    expect(right.statusCode).toBe(200);
+    const malformed = await t.inject({
+      method: 'GET',
+      url: '/api/v1/auth/oauth/keycloak/authorize?bindingChallenge=short',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ errors: [{ field: 'bindingChallenge' }] });
   });
 
   it('never stores provider tokens', async () => {
@@ -544,7 +637,13 @@ describe('sign-in providers that fail', () => {
       },
     );
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    const res = await t.inject({ method: 'POST', url: '/api/v1/auth/oauth/google/callback', payload: response });
+    const cookie = ([] as string[]).concat(start.headers['set-cookie'] ?? [])[0]?.split(';')[0] ?? '';
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/v1/auth/oauth/google/callback',
+      payload: response,
+      headers: { cookie },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json<{ type: string }>().type).toBe('/problems/invalid-state');
   });

@@ -79,23 +79,34 @@ describe('single sign-on: OpenID Connect connections', () => {
   const refusals = () =>
     t.app.get(TenantTransaction).runAsSystem((m) => m.find(AuditLog, { where: { action: 'auth.sso.login' } }));
 
+  /* The browser's flow cookie: set when a flow starts, sent back at the callback and the token exchange. */
+  let browser = '';
+  const keepCookie = (res: { headers: Record<string, unknown> }) => {
+    const header = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+    const cookie = header.find((value) => value.startsWith('saas_flow='))?.split(';')[0];
+    if (cookie) browser = cookie;
+  };
+
   /** The browser's whole trip: authorize at the api, sign in at the issuer, back to the api's callback. */
   async function browse(account: IdpAccount, connectionId = connection.id, returnTo?: string) {
     const started = await t.inject({
       method: 'GET',
       url: `/api/v1/sso/${connectionId}/authorize${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`,
+      headers: { cookie: browser },
     });
     expect(started.statusCode).toBe(302);
+    keepCookie(started);
     const location = started.headers.location as string;
     const back = await followToRedirect(location, `${APP_URL}/api/v1/sso/oidc/${connectionId}/callback`, {
       login_hint: loginHint(account),
     });
     return { location, back };
   }
-  function callback(params: Record<string, string>, connectionId = connection.id) {
+  function callback(params: Record<string, string>, connectionId = connection.id, cookie = browser) {
     return t.inject({
       method: 'GET',
       url: `/api/v1/sso/oidc/${connectionId}/callback?${new URLSearchParams(params).toString()}`,
+      headers: { cookie },
     });
   }
   const landed = (res: { statusCode: number; headers: Record<string, unknown> }) => {
@@ -220,6 +231,7 @@ describe('single sign-on: OpenID Connect connections', () => {
       method: 'POST',
       url: '/api/v1/auth/sso/token',
       payload: { code: params.get('sso_code') },
+      headers: { cookie: browser },
     });
     expect(tokens.statusCode).toBe(200);
     const token = tokens.json<Tokens>().access_token;
@@ -278,6 +290,14 @@ describe('single sign-on: OpenID Connect connections', () => {
       ]),
     );
     expect(reasons).toHaveLength(11);
+  });
+
+  it('finishes a flow only in the browser that started it (login CSRF)', async () => {
+    const { back } = await browse(person('csrf-oidc'));
+    const victim = 'saas_flow=' + 'v'.repeat(43);
+    expect(landed(await callback({ ...back }, connection.id, victim)).get('sso_error')).toBe('other-browser');
+    const { back: again } = await browse(person('csrf-oidc-2'));
+    expect(landed(await callback({ ...again }, connection.id, '')).get('sso_error')).toBe('other-browser');
   });
 
   it('never lets one connection finish another connection’s flow', async () => {

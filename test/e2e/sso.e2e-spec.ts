@@ -70,26 +70,45 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
       .get(TenantTransaction)
       .runAsSystem((m) => m.find(AuditLog, { where: { action }, order: { occurredAt: 'ASC' } }));
 
+  /*
+   * The browser: it keeps the flow cookie the api sets and sends it back (to the ACS, which the
+   * IdP's form makes the browser post, and to the token exchange). One browser for the whole file;
+   * a test that plays another one sends another cookie.
+   */
+  let browser = '';
+  const keepCookie = (res: { headers: Record<string, unknown> }) => {
+    const header = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+    const cookie = header.find((value) => value.startsWith('saas_flow='))?.split(';')[0];
+    if (cookie) browser = cookie;
+  };
+  async function exchange(code: string | null, cookie = browser) {
+    return t.inject({ method: 'POST', url: '/api/v1/auth/sso/token', payload: { code }, headers: { cookie } });
+  }
+
   /** Starts a sign-in as the browser would: the 302 to the IdP and the request id it carries. */
   async function start(connectionId: string, returnTo?: string) {
     const res = await t.inject({
       method: 'GET',
       url: `/api/v1/sso/${connectionId}/authorize${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`,
+      headers: { cookie: browser },
     });
     expect(res.statusCode).toBe(302);
+    keepCookie(res);
     const location = res.headers.location as string;
     const relayState = new URL(location).searchParams.get('RelayState');
     return { location, relayState, request: await idp.parseAuthnRequest(location) };
   }
   /** What the IdP's auto-submitting form posts to the ACS. */
-  function post(connectionId: string, samlResponse: string, relayState?: string | null) {
+  async function post(connectionId: string, samlResponse: string, relayState?: string | null, cookie = browser) {
     const form = new URLSearchParams({ SAMLResponse: samlResponse, ...(relayState ? { RelayState: relayState } : {}) });
-    return t.inject({
+    const res = await t.inject({
       method: 'POST',
       url: `/api/v1/sso/saml/${connectionId}/acs`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
       payload: form.toString(),
     });
+    if (cookie === browser) keepCookie(res);
+    return res;
   }
   async function signIn(email: string, attributes: Record<string, string[]> = {}) {
     const { relayState, request } = await start(connection.id);
@@ -158,7 +177,7 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
     expect(back.origin + back.pathname).toBe(`${FRONT_END}/sso/callback`);
     const code = back.searchParams.get('sso_code');
     expect(code).toBeTruthy();
-    const tokens = await t.inject({ method: 'POST', url: '/api/v1/auth/sso/token', payload: { code } });
+    const tokens = await exchange(code);
     expect(tokens.statusCode).toBe(200);
     const { access_token } = tokens.json<Tokens>();
     const me = await t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(access_token) });
@@ -174,7 +193,7 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
       .items.find((m) => m.email === 'new.person@acme.example');
     expect(mine?.roles.map((role) => role.name)).toEqual(['admin']);
     // The code is single use.
-    expect((await t.inject({ method: 'POST', url: '/api/v1/auth/sso/token', payload: { code } })).statusCode).toBe(400);
+    expect((await exchange(code)).statusCode).toBe(400);
     const [provisioned] = (await audit('member.add')).filter((row) => row.organizationId === orgId);
     expect(provisioned?.metadata).toMatchObject({ via: 'sso-provisioning', connectionId: connection.id });
   });
@@ -183,9 +202,7 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
     expect((await signIn('new.person@acme.example')).statusCode).toBe(303);
     const res = await signIn('plain@acme.example');
     const code = new URL(res.headers.location as string).searchParams.get('sso_code');
-    const tokens = (
-      await t.inject({ method: 'POST', url: '/api/v1/auth/sso/token', payload: { code } })
-    ).json<Tokens>();
+    const tokens = (await exchange(code)).json<Tokens>();
     const members = await t.inject({
       method: 'GET',
       url: `/api/v1/organizations/${orgId}/members?pageSize=100`,
@@ -283,6 +300,34 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
     const reasons = (await audit('auth.sso.login')).map((row) => row.metadata.reason);
     expect(reasons).toEqual(
       expect.arrayContaining(['unsigned', 'dtd-forbidden', 'malformed', 'idp-initiated-disabled']),
+    );
+  });
+
+  it('finishes a flow only in the browser that started it, and hands the session only to that browser', async () => {
+    const { relayState, request } = await start(connection.id);
+    const response = await idp.respond({
+      spEntityId: connection.spEntityId,
+      acsUrl: connection.acsUrl,
+      inResponseTo: request.id,
+      nameId: 'csrf@acme.example',
+      attributes: { email: ['csrf@acme.example'] },
+    });
+    // The attacker's response, posted by a victim's browser (its own cookie, or none): refused.
+    const crossed = await post(connection.id, response, relayState, 'saas_flow=' + 'v'.repeat(43));
+    expect(crossed.statusCode).toBe(303);
+    expect(new URL(crossed.headers.location as string).searchParams.get('sso_error')).toBe('other-browser');
+    // A genuine sign-in's code, carried to another browser: refused there, and spent.
+    const genuine = await signIn('handoff@acme.example');
+    const code = new URL(genuine.headers.location as string).searchParams.get('sso_code');
+    const elsewhere = await exchange(code, 'saas_flow=' + 'w'.repeat(43));
+    expect(elsewhere.statusCode).toBe(400);
+    expect((await exchange(code)).statusCode).toBe(400);
+    const reasons = (await audit('auth.sso.login')).map((row) => row.metadata.reason);
+    expect(reasons.filter((reason) => reason === 'other-browser')).toHaveLength(2);
+    // Signed in again in the right browser: the code works there.
+    const again = await signIn('handoff@acme.example');
+    expect((await exchange(new URL(again.headers.location as string).searchParams.get('sso_code'))).statusCode).toBe(
+      200,
     );
   });
 
@@ -401,9 +446,7 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
       // ...but a session signed in through the connection does (the same account, linked by its vouched email).
       const res = await signIn(worker.email);
       const code = new URL(res.headers.location as string).searchParams.get('sso_code');
-      const viaSso = (
-        await t.inject({ method: 'POST', url: '/api/v1/auth/sso/token', payload: { code } })
-      ).json<Tokens>();
+      const viaSso = (await exchange(code)).json<Tokens>();
       expect((await teams({ tokens: viaSso })).statusCode).toBe(200);
 
       // The owner outside the domain is not concerned; the break-glass owner is let in and audited.

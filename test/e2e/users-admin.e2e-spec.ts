@@ -145,6 +145,79 @@ describe('users and platform admins', () => {
     ]);
   });
 
+  it('never leaves an organization without an active owner, and reactivates without reviving credentials', async () => {
+    const founder = await registerAndLogin(t, 'founder');
+    const mate = await registerAndLogin(t, 'founder-mate');
+    const stranger = await registerAndLogin(t, 'founder-stranger');
+    const orgId = (await call(founder, 'POST', '/organizations', { name: 'Solo Owner Co' })).json<{ id: string }>().id;
+    await joinByInvitation(t, founder, orgId, mate);
+    const key = await call(founder, 'POST', `/organizations/${orgId}/api-keys`, {
+      name: 'ci',
+      permissions: ['teams:read'],
+    });
+    expect(key.statusCode).toBe(201);
+    // The last owner: refused, naming the organization; nothing changed.
+    const refused = await call(admin, 'DELETE', `/users/${founder.userId}`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({
+      type: '/problems/last-owner',
+      organizations: [{ id: orgId, name: 'Solo Owner Co' }],
+    });
+    expect((await call(founder, 'GET', '/users/me')).statusCode).toBe(200);
+    // A successor who is not a member there is refused too.
+    const notMember = await call(admin, 'DELETE', `/users/${founder.userId}?successorId=${stranger.userId}`);
+    expect(notMember.statusCode).toBe(409);
+    expect(notMember.json<{ type: string }>().type).toBe('/problems/successor-not-member');
+    expect((await call(founder, 'GET', '/users/me')).statusCode).toBe(200);
+    // With a member as successor: they become owner in the same step.
+    expect((await call(admin, 'DELETE', `/users/${founder.userId}?successorId=${mate.userId}`)).statusCode).toBe(204);
+    const members = (await call(mate, 'GET', `/organizations/${orgId}/members`)).json<{
+      items: Array<{ userId: string; roles: Array<{ id: string }> }>;
+    }>();
+    expect(members.items.find((m) => m.userId === mate.userId)?.roles.map((r) => r.id)).toContain(
+      SYSTEM_ROLES.owner.id,
+    );
+    const succession = (await audit('organization.owner.succession')).filter((row) => row.organizationId === orgId);
+    expect(succession).toEqual([
+      expect.objectContaining({
+        actorId: admin.userId,
+        targetId: mate.userId,
+        metadata: expect.objectContaining({ from: founder.userId }) as unknown,
+      }),
+    ]);
+    // The deactivated owner no longer counts as one: the successor cannot step down and leave nobody.
+    const demote = await call(mate, 'PUT', `/organizations/${orgId}/members/${mate.userId}/roles`, {
+      roleIds: [SYSTEM_ROLES.member.id],
+    });
+    expect(demote.statusCode).toBe(409);
+    expect(demote.json<{ type: string }>().type).toBe('/problems/last-owner');
+
+    // Reactivation: platform admins only, audited; sign-in works again, old sessions and keys stay dead.
+    expect((await call(first, 'POST', `/users/${founder.userId}/reactivate`)).statusCode).toBe(403);
+    const back = await call(admin, 'POST', `/users/${founder.userId}/reactivate`);
+    expect(back.statusCode).toBe(200);
+    expect(back.json()).toMatchObject({ isActive: true });
+    expect((await call(founder, 'GET', '/users/me')).statusCode).toBe(401);
+    const oldKey = await t.inject({
+      method: 'GET',
+      url: `/api/v1/organizations/${orgId}/teams`,
+      headers: { 'x-api-key': key.json<{ key: string }>().key },
+    });
+    expect(oldKey.statusCode).toBe(401);
+    const relogin = await login(t, founder.email);
+    expect(relogin.statusCode).toBe(200);
+    const token = relogin.json<Tokens>().access_token;
+    const teams = await t.inject({
+      method: 'GET',
+      url: `/api/v1/organizations/${orgId}/teams`,
+      headers: bearer(token),
+    });
+    expect(teams.statusCode).toBe(200);
+    expect(await audit('user.reactivate')).toEqual([
+      expect.objectContaining({ actorId: admin.userId, targetId: founder.userId }),
+    ]);
+  });
+
   it('lets platform admins read any organization, audited, but never change it', async () => {
     const owner = await registerAndLogin(t, 'pa-owner');
     const outsider = await registerAndLogin(t, 'pa-outsider');

@@ -49,9 +49,22 @@ describe('OAuth state across replicas', () => {
         login_hint: loginHint({ sub: randomUUID(), email: uniqueEmail('replica-sso'), email_verified: true }),
       },
     );
-    const finished = await b.inject({ method: 'POST', url: '/api/v1/auth/keycloak/callback', payload: response });
+    // The browser sends its flow cookie back, whichever replica answers.
+    const cookie = ([] as string[]).concat(start.headers['set-cookie'] ?? [])[0]?.split(';')[0] ?? '';
+    const headers = { cookie };
+    const finished = await b.inject({
+      method: 'POST',
+      url: '/api/v1/auth/keycloak/callback',
+      payload: response,
+      headers,
+    });
     expect(finished.statusCode).toBe(200);
-    const replay = await a.inject({ method: 'POST', url: '/api/v1/auth/keycloak/callback', payload: response });
+    const replay = await a.inject({
+      method: 'POST',
+      url: '/api/v1/auth/keycloak/callback',
+      payload: response,
+      headers,
+    });
     expect(replay.statusCode).toBe(400);
     expect(replay.json<{ type: string }>().type).toBe('/problems/invalid-state');
   });

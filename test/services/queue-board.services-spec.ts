@@ -42,7 +42,8 @@ describe('queue dashboard (Bull Board on Redis)', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('__UI_CONFIG__');
-    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    // Scripts from this origin only: no inline script, no eval.
+    expect(/script-src [^;]*/.exec(String(page.headers['content-security-policy']))?.[0]).toBe("script-src 'self'");
     expect(page.headers['x-frame-options']).toBe('DENY');
     const queues = await board('/admin/queues/api/queues', { cookie });
     expect(queues.statusCode).toBe(200);
@@ -71,6 +72,45 @@ describe('queue dashboard (Bull Board on Redis)', () => {
       expect(res.statusCode).toBe(403);
     } finally {
       await makeAdmin(admin.userId, true);
+    }
+  });
+
+  it('ends a ticket with the session that asked for it, on every replica', async () => {
+    const replica = await createTestApp({ redis: true, replicaOf: api });
+    try {
+      const session = await registerAndLogin(api, 'board-leaver');
+      await makeAdmin(session.userId, true);
+      const opened = await api.inject({
+        method: 'POST',
+        url: '/api/v1/admin/queues/session',
+        headers: bearer(session.tokens.access_token),
+      });
+      const ticket = String(opened.headers['set-cookie']).split(';')[0] ?? '';
+      expect(
+        (await replica.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: ticket } }))
+          .statusCode,
+      ).toBe(200);
+      const out = await api.inject({
+        method: 'POST',
+        url: '/api/v1/auth/logout',
+        headers: bearer(session.tokens.access_token),
+        payload: {},
+      });
+      expect(out.statusCode).toBe(204);
+      // The revocation reaches the other replica over Redis pub/sub: wait for it (bounded), then it holds.
+      const status = (app: TestApp) =>
+        app
+          .inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: ticket } })
+          .then((r) => r.statusCode);
+      for (let attempt = 0; attempt < 100 && (await status(replica)) !== 401; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await status(replica)).toBe(401);
+      expect(await status(api)).toBe(401);
+      // The admin's other session's ticket is unaffected.
+      expect((await board('/admin/queues/api/queues', { cookie })).statusCode).toBe(200);
+    } finally {
+      await replica.close();
     }
   });
 

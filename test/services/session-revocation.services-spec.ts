@@ -1,5 +1,6 @@
 import {
   bearer,
+  joinByInvitation,
   createTestApp,
   login,
   registerAndLogin,
@@ -115,9 +116,12 @@ describe('session revocation across replicas', () => {
     expect((await members(b)).statusCode).toBe(200);
     const operator = await registerAndLogin(a, 'replica-operator');
     await setPlatformAdmin(a, operator.userId);
+    // The owner is the organization's only one: a member takes it over in the same step.
+    const successor = await registerAndLogin(a, 'replica-successor');
+    await joinByInvitation(a, owner, orgId, successor);
     const deactivate = await a.inject({
       method: 'DELETE',
-      url: `/api/v1/users/${owner.userId}`,
+      url: `/api/v1/users/${owner.userId}?successorId=${successor.userId}`,
       headers: bearer(operator.tokens.access_token),
     });
     expect(deactivate.statusCode).toBe(204);

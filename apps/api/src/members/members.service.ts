@@ -218,7 +218,13 @@ export class MembersService {
       where: { organizationId: orgId, roleId: OWNER_ROLE_ID, teamId: IsNull() },
       lock: { mode: 'pessimistic_write' },
     });
-    if (owners.every((owner) => owner.userId === userId)) {
+    // Only active owners count: a deactivated owner cannot look after the organization.
+    const others = owners.map((owner) => owner.userId).filter((id) => id !== userId);
+    const activeOthers =
+      others.length === 0
+        ? []
+        : await manager.query<unknown[]>('SELECT 1 FROM users WHERE id = ANY($1) AND is_active LIMIT 1', [others]);
+    if (activeOthers.length === 0) {
       throw new ProblemException({
         status: HttpStatus.CONFLICT,
         slug: 'last-owner',

@@ -3,6 +3,7 @@ import { createRedisConnection } from '@app/queue';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { sameBinding } from './sign-in/flow-binding';
 import type { SignInIntent, StrategyRequest } from './sign-in/passport-bridge';
 
 /** What the api remembers between sending the browser to a provider and its coming back. */
@@ -31,6 +32,9 @@ export interface PassportStateStore {
 
 /** What a store's `verify` reports for a state that is unknown, spent, expired or another flow's. */
 export const INVALID_STATE = { message: 'invalid-state' } as const;
+
+/** Why a state was refused: unknown (or spent, or expired), another flow's, or brought by another browser. */
+export type StateRefusal = 'unknown' | 'mismatch' | 'other-browser';
 
 const MAX_PENDING = 100_000;
 
@@ -68,6 +72,7 @@ export class OAuthStateStore implements OnModuleDestroy {
     const state = randomBytes(32).toString('base64url');
     const pending: PendingAuthorization = { provider: intent.provider, intent: intent.intent, ...extras };
     if (intent.userId) pending.userId = intent.userId;
+    if (intent.binding) pending.binding = intent.binding;
     await this.put(state, pending);
     return state;
   }
@@ -77,12 +82,24 @@ export class OAuthStateStore implements OnModuleDestroy {
    * was started for the same provider, purpose and user; undefined otherwise.
    */
   async finish(intent: SignInIntent, state: unknown): Promise<PendingAuthorization | undefined> {
-    if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) return undefined;
+    const result = await this.check(intent, state);
+    return 'pending' in result ? result.pending : undefined;
+  }
+
+  /** finish(), saying why a state was refused. The callback must show the binding the start kept. */
+  async check(
+    intent: SignInIntent,
+    state: unknown,
+  ): Promise<{ pending: PendingAuthorization } | { refused: StateRefusal }> {
+    if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) return { refused: 'unknown' };
     const pending = await this.take(state);
-    if (!pending) return undefined;
+    if (!pending) return { refused: 'unknown' };
     const same =
       pending.provider === intent.provider && pending.intent === intent.intent && pending.userId === intent.userId;
-    return same ? pending : undefined;
+    if (!same) return { refused: 'mismatch' };
+    // Deny by default: a flow with no binding (started outside the api's routes) finishes nowhere.
+    if (!sameBinding(pending.binding, intent.binding)) return { refused: 'other-browser' };
+    return { pending };
   }
 
   /** This store in passport-oauth2's shape (`store:` option), PKCE verifier included. */
@@ -95,9 +112,11 @@ export class OAuthStateStore implements OnModuleDestroy {
         );
       },
       verify: (req, handle, done) => {
-        this.finish(req.signIn, handle).then(
-          (pending) =>
-            pending ? done(null, pending.codeVerifier ?? (true as never), {}) : done(null, false, INVALID_STATE),
+        this.check(req.signIn, handle).then(
+          (result) =>
+            'pending' in result
+              ? done(null, result.pending.codeVerifier ?? (true as never), {})
+              : done(null, false, { ...INVALID_STATE, reason: result.refused }),
           (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
         );
       },

@@ -1,11 +1,19 @@
 import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
-import { AuthorizationUrlDto, AuthorizeQueryDto, IdentityDto, OAuthCallbackDto, ProviderDto } from './dto/oauth.dto';
+import {
+  AuthorizationUrlDto,
+  AuthorizeQueryDto,
+  BindingQueryDto,
+  IdentityDto,
+  OAuthCallbackDto,
+  ProviderDto,
+} from './dto/oauth.dto';
 import { OAuthService } from './oauth.service';
+import { FlowBinding } from './sign-in/flow-binding';
 import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 
 const SIGN_IN_RESPONSE = {
@@ -13,13 +21,16 @@ const SIGN_IN_RESPONSE = {
   schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
 };
 const CALLBACK_ERRORS =
-  '400 invalid-state (unknown, used, expired or another provider’s) or oauth-failed (code, token or ID token refused); 409 account-exists (an account has this email and the provider does not vouch for it: sign in and link); 503 provider-unavailable.';
+  '400 invalid-state (unknown, used, expired, another provider’s, or started in another browser: send the flow cookie back, or bindingVerifier) or oauth-failed (code, token or ID token refused); 409 account-exists (an account has this email and the provider does not vouch for it: sign in and link); 503 provider-unavailable.';
 
 @ApiTags('sign-in providers')
 @ApiExtraModels(TokenResponseDto, MfaChallengeDto)
 @Controller('auth')
 export class OAuthController {
-  constructor(private readonly oauth: OAuthService) {}
+  constructor(
+    private readonly oauth: OAuthService,
+    private readonly binding: FlowBinding,
+  ) {}
 
   @Get('providers')
   @Public()
@@ -34,7 +45,7 @@ export class OAuthController {
   @ApiOperation({
     summary: 'Start signing in with a provider',
     description:
-      'Public. Returns the provider URL to send the browser to (with ?redirect=true: a 302 to it). It carries a single-use state (OAUTH_STATE_TTL), PKCE S256 and, for OpenID Connect, a nonce. 404 for an unknown or disabled provider.',
+      'Public. Returns the provider URL to send the browser to (with ?redirect=true: a 302 to it). It carries a single-use state (OAUTH_STATE_TTL), PKCE S256 and, for OpenID Connect, a nonce. The state is bound to the caller: by an HttpOnly cookie set here (call with credentials), or to bindingChallenge. 404 for an unknown or disabled provider.',
   })
   @ApiOkResponse({ type: AuthorizationUrlDto })
   @ApiResponse({ status: 302, description: 'With ?redirect=true.' })
@@ -42,9 +53,12 @@ export class OAuthController {
   async authorize(
     @Param('provider') provider: string,
     @Query() query: AuthorizeQueryDto,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthorizationUrlDto | undefined> {
-    const authorizationUrl = await this.oauth.authorize(provider);
+    const authorizationUrl = await this.oauth.authorize(provider, () =>
+      this.binding.bind(request, reply, query.bindingChallenge),
+    );
     if (query.redirect) {
       void reply.redirect(authorizationUrl, 302);
       return undefined;
@@ -65,8 +79,9 @@ export class OAuthController {
   callback(
     @Param('provider') provider: string,
     @Body() dto: OAuthCallbackDto,
+    @Req() request: FastifyRequest,
   ): Promise<TokenResponseDto | MfaChallengeDto> {
-    return this.oauth.signIn(provider, dto);
+    return this.oauth.signIn(provider, dto, this.binding.presented(request, dto.bindingVerifier));
   }
 
   @Post('keycloak/callback')
@@ -79,15 +94,18 @@ export class OAuthController {
   })
   @ApiOkResponse(SIGN_IN_RESPONSE)
   @ApiProblems(400, 401, 404, 409, 503)
-  keycloakCallback(@Body() dto: OAuthCallbackDto): Promise<TokenResponseDto | MfaChallengeDto> {
-    return this.oauth.signIn('keycloak', dto);
+  keycloakCallback(
+    @Body() dto: OAuthCallbackDto,
+    @Req() request: FastifyRequest,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
+    return this.oauth.signIn('keycloak', dto, this.binding.presented(request, dto.bindingVerifier));
   }
 
   @Get('oauth/:provider/link')
   @ApiOperation({
     summary: 'Start linking a provider to your account',
     description:
-      'Authenticated. Like authorize, but the state is bound to you: only you can finish it, with POST …/link.',
+      'Authenticated. Like authorize, but the state is bound to you and to this browser (or bindingChallenge): only you can finish it, with POST …/link.',
   })
   @ApiOkResponse({ type: AuthorizationUrlDto })
   @ApiAuthenticated()
@@ -95,8 +113,12 @@ export class OAuthController {
   async startLink(
     @CurrentUser() principal: UserPrincipal,
     @Param('provider') provider: string,
+    @Query() query: BindingQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthorizationUrlDto> {
-    return { authorizationUrl: await this.oauth.authorize(provider, principal.userId) };
+    const bind = () => this.binding.bind(request, reply, query.bindingChallenge);
+    return { authorizationUrl: await this.oauth.authorize(provider, bind, principal.userId) };
   }
 
   @Post('oauth/:provider/link')
@@ -114,7 +136,8 @@ export class OAuthController {
     @CurrentUser() principal: UserPrincipal,
     @Param('provider') provider: string,
     @Body() dto: OAuthCallbackDto,
+    @Req() request: FastifyRequest,
   ): Promise<IdentityDto> {
-    return this.oauth.link(principal, provider, dto);
+    return this.oauth.link(principal, provider, dto, this.binding.presented(request, dto.bindingVerifier));
   }
 }

@@ -7,6 +7,7 @@ import { OAuthController } from './oauth.controller';
 import { OAuthService } from './oauth.service';
 import { OAuthStateStore } from './oauth-state.store';
 import { BUILT_IN_SIGN_IN_STRATEGIES } from './sign-in/built-in-strategies';
+import { FlowBinding } from './sign-in/flow-binding';
 import { SignInStrategies } from './sign-in/sign-in-strategies';
 
 /**
@@ -18,7 +19,14 @@ import { SignInStrategies } from './sign-in/sign-in-strategies';
 @Module({
   imports: [IdentityModule, DiscoveryModule],
   controllers: [OAuthController, IdentitiesController],
-  providers: [OAuthStateStore, OAuthService, ExternalAccounts, SignInStrategies, ...BUILT_IN_SIGN_IN_STRATEGIES],
-  exports: [ExternalAccounts, OAuthStateStore, SignInStrategies],
+  providers: [
+    OAuthStateStore,
+    OAuthService,
+    ExternalAccounts,
+    SignInStrategies,
+    FlowBinding,
+    ...BUILT_IN_SIGN_IN_STRATEGIES,
+  ],
+  exports: [ExternalAccounts, OAuthStateStore, SignInStrategies, FlowBinding],
 })
 export class OAuthModule {}

@@ -25,7 +25,8 @@ function invalidState(): ProblemException {
     status: HttpStatus.BAD_REQUEST,
     slug: 'invalid-state',
     title: 'Bad Request',
-    detail: 'This sign-in attempt is unknown, used, expired or for another provider: start again.',
+    detail:
+      'This sign-in attempt is unknown, used, expired, for another provider, or was started in another browser: start again.',
   });
 }
 
@@ -59,12 +60,17 @@ export class OAuthService {
     private readonly accounts: ExternalAccounts,
   ) {}
 
-  /** Starts a sign-in (or, with `userId`, a link): the URL to send the browser to. */
-  async authorize(providerId: string, userId?: string): Promise<string> {
+  /**
+   * Starts a sign-in (or, with `userId`, a link): the URL to send the browser to. `bind` gives the
+   * hash of the caller's binding secret (called only for a known provider, so an unknown one sets
+   * no cookie).
+   */
+  async authorize(providerId: string, bind: () => string, userId?: string): Promise<string> {
     const strategy = this.strategy(providerId);
     const intent: SignInIntent = {
       provider: providerId,
       intent: userId ? 'link' : 'login',
+      binding: bind(),
       ...(userId ? { userId } : {}),
     };
     let outcome;
@@ -80,9 +86,13 @@ export class OAuthService {
     return outcome.url;
   }
 
-  async signIn(providerId: string, callback: AuthorizationCallback): Promise<TokenResponseDto | MfaChallengeDto> {
+  async signIn(
+    providerId: string,
+    callback: AuthorizationCallback,
+    binding: string | undefined,
+  ): Promise<TokenResponseDto | MfaChallengeDto> {
     const provider = this.strategy(providerId).signInProvider;
-    const identity = await this.complete(provider.id, callback, 'login');
+    const identity = await this.complete(provider.id, callback, binding, 'login');
     const user = await this.accounts.resolve(identity);
     if (!user.isActive) {
       await this.accounts.refuse(identity, 'deactivated', user.id);
@@ -98,9 +108,14 @@ export class OAuthService {
   }
 
   /** Adds the identity to the signed-in user (the flow must have been started by that user). */
-  async link(principal: UserPrincipal, providerId: string, callback: AuthorizationCallback): Promise<IdentityDto> {
+  async link(
+    principal: UserPrincipal,
+    providerId: string,
+    callback: AuthorizationCallback,
+    binding: string | undefined,
+  ): Promise<IdentityDto> {
     const provider = this.strategy(providerId).signInProvider;
-    const identity = await this.complete(provider.id, callback, 'link', principal.userId);
+    const identity = await this.complete(provider.id, callback, binding, 'link', principal.userId);
     const row = await this.transactions.runAsSystem(async (manager) => {
       const existing = await manager.findOneBy(OAuthAccount, {
         provider: identity.provider,
@@ -182,10 +197,16 @@ export class OAuthService {
   private async complete(
     providerId: string,
     callback: AuthorizationCallback,
+    binding: string | undefined,
     purpose: SignInIntent['intent'],
     userId?: string,
   ): Promise<ExternalIdentity> {
-    const intent: SignInIntent = { provider: providerId, intent: purpose, ...(userId ? { userId } : {}) };
+    const intent: SignInIntent = {
+      provider: providerId,
+      intent: purpose,
+      ...(binding ? { binding } : {}),
+      ...(userId ? { userId } : {}),
+    };
     const refused = (reason: string) =>
       this.audit.record({
         action: purpose === 'login' ? 'auth.oauth.login' : 'auth.oauth.link',
@@ -203,9 +224,11 @@ export class OAuthService {
       throw providerProblem(this.logger, providerId, error);
     }
     if (outcome.kind === 'success' && isIdentity(outcome.user, providerId)) return outcome.user;
-    const challenge = outcome.kind === 'fail' ? (outcome.challenge as { message?: unknown } | undefined) : undefined;
+    const challenge =
+      outcome.kind === 'fail' ? (outcome.challenge as { message?: unknown; reason?: unknown } | undefined) : undefined;
     if (challenge?.message === INVALID_STATE.message) {
-      await refused('invalid_state');
+      // Another browser's flow is what login CSRF looks like: recorded apart from a stale state.
+      await refused(challenge.reason === 'other-browser' ? 'other_browser' : 'invalid_state');
       throw invalidState();
     }
     await refused('exchange_failed');

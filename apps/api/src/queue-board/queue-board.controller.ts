@@ -38,8 +38,10 @@ export class QueueBoardController {
     summary: 'Open the queue dashboard',
     description:
       `Platform admins only. Sets a ${BOARD_TICKET_TTL / 60}-minute HttpOnly, SameSite=Strict cookie for ` +
-      `${BOARD_PATH} (Bull Board), then open that page in the same browser. Every dashboard request re-checks ` +
-      'platform admin; changes made there are audited (`queues.board`). 404 without Redis (jobs run in-process).',
+      `${BOARD_PATH} (Bull Board), then open that page in the same browser. The ticket belongs to the session ` +
+      'that asked for it: every dashboard request re-checks that session (signing out or a revocation ends the ' +
+      'ticket on every replica) and platform admin; changes made there are audited (`queues.board`). 404 without ' +
+      'Redis (jobs run in-process).',
   })
   @ApiOkResponse({ type: QueueBoardSessionDto })
   @ApiAuthenticated()
@@ -51,7 +53,7 @@ export class QueueBoardController {
     if (!(this.jobs instanceof BullMqJobQueue)) {
       throw new NotFoundException('The queue dashboard needs Redis (REDIS_URL): without it jobs run in-process.');
     }
-    const ticket = this.tickets.issue(admin.userId);
+    const ticket = this.tickets.issue({ userId: admin.userId, sessionId: admin.sessionId });
     const attributes = [
       `${BOARD_COOKIE}=${ticket.value}`,
       `Path=${BOARD_PATH}`,

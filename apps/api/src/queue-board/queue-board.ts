@@ -2,6 +2,7 @@ import { AuditService } from '@app/audit';
 import { ProblemException, sendProblem } from '@app/common';
 import { type AppConfig } from '@app/config';
 import { BullMqJobQueue, DEFAULT_QUEUE, definedJobs, JobQueue } from '@app/queue';
+import { SessionRegistry } from '@app/auth';
 import { PlatformAdmins } from '@app/rbac';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -41,8 +42,8 @@ function refuse(status: 401 | 403, slug: string, detail: string, request: Fastif
 
 /**
  * Bull Board at /admin/queues, for platform admins holding a board ticket (see BoardTickets and
- * `POST /api/v1/admin/queues/session`). Every request re-checks that the ticket's user is still a
- * platform admin; every change made through it (retry, clean, pause, ...) is audited. Only with
+ * `POST /api/v1/admin/queues/session`). Every request re-checks that the ticket's session is alive
+ * and its user still a platform admin; every change made through it (retry, clean, pause, ...) is audited. Only with
  * Redis: in-process jobs have no queue to show.
  */
 export function mountQueueBoard(app: NestFastifyApplication, config: AppConfig): void {
@@ -65,6 +66,7 @@ export function mountQueueBoard(app: NestFastifyApplication, config: AppConfig):
     return;
   }
   const admins = app.get(PlatformAdmins);
+  const sessions = app.get(SessionRegistry);
   const audit = app.get(AuditService);
   const tickets = new BoardTickets(config.jwtSecret);
   // From the job definitions: the processors are not registered yet while the app is being built.
@@ -86,11 +88,13 @@ export function mountQueueBoard(app: NestFastifyApplication, config: AppConfig):
   void fastify.register(
     async (board) => {
       board.addHook('onRequest', async (request, reply) => {
-        const userId = tickets.verify(boardCookie(request.headers.cookie));
-        if (!userId) {
-          const detail = 'Open POST /api/v1/admin/queues/session first (platform admins).';
+        const holder = tickets.verify(boardCookie(request.headers.cookie));
+        // The session the ticket came from, through the same registry the bearer guard asks.
+        if (!holder || !(await sessions.isActive(holder.sessionId, holder.userId))) {
+          const detail = 'Open POST /api/v1/admin/queues/session first (platform admins, from a live session).';
           return refuse(401, 'queue-board-ticket-required', detail, request, reply);
         }
+        const userId = holder.userId;
         if (!(await admins.isPlatformAdmin(userId))) {
           const detail = 'Only platform admins may use the queue dashboard.';
           return refuse(403, 'platform-admin-required', detail, request, reply);

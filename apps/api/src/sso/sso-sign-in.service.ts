@@ -14,6 +14,7 @@ import { ExternalAccounts } from '../oauth/external-accounts';
 import { OAuthStateStore } from '../oauth/oauth-state.store';
 import { PROVIDER_LIMITS } from '../oauth/sign-in/built-in-strategies';
 import { OpenIdConnectStrategy } from '../oauth/sign-in/openid-connect.strategy';
+import { sameBinding } from '../oauth/sign-in/flow-binding';
 import { runStrategy, strategyRequest, type StrategyOutcome } from '../oauth/sign-in/passport-bridge';
 import { isUnreachable, providerProblem } from '../oauth/sign-in/provider-errors';
 import type { ExternalIdentity } from '../oauth/sign-in/sign-in-strategy';
@@ -26,12 +27,22 @@ import { SsoStore } from './sso-store';
 interface PendingSignIn {
   connectionId: string;
   returnTo: string;
+  /** Hash of the flow cookie of the browser that started it. */
+  binding: string;
 }
 
 /** A finished sign-in waiting for the front end to collect it. */
 interface Handoff {
   userId: string;
   connectionId: string;
+  /** Hash of the flow cookie of the browser the sign-in came back to: only it can collect the session. */
+  binding: string;
+}
+
+/** The browser at a callback: the binding it showed, and a way to bind it (its cookie, new if it has none). */
+export interface BrowserBinding {
+  presented: string | undefined;
+  bind: () => string;
 }
 
 const RELAY_TTL_MS = 10 * 60_000;
@@ -88,7 +99,7 @@ export class SsoSignInService {
   }
 
   /** The IdP URL to send the browser to; 404 for an unknown or disabled connection, 400 for a foreign returnTo. */
-  async authorize(connectionId: string, returnTo: string | undefined): Promise<string> {
+  async authorize(connectionId: string, returnTo: string | undefined, bind: () => string): Promise<string> {
     const connection = await this.connection(connectionId);
     if (!connection) throw unknownConnection();
     const target = this.returnTarget(returnTo);
@@ -101,17 +112,18 @@ export class SsoSignInService {
         errors: [{ field: 'returnTo', message: 'returnTo must be on an allowed origin' }],
       });
     }
+    const binding = bind();
     if (connection.type === 'oidc') {
       const strategy = this.oidcStrategy(connection);
       const outcome = await this.run(connection, () =>
-        runStrategy(strategy, strategyRequest({ provider: strategy.name, intent: 'login' })),
+        runStrategy(strategy, strategyRequest({ provider: strategy.name, intent: 'login', binding })),
       );
       if (outcome.kind !== 'redirect') throw providerProblem(this.logger, strategy.name, new Error(outcome.kind));
       const state = new URL(outcome.url).searchParams.get('state') ?? '';
       await this.store.put(
         'relay',
         `oidc:${state}`,
-        { connectionId, returnTo: target } satisfies PendingSignIn,
+        { connectionId, returnTo: target, binding } satisfies PendingSignIn,
         RELAY_TTL_MS,
       );
       return outcome.url;
@@ -125,7 +137,12 @@ export class SsoSignInService {
       },
     );
     if (outcome.kind !== 'redirect') throw new Error(`SAML strategy ended with ${outcome.kind}`);
-    await this.store.put('relay', relayState, { connectionId, returnTo: target } satisfies PendingSignIn, RELAY_TTL_MS);
+    await this.store.put(
+      'relay',
+      relayState,
+      { connectionId, returnTo: target, binding } satisfies PendingSignIn,
+      RELAY_TTL_MS,
+    );
     return outcome.url;
   }
 
@@ -133,7 +150,12 @@ export class SsoSignInService {
    * The IdP's POST to the ACS: validates the response, finds or provisions the person, and
    * returns where to send the browser with a single-use code. Throws SsoSignInRefused.
    */
-  async acs(connectionId: string, samlResponse: unknown, relayState: unknown): Promise<string> {
+  async acs(
+    connectionId: string,
+    samlResponse: unknown,
+    relayState: unknown,
+    browser: BrowserBinding,
+  ): Promise<string> {
     const pending =
       typeof relayState === 'string' && relayState.length <= 200
         ? await this.store.take<PendingSignIn>('relay', relayState)
@@ -144,6 +166,8 @@ export class SsoSignInService {
     const connection = await this.connection(connectionId);
     if (!connection || connection.type !== 'saml') return refuse('unknown-connection');
     if (pending && pending.connectionId !== connectionId) return refuse('relay-state-mismatch');
+    // A flow we started finishes only in the browser that started it (login CSRF).
+    if (pending && !sameBinding(pending.binding, browser.presented)) return refuse('other-browser');
     if (typeof samlResponse !== 'string' || samlResponse.length === 0) return refuse('malformed');
 
     const outcome = await runStrategy(
@@ -159,7 +183,7 @@ export class SsoSignInService {
     // SP-initiated answers arrive with our RelayState; an IdP-initiated one has none of ours.
     if (info.inResponseTo && !pending) return refuse('unknown-request');
     if (info.profile.nameId.length > 255) return refuse('malformed');
-    return this.admit(connection, outcome.user as ExternalIdentity, returnTo, refuse);
+    return this.admit(connection, outcome.user as ExternalIdentity, returnTo, browser, refuse);
   }
 
   /**
@@ -167,7 +191,7 @@ export class SsoSignInService {
    * connection issued (single use), then the code is exchanged and the ID token checked, and the
    * person admitted like a SAML one. Returns where to send the browser; throws SsoSignInRefused.
    */
-  async oidcCallback(connectionId: string, query: OidcCallbackQuery): Promise<string> {
+  async oidcCallback(connectionId: string, query: OidcCallbackQuery, browser: BrowserBinding): Promise<string> {
     const state =
       typeof query.state === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(query.state) ? query.state : undefined;
     const pending = state ? await this.store.take<PendingSignIn>('relay', `oidc:${state}`) : undefined;
@@ -182,17 +206,19 @@ export class SsoSignInService {
     if (query.iss) callback.iss = query.iss;
     let outcome: StrategyOutcome;
     try {
-      outcome = await runStrategy(
-        strategy,
-        strategyRequest({ provider: strategy.name, intent: 'login' }, { query: callback }),
-      );
+      const intent = { provider: strategy.name, intent: 'login' as const, binding: browser.presented ?? '' };
+      outcome = await runStrategy(strategy, strategyRequest(intent, { query: callback }));
     } catch (error) {
       const unreachable = isUnreachable(error);
       this.logger.warn(`OpenID Connect sign-in for connection ${connectionId} failed: ${String(error)}`);
       return refuse(unreachable ? 'idp-unavailable' : 'oidc-failed');
     }
-    if (outcome.kind !== 'success') return refuse('invalid-state');
-    return this.admit(connection, outcome.user as ExternalIdentity, returnTo, refuse);
+    if (outcome.kind !== 'success') {
+      const reason =
+        outcome.kind === 'fail' ? (outcome.challenge as { reason?: unknown } | undefined)?.reason : undefined;
+      return refuse(reason === 'other-browser' ? 'other-browser' : 'invalid-state');
+    }
+    return this.admit(connection, outcome.user as ExternalIdentity, returnTo, browser, refuse);
   }
 
   /**
@@ -204,6 +230,7 @@ export class SsoSignInService {
     connection: SsoConnection,
     identity: ExternalIdentity,
     returnTo: string | undefined,
+    browser: BrowserBinding,
     refuse: (code: string, details?: Record<string, unknown>, userId?: string) => Promise<never>,
   ): Promise<string> {
     const email = identity.email?.toLowerCase() ?? null;
@@ -229,7 +256,7 @@ export class SsoSignInService {
     await this.store.put(
       'handoff',
       hash,
-      { userId: user.id, connectionId: connection.id } satisfies Handoff,
+      { userId: user.id, connectionId: connection.id, binding: browser.presented ?? browser.bind() } satisfies Handoff,
       HANDOFF_TTL_MS,
     );
     const target = new URL(returnTo ?? this.config.sso.returnUrl);
@@ -253,15 +280,18 @@ export class SsoSignInService {
   }
 
   /** Exchanges the code the browser came back with for a session (or the MFA step). Single use. */
-  async exchange(code: string): Promise<TokenResponseDto | MfaChallengeDto> {
+  async exchange(code: string, presented: string | undefined): Promise<TokenResponseDto | MfaChallengeDto> {
     const handoff = code.startsWith(HANDOFF_PREFIX)
       ? await this.store.take<Handoff>('handoff', sha256(code))
       : undefined;
-    const user = handoff
-      ? await this.transactions.runAsSystem((manager) => manager.findOneBy(User, { id: handoff.userId }))
-      : null;
+    const sameBrowser = handoff !== undefined && sameBinding(handoff.binding, presented);
+    const user =
+      handoff && sameBrowser
+        ? await this.transactions.runAsSystem((manager) => manager.findOneBy(User, { id: handoff.userId }))
+        : null;
     if (!handoff || !user?.isActive) {
-      await this.audit.record({ action: 'auth.sso.login', outcome: 'failure', metadata: { reason: 'invalid-code' } });
+      const reason = handoff && !sameBrowser ? 'other-browser' : 'invalid-code';
+      await this.audit.record({ action: 'auth.sso.login', outcome: 'failure', metadata: { reason } });
       throw new ProblemException({
         status: HttpStatus.BAD_REQUEST,
         slug: 'invalid-sso-code',

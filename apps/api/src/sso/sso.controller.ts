@@ -16,7 +16,8 @@ import { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dt
 import { ApiProblems } from '../openapi/api-errors.decorator';
 import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 import { AuthorizeSsoQueryDto, DiscoverDto, DiscoveryDto, SsoTokenDto } from './dto/sso.dto';
-import { SsoSignInRefused, SsoSignInService, type OidcCallbackQuery } from './sso-sign-in.service';
+import { FlowBinding } from '../oauth/sign-in/flow-binding';
+import { SsoSignInRefused, SsoSignInService, type BrowserBinding, type OidcCallbackQuery } from './sso-sign-in.service';
 
 /** Sends the browser where the sign-in ended: the front end with a code, or with `sso_error`; 400 with nowhere to go. */
 async function sendBrowser(reply: FastifyReply, signIn: () => Promise<string>): Promise<void> {
@@ -44,7 +45,15 @@ async function sendBrowser(reply: FastifyReply, signIn: () => Promise<string>): 
 @ApiExtraModels(TokenResponseDto, MfaChallengeDto)
 @Controller()
 export class SsoController {
-  constructor(private readonly signIn: SsoSignInService) {}
+  constructor(
+    private readonly signIn: SsoSignInService,
+    private readonly binding: FlowBinding,
+  ) {}
+
+  /** The browser's flow cookie as it came, and a way to (re)issue it on this answer. */
+  private browser(request: FastifyRequest, reply: FastifyReply): BrowserBinding {
+    return { presented: this.binding.presented(request), bind: () => this.binding.bind(request, reply) };
+  }
 
   @Post('sso/discover')
   @Public()
@@ -78,9 +87,11 @@ export class SsoController {
   async authorize(
     @UuidParam('connectionId') connectionId: string,
     @Query() query: AuthorizeSsoQueryDto,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    void reply.redirect(await this.signIn.authorize(connectionId, query.returnTo), 302);
+    const url = await this.signIn.authorize(connectionId, query.returnTo, () => this.binding.bind(request, reply));
+    void reply.redirect(url, 302);
   }
 
   @Get('sso/saml/:connectionId/metadata')
@@ -118,7 +129,7 @@ export class SsoController {
       'Public; `application/x-www-form-urlencoded` with `SAMLResponse` and `RelayState` (HTTP-POST binding). ' +
       'A 303 to the front end with `sso_code` (60 seconds, single use) or `sso_error`: one of malformed, ' +
       'too-large, dtd-forbidden, unsigned, bad-signature, wrong-issuer, wrong-audience, wrong-recipient, expired, ' +
-      'not-yet-valid, unknown-request, replayed, idp-initiated-disabled, status-not-success, no-email, ' +
+      'not-yet-valid, unknown-request, replayed, idp-initiated-disabled, status-not-success, no-email, other-browser, ' +
       'domain-not-verified, account-deactivated, unknown-connection. Each refusal is audited (`auth.sso.login`). ' +
       'Without a usable RelayState and no default to return to, a refusal is 400 problem+json.',
   })
@@ -137,7 +148,9 @@ export class SsoController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
     const form = (request.body ?? {}) as Record<string, unknown>;
-    await sendBrowser(reply, () => this.signIn.acs(connectionId, form.SAMLResponse, form.RelayState));
+    await sendBrowser(reply, () =>
+      this.signIn.acs(connectionId, form.SAMLResponse, form.RelayState, this.browser(request, reply)),
+    );
   }
 
   @Get('sso/oidc/:connectionId/callback')
@@ -148,7 +161,7 @@ export class SsoController {
     description:
       'Public; `code`, `state`, `iss` or `error` in the query, as the issuer sends them. A 303 to the front end ' +
       'with `sso_code` (60 seconds, single use) or `sso_error`: one of invalid-state (unknown, used, expired or ' +
-      'another connection’s state), idp-refused, idp-unavailable, oidc-failed (code or ID token refused), ' +
+      'another connection’s state), other-browser (started in another browser), idp-refused, idp-unavailable, oidc-failed (code or ID token refused), ' +
       'no-email, domain-not-verified, account-deactivated, unknown-connection. Each refusal is audited ' +
       '(`auth.sso.login`).',
   })
@@ -174,7 +187,7 @@ export class SsoController {
       const value = pick(name, max);
       if (value !== undefined) callback[name] = value;
     }
-    await sendBrowser(reply, () => this.signIn.oidcCallback(connectionId, callback));
+    await sendBrowser(reply, () => this.signIn.oidcCallback(connectionId, callback, this.browser(request, reply)));
   }
 
   @Post('auth/sso/token')
@@ -185,14 +198,15 @@ export class SsoController {
     summary: 'Finish signing in through single sign-on',
     description:
       'Public. Exchanges the `sso_code` the browser came back with for tokens (or the MFA step when the account ' +
-      'has MFA). 400 invalid-sso-code when unknown, used or expired.',
+      'has MFA). Send it with credentials: the code is bound to the browser the sign-in came back to (its ' +
+      'flow cookie). 400 invalid-sso-code when unknown, used, expired or brought by another browser.',
   })
   @ApiOkResponse({
     description: 'Signed in (tokens), or the MFA step.',
     schema: { oneOf: [{ $ref: getSchemaPath(TokenResponseDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
   })
   @ApiProblems(400, 429)
-  token(@Body() dto: SsoTokenDto): Promise<TokenResponseDto | MfaChallengeDto> {
-    return this.signIn.exchange(dto.code);
+  token(@Body() dto: SsoTokenDto, @Req() request: FastifyRequest): Promise<TokenResponseDto | MfaChallengeDto> {
+    return this.signIn.exchange(dto.code, this.binding.presented(request));
   }
 }

@@ -3,7 +3,13 @@ import { UuidParam } from '@app/common';
 import { RequirePlatformAdmin } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { AdminUserDto, AdminUserPageDto, UserProfileDto, UserSearchDto } from './dto/admin-user.dto';
+import {
+  AdminUserDto,
+  AdminUserPageDto,
+  DeactivateQueryDto,
+  UserProfileDto,
+  UserSearchDto,
+} from './dto/admin-user.dto';
 import { PlatformAdminService } from './platform-admin.service';
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -97,12 +103,35 @@ export class UsersController {
   @ApiOperation({
     summary: 'Deactivate a user',
     description:
-      'Platform admins only. The account can no longer sign in and every session ends at once. Rows stay (audit history). 409 for yourself.',
+      'Platform admins only. The account can no longer sign in; every session and API key of theirs ends at once. ' +
+      'Rows stay (audit history). 409 cannot-deactivate-self; 409 last-owner (with `organizations`) when they are ' +
+      'the last active owner somewhere: name `successorId`, an active member of each of those organizations, who ' +
+      'becomes owner there in the same step (409 successor-not-member otherwise). POST …/reactivate undoes it.',
   })
   @ApiAuthenticated()
   @ApiProblems(400, 403, 404, 409)
-  async deactivate(@CurrentUser() principal: UserPrincipal, @UuidParam('userId') userId: string): Promise<void> {
-    await this.users.deactivate(principal.userId, userId);
+  async deactivate(
+    @CurrentUser() principal: UserPrincipal,
+    @UuidParam('userId') userId: string,
+    @Query() query: DeactivateQueryDto,
+  ): Promise<void> {
+    await this.users.deactivate(principal.userId, userId, query.successorId);
+  }
+
+  @Post(':userId/reactivate')
+  @HttpCode(HttpStatus.OK)
+  @RequirePlatformAdmin()
+  @ApiOperation({
+    summary: 'Reactivate a user',
+    description:
+      'Platform admins only; audited (`user.reactivate`). The account may sign in again and its memberships count ' +
+      'again; sessions, refresh tokens and API keys revoked at deactivation stay revoked. Idempotent.',
+  })
+  @ApiOkResponse({ type: AdminUserDto })
+  @ApiAuthenticated()
+  @ApiProblems(400, 403, 404)
+  reactivate(@CurrentUser() principal: UserPrincipal, @UuidParam('userId') userId: string): Promise<AdminUserDto> {
+    return this.users.reactivate(principal.userId, userId);
   }
 
   @Post(':userId/platform-admin')

@@ -1,8 +1,8 @@
 import { AuditService } from '@app/audit';
 import { PasswordHasher, type UserPrincipal } from '@app/auth';
-import { ProblemException, ValidationProblemException } from '@app/common';
-import { TenantTransaction, User } from '@app/database';
-import { PermissionResolver, PlatformAdmins } from '@app/rbac';
+import { newId, ProblemException, ValidationProblemException } from '@app/common';
+import { RoleAssignment, TenantTransaction, User } from '@app/database';
+import { PermissionResolver, PlatformAdmins, SYSTEM_ROLES } from '@app/rbac';
 import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { ApiKeyRegistry, SessionRegistry } from '@app/auth';
 import { revokeKeysOfDeparted } from '../api-keys/api-keys.service';
@@ -14,6 +14,31 @@ import type { UpdateProfileDto } from './dto/update-profile.dto';
 import { UserDto } from './dto/user.dto';
 import { AdminUserDto, type UserProfileDto, type UserSearchDto } from './dto/admin-user.dto';
 import type { Page } from '../common/page-query.dto';
+import type { EntityManager } from 'typeorm';
+
+const OWNER_ROLE_ID = SYSTEM_ROLES.owner.id;
+
+/**
+ * The organizations where `userId` is the only active owner (owner assignments locked, so a
+ * concurrent demotion or deactivation cannot slip past).
+ */
+export async function soleOwnerships(
+  manager: EntityManager,
+  userId: string,
+): Promise<Array<{ id: string; name: string }>> {
+  return manager.query<Array<{ id: string; name: string }>>(
+    `SELECT o.id, o.name FROM role_assignments ra
+       JOIN organizations o ON o.id = ra.organization_id
+      WHERE ra.user_id = $1 AND ra.role_id = $2 AND ra.team_id IS NULL
+        AND NOT EXISTS (
+          SELECT 1 FROM role_assignments other JOIN users u ON u.id = other.user_id
+           WHERE other.organization_id = ra.organization_id AND other.role_id = $2 AND other.team_id IS NULL
+             AND other.user_id <> $1 AND u.is_active)
+      ORDER BY o.name
+      FOR UPDATE OF ra`,
+    [userId, OWNER_ROLE_ID],
+  );
+}
 
 @Injectable()
 export class UsersService {
@@ -76,7 +101,12 @@ export class UsersService {
   }
 
   /** Platform admins: the account can no longer sign in, and every session ends now, on every replica. */
-  async deactivate(actorId: string, userId: string): Promise<void> {
+  /**
+   * Deactivates a user. An organization is never left without an active owner: where the user is
+   * the last one, the platform admin names `successorId` (an active member there), who becomes
+   * owner in the same transaction; otherwise 409 last-owner naming the organizations.
+   */
+  async deactivate(actorId: string, userId: string, successorId?: string): Promise<void> {
     if (actorId === userId) {
       throw new ProblemException({
         status: HttpStatus.CONFLICT,
@@ -85,10 +115,11 @@ export class UsersService {
         detail: 'Ask another platform admin to deactivate your account.',
       });
     }
-    const revoked = await this.transactions.runAsSystem(async (manager) => {
+    const { revoked, handedOver } = await this.transactions.runAsSystem(async (manager) => {
       const user = await manager.findOne(User, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw new NotFoundException('No such user.');
-      if (!user.isActive) return [];
+      if (!user.isActive) return { revoked: [] as string[], handedOver: [] as string[] };
+      const handedOver = await this.handOver(manager, actorId, userId, successorId);
       await manager.update(User, { id: userId }, { isActive: false });
       const sessionIds = await this.sessions.revokeAll(userId, 'deactivated', undefined, manager);
       // Whatever acts for them goes too: their API keys, in every organization.
@@ -107,15 +138,101 @@ export class UsersService {
           actorId,
           targetType: 'user',
           targetId: userId,
-          metadata: { sessionsRevoked: sessionIds.length, revokedCredentials: keysRevoked },
+          metadata: {
+            sessionsRevoked: sessionIds.length,
+            revokedCredentials: keysRevoked,
+            ...(handedOver.length > 0 ? { ownershipTo: successorId, organizations: handedOver } : {}),
+          },
         },
         manager,
       );
-      return sessionIds;
+      return { revoked: sessionIds, handedOver };
     });
     await this.registry.revokeUser(userId, revoked);
     await this.admins.invalidate(userId);
     await this.permissions.invalidateUser(userId);
+    for (const orgId of handedOver) if (successorId) await this.permissions.invalidate(orgId, successorId);
+  }
+
+  /** Where the user is the last active owner: the successor becomes owner (audited there), or 409. */
+  private async handOver(
+    manager: EntityManager,
+    actorId: string,
+    userId: string,
+    successorId: string | undefined,
+  ): Promise<string[]> {
+    const sole = await soleOwnerships(manager, userId);
+    if (sole.length === 0) return [];
+    if (!successorId) {
+      throw new ProblemException({
+        status: HttpStatus.CONFLICT,
+        slug: 'last-owner',
+        title: 'Conflict',
+        detail: `This user is the last active owner of ${sole.length} organization(s): name successorId, an active member of each, to make owner in their place.`,
+        extensions: { organizations: sole },
+      });
+    }
+    if (successorId === userId) {
+      throw new ValidationProblemException([{ field: 'successorId', message: 'successorId must be someone else' }]);
+    }
+    const eligible = await manager.query<Array<{ organization_id: string }>>(
+      `SELECT m.organization_id FROM organization_members m JOIN users u ON u.id = m.user_id
+        WHERE m.user_id = $1 AND u.is_active AND m.organization_id = ANY($2)`,
+      [successorId, sole.map((org) => org.id)],
+    );
+    const missing = sole.filter((org) => !eligible.some((row) => row.organization_id === org.id));
+    if (missing.length > 0) {
+      throw new ProblemException({
+        status: HttpStatus.CONFLICT,
+        slug: 'successor-not-member',
+        title: 'Conflict',
+        detail: 'successorId must be an active member of every organization the user is the last owner of.',
+        extensions: { organizations: missing },
+      });
+    }
+    for (const org of sole) {
+      const already = await manager.existsBy(RoleAssignment, {
+        organizationId: org.id,
+        userId: successorId,
+        roleId: OWNER_ROLE_ID,
+      });
+      if (!already) {
+        await manager.insert(RoleAssignment, {
+          id: newId(),
+          organizationId: org.id,
+          userId: successorId,
+          roleId: OWNER_ROLE_ID,
+          teamId: null,
+          grantedByUserId: actorId,
+        });
+      }
+      await this.audit.change(manager, 'organization.owner.succession', org.id, { actorId }, ['user', successorId], {
+        from: userId,
+        reason: 'owner-deactivated',
+      });
+    }
+    return sole.map((org) => org.id);
+  }
+
+  /**
+   * Brings a deactivated account back (platform admins): it may sign in again and its memberships
+   * count again. Sessions, refresh tokens and API keys revoked at deactivation stay revoked.
+   */
+  async reactivate(actorId: string, userId: string): Promise<AdminUserDto> {
+    const user = await this.transactions.runAsSystem(async (manager) => {
+      const row = await manager.findOne(User, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw new NotFoundException('No such user.');
+      if (row.isActive) return row;
+      await manager.update(User, { id: userId }, { isActive: true });
+      await this.audit.record(
+        { action: 'user.reactivate', outcome: 'success', actorId, targetType: 'user', targetId: userId },
+        manager,
+      );
+      return manager.findOneByOrFail(User, { id: userId });
+    });
+    await this.admins.invalidate(userId);
+    await this.permissions.invalidateUser(userId);
+    return AdminUserDto.fromUser(user);
   }
 
   async get(userId: string): Promise<UserDto> {

@@ -16,7 +16,24 @@ export class ProviderDto {
   type!: string;
 }
 
-export class AuthorizeQueryDto {
+const BINDING_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+const BINDING_VERIFIER = /^[A-Za-z0-9_-]{43,128}$/;
+
+/** How a front end that keeps its own secret binds a flow to itself (instead of the cookie). */
+export class BindingQueryDto {
+  @ApiPropertyOptional({
+    description:
+      'For a front end that keeps its own secret: base64url(SHA-256(verifier)) of a random verifier it holds; ' +
+      'the callback must then carry bindingVerifier. Without it the flow is bound to this browser by an ' +
+      'HttpOnly cookie (saas_flow, __Host-saas_flow on https) that the callback must send back.',
+    example: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  })
+  @IsOptional()
+  @Matches(BINDING_CHALLENGE, { message: 'bindingChallenge must be 43 base64url characters (a SHA-256)' })
+  bindingChallenge?: string;
+}
+
+export class AuthorizeQueryDto extends BindingQueryDto {
   @ApiPropertyOptional({ description: 'true: answer 302 to the provider instead of JSON.' })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
@@ -47,6 +64,13 @@ export class OAuthCallbackDto {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { message: 'iss must be a URL' })
   @MaxLength(2048)
   iss?: string;
+
+  @ApiPropertyOptional({
+    description: 'The verifier whose hash was sent as bindingChallenge when the flow started (else the cookie counts).',
+  })
+  @IsOptional()
+  @Matches(BINDING_VERIFIER, { message: 'bindingVerifier must be 43 to 128 base64url characters' })
+  bindingVerifier?: string;
 }
 
 export class IdentityDto {

@@ -75,11 +75,12 @@ export class OpenIdConnectStrategy implements SignInStrategy {
 
   private async callback(req: StrategyRequest, actions: Actions): Promise<void> {
     const { code, state, iss } = req.query;
-    const pending = await this.options.states.finish(req.signIn, state);
-    if (!pending?.codeVerifier || !pending.nonce) {
-      actions.fail(INVALID_STATE, 400);
+    const checked = await this.options.states.check(req.signIn, state);
+    if (!('pending' in checked) || !checked.pending.codeVerifier || !checked.pending.nonce) {
+      actions.fail({ ...INVALID_STATE, reason: 'refused' in checked ? checked.refused : 'unknown' }, 400);
       return;
     }
+    const pending = checked.pending;
     const configuration = await this.discover();
     const currentUrl = new URL(this.options.redirectUri);
     currentUrl.searchParams.set('code', code ?? '');

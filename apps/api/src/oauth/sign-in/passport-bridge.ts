@@ -4,6 +4,8 @@ export interface SignInIntent {
   /** login: sign in or sign up; link: add the identity to `userId`'s account. */
   intent: 'login' | 'link';
   userId?: string;
+  /** Hash of the secret the user agent holds (FlowBinding): kept at the start, compared at the callback. */
+  binding?: string;
 }
 
 /**

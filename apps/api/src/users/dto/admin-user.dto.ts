@@ -1,6 +1,6 @@
 import type { User } from '@app/database';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { pageOf } from '../../common/dto-fields';
 import { PageQueryDto } from '../../common/page-query.dto';
 import { UserDto } from './user.dto';
@@ -38,4 +38,16 @@ export class UserSearchDto extends PageQueryDto {
   @IsString()
   @MaxLength(200)
   q?: string;
+}
+
+export class DeactivateQueryDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Needed when the user is the last active owner of an organization: an active member of each such ' +
+      'organization, made owner there in the same step.',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'successorId must be a UUID' })
+  successorId?: string;
 }
