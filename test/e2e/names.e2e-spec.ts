@@ -46,6 +46,10 @@ describe('names that spoof', () => {
       ['description', 'POST', `/organizations/${orgId}/teams`, { name: 'Ops', description: `hello${RLO}` }],
       ['name', 'POST', `/organizations/${orgId}/projects`, { name: `\u3164` }],
       ['name', 'POST', `/organizations/${orgId}/api-keys`, { name: `ro\uFEFFbot`, permissions: ['teams:read'] }],
+      // Addresses are shown to other members too (member lists, invitations).
+      ['email', 'POST', '/auth/register', { email: `ann${RLO}moc.evil@example.com`, password: STRONG_PASSWORD }, false],
+      ['email', 'POST', `/organizations/${orgId}/invitations`, { email: `bob${ZWSP}@example.com` }],
+      ['email', 'POST', '/auth/forgot-password', { email: `a@exa${RLO}mple.com` }, false],
     ];
     for (const [field, method, url, payload, auth] of cases) {
       const res = await send(method, url, payload, auth ?? true);

@@ -258,6 +258,11 @@ describe('single sign-on: OpenID Connect connections', () => {
     expect(landed(await callback({ ...back })).get('sso_code')).toBeTruthy();
     expect(landed(await callback({ ...back })).get('sso_error')).toBe('invalid-state');
 
+    // An address that would read differently than it is (a direction override): treated as no address.
+    const spoofed = person('spoof\u202Egpj');
+    expect(landed(await callback({ ...(await browse(spoofed)).back })).get('sso_error')).toBe('no-email');
+    expect(await system<number>((m) => m.countBy(User, { email: spoofed.email }))).toBe(0);
+
     const outsider: IdpAccount = { sub: randomUUID(), email: 'someone@elsewhere.example', email_verified: true };
     expect(landed(await callback({ ...(await browse(outsider)).back })).get('sso_error')).toBe('domain-not-verified');
     expect(await system<number>((m) => m.countBy(User, { email: outsider.email }))).toBe(0);
@@ -289,7 +294,7 @@ describe('single sign-on: OpenID Connect connections', () => {
         'unknown-connection',
       ]),
     );
-    expect(reasons).toHaveLength(11);
+    expect(reasons).toHaveLength(12);
   });
 
   it('finishes a flow only in the browser that started it (login CSRF)', async () => {

@@ -61,6 +61,8 @@ export function EmailField(): PropertyDecorator {
     ApiProperty({ example: 'ann@example.com', maxLength: 320 }),
     Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value)),
     IsEmail({}, { message: '$property must be an email address' }),
+    // validator's isEmail lets direction-changing and invisible characters through, in both parts.
+    NoSpoofing(),
     MaxLength(320),
   );
 }

@@ -1,5 +1,5 @@
 import { AuditService } from '@app/audit';
-import { cleanDisplayName, newId, ProblemException } from '@app/common';
+import { cleanDisplayName, newId, ProblemException, spoofingCharacter } from '@app/common';
 import { OAuthAccount, TenantTransaction, User } from '@app/database';
 import { BadRequestException, ConflictException, HttpStatus, Injectable } from '@nestjs/common';
 import { Raw, type EntityManager } from 'typeorm';
@@ -26,8 +26,10 @@ export class ExternalAccounts {
    * vouch for: 409 account-exists.
    */
   async resolve(identity: ExternalIdentity): Promise<User> {
-    if (!identity.email) {
-      await this.refuse(identity, 'no_email');
+    // An address with direction-changing or invisible characters would show other people something
+    // other than what it is: treated like no address at all.
+    if (!identity.email || spoofingCharacter(identity.email) !== undefined) {
+      await this.refuse(identity, identity.email ? 'spoofing_email' : 'no_email');
       throw new BadRequestException('The provider did not share an email address; it is needed to sign in.');
     }
     const email = identity.email;

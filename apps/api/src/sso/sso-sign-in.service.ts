@@ -4,9 +4,9 @@ import { ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { OrganizationMember, SsoConnection, TenantTransaction, User, type SsoRoleMapping } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
-import { guardedFetch } from '@app/common';
+import { guardedFetch, spoofingCharacter } from '@app/common';
 import { SamlServiceProvider, serviceProviderMetadata, type SamlConnectionSettings } from '@app/sso';
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
 import type { MfaChallengeDto, TokenResponseDto } from '../auth/dto/token-response.dto';
 import { MembersService } from '../members/members.service';
@@ -234,7 +234,9 @@ export class SsoSignInService {
     refuse: (code: string, details?: Record<string, unknown>, userId?: string) => Promise<never>,
   ): Promise<string> {
     const email = identity.email?.toLowerCase() ?? null;
-    if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320) return refuse('no-email');
+    if (!email || !/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 320 || spoofingCharacter(email) !== undefined) {
+      return refuse('no-email');
+    }
     const domain = email.slice(email.lastIndexOf('@') + 1);
     if (!(await this.domainVerified(connection.organizationId, domain))) {
       return refuse('domain-not-verified', { domain });
@@ -247,6 +249,7 @@ export class SsoSignInService {
       user = await this.accounts.resolve(vouched);
     } catch (error) {
       if (error instanceof ProblemException) return refuse(error.problem.slug);
+      if (error instanceof HttpException) return refuse('account-refused');
       throw error;
     }
     if (!user.isActive) return refuse('account-deactivated', {}, user.id);

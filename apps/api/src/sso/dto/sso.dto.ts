@@ -16,7 +16,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { DisplayNameField, OmittableField, RoleIdsField } from '../../common/dto-fields';
+import { DisplayNameField, NoSpoofing, OmittableField, RoleIdsField } from '../../common/dto-fields';
 
 /** SAML metadata and certificates are big, but bounded: this is what one body may carry. */
 export const MAX_METADATA_CHARS = 200_000;
@@ -334,6 +334,7 @@ export class DiscoverDto {
   @ApiProperty({ example: 'ann@acme.com' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsEmail({}, { message: 'email must be an email address' })
+  @NoSpoofing()
   @MaxLength(320)
   email!: string;
 }
