@@ -9,6 +9,7 @@ import { DependencyReports1764835200000 } from './1764835200000-dependency-repor
 import { SecurityEvents1764921600000 } from './1764921600000-security-events';
 import { SingleSignOn1765008000000 } from './1765008000000-single-sign-on';
 import { OidcConnections1765094400000 } from './1765094400000-oidc-connections';
+import { Scim1765180800000 } from './1765180800000-scim';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   SecurityEvents1764921600000,
   SingleSignOn1765008000000,
   OidcConnections1765094400000,
+  Scim1765180800000,
   // generate:resource migrations
 ];
 

@@ -31,6 +31,8 @@ const ID_PARAMETERS = [
   'llmJobId',
   'connectionId',
   'domainId',
+  'tokenId',
+  'scimUserId',
   ...RESOURCE_FIXTURES.map((resource) => resource.idParameter),
 ];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
@@ -94,6 +96,19 @@ const EXPECTED: Record<string, string> = {
   'POST /organizations/:orgId/domains': 'owner admin',
   'POST /organizations/:orgId/domains/:domainId/verify': 'owner admin',
   'DELETE /organizations/:orgId/domains/:domainId': 'owner admin',
+  'GET /organizations/:orgId/scim/tokens': 'owner admin',
+  'POST /organizations/:orgId/scim/tokens': 'owner admin',
+  'DELETE /organizations/:orgId/scim/tokens/:tokenId': 'owner admin',
+  // The SCIM endpoint: no role passes (scim:provision is held by SCIM tokens only).
+  'GET /organizations/:orgId/scim/v2/ServiceProviderConfig': '',
+  'GET /organizations/:orgId/scim/v2/ResourceTypes': '',
+  'GET /organizations/:orgId/scim/v2/Schemas': '',
+  'GET /organizations/:orgId/scim/v2/Users': '',
+  'POST /organizations/:orgId/scim/v2/Users': '',
+  'GET /organizations/:orgId/scim/v2/Users/:scimUserId': '',
+  'PUT /organizations/:orgId/scim/v2/Users/:scimUserId': '',
+  'PATCH /organizations/:orgId/scim/v2/Users/:scimUserId': '',
+  'DELETE /organizations/:orgId/scim/v2/Users/:scimUserId': '',
   // Resources registered in test/support/resource-fixtures.ts bring their own rows.
   ...(Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)) as Record<string, string>),
 };
@@ -149,6 +164,10 @@ describe('authorization matrices', () => {
         'PUT /organizations/:orgId': { name: 'Hijacked' },
         'POST /organizations/:orgId/members': { userId: f.b.users.member.userId },
         'DELETE /organizations/:orgId/members': { userId: f.a.users.member.userId },
+        'PATCH /organizations/:orgId/scim/v2/Users/:scimUserId': {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', value: { active: false } }],
+        },
         ...Object.fromEntries(
           RESOURCE_FIXTURES.flatMap((resource) =>
             ['PUT', 'PATCH'].map((method) => [
@@ -194,7 +213,16 @@ describe('authorization matrices', () => {
       const outcomes: string[] = [];
       for (const route of nested) {
         const path = fillPath(route, { ...attackerIds(), orgId: f.b.orgId });
-        const res = await send(f.b.users.owner.tokens.access_token, route.method, path, bodyFor(route));
+        // The SCIM endpoint passes no person (403 before any lookup); B's own SCIM token is its caller.
+        const scimRoute = EXPECTED[key(route)] === '';
+        const res = scimRoute
+          ? await t.inject({
+              method: route.method,
+              url: `/api/v1${path}`,
+              headers: bearer(f.b.scimToken),
+              payload: bodyFor(route),
+            })
+          : await send(f.b.users.owner.tokens.access_token, route.method, path, bodyFor(route));
         if (res.statusCode !== 404) outcomes.push(`${key(route)} -> ${res.statusCode} ${res.body}`);
       }
       expect(outcomes).toEqual([]);
@@ -240,7 +268,8 @@ describe('authorization matrices', () => {
       expect((await send(owner, 'GET', `${base}/invitations/${f.a.invitationId}`)).json()).toMatchObject({
         status: 'pending',
       });
-      expect((await send(owner, 'GET', `${base}/members`)).json()).toMatchObject({ total: 6 });
+      // The six role holders and the person the fixture's SCIM token provisioned.
+      expect((await send(owner, 'GET', `${base}/members`)).json()).toMatchObject({ total: 7 });
       expect((await send(owner, 'GET', `${base}/teams/${f.a.teamId}/members`)).json<unknown[]>()).toHaveLength(3);
       expect((await send(owner, 'GET', '/users/me')).statusCode).toBe(200);
       expect((await send(owner, 'GET', '/users/me/identities')).json()).toEqual([

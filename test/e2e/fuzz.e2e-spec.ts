@@ -119,6 +119,7 @@ describe('fuzzing every operation of the OpenAPI document', () => {
   let document: OpenApiDocument;
   let token: string;
   let apiKey: string;
+  let scimToken: string;
   let orgId: string;
 
   const fingerprint = async () => {
@@ -155,6 +156,13 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       payload: { name: 'fuzz', permissions: ['teams:read', 'projects:read', 'projects:create'] },
     });
     apiKey = key.json<{ key: string }>().key;
+    const scim = await t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${orgId}/scim/tokens`,
+      headers: bearer(token),
+      payload: { name: 'fuzz' },
+    });
+    scimToken = scim.json<{ token: string }>().token;
     document = (await t.inject({ method: 'GET', url: '/openapi.json' })).json<OpenApiDocument>();
     process.stdout.write(`fuzz seed ${SEED}, ${RUNS} runs per operation (replay: FUZZ_SEED=${SEED})\n`);
   });
@@ -174,14 +182,22 @@ describe('fuzzing every operation of the OpenAPI document', () => {
       const name = `${operation.method} ${operation.path}`;
       const credentials = SELF_DESTRUCTIVE.has(name)
         ? fc.constantFrom<Record<string, string>>({}, bearer('not.a.jwt'), { 'x-api-key': 'sak_nope' })
-        : fc.constantFrom<Record<string, string>>(
-            bearer(token),
-            bearer(token),
-            {},
-            bearer(`${token.slice(0, -4)}AAAA`),
-            { 'x-api-key': apiKey },
-            { 'x-api-key': `${apiKey}x` },
-          );
+        : operation.path.includes('/scim/v2/')
+          ? fc.constantFrom<Record<string, string>>(
+              bearer(scimToken),
+              bearer(scimToken),
+              bearer(`${scimToken.slice(0, -4)}AAAA`),
+              bearer(token),
+              {},
+            )
+          : fc.constantFrom<Record<string, string>>(
+              bearer(token),
+              bearer(token),
+              {},
+              bearer(`${token.slice(0, -4)}AAAA`),
+              { 'x-api-key': apiKey },
+              { 'x-api-key': `${apiKey}x` },
+            );
       const pathValues = fc.tuple(
         ...operation.pathParams.map((param) =>
           param === 'orgId' ? fc.oneof(fc.constant(orgId), fc.constant(orgId), weirdId) : weirdId,
@@ -224,7 +240,13 @@ describe('fuzzing every operation of the OpenAPI document', () => {
           { json: '{"constructor": {"prototype": {"x": 1}}}' },
         ),
       );
-      const contentType = fc.constantFrom('application/json', 'application/json', 'text/plain', 'application/xml');
+      const contentType = fc.constantFrom(
+        'application/json',
+        'application/json',
+        'application/scim+json',
+        'text/plain',
+        'application/xml',
+      );
       await fc
         .assert(
           fc.asyncProperty(
@@ -253,7 +275,15 @@ describe('fuzzing every operation of the OpenAPI document', () => {
               if (res.statusCode >= 500) throw new Error(`5xx: ${problem}`);
               if (LEAK.test(res.body)) throw new Error(`leak: ${problem}`);
               if (res.statusCode >= 400) {
-                if (!String(res.headers['content-type']).startsWith('application/problem+json')) {
+                // SCIM routes answer in SCIM's own error schema (RFC 7644 §3.12); everything else in problem+json.
+                const scim = /\/scim\/v2\//.test(operation.path);
+                const contentType = String(res.headers['content-type']);
+                if (scim) {
+                  const body = res.json<{ schemas?: unknown; status?: unknown }>();
+                  if (!contentType.startsWith('application/scim+json') || body.status !== String(res.statusCode)) {
+                    throw new Error(`not a SCIM error: ${problem}`);
+                  }
+                } else if (!contentType.startsWith('application/problem+json')) {
                   throw new Error(`not problem+json: ${problem}`);
                 }
                 if ((await fingerprint()) !== before) throw new Error(`wrote on ${res.statusCode}: ${problem}`);

@@ -28,6 +28,8 @@ export interface TenantRoles {
   identityId: string;
   /** One object of each resource in RESOURCE_FIXTURES, by its id parameter (projectId: …). */
   objects: Record<string, string>;
+  /** The organization's SCIM token (its User objects.scimUserId is a member). */
+  scimToken: string;
   /** An API key made by the owner with every permission a key may hold. */
   apiKey: { id: string; key: string };
   /** A user at every system role. The team people hold the organization role viewer besides their team role. */
@@ -130,6 +132,27 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     'sso connection',
   );
   objects.connectionId = connection.json<{ id: string }>().id;
+  // Directory sync: a SCIM token, and a User it provisioned.
+  const scimToken = await expectStatus(
+    call(owner, 'POST', `/organizations/${orgId}/scim/tokens`, { name: 'IdP' }),
+    201,
+    'scim token',
+  );
+  objects.tokenId = scimToken.json<{ id: string }>().id;
+  const scimUser = await expectStatus(
+    t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${orgId}/scim/v2/Users`,
+      headers: { authorization: `Bearer ${scimToken.json<{ token: string }>().token}` },
+      payload: {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: `${label}-scim-${newId().slice(-8)}@provisioned.example`,
+      },
+    }),
+    201,
+    'scim user',
+  );
+  objects.scimUserId = scimUser.json<{ id: string }>().id;
   const identityId = newId();
   await t.app.get(TenantTransaction).runAsSystem((manager) =>
     manager.insert(OAuthAccount, {
@@ -147,6 +170,7 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     identityId,
     teamId,
     objects,
+    scimToken: scimToken.json<{ token: string }>().token,
     roleId: role.json<{ id: string }>().id,
     invitationId: invitation.json<{ id: string }>().id,
     sessionId: sessions.json<Array<{ id: string }>>()[0]?.id ?? '',

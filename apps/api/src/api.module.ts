@@ -28,6 +28,7 @@ import { ProjectsModule } from './projects/projects.module';
 import { QueueBoardModule } from './queue-board/queue-board.module';
 import { SecurityEventsModule } from './security-events/security-events.module';
 import { SsoModule } from './sso/sso.module';
+import { ScimModule } from './scim/scim.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
@@ -52,6 +53,7 @@ export const API_V1_MODULES: Type[] = [
   QueueBoardModule,
   SecurityEventsModule,
   SsoModule,
+  ScimModule,
   // generate:resource modules
 ];
 

@@ -4,6 +4,7 @@ import {
   createValidationPipe,
   newId,
   ProblemDetailsFilter,
+  type ProblemFormat,
   sendProblem,
 } from '@app/common';
 import type { AppConfig } from '@app/config';
@@ -13,6 +14,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { ApiModule } from './api.module';
+import { renderScimError, SCIM_PATH } from './scim/scim-errors';
+
+/** SCIM routes answer errors in SCIM's own schema (RFC 7644 §3.12), whatever layer refused. */
+const PROBLEM_FORMATS: ProblemFormat[] = [{ path: SCIM_PATH, render: renderScimError }];
 import { mountQueueBoard } from './queue-board/queue-board';
 import { mountApiDocs } from './openapi/openapi';
 import { instrument } from './metrics';
@@ -21,7 +26,7 @@ import { installJsonBodyParser } from './json-body';
 import { RefusalRecorder } from './security-events/refusal-recorder';
 import { installSamlFormParser } from './sso/saml-form';
 import { openRequestContext } from './request-context';
-import type { Principal } from '@app/auth';
+import { auditActor, type Principal } from '@app/auth';
 import { corsOptions, DOCS_CSP, securityHeaders } from './security-headers';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -59,7 +64,13 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     // Errors raised while routing (a malformed URL, a 200+ character path segment) before Nest
     // sees the request: problem+json like every other error.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
-      sendProblem(error, request, reply, new Logger('Routing')),
+      sendProblem(
+        error,
+        request,
+        reply,
+        new Logger('Routing'),
+        PROBLEM_FORMATS.find((format) => format.path.test(request.url.split('?')[0] ?? ''))?.render,
+      ),
     // Which X-Forwarded-For hops to believe for request.ip (rate limits, audit rows): TRUST_PROXY.
     trustProxy:
       typeof config.http.trustProxy === 'number'
@@ -98,6 +109,9 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
         ms: Math.round(reply.elapsedTime),
         ...(principal?.kind === 'user' ? { userId: principal.userId } : {}),
         ...(principal?.kind === 'apiKey' ? { apiKeyId: principal.apiKeyId, orgId: principal.organizationId } : {}),
+        ...(principal && principal.kind !== 'user' && principal.kind !== 'apiKey'
+          ? { actor: `${auditActor(principal).actorType}:${auditActor(principal).actorId}` }
+          : {}),
         ...((request.params as { orgId?: string } | undefined)?.orgId
           ? { orgId: (request.params as { orgId: string }).orgId }
           : {}),
@@ -136,7 +150,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   installHttpDrain(app, fastify);
   if (config.http.corsOrigins.length > 0) app.enableCors(corsOptions(config.http.corsOrigins));
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalFilters(new ProblemDetailsFilter(PROBLEM_FORMATS));
   if (config.docsEnabled) mountApiDocs(app, config);
   mountQueueBoard(app, config);
   if (config.jwtSecretGenerated) {

@@ -36,21 +36,26 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 export function installJsonBodyParser(fastify: FastifyInstance): void {
   const parse = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
-      done(
-        new ProblemException({
-          status: 400,
-          slug: 'json-too-deep',
-          title: 'Bad Request',
-          detail: `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`,
-        }),
-        undefined,
-      );
-      return;
-    }
-    // The default parser answers through `done` (its type also allows a promise, never returned here).
-    void parse(request, text, done);
-  });
+  // application/scim+json is JSON too (SCIM clients send it), under the same bound.
+  fastify.addContentTypeParser(
+    ['application/json', 'application/scim+json'],
+    { parseAs: 'string' },
+    (request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+        done(
+          new ProblemException({
+            status: 400,
+            slug: 'json-too-deep',
+            title: 'Bad Request',
+            detail: `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`,
+          }),
+          undefined,
+        );
+        return;
+      }
+      // The default parser answers through `done` (its type also allows a promise, never returned here).
+      void parse(request, text, done);
+    },
+  );
 }

@@ -1,11 +1,11 @@
 import { Metrics, newId } from '@app/common';
-import type { SecurityEventKind } from '@app/database';
+import type { AuditActorType, SecurityEventKind } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 export interface SecurityEventInput {
   kind: SecurityEventKind;
-  actorType: 'user' | 'api_key';
+  actorType: AuditActorType;
   actorId: string;
   organizationId: string | null;
   route: string;

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { AccessTokenService } from './access-token.service';
 import { ApiKeyRegistry } from './api-key-registry';
 import { AuthenticationGuard } from './authentication.guard';
+import { CredentialResolvers } from './credential-resolvers';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
 import { SessionRegistry } from './session-registry';
@@ -18,8 +19,10 @@ import { OneTimeTokenService } from './one-time-token.service';
     SessionRegistry,
     AuthenticationGuard,
     OneTimeTokenService,
+    CredentialResolvers,
   ],
   exports: [
+    CredentialResolvers,
     AccessTokenService,
     ApiKeyRegistry,
     AuthenticationGuard,

@@ -5,6 +5,7 @@ import { ClsService } from 'nestjs-cls';
 import { AccessTokenService } from './access-token.service';
 import { API_KEY_PREFIX } from './api-key-format';
 import { ApiKeyRegistry } from './api-key-registry';
+import { CredentialResolvers } from './credential-resolvers';
 import { PRINCIPAL_KEY, type Principal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 import { SessionRegistry } from './session-registry';
@@ -35,6 +36,7 @@ export class AuthenticationGuard implements CanActivate {
     private readonly tokens: AccessTokenService,
     private readonly sessions: SessionRegistry,
     private readonly apiKeys: ApiKeyRegistry,
+    private readonly credentials: CredentialResolvers,
     private readonly cls: ClsService,
   ) {}
 
@@ -61,6 +63,8 @@ export class AuthenticationGuard implements CanActivate {
 
   private async authenticate(token: string): Promise<Principal | undefined> {
     if (token.startsWith(API_KEY_PREFIX)) return this.apiKeys.authenticate(token);
+    const resolver = this.credentials.for(token);
+    if (resolver) return resolver.authenticate(token);
     const claims = this.tokens.verify(token);
     const authMethod = claims ? await this.sessions.authMethod(claims.sid, claims.sub) : undefined;
     if (!claims || !authMethod) return undefined;

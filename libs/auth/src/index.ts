@@ -4,7 +4,17 @@ export { AuthenticationGuard } from './authentication.guard';
 export { apiKeyNotAllowed, CurrentPrincipal, CurrentUser } from './current-principal.decorator';
 export { PasswordHasher } from './password-hasher';
 export { PasswordPolicy, type PasswordContext } from './password-policy';
-export { auditActor, PRINCIPAL_KEY, type ApiKeyPrincipal, type Principal, type UserPrincipal } from './principal';
+export {
+  auditActor,
+  confinedTo,
+  PRINCIPAL_KEY,
+  type ApiKeyPrincipal,
+  type MachinePrincipal,
+  type Principal,
+  type PrincipalKinds,
+  type UserPrincipal,
+} from './principal';
+export { CredentialResolvers, type CredentialResolver } from './credential-resolvers';
 export { API_KEY_PREFIX, apiKeyPrefix, generateApiKey, type NewApiKey } from './api-key-format';
 export { ApiKeyRegistry, type RevokedKey } from './api-key-registry';
 export { IS_PUBLIC, Public } from './public.decorator';

@@ -1,3 +1,5 @@
+import type { AuditActorType } from '@app/database';
+
 /** Who is calling. Set by the authentication guard on the request and in the CLS context. */
 export interface UserPrincipal {
   kind: 'user';
@@ -22,13 +24,42 @@ export interface ApiKeyPrincipal {
   createdByUserId: string | null;
 }
 
-export type Principal = UserPrincipal | ApiKeyPrincipal;
+/**
+ * A caller of another kind a module adds (a SCIM provisioning token, a service account...): a
+ * machine confined to one organization, with its own audit actor type. A module declares it with
+ * a credential resolver (CredentialResolvers) and an authorizer (the rbac PrincipalAuthorizers),
+ * and names it here by augmenting PrincipalKinds:
+ *
+ *   declare module '@app/auth' { interface PrincipalKinds { scim: ScimPrincipal } }
+ */
+export interface MachinePrincipal {
+  kind: string;
+  /** The audit_logs actor_type of this kind's rows. */
+  actorType: AuditActorType;
+  actorId: string;
+  organizationId: string;
+}
+
+/** Every kind of caller, by `kind`. Open: a module adds its own (see MachinePrincipal). */
+export interface PrincipalKinds {
+  user: UserPrincipal;
+  apiKey: ApiKeyPrincipal;
+}
+
+export type Principal = PrincipalKinds[keyof PrincipalKinds];
 
 export const PRINCIPAL_KEY = 'principal';
 
 /** The actor columns of an audit row for this caller. */
-export function auditActor(principal: Principal): { actorType: 'user' | 'api_key'; actorId: string } {
-  return principal.kind === 'user'
-    ? { actorType: 'user', actorId: principal.userId }
-    : { actorType: 'api_key', actorId: principal.apiKeyId };
+export function auditActor(principal: Principal): { actorType: AuditActorType; actorId: string } {
+  if (principal.kind === 'user') return { actorType: 'user', actorId: principal.userId };
+  if (principal.kind === 'apiKey') return { actorType: 'api_key', actorId: principal.apiKeyId };
+  const machine = principal as MachinePrincipal;
+  return { actorType: machine.actorType, actorId: machine.actorId };
+}
+
+/** The organization a caller is confined to (API keys and other machines), if any. */
+export function confinedTo(principal: Principal): string | undefined {
+  if (principal.kind === 'user') return undefined;
+  return (principal as { organizationId: string }).organizationId;
 }

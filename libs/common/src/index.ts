@@ -12,7 +12,9 @@ export { toProblem, type MappedProblem } from './problem-mapper';
 export {
   loggableError,
   ProblemDetailsFilter,
+  type ProblemFormat,
   sendProblem,
+  type ProblemRenderer,
   sentProblem,
   type SentProblem,
 } from './problem-details.filter';

@@ -3,17 +3,30 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails } from './problem-details';
 import { toProblem } from './problem-mapper';
 
-/** The one place where errors become HTTP responses (application/problem+json). */
+/** Paths whose errors are written in another format (SCIM's error schema under /scim/v2/). */
+export interface ProblemFormat {
+  path: RegExp;
+  render: ProblemRenderer;
+}
+
+/**
+ * The one place where errors become HTTP responses: application/problem+json, or the format of a
+ * path that has its own (before the route is even reached: a body the parser refused, say).
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
+
+  constructor(private readonly formats: readonly ProblemFormat[] = []) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    sendProblem(exception, request, reply, this.logger);
+    const path = request.url.split('?')[0] ?? '';
+    const format = this.formats.find((candidate) => candidate.path.test(path));
+    sendProblem(exception, request, reply, this.logger, format?.render);
   }
 }
 
@@ -29,11 +42,15 @@ export function sentProblem(request: FastifyRequest): SentProblem | undefined {
   return (request as FastifyRequest & { [SENT_PROBLEM]?: SentProblem })[SENT_PROBLEM];
 }
 
+/** Writes a problem in another wire format (SCIM's error schema on SCIM routes). */
+export type ProblemRenderer = (problem: ProblemDetails) => { contentType: string; body: unknown };
+
 export function sendProblem(
   exception: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
   logger: { error(message: unknown, ...rest: unknown[]): void; warn(message: unknown, ...rest: unknown[]): void },
+  render?: ProblemRenderer,
 ): void {
   const path = request.url.split('?')[0];
   const { problem, unexpected, headers } = toProblem(exception, path);
@@ -44,11 +61,12 @@ export function sendProblem(
   }
   if (reply.sent) return;
   (request as FastifyRequest & { [SENT_PROBLEM]?: SentProblem })[SENT_PROBLEM] = { problem, exception };
+  const rendered = render?.(problem);
   void reply
     .status(problem.status)
     .headers(headers ?? {})
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(JSON.stringify(problem));
+    .type(rendered?.contentType ?? PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(rendered ? rendered.body : problem));
 }
 
 /**

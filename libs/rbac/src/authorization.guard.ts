@@ -22,6 +22,7 @@ import { ClsService } from 'nestjs-cls';
 import { permissionDenied } from './permission-denied';
 import { PermissionResolver, type Membership } from './permission-resolver';
 import { PlatformAdmins } from './platform-admins';
+import { PrincipalAuthorizers } from './principal-authorizers';
 import {
   PLATFORM_ADMIN_ONLY,
   REQUIRED_PERMISSIONS,
@@ -63,6 +64,7 @@ export class AuthorizationGuard implements CanActivate {
     private readonly cls: ClsService,
     private readonly admins: PlatformAdmins,
     private readonly audit: AuditService,
+    private readonly authorizers: PrincipalAuthorizers,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -84,8 +86,8 @@ export class AuthorizationGuard implements CanActivate {
     }
     const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, targets);
     if (!required) {
-      // Routes without a permission act on the signed-in user's own account: not for API keys.
-      if (principal?.kind === 'apiKey' && !this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      // Routes without a permission act on the signed-in user's own account: for no other kind of caller.
+      if (principal && principal.kind !== 'user' && !this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
         this.requireUser(principal);
       }
       return true;
@@ -101,6 +103,11 @@ export class AuthorizationGuard implements CanActivate {
     // Without a :teamId, a team-scoped route counts a permission held in any team.
     const scope: Scope = teamId ?? (this.reflector.getAllAndOverride<boolean>(TEAM_SCOPED, targets) ? ANY_TEAM : null);
     if (principal.kind === 'apiKey') return this.authorizeKey(principal, orgId, scope, required);
+    if (principal.kind !== 'user') {
+      const authorize = this.authorizers.for(principal);
+      if (!authorize) throw new NotAMemberException();
+      return this.enter(orgId, principal, await authorize(principal, orgId, required));
+    }
 
     const membership = await this.resolver.resolve(principal.userId, orgId);
     if (!membership) {

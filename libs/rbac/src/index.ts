@@ -3,6 +3,7 @@ export { CatalogueSync } from './catalogue-sync';
 export {
   grantableToApiKeys,
   isPermissionKey,
+  roleGrantable,
   USER_ONLY_PERMISSIONS,
   PERMISSION_KEYS,
   PERMISSIONS,
@@ -23,6 +24,7 @@ export {
 } from './require-permissions.decorator';
 export { ACCESS_KEY, ResourceAccess, type PermissionReach } from './resource-access';
 export { PlatformAdmins } from './platform-admins';
+export { PrincipalAuthorizers, type PrincipalAuthorizer } from './principal-authorizers';
 export { SYSTEM_ROLES, type SystemRoleDefinition, type SystemRoleName } from './system-roles';
 export { TENANT_KEY, TenantContext } from './tenant-context';
 export { permissionDenied } from './permission-denied';

@@ -36,6 +36,9 @@ export const PERMISSIONS = {
   'audit-logs:read': { description: "Read the organization's audit log", scopes: ORG },
   'llm:use': { description: 'Call the LLM provider', scopes: BOTH },
   'sso:manage': { description: 'Set up single sign-on: connections and verified domains', scopes: ORG },
+  'scim:manage': { description: 'Create and revoke the tokens directory sync (SCIM) provisions with', scopes: ORG },
+  // No role can carry it: held only by an organization's SCIM tokens, on its SCIM endpoint.
+  'scim:provision': { description: 'Provision members and groups over SCIM (SCIM tokens only)', scopes: [] },
   // The example resource (apps/api/src/projects): organization-wide, or in a team for its projects.
   'projects:create': { description: 'Create projects', scopes: BOTH },
   'projects:read': { description: 'See projects', scopes: BOTH },
@@ -68,8 +71,15 @@ export const USER_ONLY_PERMISSIONS: ReadonlySet<PermissionKey> = new Set<Permiss
   'roles:delete',
   'api-keys:create',
   'sso:manage',
+  'scim:manage',
 ]);
 
+/** Whether any role can carry the permission (some are for one kind of machine caller only). */
+export function roleGrantable(key: PermissionKey): boolean {
+  const scopes: readonly RoleScope[] = PERMISSIONS[key].scopes;
+  return scopes.length > 0;
+}
+
 export function grantableToApiKeys(key: PermissionKey): boolean {
-  return !USER_ONLY_PERMISSIONS.has(key);
+  return !USER_ONLY_PERMISSIONS.has(key) && roleGrantable(key);
 }

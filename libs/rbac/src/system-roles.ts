@@ -1,5 +1,8 @@
 import type { RoleScope } from '@app/database';
-import { PERMISSION_KEYS, type PermissionKey } from './permission-catalogue';
+import { PERMISSION_KEYS, roleGrantable, type PermissionKey } from './permission-catalogue';
+
+/** What roles can hold at all. */
+const ROLE_KEYS = PERMISSION_KEYS.filter(roleGrantable);
 
 export interface SystemRoleDefinition {
   /** Fixed ids, so assignments and code can refer to system roles on every installation. */
@@ -18,14 +21,14 @@ export const SYSTEM_ROLES = {
     name: 'owner',
     scope: 'organization',
     description: 'Everything, including deleting the organization. Only owners can make owners.',
-    permissions: PERMISSION_KEYS,
+    permissions: ROLE_KEYS,
   },
   admin: {
     id: '00000000-0000-7000-8000-000000000002',
     name: 'admin',
     scope: 'organization',
     description: 'Everything but deleting the organization and managing owners.',
-    permissions: PERMISSION_KEYS.filter((key) => key !== 'organizations:delete'),
+    permissions: ROLE_KEYS.filter((key) => key !== 'organizations:delete'),
   },
   member: {
     id: '00000000-0000-7000-8000-000000000003',

@@ -1,4 +1,4 @@
-import { AuditService } from '@app/audit';
+import { AuditService, type AuditActor } from '@app/audit';
 import { ApiKeyRegistry, type UserPrincipal } from '@app/auth';
 import { revokeKeysOfDeparted } from '../api-keys/api-keys.service';
 import { newId, ProblemException, ValidationProblemException } from '@app/common';
@@ -102,22 +102,46 @@ export class MembersService {
       const held = await this.heldRoleIds(manager, orgId, userId);
       // Leaving is always allowed; removing someone else needs every permission their roles carry.
       if (actor.userId !== userId) await this.assertGrantable(manager, actor.userId, orgId, held);
-      if (held.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
-      await manager.delete(OrganizationMember, { id: member.id });
-      // The keys they made here stop with their membership (RLS keeps this to this organization).
-      const revokedCredentials = await revokeKeysOfDeparted(
+      await this.removeMembership(
         manager,
-        this.keys,
-        this.audit,
+        orgId,
         userId,
         { actorId: actor.userId },
-        'owner-removed',
+        actor.userId === userId ? 'member.leave' : 'member.remove',
       );
-      await this.record(manager, actor, orgId, actor.userId === userId ? 'member.leave' : 'member.remove', userId, {
-        revokedCredentials,
-      });
     });
     await this.permissions.invalidate(orgId, userId);
+  }
+
+  /**
+   * Ends a membership inside the caller's tenant transaction: never the last active owner (409),
+   * the person's API keys here revoked with it, audited as `action` by `actor`. The caller
+   * invalidates the permission cache after commit. False when there was no membership.
+   */
+  async removeMembership(
+    manager: EntityManager,
+    orgId: string,
+    userId: string,
+    actor: AuditActor,
+    action: string,
+    metadata: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    const member = await manager.findOneBy(OrganizationMember, { organizationId: orgId, userId });
+    if (!member) return false;
+    const held = await this.heldRoleIds(manager, orgId, userId);
+    if (held.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
+    await manager.delete(OrganizationMember, { id: member.id });
+    // The keys they made here stop with their membership (RLS keeps this to this organization).
+    const revokedCredentials = await revokeKeysOfDeparted(
+      manager,
+      this.keys,
+      this.audit,
+      userId,
+      actor,
+      'owner-removed',
+    );
+    await this.audit.change(manager, action, orgId, actor, ['user', userId], { revokedCredentials, ...metadata });
+    return true;
   }
 
   async setRoles(actor: UserPrincipal, orgId: string, userId: string, roleIds: string[]): Promise<MemberDto> {

@@ -1,4 +1,4 @@
-import { sha256, type Principal } from '@app/auth';
+import { auditActor, sha256, type Principal } from '@app/auth';
 import { Metrics, ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
@@ -52,6 +52,8 @@ export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
           const { principal, ip } = request as unknown as LimitedRequest;
           if (principal?.kind === 'user') return `user:${principal.userId}`;
           if (principal?.kind === 'apiKey') return `key:${principal.apiKeyId}`;
+          // Any other kind of caller (a module's own): by its audit identity.
+          if (principal) return `${auditActor(principal).actorType}:${auditActor(principal).actorId}`;
           return `ip:${ip}`;
         },
       },

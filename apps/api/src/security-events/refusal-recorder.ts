@@ -1,5 +1,5 @@
 import { AuditService, SecurityEvents } from '@app/audit';
-import { auditActor, type Principal } from '@app/auth';
+import { auditActor, confinedTo, type Principal } from '@app/auth';
 import { isUuid, problemType, sentProblem, type SentProblem } from '@app/common';
 import { TenantTransaction, type SecurityEventKind } from '@app/database';
 import { NotAMemberException } from '@app/rbac';
@@ -64,8 +64,7 @@ export class RefusalRecorder {
     refusal: Refusal,
   ): Promise<void> {
     const routeOrg = (request.params as { orgId?: string } | undefined)?.orgId;
-    const organizationId =
-      routeOrg && isUuid(routeOrg) ? routeOrg : principal.kind === 'apiKey' ? principal.organizationId : null;
+    const organizationId = routeOrg && isUuid(routeOrg) ? routeOrg : (confinedTo(principal) ?? null);
     const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
     const actor = auditActor(principal);
     await this.transactions.runAsSystem(async (manager) => {

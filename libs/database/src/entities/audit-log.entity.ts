@@ -1,6 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type AuditActorType = 'user' | 'api_key' | 'system';
+/** Who acted. A module adding a caller kind adds its type here and to the check (a migration). */
+export type AuditActorType = 'user' | 'api_key' | 'system' | 'scim_token';
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
 /**
@@ -8,7 +9,7 @@ export type AuditOutcome = 'success' | 'failure' | 'denied';
  * must outlive the users, keys and organizations it mentions.
  */
 @Entity({ name: 'audit_logs' })
-@Check('audit_logs_actor_type_check', `"actor_type" IN ('user', 'api_key', 'system')`)
+@Check('audit_logs_actor_type_check', `"actor_type" IN ('user', 'api_key', 'system', 'scim_token')`)
 @Check('audit_logs_outcome_check', `"outcome" IN ('success', 'failure', 'denied')`)
 @Index('audit_logs_organization_time_idx', ['organizationId', 'occurredAt'])
 @Index('audit_logs_actor_idx', ['actorId'])

@@ -18,6 +18,8 @@ import { Role } from './role.entity';
 import { SecurityEvent } from './security-event.entity';
 import { SsoConnection } from './sso-connection.entity';
 import { OrganizationDomain } from './organization-domain.entity';
+import { ScimToken } from './scim-token.entity';
+import { ScimUser } from './scim-user.entity';
 import { Session } from './session.entity';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
@@ -46,6 +48,8 @@ export {
   Session,
   SsoConnection,
   OrganizationDomain,
+  ScimToken,
+  ScimUser,
   Team,
   TeamMember,
   User,
@@ -83,6 +87,8 @@ export const ENTITIES = [
   Session,
   SsoConnection,
   OrganizationDomain,
+  ScimToken,
+  ScimUser,
   Team,
   TeamMember,
   User,

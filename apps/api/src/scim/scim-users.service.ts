@@ -1,0 +1,526 @@
+import { AuditService, type AuditActor } from '@app/audit';
+import { cleanDisplayName, newId, NO_CONTROL_CHARACTERS, spoofingCharacter } from '@app/common';
+import { AppConfig } from '@app/config';
+import { OrganizationMember, ScimUser, TenantTransaction, User } from '@app/database';
+import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
+import { Injectable } from '@nestjs/common';
+import { scimPatch, type ScimPatchOperation } from 'scim-patch';
+import { Raw, type EntityManager } from 'typeorm';
+import { MembersService } from '../members/members.service';
+import type { ScimPrincipal } from './scim-access';
+import { scimError } from './scim-errors';
+import { userFilterSql } from './scim-filter';
+import { scimBaseUrl } from './scim-tokens.service';
+
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const MAX_COUNT = 200;
+const MAX_OPERATIONS = 100;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** What the api keeps of a SCIM User, taken from a POST or PUT body (or a patched resource). */
+interface UserFields {
+  userName: string;
+  externalId: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  displayName: string | null;
+  active: boolean;
+  email: string | null;
+}
+
+export interface ScimListQuery {
+  filter?: string;
+  startIndex?: string;
+  count?: string;
+  attributes?: string;
+  excludedAttributes?: string;
+}
+
+type Row = ScimUser & { email: string };
+
+/**
+ * SCIM Users of one organization (RFC 7643/7644): each is a member the IdP manages. Creating one
+ * finds or makes the account and the membership; `active: false` or DELETE ends the membership at
+ * once (the permission cache is invalidated on every replica; API keys the person made here are
+ * revoked), and the account survives for its other organizations. Every request is one tenant
+ * transaction; every change is audited with the SCIM token as the actor.
+ */
+@Injectable()
+export class ScimUsersService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly transactions: TenantTransaction,
+    private readonly members: MembersService,
+    private readonly permissions: PermissionResolver,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(orgId: string, query: ScimListQuery): Promise<Record<string, unknown>> {
+    const startIndex = positive(query.startIndex, 1, 'startIndex');
+    const count = Math.min(positive(query.count, 100, 'count', true), MAX_COUNT);
+    const params: unknown[] = [orgId];
+    const where = query.filter ? ` AND ${userFilterSql(query.filter, params)}` : '';
+    const { rows, total } = await this.transactions.run(orgId, async (manager) => {
+      const from = `FROM scim_users su JOIN users u ON u.id = su.user_id WHERE su.organization_id = $1${where}`;
+      const totals = await manager.query<Array<{ total: string }>>(`SELECT count(*) AS total ${from}`, params);
+      const found =
+        count === 0
+          ? []
+          : await manager.query<Array<Record<string, unknown>>>(
+              `SELECT su.*, u.email ${from} ORDER BY su.created_at, su.id OFFSET ${startIndex - 1} LIMIT ${count}`,
+              params,
+            );
+      return { rows: found.map(fromSql), total: Number(totals[0]?.total ?? 0) };
+    });
+    const project = projection(query);
+    return {
+      schemas: [LIST_SCHEMA],
+      totalResults: total,
+      startIndex,
+      itemsPerPage: rows.length,
+      Resources: rows.map((row) => project(this.resource(orgId, row))),
+    };
+  }
+
+  async get(orgId: string, id: string, query: ScimListQuery = {}): Promise<Record<string, unknown>> {
+    const row = await this.transactions.run(orgId, (manager) => this.find(manager, orgId, id));
+    return projection(query)(this.resource(orgId, row));
+  }
+
+  async create(actor: ScimPrincipal, orgId: string, body: unknown): Promise<Record<string, unknown>> {
+    const fields = readUser(body);
+    if (!fields.email) {
+      throw scimError(400, 'invalidValue', 'A user needs an email address: in emails, or a userName that is one.');
+    }
+    const email = fields.email;
+    const row = await this.transactions.run(orgId, async (manager) => {
+      await this.assertUnique(manager, orgId, fields, undefined);
+      const domain = email.slice(email.lastIndexOf('@') + 1);
+      const domainVerified = await this.domainVerified(manager, orgId, domain);
+      const existing = await manager.findOne(User, {
+        where: { email: Raw((column) => `lower(${column}) = :email`, { email }) },
+        lock: { mode: 'pessimistic_write' },
+      });
+      let userId: string;
+      if (existing) {
+        // Joined only when the organization is authoritative for the address and its owner proved it.
+        if (!domainVerified || !existing.emailVerifiedAt || !existing.isActive) {
+          throw scimError(
+            409,
+            'uniqueness',
+            'An account with this email exists and cannot be joined by provisioning (the address is outside the ' +
+              "organization's verified domains, or its account never verified it): invite the person instead.",
+          );
+        }
+        userId = existing.id;
+      } else {
+        userId = newId();
+        await manager.insert(User, {
+          id: userId,
+          email,
+          emailVerifiedAt: domainVerified ? new Date() : null,
+          passwordHash: null,
+          fullName: displayNameOf(fields),
+        });
+      }
+      if (await manager.existsBy(ScimUser, { organizationId: orgId, userId })) {
+        throw scimError(409, 'uniqueness', 'This person is already provisioned here under another userName.');
+      }
+      const entity = Object.assign(new ScimUser(), {
+        id: newId(),
+        organizationId: orgId,
+        userId,
+        userName: fields.userName,
+        externalId: fields.externalId,
+        givenName: fields.givenName,
+        familyName: fields.familyName,
+        displayName: fields.displayName,
+        active: fields.active,
+        version: 1,
+      });
+      await manager.insert(ScimUser, entity);
+      if (fields.active) await this.grantMembership(manager, orgId, userId, actorOf(actor));
+      await this.audit.change(manager, 'scim.user.create', orgId, actorOf(actor), ['user', userId], {
+        scimId: entity.id,
+        userName: fields.userName,
+        externalId: fields.externalId,
+        active: fields.active,
+        accountCreated: !existing,
+      });
+      return this.find(manager, orgId, entity.id);
+    });
+    await this.permissions.invalidate(orgId, row.userId);
+    return this.resource(orgId, row);
+  }
+
+  async replace(
+    actor: ScimPrincipal,
+    orgId: string,
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    return this.change(actor, orgId, id, ifMatch, () => readUser(body));
+  }
+
+  async patch(
+    actor: ScimPrincipal,
+    orgId: string,
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const operations = readPatch(body);
+    return this.change(actor, orgId, id, ifMatch, (current) => {
+      let patched: unknown;
+      try {
+        patched = scimPatch(structuredClone(current) as unknown as Parameters<typeof scimPatch>[0], operations, {
+          mutateDocument: true,
+          treatMissingAsAdd: true,
+        });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : 'the patch cannot be applied';
+        throw scimError(400, /path/i.test(message) ? 'invalidPath' : 'invalidValue', message.slice(0, 300));
+      }
+      return readUser(patched);
+    });
+  }
+
+  async remove(actor: ScimPrincipal, orgId: string, id: string, ifMatch: string | undefined): Promise<void> {
+    const userId = await this.transactions.run(orgId, async (manager) => {
+      const row = await this.find(manager, orgId, id, true);
+      checkVersion(row, ifMatch);
+      await this.members.removeMembership(manager, orgId, row.userId, actorOf(actor), 'member.remove', { via: 'scim' });
+      await manager.delete(ScimUser, { id: row.id });
+      await this.audit.change(manager, 'scim.user.delete', orgId, actorOf(actor), ['user', row.userId], {
+        scimId: row.id,
+        userName: row.userName,
+      });
+      return row.userId;
+    });
+    await this.permissions.invalidate(orgId, userId);
+  }
+
+  /** PUT and PATCH: the new fields from the current resource, applied in one transaction. */
+  private async change(
+    actor: ScimPrincipal,
+    orgId: string,
+    id: string,
+    ifMatch: string | undefined,
+    next: (current: Record<string, unknown>) => UserFields,
+  ): Promise<Record<string, unknown>> {
+    const row = await this.transactions.run(orgId, async (manager) => {
+      const current = await this.find(manager, orgId, id, true);
+      checkVersion(current, ifMatch);
+      const fields = next(this.resource(orgId, current));
+      await this.assertUnique(manager, orgId, fields, current.id);
+      const changed = (['userName', 'externalId', 'givenName', 'familyName', 'displayName', 'active'] as const).filter(
+        (key) => current[key] !== fields[key],
+      );
+      if (changed.length === 0) return current;
+      await manager.update(
+        ScimUser,
+        { id: current.id },
+        {
+          userName: fields.userName,
+          externalId: fields.externalId,
+          givenName: fields.givenName,
+          familyName: fields.familyName,
+          displayName: fields.displayName,
+          active: fields.active,
+          version: current.version + 1,
+        },
+      );
+      if (current.active && !fields.active) {
+        await this.members.removeMembership(manager, orgId, current.userId, actorOf(actor), 'member.remove', {
+          via: 'scim',
+          reason: 'deactivated',
+        });
+      } else if (!current.active && fields.active) {
+        await this.grantMembership(manager, orgId, current.userId, actorOf(actor));
+      }
+      await this.audit.change(manager, 'scim.user.update', orgId, actorOf(actor), ['user', current.userId], {
+        scimId: current.id,
+        changed,
+        ...(changed.includes('active') ? { active: fields.active } : {}),
+      });
+      return this.find(manager, orgId, current.id);
+    });
+    await this.permissions.invalidate(orgId, row.userId);
+    return this.resource(orgId, row);
+  }
+
+  private async grantMembership(
+    manager: EntityManager,
+    orgId: string,
+    userId: string,
+    actor: AuditActor,
+  ): Promise<void> {
+    if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId })) return;
+    await this.members.insertMembership(manager, orgId, userId, [SYSTEM_ROLES.member.id], null);
+    await this.audit.change(manager, 'member.add', orgId, actor, ['user', userId], {
+      roleIds: [SYSTEM_ROLES.member.id],
+      via: 'scim',
+    });
+  }
+
+  private async assertUnique(
+    manager: EntityManager,
+    orgId: string,
+    fields: UserFields,
+    except: string | undefined,
+  ): Promise<void> {
+    const clash = await manager.query<Array<{ user_name: string; external_id: string | null }>>(
+      `SELECT user_name, external_id FROM scim_users
+        WHERE organization_id = $1 AND (user_name = $2 OR external_id = $3) AND id IS DISTINCT FROM $4
+        FOR UPDATE`,
+      [orgId, fields.userName, fields.externalId, except ?? null],
+    );
+    if (clash.some((row) => row.user_name === fields.userName)) {
+      throw scimError(409, 'uniqueness', `userName ${fields.userName} is already provisioned here.`);
+    }
+    if (clash.length > 0) throw scimError(409, 'uniqueness', 'externalId is already provisioned here.');
+  }
+
+  private async domainVerified(manager: EntityManager, orgId: string, domain: string): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      'SELECT 1 FROM organization_domains WHERE organization_id = $1 AND domain = $2 AND verified_at IS NOT NULL',
+      [orgId, domain],
+    );
+    return rows.length > 0;
+  }
+
+  private async find(manager: EntityManager, orgId: string, id: string, lock = false): Promise<Row> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw notFound();
+    const rows = await manager.query<Array<Record<string, unknown>>>(
+      `SELECT su.*, u.email FROM scim_users su JOIN users u ON u.id = su.user_id
+        WHERE su.id = $1 AND su.organization_id = $2${lock ? ' FOR UPDATE OF su' : ''}`,
+      [id.toLowerCase(), orgId],
+    );
+    const row = rows[0];
+    if (!row) throw notFound();
+    return fromSql(row);
+  }
+
+  /** The SCIM representation (RFC 7643 §4.1). */
+  resource(orgId: string, row: Row): Record<string, unknown> {
+    const name =
+      row.givenName || row.familyName
+        ? {
+            ...(row.givenName ? { givenName: row.givenName } : {}),
+            ...(row.familyName ? { familyName: row.familyName } : {}),
+            formatted: [row.givenName, row.familyName].filter(Boolean).join(' '),
+          }
+        : undefined;
+    return {
+      schemas: [USER_SCHEMA],
+      id: row.id,
+      ...(row.externalId ? { externalId: row.externalId } : {}),
+      userName: row.userName,
+      ...(name ? { name } : {}),
+      ...(row.displayName ? { displayName: row.displayName } : {}),
+      emails: [{ value: row.email, type: 'work', primary: true }],
+      active: row.active,
+      meta: {
+        resourceType: 'User',
+        created: row.createdAt.toISOString(),
+        lastModified: row.updatedAt.toISOString(),
+        version: etagOf(row),
+        location: `${scimBaseUrl(this.config, orgId)}/Users/${row.id}`,
+      },
+    };
+  }
+}
+
+export function etagOf(row: { version: number }): string {
+  return `W/"${row.version}"`;
+}
+
+function checkVersion(row: { version: number }, ifMatch: string | undefined): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const wanted = ifMatch.split(',').map((tag) => tag.trim());
+  if (!wanted.includes(etagOf(row))) {
+    throw scimError(412, undefined, 'The resource changed since that version (If-Match): fetch it again.');
+  }
+}
+
+function actorOf(actor: ScimPrincipal): AuditActor {
+  return { actorType: 'scim_token', actorId: actor.actorId };
+}
+
+function fromSql(row: Record<string, unknown>): Row {
+  return Object.assign(new ScimUser(), {
+    id: row.id as string,
+    organizationId: row.organization_id as string,
+    userId: row.user_id as string,
+    userName: row.user_name as string,
+    externalId: (row.external_id as string | null) ?? null,
+    active: row.active as boolean,
+    givenName: (row.given_name as string | null) ?? null,
+    familyName: (row.family_name as string | null) ?? null,
+    displayName: (row.display_name as string | null) ?? null,
+    version: Number(row.version),
+    createdAt: new Date(row.created_at as string),
+    updatedAt: new Date(row.updated_at as string),
+    email: row.email as string,
+  });
+}
+
+function notFound() {
+  return scimError(404, undefined, 'No such User here.');
+}
+
+function positive(value: string | undefined, fallback: number, name: string, zero = false): number {
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < (zero ? 0 : 1) || number > 1_000_000) {
+    throw scimError(400, 'invalidValue', `${name} must be a whole number${zero ? '' : ' from 1'}`);
+  }
+  return number;
+}
+
+/** `attributes` / `excludedAttributes` over top-level attributes (id, schemas and meta always stay). */
+function projection(query: ScimListQuery): (resource: Record<string, unknown>) => Record<string, unknown> {
+  const list = (value: string | undefined) =>
+    value
+      ?.split(',')
+      .map(
+        (item) =>
+          item
+            .trim()
+            .toLowerCase()
+            .replace(/^urn:ietf:params:scim:schemas:core:2\.0:user:/, '')
+            .split('.')[0] ?? '',
+      )
+      .filter(Boolean);
+  const only = list(query.attributes);
+  const without = list(query.excludedAttributes);
+  if (!only?.length && !without?.length) return (resource) => resource;
+  const always = new Set(['id', 'schemas', 'meta']);
+  return (resource) =>
+    Object.fromEntries(
+      Object.entries(resource).filter(([key]) => {
+        const lower = key.toLowerCase();
+        if (always.has(lower)) return true;
+        if (only?.length) return only.includes(lower);
+        return !without?.includes(lower);
+      }),
+    );
+}
+
+/** A boolean as IdPs send it: true/false, or Entra ID's "True"/"False" strings. */
+function bool(value: unknown, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  throw scimError(400, 'invalidValue', `${name} must be true or false`);
+}
+
+function text(value: unknown, name: string, max: number, required = false): string | null {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw scimError(400, 'invalidValue', `${name} is required`);
+    return null;
+  }
+  if (typeof value !== 'string') throw scimError(400, 'invalidValue', `${name} must be a string`);
+  const trimmed = value.normalize('NFC').trim();
+  if (trimmed.length > max) throw scimError(400, 'invalidValue', `${name} has at most ${max} characters`);
+  if (!NO_CONTROL_CHARACTERS.test(trimmed)) {
+    throw scimError(400, 'invalidValue', `${name} must not contain control characters`);
+  }
+  return trimmed;
+}
+
+/** The User attributes the api keeps, checked; attributes it does not keep are ignored. */
+function readUser(body: unknown): UserFields {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw scimError(400, 'invalidSyntax', 'The body must be a SCIM User object.');
+  }
+  const user = body as Record<string, unknown>;
+  const schemas = user.schemas;
+  if (!Array.isArray(schemas) || !schemas.includes(USER_SCHEMA)) {
+    throw scimError(400, 'invalidValue', `schemas must include ${USER_SCHEMA}`);
+  }
+  const unknown = schemas.filter((schema) => schema !== USER_SCHEMA && schema !== ENTERPRISE_USER_SCHEMA);
+  if (unknown.length > 0) throw scimError(400, 'invalidValue', `unknown schema: ${String(unknown[0]).slice(0, 200)}`);
+  const userName = text(user.userName, 'userName', 320, true)!.toLowerCase();
+  if (spoofingCharacter(userName) !== undefined) {
+    throw scimError(400, 'invalidValue', 'userName must not contain invisible or direction-changing characters');
+  }
+  const name = (user.name ?? {}) as Record<string, unknown>;
+  if (typeof name !== 'object' || Array.isArray(name)) throw scimError(400, 'invalidValue', 'name must be an object');
+  const emails = user.emails;
+  if (emails !== undefined && !Array.isArray(emails)) throw scimError(400, 'invalidValue', 'emails must be a list');
+  const listed = ((emails ?? []) as Array<Record<string, unknown>>).filter(
+    (entry) => typeof entry === 'object' && entry !== null && typeof entry.value === 'string',
+  );
+  const chosen =
+    listed.find((entry) => entry.primary === true || entry.primary === 'true' || entry.primary === 'True') ??
+    listed.find((entry) => entry.type === 'work') ??
+    listed[0];
+  const candidate = (typeof chosen?.value === 'string' ? chosen.value : userName).trim().toLowerCase();
+  const email =
+    EMAIL.test(candidate) && candidate.length <= 320 && spoofingCharacter(candidate) === undefined ? candidate : null;
+  if (chosen && !email) throw scimError(400, 'invalidValue', 'emails value must be an email address');
+  const displayName = text(user.displayName, 'displayName', 200);
+  return {
+    userName,
+    externalId: text(user.externalId, 'externalId', 255),
+    givenName: clean(text(name.givenName, 'name.givenName', 200)),
+    familyName: clean(text(name.familyName, 'name.familyName', 200)),
+    displayName: clean(displayName),
+    active: user.active === undefined ? true : bool(user.active, 'active'),
+    email,
+  };
+}
+
+function clean(value: string | null): string | null {
+  if (value === null) return null;
+  return cleanDisplayName(value) || null;
+}
+
+function displayNameOf(fields: UserFields): string | null {
+  return fields.displayName ?? ([fields.givenName, fields.familyName].filter(Boolean).join(' ') || null);
+}
+
+/** A PatchOp body, with the forms IdPs send normalised: Entra ID's capitalised ops and "True"/"False". */
+function readPatch(body: unknown): ScimPatchOperation[] {
+  const patch = body as { schemas?: unknown; Operations?: unknown } | null;
+  if (typeof patch !== 'object' || patch === null) throw scimError(400, 'invalidSyntax', 'The body must be a PatchOp.');
+  if (!Array.isArray(patch.schemas) || !patch.schemas.includes(PATCH_SCHEMA)) {
+    throw scimError(400, 'invalidValue', `schemas must include ${PATCH_SCHEMA}`);
+  }
+  if (!Array.isArray(patch.Operations) || patch.Operations.length === 0) {
+    throw scimError(400, 'invalidValue', 'Operations must list at least one operation');
+  }
+  if (patch.Operations.length > MAX_OPERATIONS) {
+    throw scimError(400, 'invalidValue', `a PatchOp has at most ${MAX_OPERATIONS} operations`);
+  }
+  return patch.Operations.map((raw: unknown, index) => {
+    const operation = raw as { op?: unknown; path?: unknown; value?: unknown };
+    const op = typeof operation?.op === 'string' ? operation.op.toLowerCase() : undefined;
+    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
+      throw scimError(400, 'invalidSyntax', `Operations[${index}].op must be add, replace or remove`);
+    }
+    if (operation.path !== undefined && (typeof operation.path !== 'string' || operation.path.length > 500)) {
+      throw scimError(400, 'invalidPath', `Operations[${index}].path must be an attribute path`);
+    }
+    const path = operation.path;
+    if (op === 'remove' && path === undefined) throw scimError(400, 'noTarget', `Operations[${index}] removes nothing`);
+    const value = normaliseActive(path, operation.value);
+    return (
+      op === 'remove' ? { op, path } : path === undefined ? { op, value } : { op, path, value }
+    ) as ScimPatchOperation;
+  });
+}
+
+function normaliseActive(path: string | undefined, value: unknown): unknown {
+  const toBool = (candidate: unknown) =>
+    typeof candidate === 'string' && /^(true|false)$/i.test(candidate) ? candidate.toLowerCase() === 'true' : candidate;
+  if (path?.toLowerCase() === 'active') return toBool(value);
+  if (path === undefined && typeof value === 'object' && value !== null && 'active' in value) {
+    return { ...(value as Record<string, unknown>), active: toBool(value.active) };
+  }
+  return value;
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { MembersModule } from '../members/members.module';
+import { ScimAccess } from './scim-access';
+import { ScimTokensController } from './scim-tokens.controller';
+import { ScimTokensService } from './scim-tokens.service';
+import { ScimController } from './scim.controller';
+import { ScimUsersService } from './scim-users.service';
+
+/** Directory sync: an organization's IdP provisions its members over SCIM 2.0 with a SCIM token. */
+@Module({
+  imports: [MembersModule],
+  controllers: [ScimTokensController, ScimController],
+  providers: [ScimAccess, ScimTokensService, ScimUsersService],
+})
+export class ScimModule {}
