@@ -10,6 +10,7 @@ import { SecurityEvents1764921600000 } from './1764921600000-security-events';
 import { SingleSignOn1765008000000 } from './1765008000000-single-sign-on';
 import { OidcConnections1765094400000 } from './1765094400000-oidc-connections';
 import { Scim1765180800000 } from './1765180800000-scim';
+import { SsoTeamMappings1765267200000 } from './1765267200000-sso-team-mappings';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   SingleSignOn1765008000000,
   OidcConnections1765094400000,
   Scim1765180800000,
+  SsoTeamMappings1765267200000,
   // generate:resource migrations
 ];
 

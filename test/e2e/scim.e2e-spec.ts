@@ -334,13 +334,16 @@ describe('directory sync (SCIM 2.0)', () => {
     const squatted = `eve@${DOMAIN}`;
     await register(t, squatted);
     expectScimError(await scim('POST', '/Users', { schemas: [USER], userName: squatted }), 409, 'uniqueness');
-    // Outside the verified domains: an existing account is not joined; a new address makes an unverified account.
+    // Outside the verified domains: an existing account is not joined, and no account is made
+    // (it would squat an address someone else owns).
     const outside = (await registerAndLogin(t, 'outsider')).email;
     expectScimError(await scim('POST', '/Users', { schemas: [USER], userName: outside }), 409, 'uniqueness');
-    const fresh = await scim('POST', '/Users', { schemas: [USER], userName: 'contractor@elsewhere.example' });
-    expect(fresh.statusCode).toBe(201);
-    const contractor = await system<User | null>((m) => m.findOneBy(User, { email: 'contractor@elsewhere.example' }));
-    expect(contractor?.emailVerifiedAt).toBeNull();
+    expectScimError(
+      await scim('POST', '/Users', { schemas: [USER], userName: 'contractor@elsewhere.example' }),
+      400,
+      'invalidValue',
+    );
+    expect(await system<number>((m) => m.countBy(User, { email: 'contractor@elsewhere.example' }))).toBe(0);
   });
 
   it('stops a token when it is revoked or its creator no longer manages SCIM', async () => {
@@ -363,5 +366,89 @@ describe('directory sync (SCIM 2.0)', () => {
     expectScimError(await scim('GET', '/Users', undefined, {}, adminToken.token), 401);
     const revocations = await system<AuditLog[]>((m) => m.find(AuditLog, { where: { action: 'scim.token.revoke' } }));
     expect(revocations).toHaveLength(1);
+  });
+
+  it('reaches only the attributes a User has: a PATCH path cannot write anywhere else', async () => {
+    const created = await scim('POST', '/Users', { schemas: [USER], userName: `proto@${DOMAIN}` });
+    const id = created.json<{ id: string }>().id;
+    for (const operation of [
+      { op: 'add', path: '__proto__.polluted', value: 'yes' },
+      { op: 'add', path: 'constructor.prototype.polluted', value: 'yes' },
+      { op: 'replace', value: { '__proto__.polluted': 'yes' } },
+      { op: 'remove', path: 'toString' },
+      { op: 'replace', path: 'password', value: 'x' },
+    ]) {
+      expectScimError(
+        await scim('PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [operation] }),
+        400,
+        'invalidPath',
+      );
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // The address is the person's: an IdP cannot change it (the same one is fine).
+    expectScimError(
+      await scim('PATCH', `/Users/${id}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: `someone.else@${DOMAIN}` }],
+      }),
+      400,
+      'mutability',
+    );
+    const same = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: `proto@${DOMAIN}` }],
+    });
+    expect(same.statusCode).toBe(200);
+  });
+
+  it('acts with its creator’s authority: an admin’s token cannot remove an owner', async () => {
+    const admin = await registerAndLogin(t, 'scim-admin-2');
+    await joinByInvitation(t, owner, orgId, admin, [SYSTEM_ROLES.admin.id]);
+    const adminToken = (await call(admin, 'POST', `/organizations/${orgId}/scim/tokens`, { name: 'Admin IdP' })).json<{
+      token: string;
+    }>().token;
+    // A second owner, in the verified domain, adopted by the IdP.
+    const coOwnerEmail = `co.owner@${DOMAIN}`;
+    const coOwner = await register(t, coOwnerEmail);
+    await markEmailVerified(t, coOwner.id);
+    const coOwnerLogin = (await login(t, coOwnerEmail)).json<Tokens>();
+    await joinByInvitation(t, owner, orgId, { email: coOwnerEmail, userId: coOwner.id, tokens: coOwnerLogin }, [
+      SYSTEM_ROLES.owner.id,
+    ]);
+    const adopted = await scim('POST', '/Users', { schemas: [USER], userName: coOwnerEmail }, {}, adminToken);
+    expect(adopted.statusCode).toBe(201);
+    const id = adopted.json<{ id: string }>().id;
+    const off = await scim(
+      'PATCH',
+      `/Users/${id}`,
+      { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] },
+      {},
+      adminToken,
+    );
+    expectScimError(off, 403);
+    expectScimError(await scim('DELETE', `/Users/${id}`, undefined, {}, adminToken), 403);
+    expect((await teamsOf(coOwnerLogin)).statusCode).toBe(200);
+    // The owner's own token may.
+    expect((await scim('DELETE', `/Users/${id}`)).statusCode).toBe(204);
+    expect((await teamsOf(coOwnerLogin)).statusCode).toBe(404);
+  });
+
+  it('revokes a person’s SCIM tokens when they leave, and keeps them revoked', async () => {
+    const admin = await registerAndLogin(t, 'scim-leaver');
+    await joinByInvitation(t, owner, orgId, admin, [SYSTEM_ROLES.admin.id]);
+    const made = (await call(admin, 'POST', `/organizations/${orgId}/scim/tokens`, { name: 'Leaver IdP' })).json<{
+      token: string;
+      id: string;
+    }>();
+    expect((await scim('GET', '/Users', undefined, {}, made.token)).statusCode).toBe(200);
+    expect((await call(admin, 'DELETE', `/organizations/${orgId}/members/${admin.userId}`)).statusCode).toBe(204);
+    expectScimError(await scim('GET', '/Users', undefined, {}, made.token), 401);
+    const listed = (await call(owner, 'GET', `/organizations/${orgId}/scim/tokens`)).json<
+      Array<{ id: string; revokedAt: string | null }>
+    >();
+    expect(listed.find((row) => row.id === made.id)?.revokedAt).not.toBeNull();
+    // Back in the organization with the role again: the old token stays dead.
+    await joinByInvitation(t, owner, orgId, admin, [SYSTEM_ROLES.admin.id]);
+    expectScimError(await scim('GET', '/Users', undefined, {}, made.token), 401);
   });
 });

@@ -252,6 +252,41 @@ describe('single sign-on: OpenID Connect connections', () => {
     expect(await system<number>((m) => m.countBy(User, { email: account.email }))).toBe(1);
   });
 
+  it('puts a first-time person in the teams their groups map to, and only this organization’s teams', async () => {
+    const team = (await call(owner, 'POST', `/organizations/${orgId}/teams`, { name: 'Platform' })).json<{
+      id: string;
+    }>();
+    const elsewhere = (await call(owner, 'POST', '/organizations', { name: 'Elsewhere' })).json<{ id: string }>().id;
+    const foreignTeam = (await call(owner, 'POST', `/organizations/${elsewhere}/teams`, { name: 'Theirs' })).json<{
+      id: string;
+    }>();
+    const url = `/organizations/${orgId}/sso/connections/${connection.id}`;
+    const refused = await call(owner, 'PATCH', url, {
+      teamMappings: [{ attribute: 'groups', value: 'platform', teamIds: [foreignTeam.id] }],
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ errors: [{ field: 'teamMappings' }] });
+    const mapped = await call(owner, 'PATCH', url, {
+      teamMappings: [{ attribute: 'groups', value: 'platform', teamIds: [team.id] }],
+    });
+    expect(mapped.statusCode).toBe(200);
+    expect(mapped.json()).toMatchObject({
+      teamMappings: [{ attribute: 'groups', value: 'platform', teamIds: [team.id] }],
+    });
+    const account = person('teamed', { groups: ['platform'] });
+    expect(landed(await callback({ ...(await browse(account)).back })).get('sso_code')).toBeTruthy();
+    const outsider = person('unteamed', { groups: ['sales'] });
+    expect(landed(await callback({ ...(await browse(outsider)).back })).get('sso_code')).toBeTruthy();
+    const teamMembers = (await call(owner, 'GET', `/organizations/${orgId}/teams/${team.id}/members`)).json<
+      Array<{ email: string; roles: Array<{ name: string }> }>
+    >();
+    expect(teamMembers.map((member) => member.email)).toContain(account.email);
+    expect(teamMembers.map((member) => member.email)).not.toContain(outsider.email);
+    expect(teamMembers.find((member) => member.email === account.email)?.roles.map((role) => role.name)).toEqual([
+      'team-member',
+    ]);
+  });
+
   it('refuses replayed state, foreign domains, forged ID tokens and IdP errors, each audited, creating nobody', async () => {
     const before = (await refusals()).length;
     const { back } = await browse(person('replay'));
@@ -303,6 +338,37 @@ describe('single sign-on: OpenID Connect connections', () => {
     expect(landed(await callback({ ...back }, connection.id, victim)).get('sso_error')).toBe('other-browser');
     const { back: again } = await browse(person('csrf-oidc-2'));
     expect(landed(await callback({ ...again }, connection.id, '')).get('sso_error')).toBe('other-browser');
+  });
+
+  it('never sends the stored secret to a new issuer, and never lets a sign-in undo a directory’s deprovisioning', async () => {
+    const moved = await call(owner, 'PATCH', `/organizations/${orgId}/sso/connections/${connection.id}`, {
+      oidcIssuer: 'https://elsewhere.example',
+    });
+    expect(moved.statusCode).toBe(400);
+    expect(moved.json()).toMatchObject({ errors: [{ field: 'oidcClientSecret' }] });
+    // The organization's directory provisions a person, then takes them out.
+    const scimToken = (await call(owner, 'POST', `/organizations/${orgId}/scim/tokens`, { name: 'Dir' })).json<{
+      token: string;
+    }>().token;
+    const account = person('directory-removed');
+    const scim = (method: 'POST' | 'PATCH', path: string, payload: object) =>
+      t.inject({
+        method,
+        url: `/api/v1/organizations/${orgId}/scim/v2${path}`,
+        headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
+        payload: JSON.stringify(payload),
+      });
+    const created = await scim('POST', '/Users', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: account.email,
+    });
+    expect(created.statusCode).toBe(201);
+    const off = await scim('PATCH', `/Users/${created.json<{ id: string }>().id}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', value: { active: false } }],
+    });
+    expect(off.statusCode).toBe(200);
+    expect(landed(await callback({ ...(await browse(account)).back })).get('sso_error')).toBe('deprovisioned');
   });
 
   it('never lets one connection finish another connection’s flow', async () => {

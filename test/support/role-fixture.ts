@@ -123,6 +123,7 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     'domain',
   );
   objects.domainId = domain.json<{ id: string }>().id;
+  const domainName = domain.json<{ domain: string }>().domain;
   const connection = await expectStatus(
     call(owner, 'POST', `/organizations/${orgId}/sso/connections`, {
       name: 'IdP',
@@ -132,7 +133,12 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     'sso connection',
   );
   objects.connectionId = connection.json<{ id: string }>().id;
-  // Directory sync: a SCIM token, and a User it provisioned.
+  // Directory sync: a SCIM token, and a User it provisioned in the (now verified) domain.
+  await t.app
+    .get(TenantTransaction)
+    .runAsSystem((manager) =>
+      manager.query('UPDATE organization_domains SET verified_at = now() WHERE id = $1', [objects.domainId]),
+    );
   const scimToken = await expectStatus(
     call(owner, 'POST', `/organizations/${orgId}/scim/tokens`, { name: 'IdP' }),
     201,
@@ -146,7 +152,7 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
       headers: { authorization: `Bearer ${scimToken.json<{ token: string }>().token}` },
       payload: {
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-        userName: `${label}-scim-${newId().slice(-8)}@provisioned.example`,
+        userName: `scim-${newId().slice(-8)}@${domainName}`,
       },
     }),
     201,

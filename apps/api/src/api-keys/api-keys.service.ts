@@ -132,5 +132,22 @@ export async function revokeKeysOfDeparted(
       reason,
     });
   }
-  return revoked.length;
+  // SCIM tokens too (looked up in the database on every use, so nothing else needs telling); under
+  // a tenant transaction RLS keeps this to that organization, under a system one it is everywhere.
+  const tokens = await manager.query<Array<{ id: string; organization_id: string; name: string; prefix: string }>>(
+    // As a SELECT over the UPDATE: TypeORM hands back an UPDATE's rows wrapped with its count.
+    `WITH revoked AS (
+       UPDATE scim_tokens SET revoked_at = now() WHERE created_by_user_id = $1 AND revoked_at IS NULL
+       RETURNING id, organization_id, name, prefix)
+     SELECT id, organization_id, name, prefix FROM revoked`,
+    [userId],
+  );
+  for (const token of tokens) {
+    await audit.change(manager, 'scim.token.revoke', token.organization_id, actor, ['scim_token', token.id], {
+      name: token.name,
+      prefix: token.prefix,
+      reason,
+    });
+  }
+  return revoked.length + tokens.length;
 }

@@ -131,6 +131,11 @@ export class MembersService {
     const held = await this.heldRoleIds(manager, orgId, userId);
     if (held.includes(OWNER_ROLE_ID)) await this.assertNotLastOwner(manager, orgId, userId);
     await manager.delete(OrganizationMember, { id: member.id });
+    // If the organization's IdP provisions them, its view says so too (a later active:true brings them back).
+    await manager.query(
+      'UPDATE scim_users SET active = false, version = version + 1, updated_at = now() WHERE organization_id = $1 AND user_id = $2 AND active',
+      [orgId, userId],
+    );
     // The keys they made here stop with their membership (RLS keeps this to this organization).
     const revokedCredentials = await revokeKeysOfDeparted(
       manager,

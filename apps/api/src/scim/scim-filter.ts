@@ -1,3 +1,4 @@
+import { isUuid } from '@app/common';
 import { parse, type Filter } from 'scim2-parse-filter';
 import { scimError } from './scim-errors';
 
@@ -89,7 +90,7 @@ export function userFilterSql(filter: string, params: unknown[]): string {
     }
     if (column.kind === 'id') {
       if (node.op !== 'eq' && node.op !== 'ne') throw invalid('id takes eq or ne');
-      if (!/^[0-9a-f-]{36}$/i.test(value)) return node.op === 'eq' ? 'FALSE' : 'TRUE';
+      if (!isUuid(value)) return node.op === 'eq' ? 'FALSE' : 'TRUE';
       return `(${column.sql} ${node.op === 'eq' ? '=' : '<>'} ${placeholder(value.toLowerCase())})`;
     }
     const ci = column.kind === 'ci-text';

@@ -4,20 +4,18 @@ import { AppConfig } from '@app/config';
 import { OrganizationMember, ScimUser, TenantTransaction, User } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
 import { Injectable } from '@nestjs/common';
-import { scimPatch, type ScimPatchOperation } from 'scim-patch';
 import { Raw, type EntityManager } from 'typeorm';
 import { MembersService } from '../members/members.service';
 import type { ScimPrincipal } from './scim-access';
 import { scimError } from './scim-errors';
+import { applyUserPatch } from './scim-patch-user';
 import { userFilterSql } from './scim-filter';
 import { scimBaseUrl } from './scim-tokens.service';
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const MAX_COUNT = 200;
-const MAX_OPERATIONS = 100;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** What the api keeps of a SCIM User, taken from a POST or PUT body (or a patched resource). */
@@ -117,11 +115,20 @@ export class ScimUsersService {
         }
         userId = existing.id;
       } else {
+        // Only where the organization is authoritative for addresses: elsewhere an account made
+        // here would squat an address someone else owns (invite such people instead).
+        if (!domainVerified) {
+          throw scimError(
+            400,
+            'invalidValue',
+            "Provisioning creates accounts only for addresses in the organization's verified domains: invite this person instead.",
+          );
+        }
         userId = newId();
         await manager.insert(User, {
           id: userId,
           email,
-          emailVerifiedAt: domainVerified ? new Date() : null,
+          emailVerifiedAt: new Date(),
           passwordHash: null,
           fullName: displayNameOf(fields),
         });
@@ -173,19 +180,27 @@ export class ScimUsersService {
     body: unknown,
     ifMatch: string | undefined,
   ): Promise<Record<string, unknown>> {
-    const operations = readPatch(body);
     return this.change(actor, orgId, id, ifMatch, (current) => {
-      let patched: unknown;
-      try {
-        patched = scimPatch(structuredClone(current) as unknown as Parameters<typeof scimPatch>[0], operations, {
-          mutateDocument: true,
-          treatMissingAsAdd: true,
-        });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : 'the patch cannot be applied';
-        throw scimError(400, /path/i.test(message) ? 'invalidPath' : 'invalidValue', message.slice(0, 300));
-      }
-      return readUser(patched);
+      const patched = applyUserPatch(
+        {
+          userName: current.userName,
+          externalId: current.externalId,
+          givenName: current.givenName,
+          familyName: current.familyName,
+          displayName: current.displayName,
+          active: current.active,
+          email: current.email,
+        },
+        body,
+      );
+      return {
+        ...patched,
+        userName: checkedUserName(patched.userName),
+        externalId: text(patched.externalId, 'externalId', 255),
+        givenName: clean(text(patched.givenName, 'name.givenName', 200)),
+        familyName: clean(text(patched.familyName, 'name.familyName', 200)),
+        displayName: clean(text(patched.displayName, 'displayName', 200)),
+      };
     });
   }
 
@@ -193,6 +208,7 @@ export class ScimUsersService {
     const userId = await this.transactions.run(orgId, async (manager) => {
       const row = await this.find(manager, orgId, id, true);
       checkVersion(row, ifMatch);
+      await this.assertMayRemove(manager, actor, orgId, row.userId);
       await this.members.removeMembership(manager, orgId, row.userId, actorOf(actor), 'member.remove', { via: 'scim' });
       await manager.delete(ScimUser, { id: row.id });
       await this.audit.change(manager, 'scim.user.delete', orgId, actorOf(actor), ['user', row.userId], {
@@ -210,12 +226,19 @@ export class ScimUsersService {
     orgId: string,
     id: string,
     ifMatch: string | undefined,
-    next: (current: Record<string, unknown>) => UserFields,
+    next: (current: Row) => UserFields,
   ): Promise<Record<string, unknown>> {
     const row = await this.transactions.run(orgId, async (manager) => {
       const current = await this.find(manager, orgId, id, true);
       checkVersion(current, ifMatch);
-      const fields = next(this.resource(orgId, current));
+      const fields = next(current);
+      if (fields.email !== null && fields.email !== current.email) {
+        throw scimError(
+          400,
+          'mutability',
+          "emails: the account's address is the person's; provisioning cannot change it",
+        );
+      }
       await this.assertUnique(manager, orgId, fields, current.id);
       const changed = (['userName', 'externalId', 'givenName', 'familyName', 'displayName', 'active'] as const).filter(
         (key) => current[key] !== fields[key],
@@ -235,6 +258,7 @@ export class ScimUsersService {
         },
       );
       if (current.active && !fields.active) {
+        await this.assertMayRemove(manager, actor, orgId, current.userId);
         await this.members.removeMembership(manager, orgId, current.userId, actorOf(actor), 'member.remove', {
           via: 'scim',
           reason: 'deactivated',
@@ -251,6 +275,29 @@ export class ScimUsersService {
     });
     await this.permissions.invalidate(orgId, row.userId);
     return this.resource(orgId, row);
+  }
+
+  /**
+   * A SCIM token acts with its creator's authority: it removes only people whose roles here its
+   * creator could grant (so an admin's token cannot remove an owner), like the members API.
+   */
+  private async assertMayRemove(
+    manager: EntityManager,
+    actor: ScimPrincipal,
+    orgId: string,
+    userId: string,
+  ): Promise<void> {
+    const held = await manager.query<Array<{ role_id: string }>>(
+      'SELECT role_id FROM role_assignments WHERE organization_id = $1 AND user_id = $2 AND team_id IS NULL',
+      [orgId, userId],
+    );
+    if (held.length === 0 || !actor.createdByUserId) return;
+    await this.members.assertGrantable(
+      manager,
+      actor.createdByUserId,
+      orgId,
+      held.map((row) => row.role_id),
+    );
   }
 
   private async grantMembership(
@@ -444,10 +491,7 @@ function readUser(body: unknown): UserFields {
   }
   const unknown = schemas.filter((schema) => schema !== USER_SCHEMA && schema !== ENTERPRISE_USER_SCHEMA);
   if (unknown.length > 0) throw scimError(400, 'invalidValue', `unknown schema: ${String(unknown[0]).slice(0, 200)}`);
-  const userName = text(user.userName, 'userName', 320, true)!.toLowerCase();
-  if (spoofingCharacter(userName) !== undefined) {
-    throw scimError(400, 'invalidValue', 'userName must not contain invisible or direction-changing characters');
-  }
+  const userName = checkedUserName(user.userName);
   const name = (user.name ?? {}) as Record<string, unknown>;
   if (typeof name !== 'object' || Array.isArray(name)) throw scimError(400, 'invalidValue', 'name must be an object');
   const emails = user.emails;
@@ -475,6 +519,14 @@ function readUser(body: unknown): UserFields {
   };
 }
 
+function checkedUserName(value: unknown): string {
+  const userName = text(value, 'userName', 320, true)!.toLowerCase();
+  if (spoofingCharacter(userName) !== undefined) {
+    throw scimError(400, 'invalidValue', 'userName must not contain invisible or direction-changing characters');
+  }
+  return userName;
+}
+
 function clean(value: string | null): string | null {
   if (value === null) return null;
   return cleanDisplayName(value) || null;
@@ -482,45 +534,4 @@ function clean(value: string | null): string | null {
 
 function displayNameOf(fields: UserFields): string | null {
   return fields.displayName ?? ([fields.givenName, fields.familyName].filter(Boolean).join(' ') || null);
-}
-
-/** A PatchOp body, with the forms IdPs send normalised: Entra ID's capitalised ops and "True"/"False". */
-function readPatch(body: unknown): ScimPatchOperation[] {
-  const patch = body as { schemas?: unknown; Operations?: unknown } | null;
-  if (typeof patch !== 'object' || patch === null) throw scimError(400, 'invalidSyntax', 'The body must be a PatchOp.');
-  if (!Array.isArray(patch.schemas) || !patch.schemas.includes(PATCH_SCHEMA)) {
-    throw scimError(400, 'invalidValue', `schemas must include ${PATCH_SCHEMA}`);
-  }
-  if (!Array.isArray(patch.Operations) || patch.Operations.length === 0) {
-    throw scimError(400, 'invalidValue', 'Operations must list at least one operation');
-  }
-  if (patch.Operations.length > MAX_OPERATIONS) {
-    throw scimError(400, 'invalidValue', `a PatchOp has at most ${MAX_OPERATIONS} operations`);
-  }
-  return patch.Operations.map((raw: unknown, index) => {
-    const operation = raw as { op?: unknown; path?: unknown; value?: unknown };
-    const op = typeof operation?.op === 'string' ? operation.op.toLowerCase() : undefined;
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
-      throw scimError(400, 'invalidSyntax', `Operations[${index}].op must be add, replace or remove`);
-    }
-    if (operation.path !== undefined && (typeof operation.path !== 'string' || operation.path.length > 500)) {
-      throw scimError(400, 'invalidPath', `Operations[${index}].path must be an attribute path`);
-    }
-    const path = operation.path;
-    if (op === 'remove' && path === undefined) throw scimError(400, 'noTarget', `Operations[${index}] removes nothing`);
-    const value = normaliseActive(path, operation.value);
-    return (
-      op === 'remove' ? { op, path } : path === undefined ? { op, value } : { op, path, value }
-    ) as ScimPatchOperation;
-  });
-}
-
-function normaliseActive(path: string | undefined, value: unknown): unknown {
-  const toBool = (candidate: unknown) =>
-    typeof candidate === 'string' && /^(true|false)$/i.test(candidate) ? candidate.toLowerCase() === 'true' : candidate;
-  if (path?.toLowerCase() === 'active') return toBool(value);
-  if (path === undefined && typeof value === 'object' && value !== null && 'active' in value) {
-    return { ...(value as Record<string, unknown>), active: toBool(value.active) };
-  }
-  return value;
 }

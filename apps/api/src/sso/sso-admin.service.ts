@@ -83,6 +83,7 @@ export class SsoAdminService {
         allowIdpInitiated: dto.allowIdpInitiated ?? false,
         defaultRoleId: dto.defaultRoleId ?? null,
         roleMappings: dto.roleMappings ?? [],
+        teamMappings: dto.teamMappings ?? [],
       });
       await manager.save(SsoConnection, entity);
       await this.record(manager, actor, orgId, 'sso.connection.create', ['sso_connection', entity.id], {
@@ -132,6 +133,7 @@ export class SsoAdminService {
         ...(dto.allowIdpInitiated !== undefined ? { allowIdpInitiated: dto.allowIdpInitiated } : {}),
         ...(dto.defaultRoleId !== undefined ? { defaultRoleId: dto.defaultRoleId } : {}),
         ...(dto.roleMappings !== undefined ? { roleMappings: dto.roleMappings } : {}),
+        ...(dto.teamMappings !== undefined ? { teamMappings: dto.teamMappings } : {}),
       };
       await manager.update(SsoConnection, { id }, changes);
       // Field names only: never the secret's value.
@@ -413,6 +415,18 @@ export class SsoAdminService {
         ? []
         : [{ field: 'oidcClientSecret', message: 'oidcClientSecret is needed for an OpenID Connect connection' }]),
     ];
+    // A new issuer never gets the old secret: it would be sent to the new issuer's token endpoint.
+    if (
+      current &&
+      dto.oidcIssuer !== undefined &&
+      issuer !== current.oidcIssuer &&
+      dto.oidcClientSecret === undefined
+    ) {
+      missing.push({
+        field: 'oidcClientSecret',
+        message: 'oidcClientSecret must be given again with a new oidcIssuer',
+      });
+    }
     if (missing.length > 0 || !issuer) throw new ValidationProblemException(missing);
     if (dto.oidcIssuer !== undefined) await this.checkIssuer(issuer);
     return {
@@ -465,6 +479,20 @@ export class SsoAdminService {
       ...(dto.roleMappings ?? []).flatMap((mapping) => mapping.roleIds),
     ];
     await this.members.assertGrantable(manager, actor.userId, orgId, [...new Set(roleIds)]);
+    // Teams people are put in must be this organization's.
+    const teamIds = [...new Set((dto.teamMappings ?? []).flatMap((mapping) => mapping.teamIds))];
+    if (teamIds.length > 0) {
+      const found = await manager.query<Array<{ id: string }>>(
+        'SELECT id FROM teams WHERE id = ANY($1) AND organization_id = $2',
+        [teamIds, orgId],
+      );
+      const unknown = teamIds.filter((id) => !found.some((row) => row.id === id));
+      if (unknown.length > 0) {
+        throw new ValidationProblemException([
+          { field: 'teamMappings', message: `no such team in this organization: ${unknown.join(', ')}` },
+        ]);
+      }
+    }
   }
 
   private async findConnection(manager: EntityManager, orgId: string, id: string): Promise<SsoConnection> {
@@ -497,6 +525,7 @@ export class SsoAdminService {
       allowIdpInitiated: row.allowIdpInitiated,
       defaultRoleId: row.defaultRoleId,
       roleMappings: row.roleMappings,
+      teamMappings: row.teamMappings,
       spEntityId: saml ? urls.spEntityId : null,
       acsUrl: saml ? urls.acsUrl : null,
       redirectUri: saml ? null : urls.redirectUri,

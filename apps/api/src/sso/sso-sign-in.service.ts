@@ -2,9 +2,19 @@ import { AuditService } from '@app/audit';
 import { generateSecret, sha256 } from '@app/auth';
 import { ProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
-import { OrganizationMember, SsoConnection, TenantTransaction, User, type SsoRoleMapping } from '@app/database';
+import {
+  OrganizationMember,
+  RoleAssignment,
+  SsoConnection,
+  TeamMember,
+  TenantTransaction,
+  User,
+  type SsoRoleMapping,
+  type SsoTeamMapping,
+} from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
-import { guardedFetch, spoofingCharacter } from '@app/common';
+import { guardedFetch, newId, spoofingCharacter } from '@app/common';
+import type { EntityManager } from 'typeorm';
 import { SamlServiceProvider, serviceProviderMetadata, type SamlConnectionSettings } from '@app/sso';
 import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { AuthService } from '../auth/auth.service';
@@ -201,6 +211,8 @@ export class SsoSignInService {
     if (!connection || connection.type !== 'oidc') return refuse('unknown-connection');
     if (!pending || pending.connectionId !== connectionId) return refuse('invalid-state');
     if (typeof query.error === 'string') return refuse('idp-refused', { error: query.error.slice(0, 100) });
+    // Without a code the strategy would start a new flow: this is a callback, so refuse.
+    if (!query.code) return refuse('malformed');
     const strategy = this.oidcStrategy(connection);
     const callback: Record<string, string> = { code: query.code ?? '', state: state ?? '' };
     if (query.iss) callback.iss = query.iss;
@@ -253,6 +265,8 @@ export class SsoSignInService {
       throw error;
     }
     if (!user.isActive) return refuse('account-deactivated', {}, user.id);
+    // The organization's directory took this person out (SCIM active:false): signing in does not bring them back.
+    if (await this.deprovisioned(connection.organizationId, user.id)) return refuse('deprovisioned', {}, user.id);
     await this.provision(connection, user, identity.attributes ?? {});
 
     const { token, hash } = generateSecret(HANDOFF_PREFIX);
@@ -335,8 +349,21 @@ export class SsoSignInService {
       if (await manager.existsBy(OrganizationMember, { organizationId: orgId, userId: user.id })) return false;
       const roleIds = await this.mappedRoles(connection, attributes);
       await this.members.insertMembership(manager, orgId, user.id, roleIds, null);
+      const teamIds = await this.mappedTeams(manager, connection, attributes);
+      for (const teamId of teamIds) {
+        await manager.insert(TeamMember, { id: newId(), organizationId: orgId, teamId, userId: user.id });
+        await manager.insert(RoleAssignment, {
+          id: newId(),
+          organizationId: orgId,
+          teamId,
+          userId: user.id,
+          roleId: SYSTEM_ROLES['team-member'].id,
+          grantedByUserId: null,
+        });
+      }
       await this.audit.change(manager, 'member.add', orgId, { actorType: 'system', actorId: null }, ['user', user.id], {
         roleIds,
+        teamIds,
         via: 'sso-provisioning',
         connectionId: connection.id,
       });
@@ -361,6 +388,35 @@ export class SsoSignInService {
       ),
     );
     return live.length > 0 ? live.map((row) => row.id) : [SYSTEM_ROLES.member.id];
+  }
+
+  /** Teams from the mappings that match the attributes: existing teams of the connection's organization only. */
+  private async mappedTeams(
+    manager: EntityManager,
+    connection: SsoConnection,
+    attributes: Record<string, string[]>,
+  ): Promise<string[]> {
+    const matches = (mapping: SsoTeamMapping) =>
+      (Object.hasOwn(attributes, mapping.attribute) ? (attributes[mapping.attribute] ?? []) : []).some(
+        (value) => value === mapping.value,
+      );
+    const wanted = [...new Set(connection.teamMappings.filter(matches).flatMap((mapping) => mapping.teamIds))];
+    if (wanted.length === 0) return [];
+    const live = await manager.query<Array<{ id: string }>>(
+      'SELECT id FROM teams WHERE id = ANY($1) AND organization_id = $2 ORDER BY id',
+      [wanted, connection.organizationId],
+    );
+    return live.map((row) => row.id);
+  }
+
+  private async deprovisioned(orgId: string, userId: string): Promise<boolean> {
+    const rows = await this.transactions.run(orgId, (manager) =>
+      manager.query<unknown[]>('SELECT 1 FROM scim_users WHERE organization_id = $1 AND user_id = $2 AND NOT active', [
+        orgId,
+        userId,
+      ]),
+    );
+    return rows.length > 0;
   }
 
   private async domainVerified(orgId: string, domain: string): Promise<boolean> {

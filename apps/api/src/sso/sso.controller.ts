@@ -130,7 +130,7 @@ export class SsoController {
       'A 303 to the front end with `sso_code` (60 seconds, single use) or `sso_error`: one of malformed, ' +
       'too-large, dtd-forbidden, unsigned, bad-signature, wrong-issuer, wrong-audience, wrong-recipient, expired, ' +
       'not-yet-valid, unknown-request, replayed, idp-initiated-disabled, status-not-success, no-email, other-browser, ' +
-      'domain-not-verified, account-deactivated, unknown-connection. Each refusal is audited (`auth.sso.login`). ' +
+      'domain-not-verified, account-deactivated, deprovisioned, unknown-connection. Each refusal is audited (`auth.sso.login`). ' +
       'Without a usable RelayState and no default to return to, a refusal is 400 problem+json.',
   })
   @ApiBody({
@@ -162,8 +162,8 @@ export class SsoController {
       'Public; `code`, `state`, `iss` or `error` in the query, as the issuer sends them. A 303 to the front end ' +
       'with `sso_code` (60 seconds, single use) or `sso_error`: one of invalid-state (unknown, used, expired or ' +
       'another connection’s state), other-browser (started in another browser), idp-refused, idp-unavailable, oidc-failed (code or ID token refused), ' +
-      'no-email, domain-not-verified, account-deactivated, unknown-connection. Each refusal is audited ' +
-      '(`auth.sso.login`).',
+      'no-email, domain-not-verified, account-deactivated, deprovisioned (the organization’s directory removed ' +
+      'them), malformed (no code), unknown-connection. Each refusal is audited (`auth.sso.login`).',
   })
   @ApiResponse({ status: 303, description: 'To the front end.' })
   @ApiProblems(400, 429)

@@ -26,6 +26,16 @@ export async function soleOwnerships(
   manager: EntityManager,
   userId: string,
 ): Promise<Array<{ id: string; name: string }>> {
+  // Every owner assignment of those organizations locked first: two platform admins deactivating
+  // two co-owners at once are serialised, and the second sees the first's result.
+  await manager.query(
+    `SELECT 1 FROM role_assignments
+      WHERE role_id = $2 AND team_id IS NULL
+        AND organization_id IN (SELECT organization_id FROM role_assignments
+                                 WHERE user_id = $1 AND role_id = $2 AND team_id IS NULL)
+      ORDER BY id FOR UPDATE`,
+    [userId, OWNER_ROLE_ID],
+  );
   return manager.query<Array<{ id: string; name: string }>>(
     `SELECT o.id, o.name FROM role_assignments ra
        JOIN organizations o ON o.id = ra.organization_id

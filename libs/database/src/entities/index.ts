@@ -62,7 +62,7 @@ export type { AuditActorType, AuditOutcome } from './audit-log.entity';
 export type { OneTimeTokenPurpose } from './one-time-token.entity';
 export type { ProjectStatus } from './project.entity';
 export type { SecurityEventKind } from './security-event.entity';
-export type { SsoConnectionType, SsoRoleMapping } from './sso-connection.entity';
+export type { SsoConnectionType, SsoRoleMapping, SsoTeamMapping } from './sso-connection.entity';
 export type { RoleScope } from './permission.entity';
 
 export const ENTITIES = [

@@ -11,6 +11,13 @@ export interface SsoRoleMapping {
   roleIds: string[];
 }
 
+/** Maps an assertion attribute value to teams of the organization (joined as team-member) at provisioning. */
+export interface SsoTeamMapping {
+  attribute: string;
+  value: string;
+  teamIds: string[];
+}
+
 /**
  * An organization's own identity provider. Only the organization's verified domains sign in
  * through it; a connection never grants membership in another organization.
@@ -75,6 +82,9 @@ export class SsoConnection extends BaseEntity {
 
   @Column({ type: 'jsonb', default: () => "'[]'" })
   roleMappings!: SsoRoleMapping[];
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  teamMappings!: SsoTeamMapping[];
 
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt!: Date;

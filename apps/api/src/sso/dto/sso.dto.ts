@@ -1,4 +1,4 @@
-import type { OrganizationDomain, SsoRoleMapping } from '@app/database';
+import type { OrganizationDomain, SsoRoleMapping, SsoTeamMapping } from '@app/database';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -38,6 +38,29 @@ export class SsoRoleMappingDto implements SsoRoleMapping {
   @ApiProperty({ type: [String], description: 'Organization roles given when the attribute has the value.' })
   @RoleIdsField()
   roleIds!: string[];
+}
+
+export class SsoTeamMappingDto implements SsoTeamMapping {
+  @ApiProperty({ example: 'groups', description: 'The assertion attribute (or ID token claim) to look at.' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  attribute!: string;
+
+  @ApiProperty({ example: 'platform-engineers', description: 'The value that selects these teams.' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  value!: string;
+
+  @ApiProperty({
+    type: [String],
+    description: 'Teams of the organization a provisioned member joins (as team-member).',
+  })
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsUUID('all', { each: true, message: 'each teamId must be a UUID' })
+  teamIds!: string[];
 }
 
 class SsoConnectionFields {
@@ -154,6 +177,17 @@ class SsoConnectionFields {
   @ValidateNested({ each: true })
   @Type(() => SsoRoleMappingDto)
   roleMappings?: SsoRoleMappingDto[];
+
+  @ApiPropertyOptional({
+    type: [SsoTeamMappingDto],
+    description: 'Teams a person joins at their first sign-in when the assertion (or ID token) has the value.',
+  })
+  @OmittableField()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => SsoTeamMappingDto)
+  teamMappings?: SsoTeamMappingDto[];
 }
 
 export class CreateSsoConnectionDto extends SsoConnectionFields {
@@ -235,6 +269,9 @@ export class SsoConnectionDto {
 
   @ApiProperty({ type: [SsoRoleMappingDto] })
   roleMappings!: SsoRoleMappingDto[];
+
+  @ApiProperty({ type: [SsoTeamMappingDto] })
+  teamMappings!: SsoTeamMappingDto[];
 
   @ApiProperty({
     nullable: true,
