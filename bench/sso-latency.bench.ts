@@ -3,7 +3,7 @@
  * tokens in the front end's hands (ACS 303 + POST /auth/sso/token), for a person signing in again
  * (the account and membership exist). The real api in process (Fastify inject, no socket), a real
  * signed SAML response from the samlify IdP, on the embedded database or, under
- * `npm run bench:sso -- --services`, on PostgreSQL + Redis. Prints medians and p95; asserts
+ * `BENCH_SERVICES=1` (the second half of `npm run bench:identity`), on PostgreSQL + Redis. Prints medians and p95; asserts
  * nothing about time (timing goals live in reports, not in tests).
  */
 import { performance } from 'node:perf_hooks';

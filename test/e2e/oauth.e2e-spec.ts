@@ -3,6 +3,7 @@ import {
   GOOGLE_ROUTES,
   googleEndpoints,
   bearer,
+  flowCookieOf,
   createTestApp,
   followToRedirect,
   login,
@@ -155,10 +156,7 @@ describe('sign-in with external identity providers', () => {
    * sends a different cookie (or none).
    */
   const cookies = new Map<string, string>();
-  const flowCookie = (res: { headers: Record<string, unknown> }) => {
-    const header = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
-    return header.find((value) => value.startsWith('saas_flow='))?.split(';')[0];
-  };
+  const flowCookie = flowCookieOf;
   async function authorize(provider: string, token?: string): Promise<string> {
     const res = await t.inject({
       method: 'GET',

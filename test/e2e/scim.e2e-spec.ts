@@ -209,6 +209,13 @@ describe('directory sync (SCIM 2.0)', () => {
     expect(rows.map((row) => row.action)).toEqual(
       expect.arrayContaining(['scim.user.create', 'member.add', 'scim.user.update', 'member.remove']),
     );
+    // The provisioning log, through the api: the audit log filtered to the directory's actions.
+    const log = await call(owner, 'GET', `/organizations/${orgId}/audit-logs?actorType=scim_token&limit=200`);
+    expect(log.statusCode).toBe(200);
+    const items = log.json<{ items: Array<{ actorType: string; action: string }> }>().items;
+    expect(items.length).toBeGreaterThanOrEqual(rows.length);
+    expect(new Set(items.map((item) => item.actorType))).toEqual(new Set(['scim_token']));
+    expect(items.map((item) => item.action)).toContain('scim.user.create');
   });
 
   /** A password for a provisioned account, the way a person gets one: a reset (the mail flow has its own tests). */

@@ -3,6 +3,7 @@ import { AuditLog, SsoConnection, TenantTransaction, User } from '@app/database'
 import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
+  flowCookieOf,
   createTestApp,
   followToRedirect,
   loginHint,
@@ -82,9 +83,7 @@ describe('single sign-on: OpenID Connect connections', () => {
   /* The browser's flow cookie: set when a flow starts, sent back at the callback and the token exchange. */
   let browser = '';
   const keepCookie = (res: { headers: Record<string, unknown> }) => {
-    const header = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
-    const cookie = header.find((value) => value.startsWith('saas_flow='))?.split(';')[0];
-    if (cookie) browser = cookie;
+    browser = flowCookieOf(res) ?? browser;
   };
 
   /** The browser's whole trip: authorize at the api, sign in at the issuer, back to the api's callback. */

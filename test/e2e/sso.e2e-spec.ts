@@ -4,6 +4,7 @@ import { AuditLog, OrganizationMember, TenantTransaction, User } from '@app/data
 import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
+  flowCookieOf,
   createTestApp,
   joinByInvitation,
   login,
@@ -77,9 +78,7 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
    */
   let browser = '';
   const keepCookie = (res: { headers: Record<string, unknown> }) => {
-    const header = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
-    const cookie = header.find((value) => value.startsWith('saas_flow='))?.split(';')[0];
-    if (cookie) browser = cookie;
+    browser = flowCookieOf(res) ?? browser;
   };
   async function exchange(code: string | null, cookie = browser) {
     return t.inject({ method: 'POST', url: '/api/v1/auth/sso/token', payload: { code }, headers: { cookie } });

@@ -114,3 +114,9 @@ export async function joinByInvitation(
     throw new Error(`accepting failed: ${accepted.statusCode} ${accepted.body}`);
   }
 }
+
+/** The sign-in flow cookie (`saas_flow=…`) an answer sets, as a Cookie header value; undefined when none. */
+export function flowCookieOf(res: { headers: Record<string, unknown> }): string | undefined {
+  const header = ([] as string[]).concat((res.headers['set-cookie'] as string | string[] | undefined) ?? []);
+  return header.find((value) => value.startsWith('saas_flow='))?.split(';')[0];
+}

@@ -6,6 +6,7 @@ export { startSmtpSink, type ReceivedMail, type SmtpSink } from './smtp-sink';
 export { BUILT_ENTRY, freePort, startProcess, type AppProcess } from './processes';
 export {
   bearer,
+  flowCookieOf,
   login,
   joinByInvitation,
   markEmailVerified,

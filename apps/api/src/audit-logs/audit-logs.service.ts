@@ -54,6 +54,7 @@ const cursors = {
 
 function applyFilters(query: SelectQueryBuilder<AuditLog>, filters: Filters): SelectQueryBuilder<AuditLog> {
   if (filters.actorId) query.andWhere('a.actor_id = :actorId', { actorId: filters.actorId });
+  if (filters.actorType) query.andWhere('a.actor_type = :actorType', { actorType: filters.actorType });
   if (filters.action?.endsWith('*')) {
     const prefix = filters.action.slice(0, -1).replace(/[\\%_]/g, (char) => `\\${char}`);
     query.andWhere(`a.action LIKE :action ESCAPE '\\'`, { action: `${prefix}%` });

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
+const ACTOR_TYPES = ['user', 'api_key', 'system', 'scim_token'] as const;
 const OUTCOMES = ['success', 'failure', 'denied'] as const;
 
 /** `?cursor=&limit=`: keyset pages; the cursor is opaque. */
@@ -27,6 +28,14 @@ export class AuditLogQueryDto extends CursorQueryDto {
   @IsOptional()
   @IsUUID('all', { message: 'actorId must be a UUID' })
   actorId?: string;
+
+  @ApiPropertyOptional({
+    enum: ACTOR_TYPES,
+    description: 'Who acted: scim_token gives the provisioning log (everything the directory changed).',
+  })
+  @IsOptional()
+  @IsIn(ACTOR_TYPES, { message: `actorType must be one of ${ACTOR_TYPES.join(', ')}` })
+  actorType?: (typeof ACTOR_TYPES)[number];
 
   @ApiPropertyOptional({ example: 'member.add', description: 'Exact action, or a prefix ending in * (auth.*).' })
   @IsOptional()

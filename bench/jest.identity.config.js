@@ -1,5 +1,5 @@
-// `npm run bench:sso`: the SSO latency measurement (bench/sso-latency.bench.ts) on the embedded
-// database; with --services (BENCH_SERVICES=1) on PostgreSQL + Redis like `npm run test:services`.
+// `npm run bench:identity`: the measurements in bench/*.bench.ts (SSO latency, SCIM) on the embedded
+// database; with BENCH_SERVICES=1 on PostgreSQL + Redis like `npm run test:services`.
 const shared = require('../jest.shared');
 const services = process.env.BENCH_SERVICES === '1';
 
