@@ -79,14 +79,9 @@ export class OAuthStateStore implements OnModuleDestroy {
 
   /**
    * Takes the flow's state (spent whatever the outcome) and returns what was kept, only when it
-   * was started for the same provider, purpose and user; undefined otherwise.
+   * was started for the same provider, purpose and user and the callback shows the binding the
+   * start kept; otherwise why not.
    */
-  async finish(intent: SignInIntent, state: unknown): Promise<PendingAuthorization | undefined> {
-    const result = await this.check(intent, state);
-    return 'pending' in result ? result.pending : undefined;
-  }
-
-  /** finish(), saying why a state was refused. The callback must show the binding the start kept. */
   async check(
     intent: SignInIntent,
     state: unknown,
