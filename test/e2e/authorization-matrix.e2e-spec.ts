@@ -33,6 +33,7 @@ const ID_PARAMETERS = [
   'domainId',
   'tokenId',
   'scimUserId',
+  'scimGroupId',
   ...RESOURCE_FIXTURES.map((resource) => resource.idParameter),
 ];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
@@ -109,6 +110,14 @@ const EXPECTED: Record<string, string> = {
   'PUT /organizations/:orgId/scim/v2/Users/:scimUserId': '',
   'PATCH /organizations/:orgId/scim/v2/Users/:scimUserId': '',
   'DELETE /organizations/:orgId/scim/v2/Users/:scimUserId': '',
+  'GET /organizations/:orgId/scim/v2/Groups': '',
+  'POST /organizations/:orgId/scim/v2/Groups': '',
+  'GET /organizations/:orgId/scim/v2/Groups/:scimGroupId': '',
+  'PUT /organizations/:orgId/scim/v2/Groups/:scimGroupId': '',
+  'PATCH /organizations/:orgId/scim/v2/Groups/:scimGroupId': '',
+  'DELETE /organizations/:orgId/scim/v2/Groups/:scimGroupId': '',
+  'GET /organizations/:orgId/scim/groups': 'owner admin',
+  'PATCH /organizations/:orgId/scim/groups/:scimGroupId': 'owner admin',
   // Resources registered in test/support/resource-fixtures.ts bring their own rows.
   ...(Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)) as Record<string, string>),
 };
@@ -168,6 +177,15 @@ describe('authorization matrices', () => {
           schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
           Operations: [{ op: 'replace', value: { active: false } }],
         },
+        'PATCH /organizations/:orgId/scim/v2/Groups/:scimGroupId': {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', path: 'displayName', value: 'Hijacked' }],
+        },
+        'PUT /organizations/:orgId/scim/v2/Groups/:scimGroupId': {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+          displayName: 'Hijacked',
+        },
+        'PATCH /organizations/:orgId/scim/groups/:scimGroupId': { roleId: null },
         ...Object.fromEntries(
           RESOURCE_FIXTURES.flatMap((resource) =>
             ['PUT', 'PATCH'].map((method) => [

@@ -134,8 +134,16 @@ describe('directory sync (SCIM 2.0)', () => {
       filter: { supported: true },
       etag: { supported: true },
     });
-    expect((await scim('GET', '/ResourceTypes')).json()).toMatchObject({ Resources: [{ id: 'User', schema: USER }] });
-    expect((await scim('GET', '/Schemas')).json()).toMatchObject({ Resources: [{ id: USER }] });
+    expect((await scim('GET', '/ResourceTypes')).json()).toMatchObject({
+      totalResults: 2,
+      Resources: [
+        { id: 'User', schema: USER, endpoint: '/Users' },
+        { id: 'Group', schema: 'urn:ietf:params:scim:schemas:core:2.0:Group', endpoint: '/Groups' },
+      ],
+    });
+    expect((await scim('GET', '/Schemas')).json()).toMatchObject({
+      Resources: [{ id: USER }, { id: 'urn:ietf:params:scim:schemas:core:2.0:Group' }],
+    });
   });
 
   it('follows Okta: look up, create, read, deactivate (cut off at once), reactivate with PUT', async () => {

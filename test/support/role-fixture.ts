@@ -28,7 +28,7 @@ export interface TenantRoles {
   identityId: string;
   /** One object of each resource in RESOURCE_FIXTURES, by its id parameter (projectId: …). */
   objects: Record<string, string>;
-  /** The organization's SCIM token (its User objects.scimUserId is a member). */
+  /** The organization's SCIM token (its User objects.scimUserId is a member, in Group objects.scimGroupId). */
   scimToken: string;
   /** An API key made by the owner with every permission a key may hold. */
   apiKey: { id: string; key: string };
@@ -159,6 +159,21 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     'scim user',
   );
   objects.scimUserId = scimUser.json<{ id: string }>().id;
+  const scimGroup = await expectStatus(
+    t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${orgId}/scim/v2/Groups`,
+      headers: { authorization: `Bearer ${scimToken.json<{ token: string }>().token}` },
+      payload: {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: `Directory ${label}`,
+        members: [{ value: objects.scimUserId }],
+      },
+    }),
+    201,
+    'scim group',
+  );
+  objects.scimGroupId = scimGroup.json<{ id: string }>().id;
   const identityId = newId();
   await t.app.get(TenantTransaction).runAsSystem((manager) =>
     manager.insert(OAuthAccount, {

@@ -84,6 +84,10 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   // Only JSON bodies: anything else is 415, not a string the validators were not written for.
   fastify.removeContentTypeParser(['text/plain']);
   installJsonBodyParser(fastify);
+  // SCIM Groups take member lists of up to 10,000 ids in one request: a larger bound there only.
+  fastify.addHook('onRoute', (route) => {
+    if (SCIM_PATH.test(route.url) && route.url.includes('/Groups')) route.bodyLimit = config.scimBodyLimitBytes;
+  });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
     done(null, payload);

@@ -154,6 +154,8 @@ export class AppConfig {
   /** OTEL_EXPORTER_OTLP_ENDPOINT (tracing itself is started by libs/telemetry from the environment). */
   readonly tracingEndpoint: string | undefined;
   readonly bodyLimitBytes: number;
+  /** Request bodies of the SCIM Groups routes (a 10,000-member PATCH is about 1 MB; Okta adds names). */
+  readonly scimBodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly docsEnabled: boolean;
   readonly jwtSecret: string;
@@ -197,6 +199,7 @@ export class AppConfig {
       raw.LOG_FORMAT ?? (raw.NODE_ENV === 'development' && process.stdout.isTTY === true ? 'pretty' : 'json');
     this.tracingEndpoint = raw.OTEL_EXPORTER_OTLP_ENDPOINT;
     this.bodyLimitBytes = raw.BODY_LIMIT_BYTES;
+    this.scimBodyLimitBytes = Math.max(raw.SCIM_BODY_LIMIT_BYTES, raw.BODY_LIMIT_BYTES);
     this.shutdownTimeoutMs = raw.SHUTDOWN_TIMEOUT_MS;
     this.docsEnabled = raw.DOCS_ENABLED;
     this.jwtSecretGenerated = !raw.JWT_SECRET;

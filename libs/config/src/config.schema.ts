@@ -73,6 +73,7 @@ export const configSchema = z.object({
   // Unset: pretty when NODE_ENV=development and standard output is a terminal, JSON otherwise.
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  SCIM_BODY_LIMIT_BYTES: positiveInt.default(4_194_304),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   DOCS_ENABLED: booleanString.default(true),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

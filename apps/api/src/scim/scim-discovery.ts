@@ -1,3 +1,4 @@
+import { GROUP_SCHEMA } from './scim-groups.service';
 import { ENTERPRISE_USER_SCHEMA, LIST_SCHEMA, USER_SCHEMA } from './scim-users.service';
 
 /** RFC 7643 §5: what this service provider supports. */
@@ -34,7 +35,16 @@ export function resourceTypes(baseUrl: string): Record<string, unknown> {
     schemaExtensions: [{ schema: ENTERPRISE_USER_SCHEMA, required: false }],
     meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/User` },
   };
-  return { schemas: [LIST_SCHEMA], totalResults: 1, startIndex: 1, itemsPerPage: 1, Resources: [user] };
+  const group = {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+    id: 'Group',
+    name: 'Group',
+    endpoint: '/Groups',
+    description: 'A team of the organization',
+    schema: GROUP_SCHEMA,
+    meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
+  };
+  return { schemas: [LIST_SCHEMA], totalResults: 2, startIndex: 1, itemsPerPage: 2, Resources: [user, group] };
 }
 
 const attribute = (name: string, type: string, extra: Record<string, unknown> = {}) => ({
@@ -76,5 +86,26 @@ export function schemas(baseUrl: string): Record<string, unknown> {
     ],
     meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${USER_SCHEMA}` },
   };
-  return { schemas: [LIST_SCHEMA], totalResults: 1, startIndex: 1, itemsPerPage: 1, Resources: [user] };
+  const group = {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:Schema'],
+    id: GROUP_SCHEMA,
+    name: 'Group',
+    description: 'Group: a team of the organization',
+    attributes: [
+      attribute('displayName', 'string', { required: true, uniqueness: 'server' }),
+      attribute('externalId', 'string', { caseExact: true }),
+      attribute('members', 'complex', {
+        multiValued: true,
+        description: 'Users of this organization (by their SCIM id).',
+        subAttributes: [
+          attribute('value', 'string', { mutability: 'immutable' }),
+          attribute('display', 'string', { mutability: 'readOnly' }),
+          attribute('type', 'string', { mutability: 'readOnly', canonicalValues: ['User'] }),
+          attribute('$ref', 'reference', { mutability: 'immutable', referenceTypes: ['User'] }),
+        ],
+      }),
+    ],
+    meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${GROUP_SCHEMA}` },
+  };
+  return { schemas: [LIST_SCHEMA], totalResults: 2, startIndex: 1, itemsPerPage: 2, Resources: [user, group] };
 }

@@ -1,5 +1,5 @@
 import { isUuid } from '@app/common';
-import { parse, type Filter } from 'scim2-parse-filter';
+import { parse, type AttrExp, type Filter } from 'scim2-parse-filter';
 import { scimError } from './scim-errors';
 
 /** What a SCIM filter attribute of a User is in SQL (`su` scim_users, `u` users). */
@@ -22,9 +22,25 @@ const USER_COLUMNS: Record<string, Column> = {
   'meta.created': { sql: 'su.created_at', kind: 'time' },
 };
 
+/** A Group's attributes (`sg` scim_groups). */
+const GROUP_COLUMNS: Record<string, Column> = {
+  id: { sql: 'sg.id', kind: 'id' },
+  displayname: { sql: 'sg.display_name', kind: 'ci-text' },
+  externalid: { sql: 'sg.external_id', kind: 'text' },
+  'meta.lastmodified': { sql: 'sg.updated_at', kind: 'time' },
+  'meta.created': { sql: 'sg.created_at', kind: 'time' },
+};
+
+/** A Group's members, inside `members[...]` or as `members.value` (`m` scim_group_members). */
+const MEMBER_COLUMNS: Record<string, Column> = {
+  'members.value': { sql: 'm.scim_user_id', kind: 'id' },
+  members: { sql: 'm.scim_user_id', kind: 'id' },
+};
+
 const MAX_FILTER_CHARS = 1_000;
 const MAX_NODES = 50;
 const USER_URN = 'urn:ietf:params:scim:schemas:core:2.0:user:';
+const GROUP_URN = 'urn:ietf:params:scim:schemas:core:2.0:group:';
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`);
@@ -37,6 +53,18 @@ function escapeLike(value: string): string {
  * `params` is appended to; placeholders continue from its length.
  */
 export function userFilterSql(filter: string, params: unknown[]): string {
+  return filterSql(filter, params, 'user');
+}
+
+/**
+ * The same for Groups: displayName, externalId, id, meta.*, and membership as
+ * `members[value eq "…"]` or `members.value eq "…"` (Entra ID's "is this user in this group").
+ */
+export function groupFilterSql(filter: string, params: unknown[]): string {
+  return filterSql(filter, params, 'group');
+}
+
+function filterSql(filter: string, params: unknown[], resource: 'user' | 'group'): string {
   if (filter.length > MAX_FILTER_CHARS) throw invalid(`a filter has at most ${MAX_FILTER_CHARS} characters`);
   let ast: Filter;
   try {
@@ -49,7 +77,11 @@ export function userFilterSql(filter: string, params: unknown[]): string {
     params.push(value);
     return `$${params.length}`;
   };
-  const translate = (node: Filter, within?: 'emails'): string => {
+  const columns = resource === 'user' ? USER_COLUMNS : GROUP_COLUMNS;
+  const urn = resource === 'user' ? USER_URN : GROUP_URN;
+  const members = (condition: string) =>
+    `EXISTS (SELECT 1 FROM scim_group_members m WHERE m.group_id = sg.id AND ${condition})`;
+  const translate = (node: Filter, within?: 'emails' | 'members'): string => {
     nodes += 1;
     if (nodes > MAX_NODES) throw invalid(`a filter has at most ${MAX_NODES} terms`);
     switch (node.op) {
@@ -59,19 +91,31 @@ export function userFilterSql(filter: string, params: unknown[]): string {
       case 'not':
         return `(NOT ${translate(node.filter, within)})`;
       case '[]': {
-        if (normalise(node.attrPath) !== 'emails') throw invalid(`${node.attrPath}[...] is not supported`);
-        return translate(node.valFilter, 'emails');
+        const complex = normalise(node.attrPath, urn);
+        if (resource === 'user' && complex === 'emails') return translate(node.valFilter, 'emails');
+        if (resource === 'group' && complex === 'members') return members(translate(node.valFilter, 'members'));
+        throw invalid(`${node.attrPath}[...] is not supported`);
       }
       default:
         break;
     }
     const attribute = within ? `${within}.${node.attrPath}` : node.attrPath;
-    const key = normalise(attribute);
-    // The one address an account has is its work address, and primary.
-    if (key === 'emails.type') return comparesTo(node, 'work') ? 'TRUE' : 'FALSE';
-    if (key === 'emails.primary') return comparesTo(node, true) ? 'TRUE' : 'FALSE';
-    const column = USER_COLUMNS[key];
+    const key = normalise(attribute, urn);
+    if (resource === 'user') {
+      // The one address an account has is its work address, and primary.
+      if (key === 'emails.type') return comparesTo(node, 'work') ? 'TRUE' : 'FALSE';
+      if (key === 'emails.primary') return comparesTo(node, true) ? 'TRUE' : 'FALSE';
+    } else if (key === 'members' || key === 'members.value') {
+      const inner = MEMBER_COLUMNS[key]!;
+      // Outside brackets the test is on some member; inside, the EXISTS is already open.
+      const condition = compare(node, attribute, inner);
+      return within === 'members' ? condition : members(condition);
+    }
+    const column = columns[key];
     if (!column) throw invalid(`filtering on ${attribute} is not supported`);
+    return compare(node, attribute, column);
+  };
+  const compare = (node: AttrExp, attribute: string, column: Column): string => {
     if (node.op === 'pr') return `(${column.sql} IS NOT NULL)`;
     const value = node.compValue;
     if (column.kind === 'boolean') {
@@ -120,9 +164,9 @@ export function userFilterSql(filter: string, params: unknown[]): string {
 }
 
 /** An attribute path, lower-cased, without the core schema's URN in front. */
-function normalise(path: string): string {
+function normalise(path: string, urn: string): string {
   const lower = path.toLowerCase();
-  return lower.startsWith(USER_URN) ? lower.slice(USER_URN.length) : lower;
+  return lower.startsWith(urn) ? lower.slice(urn.length) : lower;
 }
 
 function comparesTo(node: Filter, expected: string | boolean): boolean {

@@ -8,6 +8,7 @@ import { Raw, type EntityManager } from 'typeorm';
 import { MembersService } from '../members/members.service';
 import type { ScimPrincipal } from './scim-access';
 import { scimError } from './scim-errors';
+import { restoreGroupsOf } from './scim-group-membership';
 import { applyUserPatch } from './scim-patch-user';
 import { userFilterSql } from './scim-filter';
 import { scimBaseUrl } from './scim-tokens.service';
@@ -265,6 +266,7 @@ export class ScimUsersService {
         });
       } else if (!current.active && fields.active) {
         await this.grantMembership(manager, orgId, current.userId, actorOf(actor));
+        await restoreGroupsOf(manager, orgId, current.id);
       }
       await this.audit.change(manager, 'scim.user.update', orgId, actorOf(actor), ['user', current.userId], {
         scimId: current.id,
@@ -430,18 +432,15 @@ function positive(value: string | undefined, fallback: number, name: string, zer
 }
 
 /** `attributes` / `excludedAttributes` over top-level attributes (id, schemas and meta always stay). */
-function projection(query: ScimListQuery): (resource: Record<string, unknown>) => Record<string, unknown> {
+export function projection(
+  query: ScimListQuery,
+  kind: 'user' | 'group' = 'user',
+): (resource: Record<string, unknown>) => Record<string, unknown> {
+  const urn = new RegExp(`^urn:ietf:params:scim:schemas:core:2\\.0:${kind}:`);
   const list = (value: string | undefined) =>
     value
       ?.split(',')
-      .map(
-        (item) =>
-          item
-            .trim()
-            .toLowerCase()
-            .replace(/^urn:ietf:params:scim:schemas:core:2\.0:user:/, '')
-            .split('.')[0] ?? '',
-      )
+      .map((item) => item.trim().toLowerCase().replace(urn, '').split('.')[0] ?? '')
       .filter(Boolean);
   const only = list(query.attributes);
   const without = list(query.excludedAttributes);

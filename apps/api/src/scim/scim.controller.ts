@@ -23,6 +23,7 @@ import { SCIM_PROVISION, type ScimPrincipal } from './scim-access';
 import { resourceTypes, schemas, serviceProviderConfig } from './scim-discovery';
 import { ApiScimErrors, SCIM_CONTENT_TYPE, scimError } from './scim-errors';
 import { scimBaseUrl } from './scim-tokens.service';
+import { ScimGroupsService } from './scim-groups.service';
 import { ScimUsersService, type ScimListQuery } from './scim-users.service';
 
 const ERRORS =
@@ -46,6 +47,7 @@ export class ScimController {
   constructor(
     private readonly config: AppConfig,
     private readonly users: ScimUsersService,
+    private readonly groups: ScimGroupsService,
   ) {}
 
   @Get('ServiceProviderConfig')
@@ -196,6 +198,129 @@ export class ScimController {
     @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
     await this.users.remove(scimCaller(principal), orgId, id, ifMatch);
+  }
+
+  @Get('Groups')
+  @RequirePermissions(SCIM_PROVISION)
+  @ApiScimErrors(400, 409, 412)
+  @ApiOperation({
+    summary: 'SCIM: list or find Groups',
+    description:
+      'A SCIM token. Each Group is a team of the organization. `filter` on displayName, externalId, id, ' +
+      'meta.created, meta.lastModified and membership (`members[value eq "…"]`, `members.value eq "…"`); ' +
+      '`startIndex`, `count` (≤ 200), `attributes` / `excludedAttributes` (`excludedAttributes=members` skips ' +
+      'the member lists). ' +
+      ERRORS,
+  })
+  @ApiResponse({ status: 200, description: 'ListResponse of Group.' })
+  async listGroups(
+    @UuidParam('orgId') orgId: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Record<string, unknown>> {
+    void reply.type(SCIM_CONTENT_TYPE);
+    return this.groups.list(orgId, pick(query));
+  }
+
+  @Post('Groups')
+  @RequirePermissions(SCIM_PROVISION)
+  @ApiScimErrors(400, 409, 412)
+  @ApiOperation({
+    summary: 'SCIM: provision a Group',
+    description:
+      'A SCIM token. Creates a team named displayName (unique here, without regard to case) and puts the ' +
+      'listed Users in it (at most 10,000 member values per request; the active ones join the team). ' +
+      ERRORS,
+  })
+  @ApiBody({ schema: { type: 'object' } })
+  @ApiResponse({ status: 201, description: 'The Group, with ETag and Location.' })
+  async createGroup(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('orgId') orgId: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Record<string, unknown>> {
+    return send(reply, await this.groups.create(scimCaller(principal), orgId, body), HttpStatus.CREATED);
+  }
+
+  @Get('Groups/:scimGroupId')
+  @RequirePermissions(SCIM_PROVISION)
+  @ApiScimErrors(400, 409, 412)
+  @ApiOperation({ summary: 'SCIM: a Group', description: `A SCIM token. ${ERRORS}` })
+  @ApiResponse({ status: 200, description: 'The Group, with ETag.' })
+  async getGroup(
+    @UuidParam('orgId') orgId: string,
+    @Param('scimGroupId') id: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Record<string, unknown>> {
+    return send(reply, await this.groups.get(orgId, id, pick(query)));
+  }
+
+  @Put('Groups/:scimGroupId')
+  @RequirePermissions(SCIM_PROVISION)
+  @ApiScimErrors(400, 409, 412)
+  @ApiOperation({
+    summary: 'SCIM: replace a Group',
+    description: `A SCIM token. displayName, externalId and, when given, the whole member list. ${ERRORS}`,
+  })
+  @ApiBody({ schema: { type: 'object' } })
+  @ApiResponse({ status: 200, description: 'The Group, with ETag.' })
+  async replaceGroup(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('orgId') orgId: string,
+    @Param('scimGroupId') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Record<string, unknown>> {
+    return send(reply, await this.groups.replace(scimCaller(principal), orgId, id, body, ifMatch));
+  }
+
+  @Patch('Groups/:scimGroupId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermissions(SCIM_PROVISION)
+  @ApiScimErrors(400, 409, 412)
+  @ApiOperation({
+    summary: 'SCIM: change a Group (PatchOp)',
+    description:
+      'A SCIM token. Rename (path-less replace with displayName, or path displayName), externalId, and members: ' +
+      'add / remove by list, remove by `members[value eq "…"]`, replace the whole list, remove all. At most ' +
+      '10,000 member values and 1,000 operations per request, applied in one transaction or not at all. ' +
+      `Answered 204 with the new ETag. ${ERRORS}`,
+  })
+  @ApiBody({ schema: { type: 'object' } })
+  @ApiResponse({ status: 204, description: 'Changed; the ETag header is the new version.' })
+  async patchGroup(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('orgId') orgId: string,
+    @Param('scimGroupId') id: string,
+    @Body() body: unknown,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    const etag = await this.groups.patch(scimCaller(principal), orgId, id, body, ifMatch);
+    void reply.header('etag', etag);
+  }
+
+  @Delete('Groups/:scimGroupId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @RequirePermissions(SCIM_PROVISION)
+  @ApiScimErrors(400, 409, 412)
+  @ApiOperation({
+    summary: 'SCIM: deprovision a Group',
+    description:
+      'A SCIM token. Its members leave the team (and any role the group mapped to); the team is deleted too ' +
+      `unless projects belong to it (an IdP never deletes work). ${ERRORS}`,
+  })
+  @ApiResponse({ status: 204, description: 'Gone.' })
+  async removeGroup(
+    @CurrentPrincipal() principal: Principal,
+    @UuidParam('orgId') orgId: string,
+    @Param('scimGroupId') id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
+    await this.groups.remove(scimCaller(principal), orgId, id, ifMatch);
   }
 }
 

@@ -17,6 +17,7 @@ import { In, type EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
 import type { MemberDto } from '../members/dto/member.dto';
 import { describeMembers } from '../members/member-view';
+import { syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
 
 /** Teams inside an organization, their members and their team-scoped roles. */
@@ -144,7 +145,24 @@ export class TeamsService {
         );
       await manager.delete(RoleAssignment, { organizationId: orgId, teamId, userId });
       await manager.delete(TeamMember, { id: member.id });
-      await this.record(manager, actor, orgId, 'team.member.remove', 'user', userId, { teamId });
+      // Someone the organization's IdP lists in this team's group, taken out by hand: the group says so too
+      // (and a role the group maps to goes with it).
+      const ungrouped = await manager.query<Array<{ group_id: string }>>(
+        `WITH gone AS (
+           DELETE FROM scim_group_members m USING scim_groups g, scim_users su
+            WHERE g.team_id = $1 AND m.group_id = g.id AND su.id = m.scim_user_id AND su.user_id = $2
+          RETURNING m.group_id),
+         bumped AS (
+           UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE id IN (SELECT group_id FROM gone)
+          RETURNING id)
+         SELECT id AS group_id FROM bumped`,
+        [teamId, userId],
+      );
+      if (ungrouped.length > 0) await syncGroupRoles(manager, orgId, [userId]);
+      await this.record(manager, actor, orgId, 'team.member.remove', 'user', userId, {
+        teamId,
+        ...(ungrouped.length > 0 ? { scimGroupLeft: true } : {}),
+      });
     });
     await this.permissions.invalidate(orgId, userId);
   }

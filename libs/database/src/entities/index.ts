@@ -18,6 +18,8 @@ import { Role } from './role.entity';
 import { SecurityEvent } from './security-event.entity';
 import { SsoConnection } from './sso-connection.entity';
 import { OrganizationDomain } from './organization-domain.entity';
+import { ScimGroupMember } from './scim-group-member.entity';
+import { ScimGroup } from './scim-group.entity';
 import { ScimToken } from './scim-token.entity';
 import { ScimUser } from './scim-user.entity';
 import { Session } from './session.entity';
@@ -48,6 +50,8 @@ export {
   Session,
   SsoConnection,
   OrganizationDomain,
+  ScimGroup,
+  ScimGroupMember,
   ScimToken,
   ScimUser,
   Team,
@@ -87,6 +91,8 @@ export const ENTITIES = [
   Session,
   SsoConnection,
   OrganizationDomain,
+  ScimGroup,
+  ScimGroupMember,
   ScimToken,
   ScimUser,
   Team,
