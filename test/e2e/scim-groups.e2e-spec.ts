@@ -373,6 +373,110 @@ describe('directory sync (SCIM 2.0): Groups', () => {
     expect((await call(owner, 'PATCH', `/organizations/${orgId}/scim/groups/${group.id}`, {})).statusCode).toBe(400);
   });
 
+  it('keeps role mapping within authority: a token’s creator, a team admin, and roles given by hand', async () => {
+    const kim = await provision('kim');
+    const lee = await provision('lee');
+    const group = (
+      await scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Ops', members: [{ value: kim.id }] })
+    ).json<GroupResource>();
+    const team = (await teamOf(group.id))!;
+    expect(
+      (await call(owner, 'PATCH', `/organizations/${orgId}/scim/groups/${group.id}`, { roleId: SYSTEM_ROLES.admin.id }))
+        .statusCode,
+    ).toBe(200);
+    // Someone who manages SCIM through a custom role, without admin's permissions, makes a token...
+    const role = await call(owner, 'POST', `/organizations/${orgId}/roles`, {
+      name: 'directory keeper',
+      scope: 'organization',
+      permissions: ['scim:manage', 'members:read'],
+    });
+    expect(role.statusCode).toBe(201);
+    const keeper = await registerAndLogin(t, 'groups-keeper');
+    await joinByInvitation(t, owner, orgId, keeper);
+    const keeperId = keeper.userId;
+    expect(
+      (
+        await call(owner, 'PUT', `/organizations/${orgId}/members/${keeperId}/roles`, {
+          roleIds: [SYSTEM_ROLES.member.id, role.json<{ id: string }>().id],
+        })
+      ).statusCode,
+    ).toBe(200);
+    const keeperToken = (
+      await call(keeper, 'POST', `/organizations/${orgId}/scim/tokens`, { name: 'side door' })
+    ).json<{ token: string }>().token;
+    // ...which cannot move people into (or out of) a group that hands out admin.
+    const escalate = await scim(
+      'PATCH',
+      `/Groups/${group.id}`,
+      { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: lee.id }] }] },
+      {},
+      keeperToken,
+    );
+    expectScimError(escalate, 403);
+    expect(await orgRoles(lee.email)).toEqual([SYSTEM_ROLES.member.id]);
+    expectScimError(
+      await scim(
+        'PATCH',
+        `/Groups/${group.id}`,
+        { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${kim.id}"]` }] },
+        {},
+        keeperToken,
+      ),
+      403,
+    );
+    expect(await orgRoles(kim.email)).toContain(SYSTEM_ROLES.admin.id);
+    // A team admin of the provisioned team cannot take the organization role away by removing someone.
+    const lead = await registerAndLogin(t, 'groups-lead');
+    await joinByInvitation(t, owner, orgId, lead);
+    expect(
+      (
+        await call(owner, 'POST', `/organizations/${orgId}/teams/${team.id}/members`, {
+          userId: lead.userId,
+          roleIds: [SYSTEM_ROLES['team-admin'].id],
+        })
+      ).statusCode,
+    ).toBe(201);
+    const kimUser = await system((m) => m.findOneByOrFail(User, { email: kim.email }));
+    expect(
+      (await call(lead, 'DELETE', `/organizations/${orgId}/teams/${team.id}/members/${kimUser.id}`)).statusCode,
+    ).toBe(403);
+    expect(await orgRoles(kim.email)).toContain(SYSTEM_ROLES.admin.id);
+    // A role given by hand is the person's: joining and leaving a group that maps it leaves it alone.
+    const leeUser = await system((m) => m.findOneByOrFail(User, { email: lee.email }));
+    await call(owner, 'PUT', `/organizations/${orgId}/members/${leeUser.id}/roles`, {
+      roleIds: [SYSTEM_ROLES.member.id, SYSTEM_ROLES.admin.id],
+    });
+    const add = (id: string) =>
+      scim('PATCH', `/Groups/${group.id}`, {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }],
+      });
+    expect((await add(lee.id)).statusCode).toBe(204);
+    await scim('PATCH', `/Groups/${group.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'remove', path: `members[value eq "${lee.id}"]` }],
+    });
+    expect(await orgRoles(lee.email)).toContain(SYSTEM_ROLES.admin.id);
+    // Re-sending a member already listed changes nothing (no new version).
+    const before = (await scim('GET', `/Groups/${group.id}`)).json<GroupResource>().meta.version;
+    const again = await add(kim.id);
+    expect(again.headers.etag).toBe(before);
+    // Someone put in the team by hand before the IdP lists them still gets the mapped role when listed.
+    const may = await provision('may');
+    const mayUser = await system((m) => m.findOneByOrFail(User, { email: may.email }));
+    expect(
+      (await call(owner, 'POST', `/organizations/${orgId}/teams/${team.id}/members`, { userId: mayUser.id }))
+        .statusCode,
+    ).toBe(201);
+    expect((await add(may.id)).statusCode).toBe(204);
+    expect(await orgRoles(may.email)).toContain(SYSTEM_ROLES.admin.id);
+    // Deleting the provisioned team by hand takes the directory's roles with it.
+    expect((await call(owner, 'DELETE', `/organizations/${orgId}/teams/${team.id}`)).statusCode).toBe(204);
+    expect(await orgRoles(kim.email)).toEqual([SYSTEM_ROLES.member.id]);
+    expect(await orgRoles(may.email)).toEqual([SYSTEM_ROLES.member.id]);
+    expectScimError(await scim('GET', `/Groups/${group.id}`), 404);
+  });
+
   it('never deletes a team that projects belong to', async () => {
     const group = (await scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Research' })).json<GroupResource>();
     const team = (await teamOf(group.id))!;
@@ -540,6 +644,17 @@ describe('directory sync (SCIM 2.0): Groups', () => {
     expect(listed.json<Array<{ id: string; members: number }>>()).toContainEqual(
       expect.objectContaining({ id: group.id, members: 10_000 }),
     );
+    // A list page with member lists stays bounded: it ends once its groups hold 10,000 members.
+    // The groups before this one fill a page; the next page is this group alone (it holds 10,000).
+    type Page = { totalResults: number; itemsPerPage: number; Resources: GroupResource[] };
+    const first = (await scim('GET', '/Groups?count=200')).json<Page>();
+    expect(first.Resources.map((item) => item.id)).not.toContain(group.id);
+    expect(first.itemsPerPage).toBe(first.Resources.length);
+    expect(first.itemsPerPage).toBeLessThan(first.totalResults);
+    const next = (await scim('GET', `/Groups?count=200&startIndex=${first.itemsPerPage + 1}`)).json<Page>();
+    expect(next.Resources[0]?.id).toBe(group.id);
+    expect(next.Resources[0]?.members).toHaveLength(10_000);
+    expect(next.Resources).toHaveLength(1);
     // And out again with one operation.
     expect(
       (

@@ -27,13 +27,15 @@ export class ScimGroupsController {
   }
 
   @Patch(':scimGroupId')
-  @RequirePermissions('scim:manage')
+  @RequirePermissions('scim:manage', 'members:update-roles')
   @ApiOperation({
     summary: 'Map a provisioned group to an organization role',
     description:
-      'Needs scim:manage and the ability to grant the role (and the one it replaces). The group’s active members ' +
-      'hold the role while the IdP lists them in it; a role some group maps to belongs to the directory for ' +
-      'provisioned people (granted and taken back by group membership). Owner and member cannot be mapped. Audited.',
+      'Needs scim:manage, members:update-roles and the ability to grant the role (and the one it replaces). The ' +
+      'group’s active members ' +
+      'hold the role while the IdP lists them in it: the directory grants it and takes back what it granted (a ' +
+      'role given by hand stays). A SCIM token moves people in and out only within its creator’s authority. ' +
+      'Owner and member cannot be mapped. Audited.',
   })
   @ApiOkResponse({ type: ScimGroupDto })
   @ApiAuthenticated()

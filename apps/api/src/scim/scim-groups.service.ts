@@ -19,13 +19,15 @@ import { MembersService } from '../members/members.service';
 import type { ScimPrincipal } from './scim-access';
 import { scimError } from './scim-errors';
 import { groupFilterSql } from './scim-filter';
-import { joinTeam, leaveTeam, syncGroupRoles } from './scim-group-membership';
+import { joinTeam, leaveTeam, lockDirectory, syncGroupRoles } from './scim-group-membership';
 import { memberIds, readGroupPatch, type GroupPatch } from './scim-patch-group';
 import { scimBaseUrl } from './scim-tokens.service';
 import { etagOf, LIST_SCHEMA, projection, type ScimListQuery } from './scim-users.service';
 
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const MAX_COUNT = 200;
+/** Member entries one page of a Groups list carries at most (beyond its first group). */
+const MEMBERS_PER_PAGE = 10_000;
 /** Above this many people touched, the whole organization's permission cache is dropped instead. */
 const INVALIDATE_EACH_UP_TO = 100;
 
@@ -92,13 +94,29 @@ export class ScimGroupsService {
                 params,
               )
             ).map(fromSql);
+      // With member lists, a page holds groups up to MEMBERS_PER_PAGE members in all (at least one
+      // group): RFC 7644 lets a page be shorter than `count`, and the IdP pages on by itemsPerPage.
+      let page = found;
+      if (withMembers && found.length > 1) {
+        const sizes = await manager.query<Array<{ group_id: string; n: string }>>(
+          'SELECT group_id, count(*) AS n FROM scim_group_members WHERE group_id = ANY($1::uuid[]) GROUP BY group_id',
+          [found.map((row) => row.id)],
+        );
+        const size = new Map(sizes.map((row) => [row.group_id, Number(row.n)]));
+        let sum = 0;
+        const kept = found.findIndex((row, index) => {
+          sum += size.get(row.id) ?? 0;
+          return index > 0 && sum > MEMBERS_PER_PAGE;
+        });
+        if (kept > 0) page = found.slice(0, kept);
+      }
       const listed = withMembers
         ? await this.membersOf(
             manager,
-            found.map((row) => row.id),
+            page.map((row) => row.id),
           )
         : new Map<string, GroupMemberView[]>();
-      return { rows: found, total: Number(totals[0]?.total ?? 0), members: listed };
+      return { rows: page, total: Number(totals[0]?.total ?? 0), members: listed };
     });
     return {
       schemas: [LIST_SCHEMA],
@@ -126,6 +144,7 @@ export class ScimGroupsService {
     const fields = readGroup(body);
     const ids = fields.members ?? [];
     const { row, touched } = await this.run(orgId, async (manager) => {
+      await lockDirectory(manager, orgId);
       await this.assertUnique(manager, orgId, fields.displayName, fields.externalId, undefined);
       await this.assertUsers(manager, orgId, ids);
       const teamId = newId();
@@ -188,14 +207,18 @@ export class ScimGroupsService {
 
   async remove(actor: ScimPrincipal, orgId: string, id: string, ifMatch: string | undefined): Promise<void> {
     const touched = await this.run(orgId, async (manager) => {
+      await lockDirectory(manager, orgId);
       const group = await this.find(manager, orgId, id, true);
       checkVersion(group, ifMatch);
       const listed = await this.memberIdsOf(manager, group.id);
+      if (listed.length > 0) await this.assertTokenMayMap(manager, actor, orgId, group.roleId);
       const left = await leaveTeam(manager, orgId, group.teamId, listed);
       await manager.delete(ScimGroup, { id: group.id });
       const users = await this.userIdsOf(manager, orgId, listed);
-      const roles = await syncGroupRoles(manager, orgId, users, group.roleId ? [group.roleId] : []);
+      const roles = await syncGroupRoles(manager, orgId, users);
       // The team goes with the group unless work hangs off it: projects are never deleted by an IdP.
+      // The team row is locked first, so a project cannot be added between the check and the delete.
+      await manager.query('SELECT 1 FROM teams WHERE id = $1 FOR UPDATE', [group.teamId]);
       const projects = await manager.query<unknown[]>('SELECT 1 FROM projects WHERE team_id = $1 LIMIT 1', [
         group.teamId,
       ]);
@@ -247,6 +270,7 @@ export class ScimGroupsService {
       ]);
     }
     const touched = await this.transactions.run(orgId, async (manager) => {
+      await lockDirectory(manager, orgId);
       const rows = await manager.query<Array<Record<string, unknown>>>(
         'SELECT * FROM scim_groups WHERE id = $1 AND organization_id = $2 FOR UPDATE',
         [id, orgId],
@@ -265,7 +289,7 @@ export class ScimGroupsService {
         [id, roleId],
       );
       const users = await this.userIdsOf(manager, orgId, await this.memberIdsOf(manager, id));
-      const roles = await syncGroupRoles(manager, orgId, users, group.roleId ? [group.roleId] : []);
+      const roles = await syncGroupRoles(manager, orgId, users);
       await this.audit.change(
         manager,
         'scim.group.role.set',
@@ -296,6 +320,7 @@ export class ScimGroupsService {
     patch: GroupPatch,
   ): Promise<string> {
     const { version, touched } = await this.run(orgId, async (manager) => {
+      await lockDirectory(manager, orgId);
       const group = await this.find(manager, orgId, id, true);
       checkVersion(group, ifMatch);
       const displayName = patch.displayName === undefined ? group.displayName : checkedName(patch.displayName);
@@ -304,13 +329,18 @@ export class ScimGroupsService {
       if (renamed || externalId !== group.externalId) {
         await this.assertUnique(manager, orgId, displayName, externalId, group.id);
       }
-      const current = patch.replaceAll || patch.remove.size > 0 ? await this.memberIdsOf(manager, group.id) : [];
+      // The whole list only for a replacement; otherwise just which of the named ids are listed now
+      // (Okta removes one member per request: that must not read a 10,000-member list).
+      const current = patch.replaceAll
+        ? await this.memberIdsOf(manager, group.id)
+        : await this.listedAmong(manager, group.id, [...patch.add, ...patch.remove]);
       const currentSet = new Set(current);
       const removing = patch.replaceAll
         ? current.filter((member) => !patch.add.has(member))
         : [...patch.remove].filter((member) => currentSet.has(member));
       const adding = [...patch.add].filter((member) => !currentSet.has(member));
       await this.assertUsers(manager, orgId, adding);
+      if (adding.length > 0 || removing.length > 0) await this.assertTokenMayMap(manager, actor, orgId, group.roleId);
       const changed = [
         ...(renamed ? ['displayName'] : []),
         ...(externalId !== group.externalId ? ['externalId'] : []),
@@ -326,14 +356,15 @@ export class ScimGroupsService {
         }
         await leaveTeam(manager, orgId, group.teamId, removing);
       }
-      const joined = await this.addMembers(manager, orgId, group.id, group.teamId, adding);
+      await this.addMembers(manager, orgId, group.id, group.teamId, adding);
       await manager.query(
         `UPDATE scim_groups SET display_name = $2, external_id = $3, version = version + 1, updated_at = now()
           WHERE id = $1`,
         [group.id, displayName, externalId],
       );
       if (renamed) await manager.query('UPDATE teams SET name = $2 WHERE id = $1', [group.teamId, displayName]);
-      const users = [...joined, ...(await this.userIdsOf(manager, orgId, removing))];
+      // Everyone added (already in the team by hand or not) and removed: mapped roles follow the list.
+      const users = await this.userIdsOf(manager, orgId, [...adding, ...removing]);
       const roles = group.roleId ? await syncGroupRoles(manager, orgId, users) : { granted: 0, revoked: 0 };
       await this.audit.change(manager, 'scim.group.update', orgId, actorOf(actor), ['team', group.teamId], {
         scimId: group.id,
@@ -366,6 +397,34 @@ export class ScimGroupsService {
       );
     }
     return joinTeam(manager, orgId, teamId, scimUserIds);
+  }
+
+  /**
+   * A token changes who holds a mapped role only within its creator's authority (like the members
+   * API): a role its creator could not grant is neither granted nor taken back through their token.
+   */
+  private async assertTokenMayMap(
+    manager: EntityManager,
+    actor: ScimPrincipal,
+    orgId: string,
+    roleId: string | null,
+  ): Promise<void> {
+    if (!roleId) return;
+    if (!actor.createdByUserId) throw scimError(403, undefined, 'This token has no creator to act for.');
+    await this.members.assertGrantable(manager, actor.createdByUserId, orgId, [roleId]);
+  }
+
+  /** Which of `ids` the group lists now. */
+  private async listedAmong(manager: EntityManager, groupId: string, ids: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 2_000) {
+      const rows = await manager.query<Array<{ scim_user_id: string }>>(
+        'SELECT scim_user_id FROM scim_group_members WHERE group_id = $1 AND scim_user_id = ANY($2::uuid[])',
+        [groupId, ids.slice(i, i + 2_000)],
+      );
+      out.push(...rows.map((row) => row.scim_user_id));
+    }
+    return out;
   }
 
   /** Every member value must be a SCIM User of this organization; nothing is applied otherwise. */
@@ -464,6 +523,12 @@ export class ScimGroupsService {
       if (isUniqueViolation(error)) {
         throw scimError(409, 'uniqueness', 'A group with this displayName or externalId is already provisioned here.');
       }
+      const code = databaseCode(error);
+      // A person removed from the organization (or a team deleted) by hand while this ran.
+      if (code === '23503') throw scimError(409, undefined, 'The organization changed while this ran: send it again.');
+      if (code === '40P01' || code === '40001') {
+        throw scimError(503, undefined, 'The request collided with another change: send it again.');
+      }
       throw error;
     }
   }
@@ -526,6 +591,13 @@ function fromSql(row: Record<string, unknown>): GroupRow {
     createdAt: new Date(row.created_at as string),
     updatedAt: new Date(row.updated_at as string),
   };
+}
+
+/** The SQLSTATE of a database error, however the driver wrapped it. */
+function databaseCode(error: unknown): string | undefined {
+  const outer = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = outer?.code ?? outer?.driverError?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function notFound() {

@@ -8,7 +8,7 @@ import { Raw, type EntityManager } from 'typeorm';
 import { MembersService } from '../members/members.service';
 import type { ScimPrincipal } from './scim-access';
 import { scimError } from './scim-errors';
-import { restoreGroupsOf } from './scim-group-membership';
+import { lockDirectory, restoreGroupsOf } from './scim-group-membership';
 import { applyUserPatch } from './scim-patch-user';
 import { userFilterSql } from './scim-filter';
 import { scimBaseUrl } from './scim-tokens.service';
@@ -207,6 +207,7 @@ export class ScimUsersService {
 
   async remove(actor: ScimPrincipal, orgId: string, id: string, ifMatch: string | undefined): Promise<void> {
     const userId = await this.transactions.run(orgId, async (manager) => {
+      await lockDirectory(manager, orgId);
       const row = await this.find(manager, orgId, id, true);
       checkVersion(row, ifMatch);
       await this.assertMayRemove(manager, actor, orgId, row.userId);
@@ -230,6 +231,8 @@ export class ScimUsersService {
     next: (current: Row) => UserFields,
   ): Promise<Record<string, unknown>> {
     const row = await this.transactions.run(orgId, async (manager) => {
+      // Group membership, teams and mapped roles follow `active`: the directory's order of locks.
+      await lockDirectory(manager, orgId);
       const current = await this.find(manager, orgId, id, true);
       checkVersion(current, ifMatch);
       const fields = next(current);

@@ -17,7 +17,7 @@ import { In, type EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
 import type { MemberDto } from '../members/dto/member.dto';
 import { describeMembers } from '../members/member-view';
-import { syncGroupRoles } from '../scim/scim-group-membership';
+import { lockDirectory, syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
 
 /** Teams inside an organization, their members and their team-scoped roles. */
@@ -92,9 +92,25 @@ export class TeamsService {
 
   async remove(actor: Principal, orgId: string, teamId: string): Promise<void> {
     await this.transactions.run(orgId, async (manager) => {
+      const group = await this.directoryGroupOf(manager, orgId, teamId);
       await this.findTeam(manager, orgId, teamId);
-      await this.record(manager, actor, orgId, 'team.delete', 'team', teamId, {});
+      // A provisioned team's group goes with it; so do the roles it mapped (taking them needs their permissions).
+      const listed = group
+        ? (
+            await manager.query<Array<{ user_id: string }>>(
+              `SELECT su.user_id FROM scim_group_members m JOIN scim_users su ON su.id = m.scim_user_id
+                WHERE m.group_id = $1`,
+              [group.id],
+            )
+          ).map((row) => row.user_id)
+        : [];
+      if (group?.roleId && listed.length > 0) {
+        if (actor.kind !== 'user') throw permissionDenied([], 'Only a person may delete a team that maps a role.');
+        await this.assertOrganizationRoleGrantable(manager, actor, orgId, group.roleId);
+      }
+      await this.record(manager, actor, orgId, 'team.delete', 'team', teamId, group ? { scimGroupId: group.id } : {});
       await manager.delete(Team, { id: teamId });
+      if (group?.roleId) await syncGroupRoles(manager, orgId, listed);
     });
     await this.permissions.invalidate(orgId);
   }
@@ -131,6 +147,8 @@ export class TeamsService {
 
   async removeMember(actor: UserPrincipal, orgId: string, teamId: string, userId: string): Promise<void> {
     await this.transactions.run(orgId, async (manager) => {
+      // A team the organization's IdP provisions: directory locks first, in the order SCIM takes them.
+      const group = await this.directoryGroupOf(manager, orgId, teamId);
       await this.findTeam(manager, orgId, teamId);
       const member = await manager.findOneBy(TeamMember, { teamId, userId });
       if (!member) throw new NotFoundException('No such team member.');
@@ -143,28 +161,83 @@ export class TeamsService {
           teamId,
           held.map((a) => a.roleId),
         );
+      // Someone the IdP lists in this team's group, taken out by hand: the group says so too, and a
+      // role the group maps to goes with it, which takes the authority to take that role away.
+      const listed =
+        group &&
+        (
+          await manager.query<unknown[]>(
+            `SELECT 1 FROM scim_group_members m JOIN scim_users su ON su.id = m.scim_user_id
+              WHERE m.group_id = $1 AND su.user_id = $2`,
+            [group.id, userId],
+          )
+        ).length > 0;
+      if (listed && group.roleId && actor.userId !== userId) {
+        await this.assertOrganizationRoleGrantable(manager, actor, orgId, group.roleId);
+      }
       await manager.delete(RoleAssignment, { organizationId: orgId, teamId, userId });
       await manager.delete(TeamMember, { id: member.id });
-      // Someone the organization's IdP lists in this team's group, taken out by hand: the group says so too
-      // (and a role the group maps to goes with it).
-      const ungrouped = await manager.query<Array<{ group_id: string }>>(
-        `WITH gone AS (
-           DELETE FROM scim_group_members m USING scim_groups g, scim_users su
-            WHERE g.team_id = $1 AND m.group_id = g.id AND su.id = m.scim_user_id AND su.user_id = $2
-          RETURNING m.group_id),
-         bumped AS (
-           UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE id IN (SELECT group_id FROM gone)
-          RETURNING id)
-         SELECT id AS group_id FROM bumped`,
-        [teamId, userId],
-      );
-      if (ungrouped.length > 0) await syncGroupRoles(manager, orgId, [userId]);
+      if (listed) {
+        await manager.query(
+          `DELETE FROM scim_group_members m USING scim_users su
+            WHERE m.group_id = $1 AND su.id = m.scim_user_id AND su.user_id = $2`,
+          [group.id, userId],
+        );
+        await manager.query('UPDATE scim_groups SET version = version + 1, updated_at = now() WHERE id = $1', [
+          group.id,
+        ]);
+        if (group.roleId) await syncGroupRoles(manager, orgId, [userId]);
+      }
       await this.record(manager, actor, orgId, 'team.member.remove', 'user', userId, {
         teamId,
-        ...(ungrouped.length > 0 ? { scimGroupLeft: true } : {}),
+        ...(listed ? { scimGroupLeft: true } : {}),
       });
     });
     await this.permissions.invalidate(orgId, userId);
+  }
+
+  /**
+   * The SCIM group a team is, if the organization's IdP provisions it, with the directory lock
+   * and the group row taken (the order SCIM requests take them in, so they cannot deadlock).
+   */
+  private async directoryGroupOf(
+    manager: EntityManager,
+    orgId: string,
+    teamId: string,
+  ): Promise<{ id: string; roleId: string | null } | undefined> {
+    const found = await manager.query<Array<{ id: string }>>(
+      'SELECT id FROM scim_groups WHERE organization_id = $1 AND team_id = $2',
+      [orgId, teamId],
+    );
+    if (!found[0]) return undefined;
+    await lockDirectory(manager, orgId);
+    const locked = await manager.query<Array<{ id: string; role_id: string | null }>>(
+      'SELECT id, role_id FROM scim_groups WHERE id = $1 FOR UPDATE',
+      [found[0].id],
+    );
+    return locked[0] ? { id: locked[0].id, roleId: locked[0].role_id } : undefined;
+  }
+
+  /** An organization role's permissions, all held by the actor in the organization (not just the team). */
+  private async assertOrganizationRoleGrantable(
+    manager: EntityManager,
+    actor: UserPrincipal,
+    orgId: string,
+    roleId: string,
+  ): Promise<void> {
+    const carried = await manager.find(RolePermission, { where: { roleId } });
+    const lacking = await this.permissions.lacking(
+      actor.userId,
+      orgId,
+      carried.map((p) => p.permissionKey),
+    );
+    if (lacking.length > 0) {
+      throw permissionDenied(
+        lacking,
+        'This person holds an organization role through the directory group this team is; taking them out takes ' +
+          'that role away, which needs its permissions.',
+      );
+    }
   }
 
   async setMemberRoles(

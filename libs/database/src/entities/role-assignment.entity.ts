@@ -56,4 +56,12 @@ export class RoleAssignment extends BaseEntity {
   @ManyToOne(() => User, { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'granted_by_user_id', foreignKeyConstraintName: 'role_assignments_granted_by_user_id_fkey' })
   grantedBy?: User;
+
+  /**
+   * Who keeps this assignment when not a person: 'directory' for an organization role a SCIM
+   * group maps to (granted and taken back by group membership). Null: granted by hand (or at
+   * sign-up, invitation or SSO provisioning), never touched by directory sync.
+   */
+  @Column({ type: 'varchar', length: 20, nullable: true })
+  source!: 'directory' | null;
 }

@@ -1,4 +1,4 @@
-import { CreateDateColumn, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { CreateDateColumn, Column, Entity, ForeignKey, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Organization } from './organization.entity';
 import { ScimGroup } from './scim-group.entity';
 import { ScimUser } from './scim-user.entity';
@@ -8,6 +8,15 @@ import { ScimUser } from './scim-user.entity';
  * IdP deactivates and brings back returns to the same teams.
  */
 @Entity({ name: 'scim_group_members' })
+// The group and the user are both of the row's organization, whatever wrote it.
+@ForeignKey(() => ScimGroup, ['groupId', 'organizationId'], ['id', 'organizationId'], {
+  name: 'scim_group_members_group_organization_fkey',
+  onDelete: 'CASCADE',
+})
+@ForeignKey(() => ScimUser, ['scimUserId', 'organizationId'], ['id', 'organizationId'], {
+  name: 'scim_group_members_user_organization_fkey',
+  onDelete: 'CASCADE',
+})
 @Index('scim_group_members_scim_user_idx', ['scimUserId'])
 export class ScimGroupMember {
   @PrimaryColumn('uuid')

@@ -16,6 +16,8 @@ import { Team } from './team.entity';
   onDelete: 'CASCADE',
 })
 @Index('scim_groups_org_team_key', ['organizationId', 'teamId'], { unique: true })
+// Target of the composite foreign key that keeps group memberships inside the group's organization.
+@Index('scim_groups_id_organization_key', ['id', 'organizationId'], { unique: true })
 @Index('scim_groups_org_external_id_key', ['organizationId', 'externalId'], {
   unique: true,
   where: '"external_id" IS NOT NULL',

@@ -11,6 +11,8 @@ import { User } from './user.entity';
 @Entity({ name: 'scim_users' })
 @Index('scim_users_org_user_name_key', ['organizationId', 'userName'], { unique: true })
 @Index('scim_users_org_user_key', ['organizationId', 'userId'], { unique: true })
+// Target of the composite foreign key that keeps group memberships inside the user's organization.
+@Index('scim_users_id_organization_key', ['id', 'organizationId'], { unique: true })
 @Index('scim_users_org_external_id_key', ['organizationId', 'externalId'], {
   unique: true,
   where: '"external_id" IS NOT NULL',
