@@ -34,6 +34,8 @@ const ID_PARAMETERS = [
   'tokenId',
   'scimUserId',
   'scimGroupId',
+  'endpointId',
+  'deliveryId',
   ...RESOURCE_FIXTURES.map((resource) => resource.idParameter),
 ];
 /** Route parameters that name no object (a provider's name). Anything else must be in ID_PARAMETERS. */
@@ -117,6 +119,15 @@ const EXPECTED: Record<string, string> = {
   'PATCH /organizations/:orgId/scim/v2/Groups/:scimGroupId': '',
   'DELETE /organizations/:orgId/scim/v2/Groups/:scimGroupId': '',
   'GET /organizations/:orgId/scim/groups': 'owner admin',
+  'GET /organizations/:orgId/webhooks/endpoints': 'owner admin',
+  'POST /organizations/:orgId/webhooks/endpoints': 'owner admin',
+  'GET /organizations/:orgId/webhooks/endpoints/:endpointId': 'owner admin',
+  'PATCH /organizations/:orgId/webhooks/endpoints/:endpointId': 'owner admin',
+  'DELETE /organizations/:orgId/webhooks/endpoints/:endpointId': 'owner admin',
+  'POST /organizations/:orgId/webhooks/endpoints/:endpointId/rotate-secret': 'owner admin',
+  'POST /organizations/:orgId/webhooks/endpoints/:endpointId/test': 'owner admin',
+  'GET /organizations/:orgId/webhooks/endpoints/:endpointId/deliveries': 'owner admin',
+  'POST /organizations/:orgId/webhooks/endpoints/:endpointId/deliveries/:deliveryId/resend': 'owner admin',
   'PATCH /organizations/:orgId/scim/groups/:scimGroupId': 'owner admin',
   // Resources registered in test/support/resource-fixtures.ts bring their own rows.
   ...(Object.assign({}, ...RESOURCE_FIXTURES.map((resource) => resource.expected)) as Record<string, string>),
@@ -186,6 +197,7 @@ describe('authorization matrices', () => {
           displayName: 'Hijacked',
         },
         'PATCH /organizations/:orgId/scim/groups/:scimGroupId': { roleId: null },
+        'PATCH /organizations/:orgId/webhooks/endpoints/:endpointId': { description: 'Hijacked' },
         ...Object.fromEntries(
           RESOURCE_FIXTURES.flatMap((resource) =>
             ['PUT', 'PATCH'].map((method) => [

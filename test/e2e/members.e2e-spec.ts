@@ -236,7 +236,9 @@ describe('organization members', () => {
       expect((await add(owner, mate.userId)).statusCode).toBe(201);
       const [row] = await t.app
         .get(TenantTransaction)
-        .runAsSystem((m) => m.find(AuditLog, { where: { action: 'member.add', targetId: mate.userId } }));
+        .runAsSystem((m) =>
+          m.find(AuditLog, { where: { action: 'member.add', targetId: mate.userId, organizationId: orgId } }),
+        );
       expect(row?.metadata).toMatchObject({ via: 'shared-organization' });
       const mail = await smtp.waitFor((m) => m.to.includes(mate.email) && /added to an organization/.test(m.subject));
       expect(mail.subject).not.toContain('Members Inc');

@@ -51,3 +51,4 @@ export {
   type SamlIdp,
   type SamlIdpResponse,
 } from './saml-idp';
+export { WebhookReceiver, type ReceivedAttempt, type ReceiverBehaviour } from './webhook-receiver';

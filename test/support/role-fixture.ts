@@ -174,6 +174,20 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
     'scim group',
   );
   objects.scimGroupId = scimGroup.json<{ id: string }>().id;
+  // A webhook endpoint and one of its deliveries, written directly (no receiver is ever called).
+  objects.endpointId = newId();
+  objects.deliveryId = newId();
+  await t.app.get(TenantTransaction).runAsSystem(async (manager) => {
+    await manager.query(
+      `INSERT INTO webhook_endpoints (id, organization_id, url, secret_sealed, enabled) VALUES ($1, $2, $3, 'v1.x.x.x', false)`,
+      [objects.endpointId, orgId, 'https://hooks.example.com/fixture'],
+    );
+    await manager.query(
+      `INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, body, status, attempts)
+       VALUES ($1, $2, $3, $4, 'webhook.test', '{}', 'failed', 1)`,
+      [objects.deliveryId, orgId, objects.endpointId, newId()],
+    );
+  });
   const identityId = newId();
   await t.app.get(TenantTransaction).runAsSystem((manager) =>
     manager.insert(OAuthAccount, {

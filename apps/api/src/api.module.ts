@@ -3,6 +3,7 @@ import { AuditModule } from '@app/audit';
 import { AuthenticationGuard, AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { EventsModule } from '@app/events';
 import { JobsModule } from '@app/jobs';
 import { LlmModule } from '@app/llm';
 import { MailModule } from '@app/mail';
@@ -29,6 +30,7 @@ import { QueueBoardModule } from './queue-board/queue-board.module';
 import { SecurityEventsModule } from './security-events/security-events.module';
 import { SsoModule } from './sso/sso.module';
 import { ScimModule } from './scim/scim.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
@@ -54,6 +56,7 @@ export const API_V1_MODULES: Type[] = [
   SecurityEventsModule,
   SsoModule,
   ScimModule,
+  WebhooksModule,
   // generate:resource modules
 ];
 
@@ -73,6 +76,7 @@ export class ApiModule {
         MailModule,
         LlmModule,
         JobsModule,
+        EventsModule,
         AuditModule,
         AuthModule,
         RbacModule,

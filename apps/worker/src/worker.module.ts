@@ -2,6 +2,7 @@ import { AuditModule } from '@app/audit';
 import { MetricsModule } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { EventsModule } from '@app/events';
 import { JobsModule } from '@app/jobs';
 import { LlmModule } from '@app/llm';
 import { MailModule } from '@app/mail';
@@ -25,6 +26,7 @@ export class WorkerModule {
         LlmModule,
         AuditModule,
         JobsModule,
+        EventsModule,
         ...extraModules,
       ],
     };

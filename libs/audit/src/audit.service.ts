@@ -23,6 +23,23 @@ export interface AuditActor {
   actorId: string | null;
 }
 
+/** An audit row as written, for listeners (the metadata already scrubbed of secrets). */
+export interface RecordedAudit {
+  id: string;
+  occurredAt: Date;
+  organizationId: string | null;
+  actorType: AuditActorType;
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: AuditOutcome;
+  metadata: Record<string, unknown>;
+}
+
+/** Runs inside the unit of work that wrote the row: what it writes commits or rolls back with the change. */
+export type AuditListener = (manager: EntityManager, row: RecordedAudit) => Promise<void>;
+
 const SECRET_KEYS = /pass(word)?|secret|token|code|key|hash/i;
 
 /** Drops values under keys that look secret, so no caller can log one by accident. */
@@ -37,6 +54,8 @@ function scrub(metadata: Record<string, unknown> = {}): Record<string, unknown> 
  */
 @Injectable()
 export class AuditService {
+  private readonly listeners: AuditListener[] = [];
+
   constructor(
     private readonly cls: ClsService,
     private readonly transactions: TenantTransaction,
@@ -62,9 +81,19 @@ export class AuditService {
     };
     // jsonb metadata is arbitrary JSON, which TypeORM's deep-partial type cannot express.
     const row = entity as QueryDeepPartialEntity<AuditLog>;
-    if (manager) await manager.insert(AuditLog, row);
-    else await this.transactions.runAsSystem((system) => system.insert(AuditLog, row));
+    if (manager) {
+      await manager.insert(AuditLog, row);
+      for (const listener of this.listeners) await listener(manager, entity);
+    } else await this.transactions.runAsSystem((system) => system.insert(AuditLog, row));
     this.metrics.auditEvents.inc({ action: event.action, outcome: event.outcome });
+  }
+
+  /**
+   * Hears every row written inside a unit of work (a change, not a refusal written on its own):
+   * domain events hang off this, so a change that is audited can be published in its transaction.
+   */
+  onRecorded(listener: AuditListener): void {
+    this.listeners.push(listener);
   }
 
   /** A successful change to `target` (type, id), written in the change's own unit of work. */

@@ -69,6 +69,10 @@ describe('fetchOutbound (server-side requests to URLs someone else chose)', () =
       'fe80::1',
       '::ffff:10.0.0.1',
       '::ffff:127.0.0.1',
+      // How the URL parser writes [::ffff:127.0.0.1], the IPv4-compatible form, and NAT64.
+      '::ffff:7f00:1',
+      '::7f00:1',
+      '64:ff9b::a9fe:a9fe',
     ]) {
       expect({ address, private: isPrivateAddress(address) }).toEqual({ address, private: true });
     }

@@ -21,8 +21,11 @@ for (const [network, prefix] of [
   PRIVATE.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
+  // Unspecified, loopback and the deprecated IPv4-compatible form (::127.0.0.1 is ::7f00:1).
+  ['::', 96],
   ['::1', 128],
+  // NAT64: 64:ff9b::7f00:1 is 127.0.0.1 behind a NAT64 gateway.
+  ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
@@ -54,6 +57,11 @@ export class OutboundRefused extends Error {
 export interface OutboundFetchOptions {
   /** Let private and loopback addresses through (a development setting; off by default). */
   allowPrivate?: boolean;
+  /**
+   * `host:port` targets that may be private even when allowPrivate is off (an operator's explicit
+   * allow-list, e.g. a receiver on loopback in tests). Compared with the URL's host and port.
+   */
+  allowedPrivateTargets?: readonly string[];
   /** Refuse plain http (production). */
   httpsOnly?: boolean;
   timeoutMs?: number;
@@ -98,8 +106,11 @@ export async function requestOutbound(
     );
   }
   if (target.username || target.password) throw new OutboundRefused('bad-url', 'URLs with credentials are not fetched');
-  const allowPrivate = options.allowPrivate ?? false;
   const host = target.hostname.replace(/^\[|\]$/g, '');
+  const port = target.port || (secure ? '443' : '80');
+  const allowPrivate =
+    (options.allowPrivate ?? false) ||
+    (options.allowedPrivateTargets ?? []).some((allowed) => allowed.toLowerCase() === `${host.toLowerCase()}:${port}`);
   if (isIP(host) && !allowPrivate && isPrivateAddress(host)) {
     throw new OutboundRefused('private-address', `${host} is a private address`);
   }

@@ -111,6 +111,21 @@ export interface SsoConfig {
   metadataAllowPrivate: boolean;
 }
 
+export interface WebhookConfig {
+  /** Delays before each retry, ms: the first attempt is at once, then one more per entry. */
+  retryScheduleMs: number[];
+  /** Seconds a receiver has to answer one delivery. */
+  timeoutSeconds: number;
+  /** Seconds an endpoint may keep failing before it is disabled (and its organization's owners mailed). */
+  disableAfterSeconds: number;
+  /** Seconds the previous signing secret still signs after a rotation. */
+  secretOverlapSeconds: number;
+  /** Plain http endpoints (development only). */
+  allowHttp: boolean;
+  /** host:port targets allowed on private addresses (tests' loopback receivers). */
+  allowedPrivateTargets: string[];
+}
+
 export interface HttpSecurityConfig {
   /** Fastify's trustProxy: whether (and which) X-Forwarded-For hops are believed for the client address. */
   trustProxy: boolean | number | string[];
@@ -182,6 +197,7 @@ export class AppConfig {
   readonly mailFrom: string;
   readonly oauth: OAuthConfig;
   readonly sso: SsoConfig;
+  readonly webhooks: WebhookConfig;
   readonly http: HttpSecurityConfig;
   /** Prometheus metrics: on the main port behind a bearer token, and/or on their own port. */
   readonly metrics: { token: string | undefined; port: number | undefined };
@@ -311,6 +327,17 @@ export class AppConfig {
       rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: raw.AUTH_RATE_LIMIT_PER_MINUTE,
       rateLimitFailMode: raw.RATE_LIMIT_FAIL_MODE,
+    };
+    this.webhooks = {
+      retryScheduleMs: raw.WEBHOOK_RETRY_SCHEDULE,
+      timeoutSeconds: raw.WEBHOOK_TIMEOUT,
+      disableAfterSeconds: raw.WEBHOOK_DISABLE_AFTER,
+      secretOverlapSeconds: raw.WEBHOOK_SECRET_OVERLAP,
+      allowHttp: raw.WEBHOOK_ALLOW_HTTP,
+      allowedPrivateTargets: (raw.WEBHOOK_ALLOWED_PRIVATE_TARGETS ?? '')
+        .split(',')
+        .map((target) => target.trim())
+        .filter(Boolean),
     };
     this.sso = {
       returnUrl: raw.SSO_RETURN_URL ?? `${this.appUrl}/sso/callback`,

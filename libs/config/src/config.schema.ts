@@ -59,6 +59,20 @@ const duration = z
   })
   .refine((seconds) => seconds > 0, 'must be greater than 0');
 
+/** Delays between delivery attempts, `5s,5m,2h` (ms, s, m, h or d), as milliseconds. */
+const retrySchedule = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)(,\d+(ms|s|m|h|d))*$/, 'a comma list of delays such as 5s,5m,2h')
+  .transform((value) =>
+    value.split(',').map((item) => {
+      const amount = Number.parseInt(item, 10);
+      const unit = item.replace(/^\d+/, '');
+      const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1_000;
+      return amount * factor;
+    }),
+  )
+  .refine((delays) => delays.length <= 20, 'at most 20 retries');
+
 /**
  * Every environment variable the framework reads, with its default.
  * `.env.example` mirrors this list; a test keeps the two in step.
@@ -160,6 +174,15 @@ export const configSchema = z.object({
   SSO_DNS_SERVERS: z
     .string()
     .regex(/^[0-9a-fA-F:.[\]]+(,[0-9a-fA-F:.[\]]+)*$/, 'a comma list of IP[:port] DNS servers')
+    .optional(),
+  WEBHOOK_RETRY_SCHEDULE: retrySchedule.default([5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]),
+  WEBHOOK_TIMEOUT: duration.default(10),
+  WEBHOOK_DISABLE_AFTER: duration.default(5 * 86400),
+  WEBHOOK_SECRET_OVERLAP: duration.default(86400),
+  WEBHOOK_ALLOW_HTTP: booleanString.default(false),
+  WEBHOOK_ALLOWED_PRIVATE_TARGETS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'a comma list of host:port targets')
     .optional(),
   OAUTH_REDIRECT_URL: url(['http', 'https']).optional(),
   OAUTH_STATE_TTL: duration.default(600),

@@ -37,6 +37,10 @@ export const PERMISSIONS = {
   'llm:use': { description: 'Call the LLM provider', scopes: BOTH },
   'sso:manage': { description: 'Set up single sign-on: connections and verified domains', scopes: ORG },
   'scim:manage': { description: 'Create and revoke the tokens directory sync (SCIM) provisions with', scopes: ORG },
+  'webhooks:manage': {
+    description: "Register the organization's webhook endpoints, see their deliveries, resend",
+    scopes: ORG,
+  },
   // No role can carry it: held only by an organization's SCIM tokens, on its SCIM endpoint.
   'scim:provision': { description: 'Provision members and groups over SCIM (SCIM tokens only)', scopes: [] },
   // The example resource (apps/api/src/projects): organization-wide, or in a team for its projects.
@@ -72,6 +76,8 @@ export const USER_ONLY_PERMISSIONS: ReadonlySet<PermissionKey> = new Set<Permiss
   'api-keys:create',
   'sso:manage',
   'scim:manage',
+  // An endpoint receives every event it subscribes to: registering one reads the organization's activity.
+  'webhooks:manage',
 ]);
 
 /** Whether any role can carry the permission (some are for one kind of machine caller only). */

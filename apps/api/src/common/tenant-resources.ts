@@ -1,3 +1,4 @@
+import { defineResourceEvents } from '@app/events';
 import type { AuditService } from '@app/audit';
 import { auditActor, type Principal } from '@app/auth';
 import { newId, ValidationProblemException } from '@app/common';
@@ -39,7 +40,10 @@ export abstract class TenantResources<E extends TenantOwned> {
     protected readonly transactions: TenantTransaction,
     protected readonly audit: AuditService,
     protected readonly definition: ResourceDefinition<E>,
-  ) {}
+  ) {
+    // Its changes are domain events too: <name>.created|updated|deleted, seen with its read permission.
+    defineResourceEvents(definition.name, definition.permissions.read);
+  }
 
   /** A page of the rows the caller may read, filtered by `where`, sorted by `query.sort`. */
   protected findPage(

@@ -323,6 +323,12 @@ export class InvitationsService {
       const acceptedAt = new Date();
       await manager.update(Invitation, { id }, { acceptedAt });
       await this.record(manager, user.id, orgId, 'invitation.accept', id, { roleIds });
+      // The membership itself, as every other way in audits it (and publishes member.added).
+      await this.audit.change(manager, 'member.add', orgId, { actorId: user.id }, ['user', user.id], {
+        roleIds,
+        via: 'invitation',
+        invitationId: id,
+      });
       const organization = await manager.findOneByOrFail(Organization, { id: orgId });
       const roles = await this.rolesById(manager, roleIds);
       return {

@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
+import { eventBodySchema, eventCatalogue } from '@app/events';
 import { FieldErrorDto, ProblemDetailsDto } from './problem-details.dto';
 
 export function buildOpenApiDocument(app: INestApplication, config: AppConfig): OpenAPIObject {
@@ -26,7 +27,71 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
       'api-key',
     )
     .build();
-  return SwaggerModule.createDocument(app, builder, { extraModels: [ProblemDetailsDto, FieldErrorDto] });
+  const document = SwaggerModule.createDocument(app, builder, { extraModels: [ProblemDetailsDto, FieldErrorDto] });
+  return withWebhooks(toOpenApi31(document));
+}
+
+/**
+ * @nestjs/swagger writes OpenAPI 3.0; the document is served as 3.1 (JSON Schema 2020-12), which
+ * has a `webhooks` section: `nullable: true` becomes a `null` member of the type (or an anyOf
+ * beside a $ref), the one 3.0 construct the generator emits that 3.1 dropped.
+ */
+export function toOpenApi31(document: OpenAPIObject): OpenAPIObject {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value !== 'object' || value === null) return value;
+    const node = Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item)])) as Record<
+      string,
+      unknown
+    >;
+    // Only the keyword (a boolean): a property that happens to be called "nullable" is left alone.
+    if (typeof node.nullable !== 'boolean') return node;
+    const nullable = node.nullable;
+    delete node.nullable;
+    if (!nullable) return node;
+    if (typeof node.type === 'string') return { ...node, type: [node.type, 'null'] };
+    if (Array.isArray(node.type)) return { ...node, type: [...new Set([...(node.type as string[]), 'null'])] };
+    const { description, ...rest } = node;
+    return { ...(description !== undefined ? { description } : {}), anyOf: [rest, { type: 'null' }] };
+  };
+  return { ...(walk(document) as OpenAPIObject), openapi: '3.1.0' };
+}
+
+/** The event catalogue as OpenAPI 3.1 webhooks: what a registered endpoint receives, one schema per type. */
+function withWebhooks(document: OpenAPIObject): OpenAPIObject {
+  const header = (name: string, description: string) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema: { type: 'string' },
+  });
+  const webhooks = Object.fromEntries(
+    eventCatalogue().map((definition) => [
+      definition.type,
+      {
+        post: {
+          summary: definition.description,
+          description:
+            `Sent to every enabled endpoint that takes \`${definition.type}\` (or every type), signed per the ` +
+            'Standard Webhooks specification. Answer 2xx within WEBHOOK_TIMEOUT; anything else is retried on ' +
+            'WEBHOOK_RETRY_SCHEDULE with the same webhook-id. Order between deliveries is not guaranteed.',
+          tags: ['webhooks'],
+          parameters: [
+            header('webhook-id', 'msg_<delivery id>: the same on every attempt; drop repeats by it.'),
+            header('webhook-timestamp', 'Seconds since the epoch when this attempt was signed.'),
+            header(
+              'webhook-signature',
+              'v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated during a rotation.',
+            ),
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: eventBodySchema(definition) } } },
+          responses: { '2XX': { description: 'Received.' } },
+        },
+      },
+    ]),
+  );
+  return { ...document, webhooks } as OpenAPIObject;
 }
 
 const REDOC_PAGE = (title: string) => `<!doctype html>

@@ -26,6 +26,8 @@ import { Session } from './session.entity';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
 import { User } from './user.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 export {
@@ -57,9 +59,12 @@ export {
   Team,
   TeamMember,
   User,
+  WebhookDelivery,
+  WebhookEndpoint,
   // generate:resource exports
 };
 export { BaseEntity } from './base.entity';
+export type { WebhookDeliveryStatus } from './webhook-delivery.entity';
 export type { DependencyFinding, DependencyStatus, DependencySummary } from './dependency-report.entity';
 export type { LlmChatMessage, LlmJobProblem, LlmJobStatus } from './llm-job.entity';
 export type { AuditActorType, AuditOutcome } from './audit-log.entity';
@@ -98,5 +103,7 @@ export const ENTITIES = [
   Team,
   TeamMember,
   User,
+  WebhookEndpoint,
+  WebhookDelivery,
   // generate:resource entities
 ];

@@ -1,0 +1,107 @@
+import { AuditService, type RecordedAudit } from '@app/audit';
+import { newId } from '@app/common';
+import { Outbox } from '@app/queue';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { eventForAuditAction, type EventDefinition } from './event-catalogue';
+import { WebhookDeliverJob } from './webhook-deliver.job';
+
+/** An event as it goes out: the body every endpoint receives. */
+export interface DomainEvent {
+  id: string;
+  type: string;
+  organizationId: string;
+  /** ISO time of the change. */
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Turns committed changes into domain events. Every change is audited inside its own transaction;
+ * when the audit action is in the event catalogue, the event's deliveries (one per enabled endpoint
+ * of the organization that takes the type) and their first delivery jobs are written to the same
+ * transaction. So an event goes out if and only if its change committed, and an organization
+ * without endpoints pays one indexed query per change.
+ */
+@Injectable()
+export class DomainEvents implements OnModuleInit {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly outbox: Outbox,
+  ) {}
+
+  onModuleInit(): void {
+    this.audit.onRecorded((manager, row) => this.fromAudit(manager, row));
+  }
+
+  /** The event an audited change means, if any. */
+  static fromAuditRow(row: RecordedAudit): { definition: EventDefinition; event: DomainEvent } | undefined {
+    if (row.outcome !== 'success' || !row.organizationId || !row.targetId) return undefined;
+    const definition = eventForAuditAction(row.action);
+    if (!definition) return undefined;
+    const metadata = row.metadata;
+    const fields = Object.fromEntries(
+      Object.keys(definition.fields)
+        .filter((field) => Object.hasOwn(metadata, field) && metadata[field] !== undefined)
+        .map((field) => [field, metadata[field]]),
+    );
+    return {
+      definition,
+      event: {
+        id: row.id,
+        type: definition.type,
+        organizationId: row.organizationId,
+        timestamp: row.occurredAt.toISOString(),
+        data: {
+          id: row.targetId,
+          organizationId: row.organizationId,
+          actor: { type: row.actorType, id: row.actorId },
+          ...fields,
+        },
+      },
+    };
+  }
+
+  private async fromAudit(manager: EntityManager, row: RecordedAudit): Promise<void> {
+    const found = DomainEvents.fromAuditRow(row);
+    if (found) await this.publish(manager, found.event);
+  }
+
+  /**
+   * Writes the event's deliveries in the caller's transaction: to every enabled endpoint of its
+   * organization that takes the type, or only to `endpointId` (a test event).
+   */
+  async publish(manager: EntityManager, event: DomainEvent, endpointId?: string): Promise<number> {
+    const endpoints = await manager.query<Array<{ id: string; event_types: string[] }>>(
+      endpointId
+        ? 'SELECT id, event_types FROM webhook_endpoints WHERE organization_id = $1 AND id = $2'
+        : 'SELECT id, event_types FROM webhook_endpoints WHERE organization_id = $1 AND enabled',
+      endpointId ? [event.organizationId, endpointId] : [event.organizationId],
+    );
+    const targets = endpoints.filter(
+      (endpoint) => endpointId || endpoint.event_types.length === 0 || endpoint.event_types.includes(event.type),
+    );
+    if (targets.length === 0) return 0;
+    const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
+    for (const endpoint of targets) {
+      const deliveryId = newId();
+      const inserted = await manager.query<Array<{ id: string }>>(
+        `WITH added AS (
+           INSERT INTO webhook_deliveries (id, organization_id, endpoint_id, event_id, event_type, body, status, next_attempt_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'pending', now())
+           ON CONFLICT (endpoint_id, event_id) DO NOTHING
+           RETURNING id)
+         SELECT id FROM added`,
+        [deliveryId, event.organizationId, endpoint.id, event.id, event.type, body],
+      );
+      if (inserted.length === 0) continue;
+      await this.outbox.add(
+        manager,
+        WebhookDeliverJob,
+        { deliveryId, organizationId: event.organizationId, attempt: 1 },
+        { organizationId: event.organizationId },
+      );
+    }
+    return targets.length;
+  }
+}
