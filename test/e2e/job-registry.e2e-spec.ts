@@ -22,6 +22,6 @@ describe('job registry', () => {
         job: job.name,
         found: job,
       });
-    expect(registry.queues().sort()).toEqual(['default', 'llm']);
+    expect(registry.queues().sort()).toEqual(['default', 'llm', 'webhooks']);
   });
 });

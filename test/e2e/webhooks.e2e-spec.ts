@@ -276,8 +276,15 @@ describe('webhooks', () => {
     const secret = newSigningSecret();
     await system((m) =>
       m.query(
-        `INSERT INTO webhook_endpoints (id, organization_id, url, secret_sealed, event_types) VALUES ($1, $2, $3, $4, '{webhook.test}')`,
-        [id, orgId, stray.url('/inside'), sealSecret(new SecretBox(t.config.auth.mfaEncryptionKey), id, secret)],
+        `INSERT INTO webhook_endpoints (id, organization_id, url, secret_sealed, event_types, created_by_user_id)
+         VALUES ($1, $2, $3, $4, '{role.deleted}', $5)`,
+        [
+          id,
+          orgId,
+          stray.url('/inside'),
+          sealSecret(new SecretBox(t.config.auth.mfaEncryptionKey), id, secret),
+          owner.userId,
+        ],
       ),
     );
     await call(owner, 'POST', `/organizations/${orgId}/webhooks/endpoints/${id}/test`);
@@ -337,6 +344,45 @@ describe('webhooks', () => {
         await call(owner, 'PATCH', `/organizations/${orgId}/webhooks/endpoints/${endpoint.id}`, { enabled: true })
       ).json<Endpoint>(),
     ).toMatchObject({ enabled: true, disabledReason: null });
+  });
+
+  it('delivers only what the endpoint’s creator may see, and only while they may', async () => {
+    // webhooks:manage alone does not read member or API key events.
+    const role = await call(owner, 'POST', `/organizations/${orgId}/roles`, {
+      name: 'hook keeper',
+      scope: 'organization',
+      permissions: ['webhooks:manage', 'teams:read'],
+    });
+    expect(role.statusCode).toBe(201);
+    const keeper = await registerAndLogin(t, 'hooks-keeper');
+    await joinByInvitation(t, owner, orgId, keeper, [role.json<{ id: string }>().id]);
+    const as = (payload: object) => call(keeper, 'POST', `/organizations/${orgId}/webhooks/endpoints`, payload);
+    expect((await as({ url: receiver.url('/keeper') })).statusCode).toBe(403);
+    expect((await as({ url: receiver.url('/keeper'), eventTypes: ['member.added'] })).statusCode).toBe(403);
+    const mine = await as({ url: receiver.url('/keeper'), eventTypes: ['team.created'] });
+    expect(mine.statusCode).toBe(201);
+    const endpoint = mine.json<Endpoint>();
+    receiver.trust(endpoint.secret!);
+    await call(owner, 'POST', `/organizations/${orgId}/teams`, { name: 'Seen by the keeper' });
+    await settled(endpoint.id, 1);
+    // Once the keeper is gone, their endpoint receives nothing more.
+    expect((await call(owner, 'DELETE', `/organizations/${orgId}/members/${keeper.userId}`)).statusCode).toBe(204);
+    await call(owner, 'POST', `/organizations/${orgId}/teams`, { name: 'Not for the keeper' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await deliveries(endpoint.id)).toHaveLength(1);
+    expect(receiver.at('/keeper')).toHaveLength(1);
+  });
+
+  it('sends a test event to a disabled endpoint, and nothing else', async () => {
+    const endpoint = await register('/paused');
+    expect(
+      (await call(owner, 'PATCH', `/organizations/${orgId}/webhooks/endpoints/${endpoint.id}`, { enabled: false }))
+        .statusCode,
+    ).toBe(200);
+    await call(owner, 'POST', `/organizations/${orgId}/webhooks/endpoints/${endpoint.id}/test`);
+    const [delivery] = await settled(endpoint.id, 1);
+    expect(delivery).toMatchObject({ eventType: 'webhook.test', status: 'succeeded' });
+    expect(receiver.at('/paused')).toHaveLength(1);
   });
 
   it('is for webhooks:manage only, inside its organization', async () => {

@@ -31,6 +31,7 @@ import { SecurityEventsModule } from './security-events/security-events.module';
 import { SsoModule } from './sso/sso.module';
 import { ScimModule } from './scim/scim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { EventsStreamModule } from './events-stream/events-stream.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
@@ -57,6 +58,7 @@ export const API_V1_MODULES: Type[] = [
   SsoModule,
   ScimModule,
   WebhooksModule,
+  EventsStreamModule,
   // generate:resource modules
 ];
 

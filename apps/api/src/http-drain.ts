@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EventStreams } from './events-stream/event-streams';
 
 const drains = new WeakMap<NestFastifyApplication, HttpDrain>();
 
@@ -58,5 +59,7 @@ export function installHttpDrain(app: NestFastifyApplication, fastify: FastifyIn
 export function drainHttp(app: NestFastifyApplication, timeoutMs: number): Promise<boolean> {
   const drain = drains.get(app);
   if (!drain) return Promise.resolve(true);
+  // Event streams never end by themselves: close them first, or the drain would wait out its budget.
+  app.get(EventStreams, { strict: false }).closeAll();
   return drain.drain(app.getHttpServer(), timeoutMs);
 }

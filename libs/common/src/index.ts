@@ -32,6 +32,7 @@ export { Metrics, MetricsModule } from './metrics';
 export {
   fetchOutbound,
   guardedFetch,
+  isAllowedTarget,
   isPrivateAddress,
   OutboundRefused,
   requestOutbound,

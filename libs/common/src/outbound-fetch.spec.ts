@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchOutbound, guardedFetch, isPrivateAddress, OutboundRefused } from './outbound-fetch';
+import { fetchOutbound, guardedFetch, isAllowedTarget, isPrivateAddress, OutboundRefused } from './outbound-fetch';
 
 describe('fetchOutbound (server-side requests to URLs someone else chose)', () => {
   let server: Server;
@@ -54,6 +54,15 @@ describe('fetchOutbound (server-side requests to URLs someone else chose)', () =
     }
   };
 
+  it('matches allow-listed private targets by host and port, IPv6 in brackets', () => {
+    expect(isAllowedTarget(['127.0.0.1:8080'], '127.0.0.1', '8080')).toBe(true);
+    expect(isAllowedTarget(['127.0.0.1:8080'], '127.0.0.1', '8081')).toBe(false);
+    expect(isAllowedTarget(['[::1]:8080'], '[::1]', '8080')).toBe(true);
+    expect(isAllowedTarget(['[::1]:8080'], '::1', '8080')).toBe(true);
+    expect(isAllowedTarget(['::1:8080'], '::1', '8080')).toBe(false);
+    expect(isAllowedTarget(undefined, '127.0.0.1', '80')).toBe(false);
+  });
+
   it('knows the private, loopback, link-local and mapped addresses', () => {
     for (const address of [
       '127.0.0.1',
@@ -73,6 +82,9 @@ describe('fetchOutbound (server-side requests to URLs someone else chose)', () =
       '::ffff:7f00:1',
       '::7f00:1',
       '64:ff9b::a9fe:a9fe',
+      '2002:a9fe:a9fe::1',
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+      '::ffff:0:a9fe:a9fe',
     ]) {
       expect({ address, private: isPrivateAddress(address) }).toEqual({ address, private: true });
     }

@@ -24,8 +24,13 @@ for (const [network, prefix] of [
   // Unspecified, loopback and the deprecated IPv4-compatible form (::127.0.0.1 is ::7f00:1).
   ['::', 96],
   ['::1', 128],
-  // NAT64: 64:ff9b::7f00:1 is 127.0.0.1 behind a NAT64 gateway.
+  // NAT64 (well-known and local-use prefixes): 64:ff9b::7f00:1 is 127.0.0.1 behind a gateway.
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  // IPv4-translated (SIIT), Teredo and 6to4 carry an IPv4 address that may be a private one.
+  ['::ffff:0:0:0', 96],
+  ['2001::', 32],
+  ['2002::', 16],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
@@ -41,6 +46,16 @@ export function isPrivateAddress(address: string): boolean {
   // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is checked as the IPv4 address it is.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
   return mapped ? PRIVATE.check(mapped, 'ipv4') : PRIVATE.check(address, 'ipv6');
+}
+
+/**
+ * Whether `host:port` is on an operator's allow-list of private targets. IPv6 hosts are written in
+ * brackets there, as in a URL: `[::1]:8080`.
+ */
+export function isAllowedTarget(allowed: readonly string[] | undefined, host: string, port: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const target = `${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+  return (allowed ?? []).some((entry) => entry.trim().toLowerCase() === target);
 }
 
 export class OutboundRefused extends Error {
@@ -108,9 +123,7 @@ export async function requestOutbound(
   if (target.username || target.password) throw new OutboundRefused('bad-url', 'URLs with credentials are not fetched');
   const host = target.hostname.replace(/^\[|\]$/g, '');
   const port = target.port || (secure ? '443' : '80');
-  const allowPrivate =
-    (options.allowPrivate ?? false) ||
-    (options.allowedPrivateTargets ?? []).some((allowed) => allowed.toLowerCase() === `${host.toLowerCase()}:${port}`);
+  const allowPrivate = (options.allowPrivate ?? false) || isAllowedTarget(options.allowedPrivateTargets, host, port);
   if (isIP(host) && !allowPrivate && isPrivateAddress(host)) {
     throw new OutboundRefused('private-address', `${host} is a private address`);
   }

@@ -111,6 +111,15 @@ export interface SsoConfig {
   metadataAllowPrivate: boolean;
 }
 
+export interface EventsConfig {
+  /** Seconds between a stream's heartbeats (each one also checks the session and membership again). */
+  heartbeatSeconds: number;
+  /** Open streams one api replica holds at most. */
+  maxStreams: number;
+  /** Open streams one person holds at most on one replica. */
+  maxStreamsPerUser: number;
+}
+
 export interface WebhookConfig {
   /** Delays before each retry, ms: the first attempt is at once, then one more per entry. */
   retryScheduleMs: number[];
@@ -198,6 +207,7 @@ export class AppConfig {
   readonly oauth: OAuthConfig;
   readonly sso: SsoConfig;
   readonly webhooks: WebhookConfig;
+  readonly events: EventsConfig;
   readonly http: HttpSecurityConfig;
   /** Prometheus metrics: on the main port behind a bearer token, and/or on their own port. */
   readonly metrics: { token: string | undefined; port: number | undefined };
@@ -327,6 +337,11 @@ export class AppConfig {
       rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: raw.AUTH_RATE_LIMIT_PER_MINUTE,
       rateLimitFailMode: raw.RATE_LIMIT_FAIL_MODE,
+    };
+    this.events = {
+      heartbeatSeconds: raw.EVENTS_HEARTBEAT,
+      maxStreams: raw.EVENTS_MAX_STREAMS,
+      maxStreamsPerUser: raw.EVENTS_MAX_STREAMS_PER_USER,
     };
     this.webhooks = {
       retryScheduleMs: raw.WEBHOOK_RETRY_SCHEDULE,

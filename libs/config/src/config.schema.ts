@@ -175,6 +175,9 @@ export const configSchema = z.object({
     .string()
     .regex(/^[0-9a-fA-F:.[\]]+(,[0-9a-fA-F:.[\]]+)*$/, 'a comma list of IP[:port] DNS servers')
     .optional(),
+  EVENTS_HEARTBEAT: duration.default(15),
+  EVENTS_MAX_STREAMS: positiveInt.default(10_000),
+  EVENTS_MAX_STREAMS_PER_USER: positiveInt.default(5),
   WEBHOOK_RETRY_SCHEDULE: retrySchedule.default([5e3, 3e5, 18e5, 72e5, 18e6, 36e6, 36e6]),
   WEBHOOK_TIMEOUT: duration.default(10),
   WEBHOOK_DISABLE_AFTER: duration.default(5 * 86400),

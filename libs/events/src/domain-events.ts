@@ -1,10 +1,14 @@
 import { AuditService, type RecordedAudit } from '@app/audit';
 import { newId } from '@app/common';
-import { Outbox } from '@app/queue';
+import { TenantTransaction } from '@app/database';
+import { InvalidationBus, Outbox } from '@app/queue';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { eventForAuditAction, type EventDefinition } from './event-catalogue';
+import { eventDefinition, eventForAuditAction, type EventDefinition } from './event-catalogue';
 import { WebhookDeliverJob } from './webhook-deliver.job';
+
+/** The bus topic committed events travel on to every api replica (the realtime stream). */
+export const EVENTS_TOPIC = 'domain-events';
 
 /** An event as it goes out: the body every endpoint receives. */
 export interface DomainEvent {
@@ -28,6 +32,8 @@ export class DomainEvents implements OnModuleInit {
   constructor(
     private readonly audit: AuditService,
     private readonly outbox: Outbox,
+    private readonly transactions: TenantTransaction,
+    private readonly bus: InvalidationBus,
   ) {}
 
   onModuleInit(): void {
@@ -64,7 +70,11 @@ export class DomainEvents implements OnModuleInit {
 
   private async fromAudit(manager: EntityManager, row: RecordedAudit): Promise<void> {
     const found = DomainEvents.fromAuditRow(row);
-    if (found) await this.publish(manager, found.event);
+    if (!found) return;
+    await this.publish(manager, found.event);
+    // Realtime: to every replica once the change has committed (at most once; the stream's
+    // buffer and Last-Event-ID cover a reconnect, not a lost message).
+    this.transactions.afterCommit(() => void this.bus.publish(EVENTS_TOPIC, found.event));
   }
 
   /**
@@ -72,11 +82,20 @@ export class DomainEvents implements OnModuleInit {
    * organization that takes the type, or only to `endpointId` (a test event).
    */
   async publish(manager: EntityManager, event: DomainEvent, endpointId?: string): Promise<number> {
+    const permission = eventDefinition(event.type)?.permission ?? 'webhooks:manage';
+    // An endpoint delivers only while its creator is an active member who may see the event and
+    // still manages webhooks: like an API key, it does not outlive its creator's access.
     const endpoints = await manager.query<Array<{ id: string; event_types: string[] }>>(
-      endpointId
-        ? 'SELECT id, event_types FROM webhook_endpoints WHERE organization_id = $1 AND id = $2'
-        : 'SELECT id, event_types FROM webhook_endpoints WHERE organization_id = $1 AND enabled',
-      endpointId ? [event.organizationId, endpointId] : [event.organizationId],
+      `SELECT e.id, e.event_types FROM webhook_endpoints e
+        WHERE e.organization_id = $1 AND ${endpointId ? 'e.id = $3' : 'e.enabled'}
+          AND EXISTS (SELECT 1 FROM users u WHERE u.id = e.created_by_user_id AND u.is_active)
+          AND NOT EXISTS (
+            SELECT 1 FROM unnest(ARRAY['webhooks:manage', $2::varchar]) AS needed(key)
+             WHERE NOT EXISTS (
+               SELECT 1 FROM role_assignments ra JOIN role_permissions rp ON rp.role_id = ra.role_id
+                WHERE ra.organization_id = e.organization_id AND ra.user_id = e.created_by_user_id
+                  AND ra.team_id IS NULL AND rp.permission_key = needed.key))`,
+      endpointId ? [event.organizationId, permission, endpointId] : [event.organizationId, permission],
     );
     const targets = endpoints.filter(
       (endpoint) => endpointId || endpoint.event_types.length === 0 || endpoint.event_types.includes(event.type),

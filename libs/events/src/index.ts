@@ -9,7 +9,7 @@ export {
   type EventDefinition,
   type JsonSchema,
 } from './event-catalogue';
-export { DomainEvents, type DomainEvent } from './domain-events';
+export { DomainEvents, EVENTS_TOPIC, type DomainEvent } from './domain-events';
 export { EventsModule } from './events.module';
 export { WebhookDeliverJob, type WebhookDeliverPayload } from './webhook-deliver.job';
 export { MAX_RESPONSE_BYTES } from './webhook-deliver.processor';

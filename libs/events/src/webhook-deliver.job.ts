@@ -5,6 +5,8 @@ export interface WebhookDeliverPayload {
   organizationId: string;
   /** Which attempt this job is: a job whose attempt the delivery has already made does nothing. */
   attempt: number;
+  /** A resend someone asked for: one attempt, no retries after it, not counted against the endpoint. */
+  manual?: boolean;
 }
 
 /**

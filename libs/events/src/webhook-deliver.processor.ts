@@ -8,6 +8,7 @@ import { JobProcessor, Outbox, type JobHandler } from '@app/queue';
 import { Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { EntityManager } from 'typeorm';
+import { WEBHOOK_TEST_EVENT } from './event-catalogue';
 import { WebhookDeliverJob, type WebhookDeliverPayload } from './webhook-deliver.job';
 import { openSecret } from './webhook-secrets';
 import { signatureHeader, webhookId } from './webhook-signature';
@@ -20,8 +21,7 @@ interface Loaded {
   id: string;
   endpoint_id: string;
   body: string;
-  status: string;
-  attempts: number;
+  event_type: string;
   url: string;
   enabled: boolean;
   secret_sealed: string;
@@ -64,28 +64,38 @@ export class WebhookDeliverProcessor implements JobHandler<WebhookDeliverPayload
 
   async handle(payload: WebhookDeliverPayload): Promise<void> {
     const { deliveryId, organizationId, attempt } = payload;
+    // Claim the attempt before making it, with a lease: a duplicate of this job (run at once, or a
+    // stalled job run again) finds it taken and does nothing; if this process dies before recording,
+    // the lease runs out and the queue's retry of the job makes the attempt again.
+    const leaseSeconds = this.config.webhooks.timeoutSeconds * 2 + 30;
     const rows = await this.transactions.run(organizationId, (manager) =>
       manager.query<Loaded[]>(
-        `SELECT d.id, d.endpoint_id, d.body, d.status, d.attempts, e.url, e.enabled, e.secret_sealed,
+        `WITH claimed AS (
+           UPDATE webhook_deliveries SET attempts = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now()
+            WHERE id = $1 AND status = 'pending'
+              AND (attempts = $2 - 1 OR (attempts = $2 AND next_attempt_at < now()))
+           RETURNING id, endpoint_id, body, event_type)
+         SELECT c.id, c.endpoint_id, c.body, c.event_type, e.url, e.enabled, e.secret_sealed,
                 e.previous_secret_sealed, e.previous_secret_expires_at
-           FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-          WHERE d.id = $1`,
-        [deliveryId],
+           FROM claimed c JOIN webhook_endpoints e ON e.id = c.endpoint_id`,
+        [deliveryId, attempt, leaseSeconds],
       ),
     );
     const delivery = rows[0];
-    // Gone with its endpoint, already delivered, given up, or this attempt made already.
-    if (!delivery || delivery.status !== 'pending' || delivery.attempts >= attempt) return;
-    const outcome = delivery.enabled
-      ? await this.send(delivery)
-      : {
-          ok: false,
-          final: true,
-          statusCode: null,
-          latencyMs: 0,
-          responseBody: null,
-          error: 'the endpoint is disabled',
-        };
+    // Gone with its endpoint, already delivered, given up, or this attempt claimed by another run.
+    if (!delivery) return;
+    // A disabled endpoint gets nothing but the test events someone sends before enabling it again.
+    const outcome =
+      delivery.enabled || delivery.event_type === WEBHOOK_TEST_EVENT.type
+        ? await this.send(delivery)
+        : {
+            ok: false,
+            final: true,
+            statusCode: null,
+            latencyMs: 0,
+            responseBody: null,
+            error: 'the endpoint is disabled',
+          };
     await this.transactions.run(organizationId, (manager) => this.record(manager, payload, delivery, outcome));
   }
 
@@ -124,7 +134,8 @@ export class WebhookDeliverProcessor implements JobHandler<WebhookDeliverPayload
         ok,
         statusCode: response.status,
         latencyMs: Math.round(performance.now() - started),
-        responseBody: response.body.toString('utf8').slice(0, KEPT_RESPONSE_CHARS),
+        // PostgreSQL text holds no NUL: a receiver's binary answer must not make the record fail.
+        responseBody: response.body.toString('utf8').replace(/\0/g, '').slice(0, KEPT_RESPONSE_CHARS),
         error: ok
           ? null
           : response.status >= 300 && response.status < 400
@@ -152,21 +163,20 @@ export class WebhookDeliverProcessor implements JobHandler<WebhookDeliverPayload
     delivery: Loaded,
     outcome: Outcome,
   ): Promise<void> {
-    const { deliveryId, organizationId, attempt } = payload;
+    const { deliveryId, organizationId, attempt, manual } = payload;
     const schedule = this.config.webhooks.retryScheduleMs;
-    const retryIn = outcome.ok || outcome.final ? undefined : schedule[attempt - 1];
+    const retryIn = outcome.ok || outcome.final || manual ? undefined : schedule[attempt - 1];
     // Jitter of up to a fifth either way, so endpoints that failed together do not retry together.
     const delayMs = retryIn === undefined ? undefined : Math.round(retryIn * (0.8 + Math.random() * 0.4));
     const status = outcome.ok ? 'succeeded' : delayMs === undefined ? 'failed' : 'pending';
-    // Only the attempt this job is for: a concurrent duplicate finds attempts already moved on.
+    // The attempt this run claimed (a delivery deleted with its endpoint meanwhile updates nothing).
     const updated = await manager.query<Array<{ id: string }>>(
       `WITH moved AS (
          UPDATE webhook_deliveries
-            SET attempts = $2, status = $3::varchar, last_status_code = $4, last_latency_ms = $5, last_response_body = $6,
+            SET status = $3::varchar, last_status_code = $4, last_latency_ms = $5, last_response_body = $6,
                 last_error = $7, delivered_at = CASE WHEN $3::varchar = 'succeeded' THEN now() ELSE delivered_at END,
-                next_attempt_at = CASE WHEN $8::integer IS NULL THEN NULL ELSE now() + make_interval(secs => $8::integer / 1000.0) END,
-                updated_at = now()
-          WHERE id = $1 AND attempts = $9 AND status = 'pending'
+                next_attempt_at = $8, updated_at = now()
+          WHERE id = $1 AND attempts = $2 AND status = 'pending'
          RETURNING id)
        SELECT id FROM moved`,
       [
@@ -177,8 +187,7 @@ export class WebhookDeliverProcessor implements JobHandler<WebhookDeliverPayload
         outcome.latencyMs,
         outcome.responseBody,
         outcome.error,
-        delayMs ?? null,
-        delivery.attempts,
+        delayMs === undefined ? null : new Date(Date.now() + delayMs),
       ],
     );
     if (updated.length === 0) return;
@@ -187,10 +196,7 @@ export class WebhookDeliverProcessor implements JobHandler<WebhookDeliverPayload
         manager,
         WebhookDeliverJob,
         { deliveryId, organizationId, attempt: attempt + 1 },
-        {
-          organizationId,
-          delayMs,
-        },
+        { organizationId, delayMs },
       );
     }
     if (outcome.ok) {
@@ -200,7 +206,8 @@ export class WebhookDeliverProcessor implements JobHandler<WebhookDeliverPayload
       );
       return;
     }
-    if (outcome.final) return;
+    // A disabled endpoint's refusal, or a resend someone asked for, says nothing new about it.
+    if (outcome.final || manual) return;
     this.logger.warn(`webhook delivery ${deliveryId} attempt ${attempt} failed: ${outcome.error ?? ''}`);
     await this.noteFailure(manager, organizationId, delivery.endpoint_id);
   }
@@ -250,7 +257,7 @@ export class WebhookDeliverProcessor implements JobHandler<WebhookDeliverPayload
           to: owner.email,
           subject: `A webhook endpoint of ${owner.name} was disabled`,
           text:
-            `Deliveries to ${endpoint.url} have failed for ${Math.round(this.config.webhooks.disableAfterSeconds / 3600)} hours, ` +
+            `Deliveries to ${new URL(endpoint.url).origin} have failed for ${Math.round(this.config.webhooks.disableAfterSeconds / 3600)} hours, ` +
             `so the endpoint was disabled. Fix the receiver, then enable the endpoint again in ${owner.name}'s webhook ` +
             'settings; the deliveries it missed can be resent from its delivery log.',
         },

@@ -146,11 +146,13 @@ export class WebhooksController {
   @RequirePermissions('webhooks:manage')
   @ApiOperation({
     summary: 'Send a test event',
-    description: 'Needs webhooks:manage. A `webhook.test` event to this endpoint only; follow it in the delivery log.',
+    description:
+      'Needs webhooks:manage. A `webhook.test` event to this endpoint only (even while disabled); follow it in the ' +
+      'delivery log. 409 when the endpoint’s creator no longer manages webhooks here (it delivers nothing then).',
   })
   @ApiCreatedResponse({ type: SentTestEventDto })
   @ApiAuthenticated()
-  @ApiProblems(400, 403, 404)
+  @ApiProblems(400, 403, 404, 409)
   test(
     @CurrentUser() actor: UserPrincipal,
     @UuidParam('orgId') orgId: string,

@@ -1,6 +1,6 @@
 import { AuditService } from '@app/audit';
 import { SecretBox, type UserPrincipal } from '@app/auth';
-import { isPrivateAddress, newId, ValidationProblemException } from '@app/common';
+import { isAllowedTarget, isPrivateAddress, newId, ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, WebhookDelivery, WebhookEndpoint } from '@app/database';
 import {
@@ -14,6 +14,7 @@ import {
   WebhookDeliverJob,
 } from '@app/events';
 import { Outbox } from '@app/queue';
+import { permissionDenied, PermissionResolver } from '@app/rbac';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -50,6 +51,7 @@ export class WebhooksService {
     private readonly audit: AuditService,
     private readonly events: DomainEvents,
     private readonly outbox: Outbox,
+    private readonly permissions: PermissionResolver,
   ) {
     this.box = new SecretBox(config.auth.mfaEncryptionKey);
   }
@@ -66,8 +68,11 @@ export class WebhooksService {
   async create(actor: UserPrincipal, orgId: string, dto: CreateWebhookEndpointDto): Promise<CreatedWebhookEndpointDto> {
     const url = await this.checkUrl(dto.url);
     const eventTypes = checkTypes(dto.eventTypes ?? []);
+    await this.assertMaySubscribe(actor, orgId, eventTypes);
     const secret = newSigningSecret();
     const row = await this.transactions.run(orgId, async (manager) => {
+      // The organization row first, so two registrations cannot both pass the count.
+      await manager.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [orgId]);
       const live = await manager.count(WebhookEndpoint, { where: { organizationId: orgId } });
       if (live >= MAX_ENDPOINTS) {
         throw new ConflictException(`An organization has at most ${MAX_ENDPOINTS} webhook endpoints.`);
@@ -94,7 +99,7 @@ export class WebhooksService {
         { actorId: actor.userId },
         ['webhook_endpoint', id],
         {
-          url,
+          origin: new URL(url).origin,
           eventTypes,
         },
       );
@@ -126,6 +131,7 @@ export class WebhooksService {
   ): Promise<WebhookEndpointDto> {
     const url = dto.url === undefined ? undefined : await this.checkUrl(dto.url);
     const eventTypes = dto.eventTypes === undefined ? undefined : checkTypes(dto.eventTypes);
+    if (eventTypes !== undefined) await this.assertMaySubscribe(actor, orgId, eventTypes);
     const row = await this.transactions.run(orgId, async (manager) => {
       const current = await this.find(manager, orgId, id, true);
       const changes: Partial<WebhookEndpoint> = {
@@ -162,7 +168,7 @@ export class WebhooksService {
         { actorId: actor.userId },
         ['webhook_endpoint', id],
         {
-          url: row.url,
+          origin: new URL(row.url).origin,
         },
       );
       await manager.delete(WebhookEndpoint, { id });
@@ -222,7 +228,13 @@ export class WebhooksService {
         ['webhook_endpoint', id],
         {},
       );
-      const delivery = await manager.findOneByOrFail(WebhookDelivery, { endpointId: id, eventId });
+      const delivery = await manager.findOneBy(WebhookDelivery, { endpointId: id, eventId });
+      if (!delivery) {
+        // Its creator no longer manages webhooks here (or left): it delivers nothing, not even a test.
+        throw new ConflictException(
+          'This endpoint’s creator no longer manages webhooks here, so it delivers nothing: register it again.',
+        );
+      }
       return { deliveryId: delivery.id };
     });
   }
@@ -251,7 +263,11 @@ export class WebhooksService {
       const endpoint = await this.find(manager, orgId, id);
       if (!endpoint.enabled) throw new ConflictException('The endpoint is disabled: enable it first.');
       const rows = await manager.query<Array<{ attempts: number }>>(
-        `SELECT attempts FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2 AND status <> 'pending' FOR UPDATE`,
+        // Settled, or pending but overdue by a quarter of an hour (its job was lost).
+        `SELECT attempts FROM webhook_deliveries
+          WHERE id = $1 AND endpoint_id = $2
+            AND (status <> 'pending' OR next_attempt_at < now() - interval '15 minutes')
+          FOR UPDATE`,
         [deliveryId, id],
       );
       const delivery = rows[0];
@@ -264,7 +280,7 @@ export class WebhooksService {
       await this.outbox.add(
         manager,
         WebhookDeliverJob,
-        { deliveryId, organizationId: orgId, attempt: delivery.attempts + 1 },
+        { deliveryId, organizationId: orgId, attempt: delivery.attempts + 1, manual: true },
         { organizationId: orgId },
       );
       await this.audit.change(
@@ -280,6 +296,22 @@ export class WebhooksService {
       return manager.findOneByOrFail(WebhookDelivery, { id: deliveryId });
     });
     return WebhookDeliveryDto.from(row);
+  }
+
+  /**
+   * An endpoint receives the types it takes (none listed: all of them), so registering one reads
+   * them: its creator must hold each type's permission, as they would to see it on the stream.
+   * Deliveries check the creator again at every event (DomainEvents.publish).
+   */
+  private async assertMaySubscribe(actor: UserPrincipal, orgId: string, eventTypes: string[]): Promise<void> {
+    const types = eventTypes.length > 0 ? eventTypes : eventCatalogue().map((definition) => definition.type);
+    const needed = [
+      ...new Set(types.map((type) => eventDefinition(type)?.permission).filter((key) => key !== undefined)),
+    ];
+    const lacking = await this.permissions.lacking(actor.userId, orgId, needed);
+    if (lacking.length > 0) {
+      throw permissionDenied(lacking, `Subscribing to these events needs: ${lacking.join(', ')}.`);
+    }
   }
 
   private async find(manager: EntityManager, orgId: string, id: string, lock = false): Promise<WebhookEndpoint> {
@@ -312,9 +344,7 @@ export class WebhooksService {
     if (url.hash) throw refuse('must not have a fragment');
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    const allowed = this.config.webhooks.allowedPrivateTargets.some(
-      (target) => target.toLowerCase() === `${host.toLowerCase()}:${port}`,
-    );
+    const allowed = isAllowedTarget(this.config.webhooks.allowedPrivateTargets, host, port);
     if (!allowed) {
       const addresses = isIP(host) ? [host] : await resolve(host);
       if (!addresses) throw refuse(`host ${host} does not resolve`);
