@@ -48,7 +48,7 @@ describe('queue dashboard (Bull Board on Redis)', () => {
     const queues = await board('/admin/queues/api/queues', { cookie });
     expect(queues.statusCode).toBe(200);
     const body = queues.json<{ queues: Array<{ name: string; counts: Record<string, number> }> }>();
-    expect(body.queues.map((queue) => queue.name).sort()).toEqual(['default', 'llm']);
+    expect(body.queues.map((queue) => queue.name).sort()).toEqual(['default', 'llm', 'webhooks']);
     expect(body.queues.find((queue) => queue.name === 'default')?.counts.waiting).toBeGreaterThanOrEqual(1);
   });
 

@@ -118,6 +118,7 @@ describe('worker process (BullMQ on Redis)', () => {
       queues: [
         { queue: 'default', running: true, redis: 'ready', concurrency: 5 },
         { queue: 'llm', running: true, redis: 'ready', concurrency: 5 },
+        { queue: 'webhooks', running: true, redis: 'ready', concurrency: 5 },
       ],
     });
     const metrics = await (await probe('/metrics')).text();

@@ -1,14 +1,6 @@
 import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
-import {
-  cleanDisplayName,
-  isUniqueViolation,
-  isUuid,
-  newId,
-  NO_CONTROL_CHARACTERS,
-  slugify,
-  ValidationProblemException,
-} from '@app/common';
+import { cleanDisplayName, isUniqueViolation, isUuid, newId, slugify, ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { ScimGroup, TenantTransaction } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
@@ -22,7 +14,8 @@ import { groupFilterSql } from './scim-filter';
 import { joinTeam, leaveTeam, lockDirectory, syncGroupRoles } from './scim-group-membership';
 import { memberIds, readGroupPatch, type GroupPatch } from './scim-patch-group';
 import { scimBaseUrl } from './scim-tokens.service';
-import { etagOf, LIST_SCHEMA, projection, type ScimListQuery } from './scim-users.service';
+import { LIST_SCHEMA, projection, type ScimListQuery } from './scim-users.service';
+import { checkVersion, etagOf, positive, scimActor, text } from './scim-values';
 
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const MAX_COUNT = 200;
@@ -163,7 +156,7 @@ export class ScimGroupsService {
         version: 1,
       });
       const added = await this.addMembers(manager, orgId, id, teamId, ids);
-      await this.audit.change(manager, 'scim.group.create', orgId, actorOf(actor), ['team', teamId], {
+      await this.audit.change(manager, 'scim.group.create', orgId, scimActor(actor), ['team', teamId], {
         scimId: id,
         displayName: fields.displayName,
         externalId: fields.externalId,
@@ -223,7 +216,7 @@ export class ScimGroupsService {
         group.teamId,
       ]);
       if (projects.length === 0) await manager.query('DELETE FROM teams WHERE id = $1', [group.teamId]);
-      await this.audit.change(manager, 'scim.group.delete', orgId, actorOf(actor), ['team', group.teamId], {
+      await this.audit.change(manager, 'scim.group.delete', orgId, scimActor(actor), ['team', group.teamId], {
         scimId: group.id,
         displayName: group.displayName,
         membersRemoved: left.length,
@@ -366,7 +359,7 @@ export class ScimGroupsService {
       // Everyone added (already in the team by hand or not) and removed: mapped roles follow the list.
       const users = await this.userIdsOf(manager, orgId, [...adding, ...removing]);
       const roles = group.roleId ? await syncGroupRoles(manager, orgId, users) : { granted: 0, revoked: 0 };
-      await this.audit.change(manager, 'scim.group.update', orgId, actorOf(actor), ['team', group.teamId], {
+      await this.audit.change(manager, 'scim.group.update', orgId, scimActor(actor), ['team', group.teamId], {
         scimId: group.id,
         changed,
         ...(renamed ? { displayName } : {}),
@@ -568,18 +561,6 @@ export class ScimGroupsService {
   }
 }
 
-function actorOf(actor: ScimPrincipal) {
-  return { actorType: 'scim_token' as const, actorId: actor.actorId };
-}
-
-function checkVersion(row: { version: number }, ifMatch: string | undefined): void {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return;
-  const wanted = ifMatch.split(',').map((tag) => tag.trim());
-  if (!wanted.includes(etagOf(row))) {
-    throw scimError(412, undefined, 'The resource changed since that version (If-Match): fetch it again.');
-  }
-}
-
 function fromSql(row: Record<string, unknown>): GroupRow {
   return {
     id: row.id as string,
@@ -602,26 +583,6 @@ function databaseCode(error: unknown): string | undefined {
 
 function notFound() {
   return scimError(404, undefined, 'No such Group here.');
-}
-
-function positive(value: string | undefined, fallback: number, name: string, zero = false): number {
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < (zero ? 0 : 1) || number > 1_000_000) {
-    throw scimError(400, 'invalidValue', `${name} must be a whole number${zero ? '' : ' from 1'}`);
-  }
-  return number;
-}
-
-function text(value: unknown, name: string, max: number): string | null {
-  if (value === undefined || value === null || value === '') return null;
-  if (typeof value !== 'string') throw scimError(400, 'invalidValue', `${name} must be a string`);
-  const trimmed = value.normalize('NFC').trim();
-  if (trimmed.length > max) throw scimError(400, 'invalidValue', `${name} has at most ${max} characters`);
-  if (!NO_CONTROL_CHARACTERS.test(trimmed)) {
-    throw scimError(400, 'invalidValue', `${name} must not contain control characters`);
-  }
-  return trimmed;
 }
 
 function checkedName(value: unknown): string {

@@ -1,11 +1,11 @@
 import { isUuid } from '@app/common';
 import { scimError } from './scim-errors';
+import { readPatchOperations } from './scim-values';
 
 /** Member values one request may name, in all its operations together. */
 export const MAX_MEMBERS_PER_REQUEST = 10_000;
 const MAX_OPERATIONS = 1_000;
 const CORE_URN = 'urn:ietf:params:scim:schemas:core:2.0:group:';
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 /**
  * What a Group PatchOp comes to: the new name and external id, and the member list's net change.
@@ -51,19 +51,7 @@ export function memberIds(value: unknown, where: string, counted: { n: number })
  * externalId and members are reached; any other path is invalidPath.
  */
 export function readGroupPatch(body: unknown): GroupPatch {
-  const patch = body as { schemas?: unknown; Operations?: unknown } | null;
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw scimError(400, 'invalidSyntax', 'The body must be a PatchOp.');
-  }
-  if (!Array.isArray(patch.schemas) || !patch.schemas.includes(PATCH_OP)) {
-    throw scimError(400, 'invalidValue', `schemas must include ${PATCH_OP}`);
-  }
-  if (!Array.isArray(patch.Operations) || patch.Operations.length === 0) {
-    throw scimError(400, 'invalidValue', 'Operations must list at least one operation');
-  }
-  if (patch.Operations.length > MAX_OPERATIONS) {
-    throw scimError(400, 'invalidValue', `a PatchOp has at most ${MAX_OPERATIONS} operations`);
-  }
+  const operations = readPatchOperations(body, MAX_OPERATIONS);
   const result: GroupPatch = { replaceAll: false, add: new Set(), remove: new Set() };
   const counted = { n: 0 };
   const add = (ids: string[]) => {
@@ -122,30 +110,16 @@ export function readGroupPatch(body: unknown): GroupPatch {
         );
     }
   };
-  patch.Operations.forEach((raw: unknown, index) => {
-    const operation = (typeof raw === 'object' && raw !== null ? raw : {}) as {
-      op?: unknown;
-      path?: unknown;
-      value?: unknown;
-    };
-    const op = typeof operation.op === 'string' ? operation.op.toLowerCase() : undefined;
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
-      throw scimError(400, 'invalidSyntax', `Operations[${index}].op must be add, replace or remove`);
-    }
-    const path = operation.path;
+  for (const { op, path, value, index } of operations) {
     if (path === undefined) {
       if (op === 'remove') throw scimError(400, 'noTarget', `Operations[${index}] removes nothing`);
-      const value = operation.value;
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw scimError(400, 'invalidValue', `Operations[${index}].value must be an object when there is no path`);
       }
       for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
         setAttribute(bare(key), item, index, op);
       }
-      return;
-    }
-    if (typeof path !== 'string' || path.length > 300) {
-      throw scimError(400, 'invalidPath', `Operations[${index}].path must be an attribute path`);
+      continue;
     }
     const filtered = MEMBER_FILTER.exec(bare(path));
     if (filtered) {
@@ -155,10 +129,10 @@ export function readGroupPatch(body: unknown): GroupPatch {
       const id = filtered[1] ?? '';
       if (!isUuid(id)) throw scimError(400, 'invalidValue', `Operations[${index}]: the member id is not a User here`);
       remove(memberIds([{ value: id }], `Operations[${index}].path`, counted));
-      return;
+      continue;
     }
-    setAttribute(bare(path), operation.value, index, op);
-  });
+    setAttribute(bare(path), value, index, op);
+  }
   return result;
 }
 

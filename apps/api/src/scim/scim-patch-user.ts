@@ -1,4 +1,5 @@
 import { scimError } from './scim-errors';
+import { readPatchOperations } from './scim-values';
 
 /** The User fields a PATCH can reach; anything else in a path is refused, nothing is written by name. */
 export interface PatchableUser {
@@ -10,12 +11,6 @@ export interface PatchableUser {
   active: boolean;
   /** The account's address: shown, never changed by the IdP. */
   email: string;
-}
-
-export interface PatchOperation {
-  op: 'add' | 'replace' | 'remove';
-  path?: string;
-  value?: unknown;
 }
 
 type Field = Exclude<keyof PatchableUser, 'email'> | 'email' | 'ignored';
@@ -135,40 +130,14 @@ function setAll(user: PatchableUser, value: unknown, index: number): void {
  * anywhere else (`__proto__.x` is just an unsupported path).
  */
 export function applyUserPatch(current: PatchableUser, body: unknown): PatchableUser {
-  const patch = body as { schemas?: unknown; Operations?: unknown } | null;
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw scimError(400, 'invalidSyntax', 'The body must be a PatchOp.');
-  }
-  if (!Array.isArray(patch.schemas) || !patch.schemas.includes('urn:ietf:params:scim:api:messages:2.0:PatchOp')) {
-    throw scimError(400, 'invalidValue', 'schemas must include urn:ietf:params:scim:api:messages:2.0:PatchOp');
-  }
-  if (!Array.isArray(patch.Operations) || patch.Operations.length === 0) {
-    throw scimError(400, 'invalidValue', 'Operations must list at least one operation');
-  }
-  if (patch.Operations.length > MAX_OPERATIONS) {
-    throw scimError(400, 'invalidValue', `a PatchOp has at most ${MAX_OPERATIONS} operations`);
-  }
   const user: PatchableUser = { ...current };
-  patch.Operations.forEach((raw: unknown, index) => {
-    const operation = (typeof raw === 'object' && raw !== null ? raw : {}) as {
-      op?: unknown;
-      path?: unknown;
-      value?: unknown;
-    };
-    const op = typeof operation.op === 'string' ? operation.op.toLowerCase() : undefined;
-    if (op !== 'add' && op !== 'replace' && op !== 'remove') {
-      throw scimError(400, 'invalidSyntax', `Operations[${index}].op must be add, replace or remove`);
-    }
-    if (operation.path !== undefined && (typeof operation.path !== 'string' || operation.path.length > 300)) {
-      throw scimError(400, 'invalidPath', `Operations[${index}].path must be an attribute path`);
-    }
-    const path = operation.path;
+  for (const { op, path, value, index } of readPatchOperations(body, MAX_OPERATIONS)) {
     if (path === undefined) {
       if (op === 'remove') throw scimError(400, 'noTarget', `Operations[${index}] removes nothing`);
-      setAll(user, operation.value, index);
-      return;
+      setAll(user, value, index);
+      continue;
     }
-    set(user, fieldOf(path, index), operation.value, index, op === 'remove');
-  });
+    set(user, fieldOf(path, index), value, index, op === 'remove');
+  }
   return user;
 }

@@ -1,5 +1,5 @@
 import { AuditService, type AuditActor } from '@app/audit';
-import { cleanDisplayName, newId, NO_CONTROL_CHARACTERS, spoofingCharacter } from '@app/common';
+import { cleanDisplayName, newId, spoofingCharacter } from '@app/common';
 import { AppConfig } from '@app/config';
 import { OrganizationMember, ScimUser, TenantTransaction, User } from '@app/database';
 import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
@@ -10,6 +10,7 @@ import type { ScimPrincipal } from './scim-access';
 import { scimError } from './scim-errors';
 import { lockDirectory, restoreGroupsOf } from './scim-group-membership';
 import { applyUserPatch } from './scim-patch-user';
+import { checkVersion, etagOf, positive, scimActor, text } from './scim-values';
 import { userFilterSql } from './scim-filter';
 import { scimBaseUrl } from './scim-tokens.service';
 
@@ -150,8 +151,8 @@ export class ScimUsersService {
         version: 1,
       });
       await manager.insert(ScimUser, entity);
-      if (fields.active) await this.grantMembership(manager, orgId, userId, actorOf(actor));
-      await this.audit.change(manager, 'scim.user.create', orgId, actorOf(actor), ['user', userId], {
+      if (fields.active) await this.grantMembership(manager, orgId, userId, scimActor(actor));
+      await this.audit.change(manager, 'scim.user.create', orgId, scimActor(actor), ['user', userId], {
         scimId: entity.id,
         userName: fields.userName,
         externalId: fields.externalId,
@@ -211,9 +212,11 @@ export class ScimUsersService {
       const row = await this.find(manager, orgId, id, true);
       checkVersion(row, ifMatch);
       await this.assertMayRemove(manager, actor, orgId, row.userId);
-      await this.members.removeMembership(manager, orgId, row.userId, actorOf(actor), 'member.remove', { via: 'scim' });
+      await this.members.removeMembership(manager, orgId, row.userId, scimActor(actor), 'member.remove', {
+        via: 'scim',
+      });
       await manager.delete(ScimUser, { id: row.id });
-      await this.audit.change(manager, 'scim.user.delete', orgId, actorOf(actor), ['user', row.userId], {
+      await this.audit.change(manager, 'scim.user.delete', orgId, scimActor(actor), ['user', row.userId], {
         scimId: row.id,
         userName: row.userName,
       });
@@ -263,15 +266,15 @@ export class ScimUsersService {
       );
       if (current.active && !fields.active) {
         await this.assertMayRemove(manager, actor, orgId, current.userId);
-        await this.members.removeMembership(manager, orgId, current.userId, actorOf(actor), 'member.remove', {
+        await this.members.removeMembership(manager, orgId, current.userId, scimActor(actor), 'member.remove', {
           via: 'scim',
           reason: 'deactivated',
         });
       } else if (!current.active && fields.active) {
-        await this.grantMembership(manager, orgId, current.userId, actorOf(actor));
+        await this.grantMembership(manager, orgId, current.userId, scimActor(actor));
         await restoreGroupsOf(manager, orgId, current.id);
       }
-      await this.audit.change(manager, 'scim.user.update', orgId, actorOf(actor), ['user', current.userId], {
+      await this.audit.change(manager, 'scim.user.update', orgId, scimActor(actor), ['user', current.userId], {
         scimId: current.id,
         changed,
         ...(changed.includes('active') ? { active: fields.active } : {}),
@@ -387,22 +390,6 @@ export class ScimUsersService {
   }
 }
 
-export function etagOf(row: { version: number }): string {
-  return `W/"${row.version}"`;
-}
-
-function checkVersion(row: { version: number }, ifMatch: string | undefined): void {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return;
-  const wanted = ifMatch.split(',').map((tag) => tag.trim());
-  if (!wanted.includes(etagOf(row))) {
-    throw scimError(412, undefined, 'The resource changed since that version (If-Match): fetch it again.');
-  }
-}
-
-function actorOf(actor: ScimPrincipal): AuditActor {
-  return { actorType: 'scim_token', actorId: actor.actorId };
-}
-
 function fromSql(row: Record<string, unknown>): Row {
   return Object.assign(new ScimUser(), {
     id: row.id as string,
@@ -423,15 +410,6 @@ function fromSql(row: Record<string, unknown>): Row {
 
 function notFound() {
   return scimError(404, undefined, 'No such User here.');
-}
-
-function positive(value: string | undefined, fallback: number, name: string, zero = false): number {
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < (zero ? 0 : 1) || number > 1_000_000) {
-    throw scimError(400, 'invalidValue', `${name} must be a whole number${zero ? '' : ' from 1'}`);
-  }
-  return number;
 }
 
 /** `attributes` / `excludedAttributes` over top-level attributes (id, schemas and meta always stay). */
@@ -465,20 +443,6 @@ function bool(value: unknown, name: string): boolean {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
   throw scimError(400, 'invalidValue', `${name} must be true or false`);
-}
-
-function text(value: unknown, name: string, max: number, required = false): string | null {
-  if (value === undefined || value === null || value === '') {
-    if (required) throw scimError(400, 'invalidValue', `${name} is required`);
-    return null;
-  }
-  if (typeof value !== 'string') throw scimError(400, 'invalidValue', `${name} must be a string`);
-  const trimmed = value.normalize('NFC').trim();
-  if (trimmed.length > max) throw scimError(400, 'invalidValue', `${name} has at most ${max} characters`);
-  if (!NO_CONTROL_CHARACTERS.test(trimmed)) {
-    throw scimError(400, 'invalidValue', `${name} must not contain control characters`);
-  }
-  return trimmed;
 }
 
 /** The User attributes the api keeps, checked; attributes it does not keep are ignored. */
