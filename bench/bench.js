@@ -8,7 +8,7 @@
 //          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:net');
@@ -19,7 +19,20 @@ const { SMTPServer } = require('smtp-server');
 
 const ROOT = join(__dirname, '..');
 const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
-const ALL = ['baseline', 'health', 'me', 'teams', 'teams-api-key', 'login', 'jobs', 'forgot-timing', 'login-timing'];
+const ALL = [
+  'baseline',
+  'health',
+  'me',
+  'teams',
+  'teams-api-key',
+  'login',
+  'jobs',
+  'forgot-timing',
+  'login-timing',
+  'events',
+];
+/** bench/report.md keeps what follows this line (sections measured by the other bench scripts). */
+const KEEP_MARKER = '<!-- generated above by `npm run bench`; kept below -->';
 const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
 const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
 
@@ -223,6 +236,55 @@ const asDeployed = (() => {
   };
 })();
 
+/**
+ * Domain events out (bench/events.bench.ts under Jest): webhook deliveries per second and idle
+ * event-to-receiver latency, embedded and through one worker process on PostgreSQL + Redis, and RSS
+ * per open event stream. Returns the figures the script prints.
+ */
+function measureEvents() {
+  const jest = [
+    '--experimental-vm-modules',
+    join(ROOT, 'node_modules/jest/bin/jest.js'),
+    '--config',
+    join(ROOT, 'bench/jest.identity.config.js'),
+    'bench/events',
+  ];
+  const run = (env, extra) => {
+    const out = spawnSync(process.execPath, [...jest, ...extra], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (out.status !== 0) throw new Error(`bench/events failed:\n${out.stdout}\n${out.stderr}`);
+    return out.stdout;
+  };
+  const parseWebhooks = (text) => {
+    const m =
+      /Webhooks: ([\d.]+) deliveries\/s, (.*?); idle event-to-receiver latency p50 ([\d.]+) ms, p99 ([\d.]+) ms/.exec(
+        text,
+      );
+    if (!m) throw new Error(`no webhook figures in:\n${text}`);
+    return { deliveriesPerSecond: Number(m[1]), how: m[2], idleP50Ms: Number(m[3]), idleP99Ms: Number(m[4]) };
+  };
+  const embeddedText = run({ BENCH_SERVICES: '' }, []);
+  const streams =
+    /Event streams: (\d+) open .*?RSS ([\d.]+) MiB before, ([\d.]+) MiB after, ([\d.]+) KiB per stream/.exec(
+      embeddedText,
+    );
+  if (!streams) throw new Error(`no stream figures in:\n${embeddedText}`);
+  return {
+    embedded: parseWebhooks(embeddedText),
+    worker: parseWebhooks(run({ BENCH_SERVICES: '1' }, ['-t', 'throughput'])),
+    streams: {
+      open: Number(streams[1]),
+      rssBeforeMiB: Number(streams[2]),
+      rssAfterMiB: Number(streams[3]),
+      kibPerStream: Number(streams[4]),
+    },
+  };
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -317,6 +379,8 @@ async function main() {
       },
     };
     const stats = new Client({ connectionString: databaseUrl });
+    // Dropped with its database in `finally`: that must not hide the error that got us there.
+    stats.on('error', () => undefined);
     await stats.connect();
     // Backends flush their statistics when idle for 10 s (PostgreSQL 15+): wait that out.
     const transactions = async () => {
@@ -330,7 +394,9 @@ async function main() {
     const results = {};
     const order = [
       'baseline',
-      ...options.scenarios.filter((name) => !['baseline', 'jobs', ...Object.keys(EXISTENCE_PROBES)].includes(name)),
+      ...options.scenarios.filter(
+        (name) => !['baseline', 'jobs', 'events', ...Object.keys(EXISTENCE_PROBES)].includes(name),
+      ),
     ];
     for (const name of order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')) {
       const { countTransactions, sampleMemory, alongside, ...target } = scenarios[name];
@@ -549,6 +615,7 @@ async function main() {
         embedded.kill('SIGTERM');
       }
     }
+    const events = options.scenarios.includes('events') ? measureEvents() : undefined;
     const baseline = results.baseline.requestsPerSecond;
     for (const result of Object.values(results))
       result.ratioToBaseline = Number((result.requestsPerSecond / baseline).toFixed(3));
@@ -566,6 +633,7 @@ async function main() {
       scenarios: results,
       jobs,
       accountExistenceTiming: existence,
+      events,
       memory,
       targets: Object.fromEntries(
         Object.entries(TARGETS)
@@ -615,8 +683,30 @@ async function main() {
             '',
           ]
         : []),
+      ...(events
+        ? [
+            'Domain events out (bench/events.bench.ts; a loopback receiver answering 200):',
+            '',
+            '| what | embedded (PGlite, jobs in process) | PostgreSQL + Redis, one worker process |',
+            '| --- | ---: | ---: |',
+            `| webhook deliveries per second | ${events.embedded.deliveriesPerSecond} | ${events.worker.deliveriesPerSecond} |`,
+            `| idle event-to-receiver latency p50 / p99 ms | ${events.embedded.idleP50Ms} / ${events.embedded.idleP99Ms} | ${events.worker.idleP50Ms} / ${events.worker.idleP99Ms} |`,
+            '',
+            `Embedded: ${events.embedded.how}. Worker: ${events.worker.how}. Open event streams: ${events.streams.open} on one api process, RSS ${events.streams.rssBeforeMiB} → ${events.streams.rssAfterMiB} MiB, ${events.streams.kibPerStream} KiB per stream.`,
+            '',
+          ]
+        : []),
     ];
-    writeFileSync(join(options.out, 'report.md'), lines.join('\n'));
+    const reportPath = join(options.out, 'report.md');
+    let kept = '';
+    try {
+      const previous = readFileSync(reportPath, 'utf8');
+      const at = previous.indexOf(KEEP_MARKER);
+      if (at >= 0) kept = previous.slice(at + KEEP_MARKER.length);
+    } catch {
+      // no earlier report
+    }
+    writeFileSync(reportPath, `${lines.join('\n')}\n${KEEP_MARKER}${kept}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
