@@ -5,6 +5,54 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Reaching into another lib or app by a relative path: only @app/<lib>. */
+const THROUGH_PUBLIC_SURFACE = {
+  group: ['**/libs/*', '**/libs/**', '../../*/src/**'],
+  message: 'Import another lib through its public surface: @app/<lib>.',
+};
+
+/**
+ * The libs' import graph (docs/architecture.md): each lib and the libs it may import. A lib below
+ * never imports one above it, no lib imports an app, and the worker never imports the api.
+ */
+const LIB_IMPORTS = {
+  config: [],
+  telemetry: [],
+  sso: [],
+  common: ['telemetry'],
+  mail: ['config'],
+  database: ['common', 'config', 'migrations'],
+  audit: ['common', 'config', 'database'],
+  queue: ['common', 'config', 'database', 'telemetry'],
+  llm: ['common', 'config', 'database'],
+  auth: ['common', 'config', 'database', 'queue'],
+  rbac: ['audit', 'auth', 'common', 'config', 'database', 'queue'],
+  jobs: ['audit', 'auth', 'common', 'config', 'database', 'llm', 'mail', 'queue', 'telemetry'],
+  events: ['audit', 'auth', 'common', 'config', 'database', 'jobs', 'queue', 'rbac', 'telemetry'],
+};
+const NO_APPS = { group: ['**/apps/**', '@app/api', '@app/worker'], message: 'A lib never imports an app.' };
+const layerRules = Object.entries(LIB_IMPORTS).map(([lib, allowed]) => ({
+  files: [`libs/${lib}/**/*.ts`],
+  ignores: ['**/*.spec.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          THROUGH_PUBLIC_SURFACE,
+          NO_APPS,
+          {
+            group: [...Object.keys(LIB_IMPORTS), 'testing']
+              .filter((other) => other !== lib && !allowed.includes(other))
+              .map((other) => `@app/${other}`),
+            message: `libs/${lib} may import only ${allowed.map((other) => `@app/${other}`).join(', ') || 'no other lib'} (see docs/architecture.md).`,
+          },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results*'] },
   js.configs.recommended,
@@ -20,13 +68,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-extraneous-class': 'off',
+      'no-restricted-imports': ['error', { patterns: [THROUGH_PUBLIC_SURFACE] }],
+    },
+  },
+  ...layerRules,
+  {
+    files: ['apps/worker/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            THROUGH_PUBLIC_SURFACE,
             {
-              group: ['**/libs/*', '**/libs/**', '../../*/src/**'],
-              message: 'Import another lib through its public surface: @app/<lib>.',
+              group: ['**/apps/api', '**/apps/api/**', '../../api', '../../api/**', '@app/api'],
+              message: 'The worker never imports the api: move shared code into a lib.',
             },
           ],
         },

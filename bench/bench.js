@@ -71,7 +71,7 @@ const freePort = () =>
 function start(args, env, ready) {
   // An undefined value removes the variable (the embedded-database api must not inherit DATABASE_URL).
   const merged = Object.fromEntries(
-    Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined),
+    Object.entries({ ...process.env, ENV_FILE: 'none', ...env }).filter(([, value]) => value !== undefined),
   );
   const child = spawn(process.execPath, args, { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -297,7 +297,7 @@ async function main() {
   const children = [];
   try {
     execFileSync(process.execPath, [API_ENTRY, 'migrate'], {
-      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      env: { ...process.env, ENV_FILE: 'none', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
       stdio: 'ignore',
     });
     const [apiPort, basePort] = [await freePort(), await freePort()];
@@ -321,7 +321,7 @@ async function main() {
         HOST: '127.0.0.1',
         // As in production: one JSON line per request.
         LOG_LEVEL: 'info',
-        // Throughput is the question here, not the limits (their cost is in the README).
+        // Throughput is the question here, not the limits (their cost is in docs/security.md).
         RATE_LIMIT_PER_MINUTE: '1000000000',
         AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
         LOCKOUT_THRESHOLD: '1000000000',

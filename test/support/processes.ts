@@ -38,7 +38,8 @@ export function startProcess(
   const inherited = { ...process.env };
   for (const key of APP_VARIABLES) delete inherited[key];
   const child = spawn(process.execPath, [BUILT_ENTRY[kind], ...args], {
-    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    // ENV_FILE=none: a developer's own .env must not reach the apps a test starts.
+    env: { ...inherited, LOG_LEVEL: 'info', ENV_FILE: 'none', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

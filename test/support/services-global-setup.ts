@@ -21,7 +21,7 @@ export default async function setup(): Promise<void> {
   }
   const entry = join(__dirname, '..', '..', 'dist/apps/api/apps/api/src/main.js');
   execFileSync(process.execPath, [entry, 'migrate'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl(adminUrl, template), LOG_LEVEL: 'warn' },
+    env: { ...process.env, ENV_FILE: 'none', DATABASE_URL: databaseUrl(adminUrl, template), LOG_LEVEL: 'warn' },
     stdio: 'inherit',
   });
   process.env[SERVICES_ENV.adminUrl] = adminUrl;

@@ -45,7 +45,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
           QUEUE_PREFIX: `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
         }
       : { REDIS_URL: undefined };
-  const config = AppConfig.fromEnv({
+  const env: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-production-000',
@@ -59,7 +59,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ? { JWT_SECRET: options.replicaOf.config.jwtSecret, QUEUE_PREFIX: options.replicaOf.config.queuePrefix }
       : {}),
     ...options.env,
-  });
+  };
+  // A test that keeps its embedded database in a directory starts it empty (the archive is for memory://).
+  if (env.EMBEDDED_DB_PATH && !env.EMBEDDED_DB_PATH.startsWith('memory://')) delete env.EMBEDDED_DB_TEMPLATE;
+  const config = AppConfig.fromEnv(env);
   const app = await createApiApp(config, { logger: options.logger ?? silentLogger(), extraModules: options.modules });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { embeddedTemplate } from './embedded-template';
 import { databaseUrl, readServicesEnv } from './services-env';
 
 export interface TestDatabase {
@@ -10,15 +11,15 @@ export interface TestDatabase {
 }
 
 /**
- * A fresh database for one test file: a clone of the migrated template on real Postgres
- * (test:services), or an in-memory PGlite (npm test).
+ * A fresh database for one test file: a clone of the migrated template database on real Postgres
+ * (test:services), or an in-memory PGlite started from the migrated archive (npm test).
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const services = readServicesEnv();
   if (!services) {
     return {
       kind: 'embedded',
-      env: { DATABASE_URL: undefined, EMBEDDED_DB_PATH: 'memory://' },
+      env: { DATABASE_URL: undefined, EMBEDDED_DB_PATH: 'memory://', EMBEDDED_DB_TEMPLATE: await embeddedTemplate() },
       drop: () => Promise.resolve(),
     };
   }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AppLogger, createRootLogger } from '@app/common';
 import { ConfigError, loadConfig } from '@app/config';
+import { writeMigratedSnapshot } from '@app/database';
 import { NestFactory } from '@nestjs/core';
 import { ApiModule } from './api.module';
 import { PlatformAdminService } from './users/platform-admin.service';
@@ -10,6 +11,8 @@ const USAGE = `Usage: npm run cli -- <command>
 Commands:
   admin:grant <email>    make the user with this email a platform admin
   admin:revoke <email>   take platform admin away (refused for the last one)
+  db:snapshot <file>     migrate a new in-memory embedded database and write it to <file>, an
+                         archive that EMBEDDED_DB_PATH=memory:// starts from with EMBEDDED_DB_TEMPLATE
 
 Runs against the configured database (DATABASE_URL). With the embedded database, stop the api first:
 only one process may open its data directory. Every change is audited (via: cli).`;
@@ -17,6 +20,11 @@ only one process may open its data directory. Every change is audited (via: cli)
 /** Operator commands, run with the api's own modules and configuration, without an HTTP server. */
 async function main(): Promise<number> {
   const [command, email] = process.argv.slice(2);
+  if (command === 'db:snapshot' && email) {
+    const applied = await writeMigratedSnapshot(email);
+    process.stdout.write(`${email}: an embedded database with ${applied} migration(s) applied\n`);
+    return 0;
+  }
   if ((command !== 'admin:grant' && command !== 'admin:revoke') || !email) {
     process.stderr.write(`${USAGE}\n`);
     return command === 'help' || command === '--help' ? 0 : 2;

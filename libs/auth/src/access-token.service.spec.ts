@@ -1,10 +1,11 @@
 import { AppConfig } from '@app/config';
 import jwt from 'jsonwebtoken';
-import { AccessTokenService } from './access-token.service';
+import { JwtService } from '@nestjs/jwt';
+import { AccessTokenService, jwtModuleOptions } from './access-token.service';
 
 describe('AccessTokenService', () => {
   const config = AppConfig.fromEnv({ JWT_SECRET: 's'.repeat(40), APP_URL: 'https://api.example.test' });
-  const service = new AccessTokenService(config);
+  const service = new AccessTokenService(config, new JwtService(jwtModuleOptions(config)));
 
   it('signs tokens with every claim it verifies', () => {
     const claims = service.verify(service.sign('user-1', 'session-1'));
@@ -27,6 +28,14 @@ describe('AccessTokenService', () => {
       expiresIn: 60,
     });
     expect(service.verify(token)).toBeUndefined();
+  });
+
+  it('refuses a token signed with another algorithm or none', () => {
+    const claims = { sid: 's', sub: 'u', jti: 'j', iss: config.auth.issuer, aud: config.auth.audience };
+    const unsigned = jwt.sign(claims, null, { algorithm: 'none', expiresIn: 60 });
+    expect(service.verify(unsigned)).toBeUndefined();
+    const hs512 = jwt.sign(claims, config.jwtSecret, { algorithm: 'HS512', expiresIn: 60 });
+    expect(service.verify(hs512)).toBeUndefined();
   });
 
   it('refuses garbage', () => {

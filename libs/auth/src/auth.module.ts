@@ -1,5 +1,7 @@
+import { AppConfig } from '@app/config';
 import { Global, Module } from '@nestjs/common';
-import { AccessTokenService } from './access-token.service';
+import { JwtModule } from '@nestjs/jwt';
+import { AccessTokenService, jwtModuleOptions } from './access-token.service';
 import { ApiKeyRegistry } from './api-key-registry';
 import { AuthenticationGuard } from './authentication.guard';
 import { CredentialResolvers } from './credential-resolvers';
@@ -11,6 +13,7 @@ import { OneTimeTokenService } from './one-time-token.service';
 /** Credentials and the authentication guard (the api registers it globally, before authorization). */
 @Global()
 @Module({
+  imports: [JwtModule.registerAsync({ inject: [AppConfig], useFactory: jwtModuleOptions })],
   providers: [
     AccessTokenService,
     ApiKeyRegistry,

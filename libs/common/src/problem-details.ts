@@ -18,7 +18,7 @@ export interface ProblemDetails {
   [extension: string]: unknown;
 }
 
-/** Problem type URIs are relative references; README lists them. */
+/** Problem type URIs are relative references; docs/errors.md lists them. */
 export function problemType(slug: string): string {
   return `/problems/${slug}`;
 }

@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 
 export type DatabaseConfig =
   | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number; migrateOnStart: boolean }
-  | { kind: 'embedded'; path: string; statementTimeoutMs: number };
+  | { kind: 'embedded'; path: string; statementTimeoutMs: number; template?: string };
 
 export interface PasswordPolicyConfig {
   minLength: number;
@@ -241,7 +241,7 @@ export class AppConfig {
       sessionIdleTimeout: raw.SESSION_IDLE_TIMEOUT,
       mfaEncryptionKey: raw.MFA_ENCRYPTION_KEY
         ? Buffer.from(raw.MFA_ENCRYPTION_KEY, 'base64')
-        : // Derived so development works without another variable; set it in production (see README).
+        : // Derived so development works without another variable; set it in production (see docs/authentication.md).
           Buffer.from(hkdfSync('sha256', this.jwtSecret, 'mfa-encryption', 'totp-secrets', 32)),
       argon2: {
         memoryCost: raw.ARGON2_MEMORY_KIB,
@@ -278,6 +278,7 @@ export class AppConfig {
           kind: 'embedded',
           path: raw.EMBEDDED_DB_PATH,
           statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS,
+          ...(raw.EMBEDDED_DB_TEMPLATE ? { template: raw.EMBEDDED_DB_TEMPLATE } : {}),
         };
     this.redisUrl = raw.REDIS_URL;
     this.queuePrefix = raw.QUEUE_PREFIX;
@@ -428,6 +429,11 @@ export class AppConfig {
     }
     if (raw.PASSWORD_MIN_LENGTH > raw.PASSWORD_MAX_LENGTH) {
       problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');
+    }
+    if (raw.EMBEDDED_DB_TEMPLATE && !raw.DATABASE_URL && !raw.EMBEDDED_DB_PATH.startsWith('memory://')) {
+      problems.push(
+        'EMBEDDED_DB_TEMPLATE: only with EMBEDDED_DB_PATH=memory:// (an archive never overwrites a data directory)',
+      );
     }
     if (problems.length > 0) throw new ConfigError(problems);
     return new AppConfig(raw);

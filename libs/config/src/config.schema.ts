@@ -144,6 +144,7 @@ export const configSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
   MIGRATE_ON_START: booleanString.default(false),
   EMBEDDED_DB_PATH: z.string().min(1).default('./.data/pglite'),
+  EMBEDDED_DB_TEMPLATE: z.string().min(1).optional(),
 
   REDIS_URL: url(['redis', 'rediss']).optional(),
   QUEUE_PREFIX: z

@@ -39,7 +39,9 @@ export class DatabaseModule {
           provide: EMBEDDED_POSTGRES,
           inject: [AppConfig],
           useFactory: async (config: AppConfig) =>
-            config.database.kind === 'embedded' ? startEmbeddedPostgres(config.database.path) : null,
+            config.database.kind === 'embedded'
+              ? startEmbeddedPostgres(config.database.path, config.database.template)
+              : null,
         },
         {
           provide: DataSource,

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -8,25 +8,34 @@ import { join, resolve } from 'node:path';
 export interface EmbeddedPostgresHandle {
   host: string;
   port: number;
+  /** The whole data directory as an uncompressed tar archive (what EMBEDDED_DB_TEMPLATE loads). */
+  dump(): Promise<Uint8Array>;
   stop(): Promise<void>;
 }
 
 const SOCKET_PORT = 5432;
+
+export const isInMemory = (dataPath: string) => dataPath.startsWith('memory://');
 
 /**
  * PostgreSQL (PGlite, compiled to WASM) inside this process, served over the wire
  * protocol on a private Unix socket. The api then uses the ordinary `pg` driver, so
  * the same SQL, migrations and row-level security run as on a real server.
  * PGlite has one session: the pool in front of it must have exactly one connection.
+ * An in-memory database may start from `template`, an archive made by `dump()`.
  */
-export async function startEmbeddedPostgres(dataPath: string): Promise<EmbeddedPostgresHandle> {
-  const inMemory = dataPath === 'memory://' || dataPath.startsWith('memory://');
+export async function startEmbeddedPostgres(dataPath: string, template?: string): Promise<EmbeddedPostgresHandle> {
+  const inMemory = isInMemory(dataPath);
   let dataDir: string | undefined;
   if (!inMemory) {
+    if (template) throw new Error('An embedded database starts from a template only in memory (memory://).');
     dataDir = resolve(dataPath);
     mkdirSync(dataDir, { recursive: true });
   }
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}),
+  });
   const socketDir = mkdtempSync(join(tmpdir(), 'pglite-'));
   const server = new PGLiteSocketServer({
     db,
@@ -38,6 +47,10 @@ export async function startEmbeddedPostgres(dataPath: string): Promise<EmbeddedP
   return {
     host: socketDir,
     port: SOCKET_PORT,
+    async dump() {
+      const archive = await db.dumpDataDir('none');
+      return new Uint8Array(await archive.arrayBuffer());
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -39,7 +39,7 @@ function targetAccount(request: LimitedRequest): string | undefined {
   return undefined;
 }
 
-/** Options for the three limits; see README "Security". */
+/** Options for the three limits; see docs/security.md ("Rate limits"). */
 export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
   return {
     throttlers: [

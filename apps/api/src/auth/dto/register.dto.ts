@@ -6,7 +6,11 @@ export class RegisterDto {
   @EmailField()
   email!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', description: 'See the password policy in the README.' })
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    description:
+      'By default 10 to 128 characters, hard to guess, and not built from the email or name; a 400 names every rule broken.',
+  })
   @IsString()
   @MaxLength(1024)
   password!: string;

@@ -18,7 +18,7 @@ export class UserDto {
   @ApiProperty()
   mfaEnabled!: boolean;
 
-  @ApiProperty({ description: 'Operates the whole installation (see README, platform admin).' })
+  @ApiProperty({ description: 'Platform admin: runs the whole installation (users, jobs, read-only tenant access).' })
   isPlatformAdmin!: boolean;
 
   @ApiProperty()
