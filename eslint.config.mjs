@@ -4,11 +4,22 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { readdirSync } from 'node:fs';
 
 /** Reaching into another lib or app by a relative path: only @app/<lib>. */
 const THROUGH_PUBLIC_SURFACE = {
   group: ['**/libs/*', '**/libs/**', '../../*/src/**'],
   message: 'Import another lib through its public surface: @app/<lib>.',
+};
+/** The same, for relative paths of any depth ('../../database/src', '../../../auth/src/x'). */
+const INTO_ANOTHER_SRC = {
+  regex: '^(\\.\\./)+[a-z-]+/src(/|$)',
+  message: 'Import another lib through its public surface: @app/<lib>.',
+};
+/** Lib code reaches migrations and test helpers through @app/migrations and @app/testing only. */
+const LIB_RELATIVE_OUTSIDE = {
+  regex: '^(\\.\\./)+(migrations|test)(/|$)',
+  message: 'From a lib, use @app/migrations (database only); test helpers never belong in lib code.',
 };
 
 /**
@@ -30,6 +41,8 @@ const LIB_IMPORTS = {
   jobs: ['audit', 'auth', 'common', 'config', 'database', 'llm', 'mail', 'queue', 'telemetry'],
   events: ['audit', 'auth', 'common', 'config', 'database', 'jobs', 'queue', 'rbac', 'telemetry'],
 };
+const unlisted = readdirSync(new URL('./libs', import.meta.url)).filter((lib) => !(lib in LIB_IMPORTS));
+if (unlisted.length > 0) throw new Error(`eslint.config.mjs: add ${unlisted.join(', ')} to LIB_IMPORTS`);
 const NO_APPS = { group: ['**/apps/**', '@app/api', '@app/worker'], message: 'A lib never imports an app.' };
 const layerRules = Object.entries(LIB_IMPORTS).map(([lib, allowed]) => ({
   files: [`libs/${lib}/**/*.ts`],
@@ -40,9 +53,11 @@ const layerRules = Object.entries(LIB_IMPORTS).map(([lib, allowed]) => ({
       {
         patterns: [
           THROUGH_PUBLIC_SURFACE,
+          INTO_ANOTHER_SRC,
+          LIB_RELATIVE_OUTSIDE,
           NO_APPS,
           {
-            group: [...Object.keys(LIB_IMPORTS), 'testing']
+            group: [...Object.keys(LIB_IMPORTS), 'migrations', 'testing']
               .filter((other) => other !== lib && !allowed.includes(other))
               .map((other) => `@app/${other}`),
             message: `libs/${lib} may import only ${allowed.map((other) => `@app/${other}`).join(', ') || 'no other lib'} (see docs/architecture.md).`,
@@ -54,7 +69,7 @@ const layerRules = Object.entries(LIB_IMPORTS).map(([lib, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results*'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'bench/results*', 'bench/partial/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -68,7 +83,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-extraneous-class': 'off',
-      'no-restricted-imports': ['error', { patterns: [THROUGH_PUBLIC_SURFACE] }],
+      'no-restricted-imports': ['error', { patterns: [THROUGH_PUBLIC_SURFACE, INTO_ANOTHER_SRC] }],
     },
   },
   ...layerRules,
@@ -80,6 +95,7 @@ export default tseslint.config(
         {
           patterns: [
             THROUGH_PUBLIC_SURFACE,
+            INTO_ANOTHER_SRC,
             {
               group: ['**/apps/api', '**/apps/api/**', '../../api', '../../api/**', '@app/api'],
               message: 'The worker never imports the api: move shared code into a lib.',

@@ -21,7 +21,9 @@ const ROOT = join(__dirname, '..');
 const API_ENTRY = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
 const ALL = [
   'baseline',
+  'nest-floor',
   'health',
+  'me-floor',
   'me',
   'teams',
   'teams-api-key',
@@ -35,6 +37,8 @@ const ALL = [
 const KEEP_MARKER = '<!-- generated above by `npm run bench`; kept below -->';
 const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
 const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
+/** Each measured route and the floor its CPU per request is compared with. */
+const FLOOR_OF = { health: 'nest-floor', me: 'me-floor' };
 
 function parseArgs(argv) {
   const options = {
@@ -56,6 +60,8 @@ function parseArgs(argv) {
   }
   for (const scenario of options.scenarios)
     if (!ALL.includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
+  // Some scenarios only: the committed bench/report.md stays as the last full run left it.
+  if (!argv.includes('--out') && options.scenarios.length < ALL.length) options.out = join(ROOT, 'bench', 'partial');
   return options;
 }
 
@@ -241,7 +247,7 @@ const asDeployed = (() => {
  * event-to-receiver latency, embedded and through one worker process on PostgreSQL + Redis, and RSS
  * per open event stream. Returns the figures the script prints.
  */
-function measureEvents() {
+function measureEvents(adminUrl, redisUrl) {
   const jest = [
     '--experimental-vm-modules',
     join(ROOT, 'node_modules/jest/bin/jest.js'),
@@ -252,7 +258,8 @@ function measureEvents() {
   const run = (env, extra) => {
     const out = spawnSync(process.execPath, [...jest, ...extra], {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      // The bench's own servers for the worker half (services-global-setup reads TEST_*).
+      env: { ...process.env, TEST_PG_ADMIN_URL: adminUrl, TEST_REDIS_URL: redisUrl, ENV_FILE: 'none', ...env },
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -355,9 +362,39 @@ async function main() {
       auth,
     );
 
+    // The floors, each in its own process so its CPU is its own (bench/floors.js).
+    const me = await (await fetch(`${base}/users/me`, { headers: auth })).json();
+    const floors = {};
+    if (options.scenarios.includes('nest-floor')) {
+      const port = await freePort();
+      floors.nest = { port, child: await start([join(__dirname, 'floors.js'), 'nest', String(port)], {}, /ready/) };
+      children.push(floors.nest.child);
+    }
+    if (options.scenarios.includes('me-floor')) {
+      const port = await freePort();
+      floors.pg = {
+        port,
+        child: await start(
+          [join(__dirname, 'floors.js'), 'pg', String(port)],
+          { DATABASE_URL: databaseUrl, BENCH_USER_ID: me.id },
+          /ready/,
+        ),
+      };
+      children.push(floors.pg.child);
+    }
+
     const scenarios = {
       baseline: { url: `http://127.0.0.1:${basePort}/ping` },
+      'nest-floor': floors.nest && {
+        url: `http://127.0.0.1:${floors.nest.port}/health`,
+        cpuPid: floors.nest.child.pid,
+      },
       health: { url: `http://127.0.0.1:${apiPort}/health` },
+      'me-floor': floors.pg && {
+        url: `http://127.0.0.1:${floors.pg.port}/me`,
+        cpuPid: floors.pg.child.pid,
+        countTransactions: true,
+      },
       me: { url: `${base}/users/me`, headers: auth, countTransactions: true },
       teams: {
         url: `${base}/organizations/${org.id}/teams`,
@@ -399,7 +436,7 @@ async function main() {
       ),
     ];
     for (const name of order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')) {
-      const { countTransactions, sampleMemory, alongside, ...target } = scenarios[name];
+      const { countTransactions, sampleMemory, alongside, cpuPid = api.pid, ...target } = scenarios[name];
       const run = (duration) => load({ ...target, connections: options.connections, duration });
       if (options.warmup > 0) await run(options.warmup);
       const rounds = [];
@@ -407,7 +444,7 @@ async function main() {
         const before = countTransactions ? await transactions() : 0;
         let peak = 0;
         const sampler = sampleMemory ? setInterval(() => (peak = Math.max(peak, rssMb(api.pid) ?? 0)), 200) : undefined;
-        const cpuBefore = name === 'baseline' ? 0 : cpuMs(api.pid);
+        const cpuBefore = name === 'baseline' ? 0 : cpuMs(cpuPid);
         const [main, side] = await Promise.all([
           run(options.duration),
           alongside ? load({ ...alongside, duration: options.duration }) : undefined,
@@ -417,7 +454,7 @@ async function main() {
         const after = countTransactions ? await transactions() : 0;
         // The api's own CPU per request: steadier across noisy machines than throughput.
         const cpuUsPerRequest =
-          name === 'baseline' ? undefined : ((cpuMs(api.pid) - cpuBefore) * 1000) / (main.total + (side?.total ?? 0));
+          name === 'baseline' ? undefined : ((cpuMs(cpuPid) - cpuBefore) * 1000) / (main.total + (side?.total ?? 0));
         rounds.push({
           ...main,
           side,
@@ -615,10 +652,15 @@ async function main() {
         embedded.kill('SIGTERM');
       }
     }
-    const events = options.scenarios.includes('events') ? measureEvents() : undefined;
+    const events = options.scenarios.includes('events') ? measureEvents(adminUrl, redisUrl) : undefined;
     const baseline = results.baseline.requestsPerSecond;
     for (const result of Object.values(results))
       result.ratioToBaseline = Number((result.requestsPerSecond / baseline).toFixed(3));
+    // CPU per request against the floor doing the same work with nothing of the framework.
+    for (const [name, floor] of Object.entries(FLOOR_OF)) {
+      const [cpu, floorCpu] = [results[name]?.apiCpuUsPerRequest, results[floor]?.apiCpuUsPerRequest];
+      if (cpu && floorCpu) results[name].cpuVsFloor = Number((cpu / floorCpu).toFixed(2));
+    }
 
     const report = {
       date: new Date().toISOString(),
@@ -649,12 +691,14 @@ async function main() {
       `${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; ${options.connections} connections, ${options.rounds} × ${options.duration} s after a ${options.warmup} s warm-up, median.`,
       `The api runs as deployed: ${[...Object.entries(report.api.env).map(([k, v]) => `${k}=${v}`), ...report.api.nodeFlags].join(' ') || 'default settings'}.`,
       '',
-      '| scenario | req/s | × baseline | p50 ms | p99 ms | api CPU µs / request | DB transactions / request | errors + non-2xx |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| scenario | req/s | × baseline | p50 ms | p99 ms | CPU µs / request (serving process) | × its floor | DB transactions / request | errors + non-2xx |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...Object.entries(results).map(
         ([name, r]) =>
-          `| ${name} | ${r.requestsPerSecond} | ${r.ratioToBaseline} | ${r.p50Ms} | ${r.p99Ms} | ${r.apiCpuUsPerRequest ?? ''} | ${r.transactionsPerRequest ?? ''} | ${r.errors + r.non2xx} |`,
+          `| ${name} | ${r.requestsPerSecond} | ${r.ratioToBaseline} | ${r.p50Ms} | ${r.p99Ms} | ${r.apiCpuUsPerRequest ?? ''} | ${r.cpuVsFloor ?? ''} | ${r.transactionsPerRequest ?? ''} | ${r.errors + r.non2xx} |`,
       ),
+      '',
+      "Floors (bench/floors.js, each alone in its process): `nest-floor` is bare NestJS + platform-fastify with one route, the floor of `health`; `me-floor` is bare Fastify + pg running the same statements as `me` (the api's own SQL texts), the floor of `me`.",
       '',
       ...(results.login?.healthDuring
         ? [
@@ -703,6 +747,8 @@ async function main() {
       const previous = readFileSync(reportPath, 'utf8');
       const at = previous.indexOf(KEEP_MARKER);
       if (at >= 0) kept = previous.slice(at + KEEP_MARKER.length);
+      // A report without the marker is all hand-written: keep it whole below the new one.
+      else kept = `\n\n${previous}`;
     } catch {
       // no earlier report
     }

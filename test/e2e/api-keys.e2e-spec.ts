@@ -1,5 +1,5 @@
 import { ApiKeyRegistry } from '@app/auth';
-import { AppLogger, createRootLogger } from '@app/common';
+import { createAppLogger } from '@app/common';
 import { AuditLog, TenantTransaction } from '@app/database';
 import { SYSTEM_ROLES } from '@app/rbac';
 import {
@@ -36,7 +36,7 @@ describe('API keys', () => {
         done();
       },
     });
-    t = await createTestApp({ logger: new AppLogger(createRootLogger('debug', 'api', sink)) });
+    t = await createTestApp({ logger: createAppLogger('debug', 'api', sink) });
     owner = await registerAndLogin(t, 'key-owner');
     orgId = (await call(owner, 'POST', '/organizations', { name: 'Keyed' })).json<{ id: string }>().id;
   });

@@ -1,4 +1,4 @@
-import { AppLogger, createRootLogger } from '@app/common';
+import { createAppLogger } from '@app/common';
 import { bearer, createTestApp, registerAndLogin, type TestApp } from '@app/testing';
 import { Writable } from 'node:stream';
 
@@ -17,7 +17,7 @@ describe('hostile JSON bodies', () => {
         done();
       },
     });
-    t = await createTestApp({ logger: new AppLogger(createRootLogger('info', 'api', sink)) });
+    t = await createTestApp({ logger: createAppLogger('info', 'api', sink) });
   });
   afterAll(async () => {
     await t.close();

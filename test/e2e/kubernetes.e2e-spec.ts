@@ -1,18 +1,34 @@
-import { configSchema } from '@app/config';
+import { AppConfig, ConfigError, configSchema } from '@app/config';
 import { createTestApp, type TestApp } from '@app/testing';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } };
+type K8sObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  privileged?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
+}
 interface Container {
   name: string;
+  image?: string;
   args?: string[];
-  env?: Array<{ name: string; value?: string }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
+  envFrom?: Array<{ secretRef?: { name: string }; configMapRef?: { name: string } }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
-  ports?: Array<{ name?: string; containerPort: number }>;
+  securityContext?: SecurityContext;
+  ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
   livenessProbe?: { httpGet?: { path: string; port?: string | number } };
   readinessProbe?: { httpGet?: { path: string; port?: string | number } };
   startupProbe?: { httpGet?: { path: string; port?: string | number } };
@@ -20,20 +36,38 @@ interface Container {
 }
 interface PodSpec {
   terminationGracePeriodSeconds?: number;
-  securityContext?: { runAsNonRoot?: boolean };
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  securityContext?: SecurityContext;
   containers: Container[];
+  initContainers?: Container[];
+  volumes?: Array<Record<string, unknown> & { name: string }>;
+}
+interface Kustomization {
+  namespace?: string;
+  resources?: string[];
+  patches?: Array<{ path: string }>;
+  images?: Array<{ name: string; newName?: string; newTag?: string }>;
+  secretGenerator?: Array<{ name: string; envs?: string[]; files?: string[]; literals?: string[] }>;
 }
 
 const ROOT = join(__dirname, '..', '..');
 const BASE = join(ROOT, 'deploy/k8s/base');
 const OVERLAY = join(ROOT, 'deploy/k8s/overlays/production');
+const EXAMPLES = join(ROOT, 'deploy/k8s/examples');
+
+/** What a template leaves for a person to replace (the markers AppConfig refuses in production). */
+const PLACEHOLDER = /change[-_ .]?me|replace[-_ .]?(?:me|with)|<(?:[a-z][a-z0-9 _.-]{2,}|\.\.\.|…)>/i;
+/** Kinds without a namespace among those we ship. */
+const CLUSTER_SCOPED = new Set(['Namespace']);
 
 function load(file: string): K8sObject[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => doc.toJSON() as K8sObject);
 }
 
-function kustomization(dir: string): { resources?: string[]; patches?: Array<{ path: string }> } {
-  return load(join(dir, 'kustomization.yaml'))[0] as never;
+function kustomization(dir: string): Kustomization {
+  return load(join(dir, 'kustomization.yaml'))[0] as Kustomization;
 }
 
 /** The strategic merge our overlay patches need: objects recursively, lists of named items by name. */
@@ -58,6 +92,53 @@ function merge(base: unknown, patch: unknown): unknown {
   return patch;
 }
 
+const podSpec = (object: K8sObject): PodSpec | undefined => {
+  const spec = object.spec as { template?: { spec: PodSpec } } | undefined;
+  return spec?.template?.spec;
+};
+
+const containersOf = (object: K8sObject): Container[] => [
+  ...(podSpec(object)?.initContainers ?? []),
+  ...(podSpec(object)?.containers ?? []),
+];
+
+/**
+ * What `kubectl apply -k <dir>` sends, for the parts of kustomize we use: the resources (files, or
+ * directories built the same way), then the patches, the namespace and the image tags. (Generators
+ * are not modelled: the base and the overlay must not have any, a test below checks.)
+ */
+function build(dir: string): K8sObject[] {
+  const { resources = [], patches = [], namespace, images = [] } = kustomization(dir);
+  let objects = resources.flatMap((resource) => {
+    const path = join(dir, resource);
+    return statSync(path).isDirectory() ? build(path) : load(path);
+  });
+  for (const { path } of patches) {
+    for (const patch of load(join(dir, path))) {
+      objects = objects.map((object) =>
+        object.kind === patch.kind && object.metadata.name === patch.metadata.name
+          ? (merge(object, patch) as K8sObject)
+          : object,
+      );
+    }
+  }
+  if (namespace) {
+    objects = objects.map((object) =>
+      CLUSTER_SCOPED.has(object.kind) ? object : { ...object, metadata: { ...object.metadata, namespace } },
+    );
+  }
+  return objects.map((object) => {
+    const spec = podSpec(object);
+    if (!spec || images.length === 0) return object;
+    const retag = (container: Container): Container => {
+      const [name = '', tag] = (container.image ?? '').split(':');
+      const image = images.find((candidate) => candidate.name === name);
+      return image ? { ...container, image: `${image.newName ?? name}:${image.newTag ?? tag}` } : container;
+    };
+    return merge(object, { spec: { template: { spec: { containers: spec.containers.map(retag) } } } }) as K8sObject;
+  });
+}
+
 function validate(objects: K8sObject[]): Array<{ kind: string; name: string; errors: string[] }> {
   const run = spawnSync(process.execPath, [join(ROOT, 'test/support/validate-k8s.mjs')], {
     input: JSON.stringify(objects),
@@ -68,45 +149,57 @@ function validate(objects: K8sObject[]): Array<{ kind: string; name: string; err
   return JSON.parse(run.stdout) as Array<{ kind: string; name: string; errors: string[] }>;
 }
 
-const podSpec = (object: K8sObject): PodSpec | undefined => {
-  const spec = object.spec as { template?: { spec: PodSpec } } | undefined;
-  return spec?.template?.spec;
-};
+/** Every string in a value, at any depth. */
+function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsOf);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(stringsOf);
+  return [];
+}
+
+/** KEY=value lines of an env file (comments and blank lines skipped). */
+function envFileKeys(file: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.slice(0, line.indexOf('=')));
+}
+
+const configData = (objects: K8sObject[]): Record<string, string> =>
+  (objects.find((object) => object.kind === 'ConfigMap')?.data ?? {}) as Record<string, string>;
 
 describe('Kubernetes manifests (deploy/k8s)', () => {
-  const base = (kustomization(BASE).resources ?? []).flatMap((file) => load(join(BASE, file)));
-  const production = base.map((object) => {
-    let merged: unknown = object;
-    for (const { path } of kustomization(OVERLAY).patches ?? []) {
-      for (const patch of load(join(OVERLAY, path))) {
-        if (patch.kind === object.kind && patch.metadata.name === object.metadata.name) merged = merge(merged, patch);
-      }
-    }
-    return merged as K8sObject;
-  });
+  const base = build(BASE);
+  const production = build(OVERLAY);
+  const overlay = kustomization(OVERLAY);
   const deployments = production.filter((object) => object.kind === 'Deployment');
+  const workloads = production.filter((object) => object.kind === 'Deployment' || object.kind === 'Job');
+  const example = load(join(EXAMPLES, 'secret.example.yaml'))[0] as K8sObject & {
+    stringData: Record<string, string>;
+  };
+  const exampleKeys = Object.keys(example.stringData).sort();
 
   it('holds every kind the platform needs', () => {
-    expect(new Set(base.map((object) => object.kind))).toEqual(
-      new Set([
-        'ServiceAccount',
-        'ConfigMap',
-        'Secret',
-        'Job',
-        'Deployment',
-        'Service',
-        'HorizontalPodAutoscaler',
-        'PodDisruptionBudget',
-        'Ingress',
-        'NetworkPolicy',
-      ]),
-    );
+    const kinds = [
+      'ServiceAccount',
+      'ConfigMap',
+      'Job',
+      'Deployment',
+      'Service',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'Ingress',
+      'NetworkPolicy',
+    ];
+    expect(new Set(base.map((object) => object.kind))).toEqual(new Set(kinds));
+    expect(new Set(production.map((object) => object.kind))).toEqual(new Set([...kinds, 'Namespace']));
   });
 
   it('validates against the Kubernetes schemas, base and production overlay', () => {
     const results = validate([...base, ...production]);
     expect(results.filter((result) => result.errors.length > 0)).toEqual([]);
-    expect(results).toHaveLength(base.length * 2);
+    expect(results).toHaveLength(base.length + production.length);
   });
 
   it('catches an invalid manifest (the validator is not a rubber stamp)', () => {
@@ -172,11 +265,191 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(spec?.terminationGracePeriodSeconds).toBeGreaterThan(pauseSeconds + drainSeconds);
   });
 
+  it('pins the production image to the overlay tag', () => {
+    const [image] = overlay.images ?? [];
+    for (const object of workloads) {
+      for (const container of containersOf(object)) expect(container.image).toBe(`${image?.name}:${image?.newTag}`);
+    }
+    expect(image?.newTag).not.toBe('latest');
+  });
+
+  describe('the Secret', () => {
+    it('is applied by neither the base nor the overlay, and nothing they apply holds a placeholder', () => {
+      for (const dir of [BASE, OVERLAY]) expect(kustomization(dir).secretGenerator).toBeUndefined();
+      for (const manifests of [base, production]) {
+        expect(manifests.filter((object) => object.kind === 'Secret').map((object) => object.metadata.name)).toEqual(
+          [],
+        );
+        expect(stringsOf(manifests).filter((value) => PLACEHOLDER.test(value))).toEqual([]);
+      }
+    });
+
+    it('is read by name by every workload, only for keys the example documents', () => {
+      const secretNames = new Set<string>();
+      for (const object of workloads) {
+        const containers = containersOf(object);
+        const fromEnv = containers.flatMap((container) =>
+          (container.envFrom ?? []).flatMap((source) => (source.secretRef ? [source.secretRef.name] : [])),
+        );
+        const keyRefs = containers.flatMap((container) =>
+          (container.env ?? []).flatMap((variable) =>
+            variable.valueFrom?.secretKeyRef ? [variable.valueFrom.secretKeyRef] : [],
+          ),
+        );
+        // Every workload gets its secrets one way or the other.
+        expect({ workload: object.metadata.name, reads: fromEnv.length + keyRefs.length > 0 }).toEqual({
+          workload: object.metadata.name,
+          reads: true,
+        });
+        for (const name of fromEnv) secretNames.add(name);
+        for (const ref of keyRefs) {
+          secretNames.add(ref.name);
+          expect({ workload: object.metadata.name, key: ref.key, documented: exampleKeys.includes(ref.key) }).toEqual({
+            workload: object.metadata.name,
+            key: ref.key,
+            documented: true,
+          });
+        }
+        for (const volume of podSpec(object)?.volumes ?? []) {
+          const secret = volume.secret as { secretName?: string } | undefined;
+          if (secret?.secretName) secretNames.add(secret.secretName);
+        }
+      }
+      expect([...secretNames]).toEqual([example.metadata.name]);
+      expect(example.metadata.namespace).toBe(overlay.namespace);
+    });
+
+    it('is documented the same way by each example: by hand, secretGenerator, External Secrets', () => {
+      // Every example value is a placeholder: no real secret was ever pasted into one.
+      for (const [key, value] of Object.entries(example.stringData)) {
+        expect({ key, placeholder: PLACEHOLDER.test(value) }).toEqual({ key, placeholder: true });
+      }
+      // kubectl create secret generic … --from-literal=KEY=… in docs/kubernetes.md
+      const documented = [
+        ...readFileSync(join(ROOT, 'docs/kubernetes.md'), 'utf8').matchAll(/--from-literal=([A-Z0-9_]+)=/g),
+      ].map((match) => match[1] ?? '');
+      expect(exampleKeys.filter((key) => !documented.includes(key))).toEqual([]);
+      expect(documented.filter((key) => !(key in configSchema.shape))).toEqual([]);
+      // secretGenerator: reads a git-ignored env file whose example has the same keys.
+      const generatorDir = join(EXAMPLES, 'secret-generator');
+      const generator = kustomization(generatorDir);
+      expect(generator.resources).toEqual(['../../overlays/production']);
+      expect(generator.secretGenerator?.map((entry) => entry.name)).toEqual([example.metadata.name]);
+      const ignored = readFileSync(join(generatorDir, '.gitignore'), 'utf8').split('\n');
+      for (const file of generator.secretGenerator?.flatMap((entry) => entry.envs ?? []) ?? []) {
+        expect({ file, ignored: ignored.includes(file) }).toEqual({ file, ignored: true });
+        expect(envFileKeys(join(generatorDir, `${file}.example`)).sort()).toEqual(exampleKeys);
+      }
+      // External Secrets Operator: the same target and keys.
+      const external = load(join(EXAMPLES, 'external-secret.yaml'))[0] as K8sObject & {
+        spec: { target: { name: string }; data: Array<{ secretKey: string }> };
+      };
+      expect(external.kind).toBe('ExternalSecret');
+      expect(external.metadata.namespace).toBe(overlay.namespace);
+      expect(external.spec.target.name).toBe(example.metadata.name);
+      expect(external.spec.data.map((entry) => entry.secretKey).sort()).toEqual(exampleKeys);
+    });
+
+    it("is refused by the app while it holds the example's placeholders, naming each key and no value", () => {
+      let error: unknown;
+      try {
+        AppConfig.fromEnv({ ...configData(production), ...example.stringData });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems;
+      expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(exampleKeys);
+      expect(problems.every((problem) => problem.includes('placeholder'))).toBe(true);
+      for (const value of Object.values(example.stringData)) expect((error as Error).message).not.toContain(value);
+    });
+
+    it('filled in, with the production ConfigMap, makes a valid production configuration without API docs', () => {
+      const password = () => randomBytes(18).toString('hex');
+      const filled: Record<string, string> = {
+        DATABASE_URL: `postgres://app:${password()}@postgres.internal:5432/app`,
+        REDIS_URL: `redis://:${password()}@redis.internal:6379`,
+        JWT_SECRET: randomBytes(48).toString('base64'),
+        MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        SMTP_URL: `smtps://mailer:${password()}@smtp.example.com:465`,
+        METRICS_TOKEN: randomBytes(24).toString('hex'),
+      };
+      expect(Object.keys(filled).sort()).toEqual(exampleKeys);
+      const config = AppConfig.fromEnv({ ...configData(production), ...filled });
+      expect(config.isProduction).toBe(true);
+      expect(config.docsEnabled).toBe(false);
+    });
+  });
+
+  it('creates the namespace the overlay deploys into, with the restricted pod security profile', () => {
+    expect(overlay.namespace).toBeDefined();
+    const namespaces = production.filter((object) => object.kind === 'Namespace');
+    expect(namespaces.map((object) => object.metadata.name)).toEqual([overlay.namespace]);
+    expect(namespaces[0]?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(production.filter((object) => object.metadata.namespace !== overlay.namespace)).toEqual(namespaces);
+  });
+
+  it('runs pods the restricted pod security profile admits', () => {
+    const allowedVolumes = new Set([
+      'configMap',
+      'csi',
+      'downwardAPI',
+      'emptyDir',
+      'ephemeral',
+      'persistentVolumeClaim',
+      'projected',
+      'secret',
+    ]);
+    for (const object of workloads) {
+      const spec = podSpec(object) as PodSpec;
+      const pod = spec.securityContext ?? {};
+      expect({ name: object.metadata.name, host: [spec.hostNetwork, spec.hostPID, spec.hostIPC] }).toEqual({
+        name: object.metadata.name,
+        host: [undefined, undefined, undefined],
+      });
+      const volumeTypes = (spec.volumes ?? []).flatMap((volume) => Object.keys(volume).filter((key) => key !== 'name'));
+      expect(volumeTypes.filter((type) => !allowedVolumes.has(type))).toEqual([]);
+      for (const container of containersOf(object)) {
+        const own = container.securityContext ?? {};
+        const seen = {
+          workload: object.metadata.name,
+          container: container.name,
+          privileged: own.privileged ?? false,
+          allowPrivilegeEscalation: own.allowPrivilegeEscalation,
+          dropsAll: own.capabilities?.drop?.includes('ALL') ?? false,
+          adds: (own.capabilities?.add ?? []).filter((capability) => capability !== 'NET_BIND_SERVICE'),
+          runAsNonRoot: own.runAsNonRoot ?? pod.runAsNonRoot,
+          root: (own.runAsUser ?? pod.runAsUser) === 0,
+          seccomp: own.seccompProfile?.type ?? pod.seccompProfile?.type,
+          hostPorts: (container.ports ?? []).filter((port) => port.hostPort !== undefined),
+        };
+        expect(seen).toEqual({
+          ...seen,
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          dropsAll: true,
+          adds: [],
+          runAsNonRoot: true,
+          root: false,
+          seccomp: expect.stringMatching(/^(RuntimeDefault|Localhost)$/) as unknown,
+          hostPorts: [],
+        });
+      }
+    }
+  });
+
+  it('turns the API docs (/docs, /redoc, /openapi.json) off in production', () => {
+    expect(configSchema.shape.DOCS_ENABLED.parse(configData(production).DOCS_ENABLED)).toBe(false);
+  });
+
   it('only sets variables the configuration knows', () => {
     const known = new Set(Object.keys(configSchema.shape));
-    const set = base
-      .filter((object) => object.kind === 'ConfigMap' || object.kind === 'Secret')
-      .flatMap((object) => Object.keys((object.data ?? object.stringData ?? {}) as Record<string, string>));
+    const set = [
+      ...Object.keys(configData(base)),
+      ...Object.keys(configData(production)),
+      ...exampleKeys,
+      ...envFileKeys(join(EXAMPLES, 'secret-generator/secrets.env.example')),
+    ];
     expect(set.filter((name) => !known.has(name))).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { AppLogger, createRootLogger } from '@app/common';
+import { createAppLogger } from '@app/common';
 import { TenantTransaction } from '@app/database';
 import {
   bearer,
@@ -30,7 +30,7 @@ describe('observability', () => {
     });
     t = await createTestApp({
       env: { METRICS_TOKEN, SMTP_URL: smtp.url },
-      logger: new AppLogger(createRootLogger('debug', 'api', sink)),
+      logger: createAppLogger('debug', 'api', sink),
     });
   });
   afterAll(async () => {

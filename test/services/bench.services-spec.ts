@@ -6,7 +6,7 @@ import { readServicesEnv } from '@app/testing';
 
 /** Keeps `npm run bench` working: one short scenario, and the shape of what it writes. */
 describe('benchmark script', () => {
-  it('runs the baseline and /health for a second each and writes results.json and report.md', () => {
+  it('runs the baseline, the bare-Nest floor and /health for a second each and writes results.json and report.md', () => {
     const services = readServicesEnv();
     if (!services) throw new Error('run with npm run test:services');
     const out = mkdtempSync(join(tmpdir(), 'bench-'));
@@ -16,7 +16,7 @@ describe('benchmark script', () => {
         join(__dirname, '../../bench/bench.js'),
         ...[
           '--scenarios',
-          'baseline,health,jobs',
+          'baseline,nest-floor,health,jobs',
           '--duration',
           '1',
           '--rounds',
@@ -44,12 +44,16 @@ describe('benchmark script', () => {
           p99Ms: number;
           errors: number;
           apiCpuUsPerRequest?: number;
+          cpuVsFloor?: number;
         }
       >;
       memory: { idleMb: number };
       jobs?: { mails: number; delivered: number; duplicates: number; jobsPerSecond: number };
     };
-    expect(Object.keys(results.scenarios)).toEqual(['baseline', 'health']);
+    expect(Object.keys(results.scenarios)).toEqual(['baseline', 'nest-floor', 'health']);
+    // /health's CPU per request against bare Nest's, both measured in their own processes.
+    expect(results.scenarios['nest-floor']?.apiCpuUsPerRequest).toBeGreaterThan(0);
+    expect(results.scenarios.health?.cpuVsFloor).toBeGreaterThan(0);
     expect(results.scenarios.baseline).toMatchObject({ ratioToBaseline: 1, errors: 0 });
     expect(results.scenarios.health?.requestsPerSecond).toBeGreaterThan(0);
     expect(results.scenarios.health?.ratioToBaseline).toBeGreaterThan(0);

@@ -1,37 +1,68 @@
 import { writeMigratedSnapshot } from '@app/database';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 const CACHE = join(ROOT, 'node_modules', '.cache', 'saas-tests');
-const STALE_LOCK_MS = 120_000;
 
-/** What the archive depends on: every migration's source and the PGlite build. */
+/** What the archive depends on: every file under migrations/, how it is applied, and the PGlite build. */
 function cacheKey(): string {
   const hash = createHash('sha256');
-  const dir = join(ROOT, 'migrations');
-  for (const name of readdirSync(dir).sort()) {
-    if (!name.endsWith('.ts')) continue;
+  const sources = [
+    ...readdirSync(join(ROOT, 'migrations'), { recursive: true, encoding: 'utf8' })
+      .map((name) => join('migrations', name))
+      .filter((name) => name.endsWith('.ts'))
+      .sort(),
+    'libs/database/src/data-source.factory.ts',
+    'libs/database/src/embedded-snapshot.ts',
+    'node_modules/@electric-sql/pglite/package.json',
+  ];
+  for (const name of sources)
     hash
       .update(name)
       .update('\0')
-      .update(readFileSync(join(dir, name)))
+      .update(readFileSync(join(ROOT, name)))
       .update('\0');
-  }
-  const pglite = JSON.parse(readFileSync(join(ROOT, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as {
-    version: string;
-  };
-  hash.update(pglite.version);
   return hash.digest('hex').slice(0, 20);
+}
+
+/** Whether the process that wrote the lock file is gone (so its lock can be taken over). */
+function lockIsStale(lock: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(lock, 'utf8');
+  } catch {
+    return false; // gone already
+  }
+  const pid = Number(text);
+  // Empty: its maker is between creating it and writing its pid (or died right there, long ago).
+  if (!text) return Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 30_000;
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /**
  * The embedded-database counterpart of the services run's template database: one archive of a
  * freshly migrated PGlite per set of migrations, made by the first test file that needs it (the
- * others wait on a lock file) and kept in node_modules/.cache. Each e2e file's in-memory database
- * starts from it (EMBEDDED_DB_TEMPLATE) instead of running every migration again. A changed
- * migration changes the key, so a stale archive is never used.
+ * others wait on a lock file holding its maker's pid) and kept in node_modules/.cache. Each e2e
+ * file's in-memory database starts from it (EMBEDDED_DB_TEMPLATE) instead of running every
+ * migration again. A changed migration changes the key, so a stale archive is never used.
  */
 export async function embeddedTemplate(): Promise<string> {
   const file = join(CACHE, `pglite-${cacheKey()}.tar`);
@@ -39,26 +70,24 @@ export async function embeddedTemplate(): Promise<string> {
   mkdirSync(CACHE, { recursive: true });
   const lock = `${file}.lock`;
   for (;;) {
-    let fd: number | undefined;
+    let fd: number;
     try {
       fd = openSync(lock, 'wx');
-    } catch {
-      // Another file is making it: wait for the archive, or take over a lock its maker left behind.
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Another test file is making it: wait for the archive, or take over from a maker that died.
       if (existsSync(file)) return file;
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) unlinkSync(lock);
-      } catch {
-        // the lock went away between the two calls
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (lockIsStale(lock)) rmSync(lock, { force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }
     try {
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
       if (!existsSync(file)) await writeMigratedSnapshot(file);
       return file;
     } finally {
-      closeSync(fd);
-      unlinkSync(lock);
+      rmSync(lock, { force: true });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { MetricsModule } from '@app/common';
+import { MetricsModule, RequestContextModule } from '@app/common';
 import { AuditModule } from '@app/audit';
 import { AuthenticationGuard, AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
@@ -11,7 +11,6 @@ import { QueueModule } from '@app/queue';
 import { AuthorizationGuard, RbacModule } from '@app/rbac';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
-import { ClsModule } from 'nestjs-cls';
 import { IdentityModule } from './auth/identity.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditLogsModule } from './audit-logs/audit-logs.module';
@@ -72,7 +71,7 @@ export class ApiModule {
         ConfigModule.forRoot(config),
         MetricsModule,
         // The request's context is opened by a Fastify hook (see openRequestContext in bootstrap).
-        ClsModule.forRoot({ global: true }),
+        RequestContextModule,
         DatabaseModule.forRoot({ applicationName: 'api' }),
         QueueModule.forRoot(config),
         MailModule,

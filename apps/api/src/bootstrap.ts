@@ -1,6 +1,6 @@
 import {
-  AppLogger,
-  createRootLogger,
+  type AppLogger,
+  createAppLogger,
   createValidationPipe,
   newId,
   ProblemDetailsFilter,
@@ -8,6 +8,7 @@ import {
   sendProblem,
 } from '@app/common';
 import type { AppConfig } from '@app/config';
+import { traceFields } from '@app/telemetry';
 import { Logger, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -53,7 +54,7 @@ export interface ApiAppOptions {
  * the e2e tests call init() and talk to it through app.inject or a real port.
  */
 export async function createApiApp(config: AppConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
-  const logger = options.logger ?? new AppLogger(createRootLogger(config.logLevel, 'api', undefined, config.logFormat));
+  const logger = options.logger ?? createAppLogger(config.logLevel, 'api', undefined, config.logFormat);
   const adapter = new FastifyAdapter({
     logger: false,
     bodyLimit: config.bodyLimitBytes,
@@ -103,9 +104,10 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const principal = (request as { principal?: Principal }).principal;
-    logger.pino.info(
+    logger.access.info(
       {
         requestId: request.id,
+        ...traceFields(),
         method: request.method,
         route: request.routeOptions.url ?? null,
         path: request.url.split('?')[0],

@@ -1,6 +1,6 @@
 import './tracing';
 import 'reflect-metadata';
-import { AppLogger, createRootLogger, Metrics } from '@app/common';
+import { createAppLogger, Metrics } from '@app/common';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { runMigrations } from '@app/database';
 import { stopTracing } from '@app/telemetry';
@@ -22,7 +22,7 @@ function readConfig(): AppConfig {
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = new AppLogger(createRootLogger(config.logLevel, 'api', undefined, config.logFormat));
+  const logger = createAppLogger(config.logLevel, 'api', undefined, config.logFormat);
 
   // `node dist/apps/api/main.js migrate`: apply migrations and exit (the compose migrate step).
   if (process.argv[2] === 'migrate') {

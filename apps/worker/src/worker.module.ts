@@ -1,5 +1,5 @@
 import { AuditModule } from '@app/audit';
-import { MetricsModule } from '@app/common';
+import { MetricsModule, RequestContextModule } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { EventsModule } from '@app/events';
@@ -8,7 +8,6 @@ import { LlmModule } from '@app/llm';
 import { MailModule } from '@app/mail';
 import { QueueModule } from '@app/queue';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { ClsModule } from 'nestjs-cls';
 
 /** The worker: same config, database and processors as the api; no HTTP server. */
 @Module({})
@@ -19,7 +18,7 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         MetricsModule,
-        ClsModule.forRoot({ global: true }),
+        RequestContextModule,
         DatabaseModule.forRoot({ applicationName: 'worker' }),
         QueueModule.forRoot(config, { worker: true }),
         MailModule,

@@ -43,3 +43,33 @@ describe('AccessTokenService', () => {
     expect(service.verify('')).toBeUndefined();
   });
 });
+
+describe('AccessTokenService remembering verified tokens', () => {
+  const config = AppConfig.fromEnv({ JWT_SECRET: 't'.repeat(40), ACCESS_TOKEN_TTL: '2s' });
+  afterEach(() => jest.useRealTimers());
+
+  it('answers a known token without verifying it again, and still refuses it once expired', () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'queueMicrotask'] });
+    const jwtService = new JwtService(jwtModuleOptions(config));
+    const service = new AccessTokenService(config, jwtService);
+    const token = service.sign('u', 's');
+    const verify = jest.spyOn(jwtService, 'verify');
+    expect(service.verify(token)?.sid).toBe('s');
+    expect(service.verify(token)?.sid).toBe('s');
+    expect(verify).toHaveBeenCalledTimes(1);
+    jest.setSystemTime(Date.now() + 2_100);
+    expect(service.verify(token)).toBeUndefined();
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('never remembers a refused token', () => {
+    const jwtService = new JwtService(jwtModuleOptions(config));
+    const service = new AccessTokenService(config, jwtService);
+    const token = service.sign('u', 's');
+    const tampered = `${token.slice(0, -4)}AAAA`;
+    const verify = jest.spyOn(jwtService, 'verify');
+    expect(service.verify(tampered)).toBeUndefined();
+    expect(service.verify(tampered)).toBeUndefined();
+    expect(verify).toHaveBeenCalledTimes(2);
+  });
+});

@@ -96,9 +96,14 @@ export function jwtModuleOptions(config: AppConfig): JwtModuleOptions {
  * configuration (HS256 with JWT_SECRET, or RS256 with JWT_PRIVATE_KEY); a token naming any other
  * algorithm, `none` included, is refused, and issuer and audience are checked on every verify.
  */
+/** Verified tokens remembered at most: a few MB at most, more than one api sees in VERIFIED_TTL_MS. */
+const VERIFIED_MAX = 5_000;
+const VERIFIED_TTL_MS = 30_000;
+
 @Injectable()
 export class AccessTokenService {
   private readonly jwk: PublicJwk | undefined;
+  private readonly verified = new Map<string, { claims: AccessTokenClaims; until: number }>();
 
   constructor(
     private readonly config: AppConfig,
@@ -120,8 +125,33 @@ export class AccessTokenService {
     return this.jwt.sign({ sid: sessionId }, { subject: userId, jwtid: newId() });
   }
 
-  /** The claims of a valid token, or undefined for anything else (bad signature, expired, wrong iss/aud/alg). */
+  /**
+   * The claims of a valid token, or undefined for anything else (bad signature, expired, wrong
+   * iss/aud/alg). A token verified once is remembered (bounded, by its exact text) until the
+   * earlier of its `exp` and VERIFIED_TTL_MS, so a client's next requests skip the signature
+   * check; expiry is still decided on every call, and the session behind the token is checked by
+   * the guard on every request whatever this says.
+   */
   verify(token: string): AccessTokenClaims | undefined {
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known) {
+      if (now < known.until) return known.claims;
+      this.verified.delete(token);
+    }
+    const claims = this.verifySignature(token);
+    if (claims) {
+      if (this.verified.size >= VERIFIED_MAX) {
+        // Map keeps insertion order: the first key is the oldest entry.
+        const oldest = this.verified.keys().next().value;
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+      this.verified.set(token, { claims, until: Math.min(claims.exp * 1000, now + VERIFIED_TTL_MS) });
+    }
+    return claims;
+  }
+
+  private verifySignature(token: string): AccessTokenClaims | undefined {
     try {
       const claims: unknown = this.jwt.verify(token);
       if (typeof claims !== 'object' || claims === null) return undefined;

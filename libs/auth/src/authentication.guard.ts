@@ -1,3 +1,4 @@
+import { routeMetadata } from '@app/common';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -40,12 +41,14 @@ export class AuthenticationGuard implements CanActivate {
     private readonly cls: ClsService,
   ) {}
 
+  private readonly isPublicRoute = routeMetadata(
+    (handler, controller) =>
+      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler, controller]) === true,
+  );
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const isPublic = this.isPublicRoute(context);
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
     const token = apiKeyHeader(request) ?? bearerToken(request);
     const principal = token ? await this.authenticate(token) : undefined;

@@ -1,5 +1,5 @@
 export { newId, isUuid } from './ids';
-export { AppLogger, createRootLogger, REDACTED_PATHS } from './logger';
+export { AppLogger, createAccessLogger, createAppLogger, createRootLogger, REDACTED_PATHS } from './logger';
 export {
   PROBLEM_CONTENT_TYPE,
   ProblemException,
@@ -40,3 +40,5 @@ export {
   type OutboundRequest,
   type OutboundResponse,
 } from './outbound-fetch';
+export { RequestContextModule } from './request-context.module';
+export { routeMetadata, StaticRouteReflector } from './route-metadata';

@@ -57,11 +57,55 @@ export function createRootLogger(
       return requestId ? { requestId, ...traceFields() } : traceFields();
     },
   };
-  // Standard output is written asynchronously: lines logged while a write is in flight go out
-  // together, so a log line per request does not cost a system call each. pino flushes what is
-  // pending when the process exits.
   if (format === 'pretty') return pino(options, prettyStream(destination));
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(options, destination ?? standardOutput());
+}
+
+let stdout: pino.DestinationStream | undefined;
+/** How long a buffered log line may wait for company before it is written. */
+const FLUSH_EVERY_MS = 250;
+
+/**
+ * Standard output shared by the process's loggers, written asynchronously in batches: lines
+ * collect until 4 KiB or FLUSH_EVERY_MS, so a busy api makes one write per many lines instead of
+ * a system call per line. pino writes what is pending when the process exits (normally or after
+ * an uncaught error); a SIGKILL loses at most FLUSH_EVERY_MS of lines.
+ */
+function standardOutput(): pino.DestinationStream {
+  if (!stdout) {
+    const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    setInterval(() => {
+      try {
+        stream.flush();
+      } catch {
+        // not ready yet, or closed at exit
+      }
+    }, FLUSH_EVERY_MS).unref();
+    stdout = stream;
+  }
+  return stdout;
+}
+
+/**
+ * The access log: one line per request with a fixed list of fields (request id, method, route,
+ * path, status, time, who, organization), none of them secret. It skips what the general logger
+ * does for every line (redaction over REDACTED_PATHS, the request-context mixin): the line
+ * carries its request id and trace ids itself. Same format, level and output as the root logger.
+ */
+export function createAccessLogger(
+  level: string,
+  name: string,
+  destination?: pino.DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    name,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (format === 'pretty') return pino(options, prettyStream(destination));
+  return pino(options, destination ?? standardOutput());
 }
 
 function prettyStream(destination: pino.DestinationStream | undefined): pino.DestinationStream {
@@ -91,7 +135,11 @@ function prettyStream(destination: pino.DestinationStream | undefined): pino.Des
 
 /** Nest's LoggerService backed by pino, so framework and app logs share one JSON format. */
 export class AppLogger implements LoggerService {
-  constructor(readonly pino: Logger) {}
+  /** `access`: the access log's own logger (createAccessLogger); the general one when not given. */
+  constructor(
+    readonly pino: Logger,
+    readonly access: Logger = pino,
+  ) {}
 
   log(message: unknown, ...optional: unknown[]): void {
     this.write('info', message, optional);
@@ -132,4 +180,17 @@ export class AppLogger implements LoggerService {
     const stack = level === 'error' && typeof rest[0] === 'string' ? rest[0] : undefined;
     this.pino[level](stack ? { ...fields, stack } : fields, String(message));
   }
+}
+
+/** The api's loggers: the general one and the access log, on one output. */
+export function createAppLogger(
+  level: string,
+  name: string,
+  destination?: pino.DestinationStream,
+  format: LogFormat = 'json',
+): AppLogger {
+  return new AppLogger(
+    createRootLogger(level, name, destination, format),
+    createAccessLogger(level, name, destination, format),
+  );
 }

@@ -38,6 +38,84 @@ describe('AppConfig', () => {
     expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toEqual([]);
   });
 
+  describe('placeholders left from a template', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    const placeholder = (name: string) =>
+      `${name}: holds a placeholder (CHANGE-ME, <…>); set the real value when NODE_ENV=production`;
+
+    it('are refused in production, naming the variable and never the value', () => {
+      const env = {
+        ...production,
+        JWT_SECRET: 'CHANGE-ME-at-least-32-random-characters-long-secret',
+        METRICS_TOKEN: 'changeme-changeme-changeme',
+        OPENAI_API_KEY: 'sk-REPLACE_ME',
+        GOOGLE_CLIENT_ID: 'client-id',
+        GOOGLE_CLIENT_SECRET: '<your client secret>',
+        DATABASE_URL: 'postgres://app:<password>@db.internal:5432/app',
+        REDIS_URL: 'redis://:CHANGE_ME@cache:6379',
+        SMTP_URL: 'smtps://mailer:Change-Me-Too@smtp.example.com:465',
+      };
+      const problems = problemsOf(env);
+      expect(problems).toEqual(
+        [
+          'JWT_SECRET',
+          'METRICS_TOKEN',
+          'GOOGLE_CLIENT_SECRET',
+          'OPENAI_API_KEY',
+          'DATABASE_URL',
+          'REDIS_URL',
+          'SMTP_URL',
+        ].map(placeholder),
+      );
+      const message = (() => {
+        try {
+          AppConfig.fromEnv(env);
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return '';
+      })();
+      expect(message).toContain('JWT_SECRET: holds a placeholder');
+      for (const value of ['at-least-32', 'changeme-changeme', 'sk-REPLACE', 'your client secret', 'Change-Me-Too'])
+        expect(message).not.toContain(value);
+    });
+
+    it('are reported instead of the other rules the same variable breaks', () => {
+      // The example's MFA key is no base64 of 32 bytes, its JWT secret too short: the placeholder is the news.
+      expect(
+        problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'CHANGE-ME', MFA_ENCRYPTION_KEY: 'CHANGE-ME-openssl-rand' }),
+      ).toEqual([placeholder('JWT_SECRET'), placeholder('MFA_ENCRYPTION_KEY')]);
+      expect(problemsOf({ ...production, MFA_ENCRYPTION_KEY: '<openssl rand -base64 32>', PORT: 'abc' })).toEqual([
+        placeholder('MFA_ENCRYPTION_KEY'),
+        'PORT: must be a number',
+      ]);
+    });
+
+    it('are accepted outside production (development defaults may say change-me)', () => {
+      for (const NODE_ENV of ['development', 'test']) {
+        const config = AppConfig.fromEnv({
+          NODE_ENV,
+          JWT_SECRET: 'change-me-dev-only-insecure-jwt-secret-0123456789',
+          DATABASE_URL: 'postgres://app:CHANGE-ME@db:5432/app',
+        });
+        expect(config.jwtSecret).toBe('change-me-dev-only-insecure-jwt-secret-0123456789');
+      }
+    });
+
+    it('are looked for in credentials only: real secrets and ordinary URLs pass', () => {
+      expect(
+        problemsOf({
+          ...production,
+          JWT_SECRET: 'hQ9+/kZ2mW8x<b>1Lr7pT4vN0sYc3eJ6uA5dF',
+          DATABASE_URL: 'postgres://saas:saas@postgres:5432/saas',
+          REDIS_URL: 'redis://redis:6379',
+          SMTP_URL: 'smtp://mailpit:1025',
+          METRICS_TOKEN: 'a'.repeat(24),
+        }),
+      ).toEqual([]);
+    });
+  });
+
   it('names every bad variable with its reason', () => {
     const problems = problemsOf({
       PORT: 'abc',

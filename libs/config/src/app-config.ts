@@ -381,10 +381,19 @@ export class AppConfig {
       const value = env[key];
       if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
     }
+    // A template's value left in place (CHANGE-ME, <password>) is reported as such, before (and
+    // instead of) whatever else is wrong with that variable.
+    const placeholders = cleaned.NODE_ENV === 'production' ? placeholderVariables(cleaned) : [];
+    const refuse = (problems: string[]): never => {
+      throw new ConfigError([
+        ...placeholders.map(
+          (name) => `${name}: holds a placeholder (CHANGE-ME, <…>); set the real value when NODE_ENV=production`,
+        ),
+        ...problems.filter((problem) => !placeholders.includes(problem.split(':')[0] ?? '')),
+      ]);
+    };
     const parsed = configSchema.safeParse(cleaned);
-    if (!parsed.success) {
-      throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue)));
-    }
+    if (!parsed.success) return refuse(parsed.error.issues.map((issue) => describeIssue(issue)));
     const raw = parsed.data;
     const problems: string[] = [];
     if (raw.NODE_ENV === 'production') {
@@ -435,7 +444,7 @@ export class AppConfig {
         'EMBEDDED_DB_TEMPLATE: only with EMBEDDED_DB_PATH=memory:// (an archive never overwrites a data directory)',
       );
     }
-    if (problems.length > 0) throw new ConfigError(problems);
+    if (problems.length > 0 || placeholders.length > 0) return refuse(problems);
     return new AppConfig(raw);
   }
 
@@ -451,6 +460,55 @@ export class AppConfig {
       tracing: this.tracingEndpoint ? redactUrl(this.tracingEndpoint) : 'off',
       llm: this.llm.enabled ? `${redactUrl(this.llm.baseUrl)} (${this.llm.models.join(', ')})` : 'not configured',
     };
+  }
+}
+
+/** Variables that carry a secret whole. */
+const SECRET_VARIABLES = [
+  'JWT_SECRET',
+  'JWT_PRIVATE_KEY',
+  'MFA_ENCRYPTION_KEY',
+  'METRICS_TOKEN',
+  'GOOGLE_CLIENT_SECRET',
+  'MICROSOFT_CLIENT_SECRET',
+  'GITHUB_CLIENT_SECRET',
+  'KEYCLOAK_CLIENT_SECRET',
+  'OIDC_CLIENT_SECRET',
+  'OPENAI_API_KEY',
+] as const;
+
+/** URLs whose user name and password carry a secret. */
+const SECRET_URL_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const;
+
+/**
+ * What templates leave for a person to replace: CHANGE-ME / changeme / CHANGE_ME, replace-me,
+ * replace-with-…, and <password>-style words (three characters or more) or <…>.
+ */
+const PLACEHOLDER = /change[-_ .]?me|replace[-_ .]?(?:me|with)|<(?:[a-z][a-z0-9 _.-]{2,}|\.\.\.|…)>/i;
+
+/** The secret-bearing variables whose value still holds a placeholder (names only, never values). */
+function placeholderVariables(env: Record<string, string>): string[] {
+  const found: string[] = SECRET_VARIABLES.filter((name) => PLACEHOLDER.test(env[name] ?? ''));
+  for (const name of SECRET_URL_VARIABLES) {
+    const value = env[name];
+    if (value === undefined) continue;
+    let credentials = value;
+    try {
+      const url = new URL(value);
+      credentials = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
+    } catch {
+      // Not a URL: the schema says so; look at the whole value.
+    }
+    if (PLACEHOLDER.test(credentials)) found.push(name);
+  }
+  return found;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
   }
 }
 

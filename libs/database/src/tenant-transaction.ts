@@ -4,7 +4,9 @@ import { ClsServiceManager } from 'nestjs-cls';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 
 /** The database role every unit of work runs as; row-level security applies to it. */
-export const APP_DB_ROLE = 'app_user';
+import { openUnitOfWorkSql } from './tenant-sql';
+
+export { APP_DB_ROLE } from './tenant-sql';
 
 const ACTIVE_SCOPE = Symbol('tenant-transaction');
 
@@ -65,13 +67,9 @@ export class TenantTransaction {
     try {
       // Marked first, so a failure anywhere below rolls back whatever the server opened.
       markTransactionOpen(runner);
-      // One round trip opens the transaction and sets role and tenant (two statements need the
-      // simple protocol, so no parameters: the organization id was checked to be a UUID above).
-      await runner.query(
-        `START TRANSACTION; SELECT set_config('role', '${APP_DB_ROLE}', true), ` +
-          `set_config('app.org_id', '${scope.organizationId ?? ''}', true), ` +
-          `set_config('app.system', '${scope.system ? 'on' : 'off'}', true)`,
-      );
+      // One round trip opens the transaction and sets role and tenant (the organization id was
+      // checked to be a UUID above).
+      await runner.query(openUnitOfWorkSql(scope));
       const manager = runner.manager;
       result = cls
         ? await cls.run({ ifNested: 'inherit' }, async () => {

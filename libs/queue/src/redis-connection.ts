@@ -9,6 +9,11 @@ const ROLE_OPTIONS: Record<'producer' | 'worker' | 'probe', RedisOptions> = {
   probe: { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2_000 },
 };
 
-export function createRedisConnection(url: string, role: 'producer' | 'worker' | 'probe', name: string): Redis {
-  return new Redis(url, { ...ROLE_OPTIONS[role], connectionName: name });
+export function createRedisConnection(
+  url: string,
+  role: 'producer' | 'worker' | 'probe',
+  name: string,
+  extra: RedisOptions = {},
+): Redis {
+  return new Redis(url, { ...ROLE_OPTIONS[role], ...extra, connectionName: name });
 }

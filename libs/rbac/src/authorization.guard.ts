@@ -7,7 +7,7 @@ import {
   type Principal,
   type UserPrincipal,
 } from '@app/auth';
-import { isUuid, ProblemException, ValidationProblemException } from '@app/common';
+import { isUuid, ProblemException, routeMetadata, ValidationProblemException } from '@app/common';
 import {
   HttpStatus,
   Injectable,
@@ -67,12 +67,24 @@ export class AuthorizationGuard implements CanActivate {
     private readonly authorizers: PrincipalAuthorizers,
   ) {}
 
+  /** What the route's decorators say, read once per route. */
+  private readonly rules = routeMetadata((handler, controller) => {
+    const targets = [handler, controller];
+    return {
+      platformAdminOnly: this.reflector.getAllAndOverride<boolean | undefined>(PLATFORM_ADMIN_ONLY, targets) === true,
+      required: this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, targets),
+      isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
+      teamScoped: this.reflector.getAllAndOverride<boolean | undefined>(TEAM_SCOPED, targets) === true,
+      selfParameter: this.reflector.get<string | undefined>(SELF_PARAMETER, handler),
+    };
+  });
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
+    const rules = this.rules(context);
     const request = context.switchToHttp().getRequest<RoutedRequest>();
     const principal = request.principal;
-    if (this.reflector.getAllAndOverride<boolean | undefined>(PLATFORM_ADMIN_ONLY, targets)) {
+    if (rules.platformAdminOnly) {
       const user = this.requireUser(principal);
       if (!(await this.admins.isPlatformAdmin(user.userId))) {
         throw new ProblemException({
@@ -84,10 +96,10 @@ export class AuthorizationGuard implements CanActivate {
       }
       return true;
     }
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_PERMISSIONS, targets);
+    const { required } = rules;
     if (!required) {
       // Routes without a permission act on the signed-in user's own account: for no other kind of caller.
-      if (principal && principal.kind !== 'user' && !this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      if (principal && principal.kind !== 'user' && !rules.isPublic) {
         this.requireUser(principal);
       }
       return true;
@@ -101,7 +113,7 @@ export class AuthorizationGuard implements CanActivate {
     ];
     if (invalid.length > 0) throw new ValidationProblemException(invalid);
     // Without a :teamId, a team-scoped route counts a permission held in any team.
-    const scope: Scope = teamId ?? (this.reflector.getAllAndOverride<boolean>(TEAM_SCOPED, targets) ? ANY_TEAM : null);
+    const scope: Scope = teamId ?? (rules.teamScoped ? ANY_TEAM : null);
     if (principal.kind === 'apiKey') return this.authorizeKey(principal, orgId, scope, required);
     if (principal.kind !== 'user') {
       const authorize = this.authorizers.for(principal);
@@ -118,7 +130,7 @@ export class AuthorizationGuard implements CanActivate {
     }
     if (membership.sso) await this.requireSsoSession(request, principal, orgId, membership.sso);
     const missing = lackingIn(membership, required, scope);
-    const selfParameter = this.reflector.get<string | undefined>(SELF_PARAMETER, context.getHandler());
+    const { selfParameter } = rules;
     const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === principal.userId;
     if (missing.length > 0 && !actingOnSelf) {
       if (await this.adminReads(request, principal, missing, orgId)) {

@@ -1,1 +1,2 @@
 export { jobSpan, nameServerSpan, startTracing, stopTracing, traceFields, tracingEnabled, untraced } from './tracing';
+export { adoptTracingSettingsFromEnvFile } from './env-file';

@@ -1,8 +1,7 @@
 import { auditActor, sha256, type Principal } from '@app/auth';
-import { Metrics, ProblemException } from '@app/common';
+import { Metrics, ProblemException, StaticRouteReflector } from '@app/common';
 import { AppConfig } from '@app/config';
 import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import {
   getOptionsToken,
   getStorageToken,
@@ -87,10 +86,10 @@ export class RateLimitGuard extends ThrottlerGuard {
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: RateLimitStorage,
-    reflector: Reflector,
     private readonly metrics: Metrics,
   ) {
-    super(options, storage, reflector);
+    // The throttler's per-limit metadata lookups, answered from a cache after each route's first request.
+    super(options, storage, new StaticRouteReflector());
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

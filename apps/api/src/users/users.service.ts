@@ -11,6 +11,7 @@ import { LockoutService } from '../auth/lockout.service';
 import { SessionService } from '../auth/session.service';
 import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
+import { OWN_PROFILE_SQL } from './own-profile-sql';
 import { UserDto } from './dto/user.dto';
 import { AdminUserDto, type UserProfileDto, type UserSearchDto } from './dto/admin-user.dto';
 import type { Page } from '../common/page-query.dto';
@@ -245,10 +246,16 @@ export class UsersService {
     return AdminUserDto.fromUser(user);
   }
 
+  /**
+   * A person's own profile (GET /users/me, on every page load): one fixed statement reading only
+   * what UserDto shows, never the password hash, the TOTP secret or the recovery codes.
+   */
   async get(userId: string): Promise<UserDto> {
-    const user = await this.transactions.runAsSystem((manager) => manager.findOneBy(User, { id: userId }));
+    const [user] = await this.transactions.runAsSystem((manager) =>
+      manager.query<UserDto[]>(OWN_PROFILE_SQL, [userId]),
+    );
     if (!user) throw new NotFoundException('No such user.');
-    return UserDto.from(user);
+    return user;
   }
 
   async updateProfile(userId: string, dto: UpdateProfileDto): Promise<UserDto> {

@@ -1,0 +1,69 @@
+// The floors the api's CPU per request is measured against, each alone in its own process:
+//   node bench/floors.js nest <port>  bare NestJS + platform-fastify with one route, GET /health
+//                                     answering what the api's liveness route answers
+//   node bench/floors.js pg <port>    bare Fastify + pg running, for GET /me, exactly the statements
+//                                     the api runs for GET /api/v1/users/me: the unit of work's
+//                                     opening statement, the profile SELECT, COMMIT (DATABASE_URL,
+//                                     BENCH_USER_ID). The SQL texts are the api's own (imported from
+//                                     the build), so the two cannot drift apart.
+require('reflect-metadata');
+const { join } = require('node:path');
+
+const DIST = join(__dirname, '..', 'dist', 'apps', 'api');
+const [kind, port] = [process.argv[2], Number(process.argv[3])];
+
+async function nest() {
+  const { Controller, Get, Module } = require('@nestjs/common');
+  const { NestFactory } = require('@nestjs/core');
+  const { FastifyAdapter } = require('@nestjs/platform-fastify');
+  class HealthController {
+    liveness() {
+      return { status: 'ok' };
+    }
+  }
+  Get()(
+    HealthController.prototype,
+    'liveness',
+    Object.getOwnPropertyDescriptor(HealthController.prototype, 'liveness'),
+  );
+  Controller('health')(HealthController);
+  class FloorModule {}
+  Module({ controllers: [HealthController] })(FloorModule);
+  const app = await NestFactory.create(FloorModule, new FastifyAdapter(), { logger: false });
+  await app.listen(port, '127.0.0.1');
+}
+
+async function pg() {
+  const { Pool } = require('pg');
+  const { openUnitOfWorkSql } = require(join(DIST, 'libs/database/src/tenant-sql.js'));
+  const { OWN_PROFILE_SQL } = require(join(DIST, 'apps/api/src/users/own-profile-sql.js'));
+  const userId = process.env.BENCH_USER_ID;
+  if (!userId) throw new Error('BENCH_USER_ID is required');
+  // The api's pool size by default (DATABASE_POOL_SIZE).
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+  const open = openUnitOfWorkSql({ organizationId: null, system: true });
+  const fastify = require('fastify')({ logger: false });
+  fastify.get('/me', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query(open);
+      const { rows } = await client.query(OWN_PROFILE_SQL, [userId]);
+      await client.query('COMMIT');
+      return rows[0];
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  });
+  await fastify.listen({ port, host: '127.0.0.1' });
+}
+
+(kind === 'nest' ? nest() : kind === 'pg' ? pg() : Promise.reject(new Error(`unknown floor ${kind}`))).then(
+  () => process.stdout.write('ready\n'),
+  (error) => {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exit(1);
+  },
+);
