@@ -490,9 +490,33 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       expect(port).toBeGreaterThan(0);
       const named = container?.ports?.find((p) => p.name === 'health');
       expect(named?.containerPort).toBe(port);
-      for (const probe of [container?.livenessProbe, container?.readinessProbe]) {
+      for (const probe of [container?.startupProbe, container?.livenessProbe, container?.readinessProbe]) {
         expect(probe?.httpGet).toEqual({ path: '/health', port: 'health' });
       }
+    });
+
+    it("let the monitoring namespace reach both metrics endpoints (the api's METRICS_PORT, the worker's health listener)", () => {
+      const config = configData(production);
+      const policy = production.find((object) => object.kind === 'NetworkPolicy') as
+        | (K8sObject & {
+            spec: {
+              ingress: Array<{
+                from?: Array<{ namespaceSelector?: { matchLabels?: Record<string, string> } }>;
+                ports?: Array<{ port: number }>;
+              }>;
+            };
+          })
+        | undefined;
+      const fromMonitoring = (policy?.spec.ingress ?? [])
+        .filter((rule) =>
+          (rule.from ?? []).some(
+            (peer) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
+          ),
+        )
+        .flatMap((rule) => (rule.ports ?? []).map((entry) => entry.port));
+      expect(fromMonitoring).toEqual(
+        expect.arrayContaining([Number(config.METRICS_PORT), Number(config.WORKER_HEALTH_PORT)]),
+      );
     });
   });
 });
