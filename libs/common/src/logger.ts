@@ -44,18 +44,45 @@ export function createRootLogger(
   destination?: pino.DestinationStream,
   format: LogFormat = 'json',
 ): Logger {
-  const options: pino.LoggerOptions = {
-    level,
-    name,
-    base: { pid: process.pid },
+  return buildLogger(level, name, destination, format, {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
     // Every line written inside a request or job carries its id.
     // With tracing on, so do its trace and span ids (to jump from a log line to its trace).
     mixin: () => {
       const requestId = currentRequestId();
       return requestId ? { requestId, ...traceFields() } : traceFields();
     },
+  });
+}
+
+/**
+ * The access log: one line per request with a fixed list of fields (request id, method, route,
+ * path, status, time, who, organization), none of them secret. It skips what the general logger
+ * does for every line (redaction over REDACTED_PATHS, the request-context mixin): the line
+ * carries its request id and trace ids itself. Same format, level and output as the root logger.
+ */
+export function createAccessLogger(
+  level: string,
+  name: string,
+  destination?: pino.DestinationStream,
+  format: LogFormat = 'json',
+): Logger {
+  return buildLogger(level, name, destination, format, {});
+}
+
+function buildLogger(
+  level: string,
+  name: string,
+  destination: pino.DestinationStream | undefined,
+  format: LogFormat,
+  extra: Pick<pino.LoggerOptions, 'redact' | 'mixin'>,
+): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    name,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    ...extra,
   };
   if (format === 'pretty') return pino(options, prettyStream(destination));
   return pino(options, destination ?? standardOutput());
@@ -84,28 +111,6 @@ function standardOutput(): pino.DestinationStream {
     stdout = stream;
   }
   return stdout;
-}
-
-/**
- * The access log: one line per request with a fixed list of fields (request id, method, route,
- * path, status, time, who, organization), none of them secret. It skips what the general logger
- * does for every line (redaction over REDACTED_PATHS, the request-context mixin): the line
- * carries its request id and trace ids itself. Same format, level and output as the root logger.
- */
-export function createAccessLogger(
-  level: string,
-  name: string,
-  destination?: pino.DestinationStream,
-  format: LogFormat = 'json',
-): Logger {
-  const options: pino.LoggerOptions = {
-    level,
-    name,
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  };
-  if (format === 'pretty') return pino(options, prettyStream(destination));
-  return pino(options, destination ?? standardOutput());
 }
 
 function prettyStream(destination: pino.DestinationStream | undefined): pino.DestinationStream {
