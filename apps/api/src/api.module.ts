@@ -31,6 +31,7 @@ import { SsoModule } from './sso/sso.module';
 import { ScimModule } from './scim/scim.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { EventsStreamModule } from './events-stream/events-stream.module';
+import { GraphqlApiModule } from './graphql/graphql-api.module';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 import { WellKnownModule } from './auth/well-known.module';
 import { HealthModule } from './health/health.module';
@@ -85,6 +86,7 @@ export class ApiModule {
         WellKnownModule,
         ...v1Modules,
         RouterModule.register([{ path: 'api/v1', children: v1Modules }]),
+        GraphqlApiModule.forRoot(config),
       ],
       // Deny by default, in this order: who is calling, how often, then what they may do where.
       providers: [

@@ -28,7 +28,7 @@ import { RefusalRecorder } from './security-events/refusal-recorder';
 import { installSamlFormParser } from './sso/saml-form';
 import { openRequestContext } from './request-context';
 import { auditActor, type Principal } from '@app/auth';
-import { corsOptions, DOCS_CSP, securityHeaders } from './security-headers';
+import { corsOptions, DOCS_CSP, GRAPHIQL_CSP, securityHeaders } from './security-headers';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -148,6 +148,8 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     // So does the queue dashboard (Bull Board).
     if (/^\/(docs|redoc|admin\/queues)(\/|$|\?)/.test(request.url)) {
       void reply.header('content-security-policy', DOCS_CSP);
+    } else if (config.graphql.graphiql && /^\/graphiql(\/|$|\?|\.)/.test(request.url)) {
+      void reply.header('content-security-policy', GRAPHIQL_CSP);
     }
     done(null, payload);
   });

@@ -21,6 +21,23 @@ const API_CSP = {
  * and style attributes at run time, and their static pages carry <style> blocks; styles cannot run
  * code, and connect-src/img-src keep them from sending anything elsewhere.
  */
+/**
+ * GraphiQL (development only: GRAPHQL graphiql is never on in production), which mercurius serves
+ * with React and GraphiQL loaded from unpkg.com: that one origin is allowed on its pages only.
+ */
+export const GRAPHIQL_CSP = [
+  "default-src 'self'",
+  "script-src 'self' https://unpkg.com",
+  "style-src 'self' 'unsafe-inline' https://unpkg.com",
+  "img-src 'self' data:",
+  "font-src 'self' data: https://unpkg.com",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+].join('; ');
+
 export const DOCS_CSP = [
   "default-src 'self'",
   "script-src 'self'",

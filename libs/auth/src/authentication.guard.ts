@@ -1,4 +1,4 @@
-import { routeMetadata } from '@app/common';
+import { callKind, graphqlCall, routeMetadata } from '@app/common';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,6 +16,17 @@ function bearerToken(request: FastifyRequest): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim());
   return match?.[1];
+}
+
+const IDENTIFIED = Symbol('identified');
+
+type AuthenticatedRequest = FastifyRequest & {
+  principal?: Principal;
+  [IDENTIFIED]?: Promise<Principal | undefined>;
+};
+
+function credentialOf(request: FastifyRequest): string | undefined {
+  return apiKeyHeader(request) ?? bearerToken(request);
 }
 
 function apiKeyHeader(request: FastifyRequest): string | undefined {
@@ -47,20 +58,43 @@ export class AuthenticationGuard implements CanActivate {
   );
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+    const kind = callKind(context);
+    if (!kind) return true;
     const isPublic = this.isPublicRoute(context);
-    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
-    const token = apiKeyHeader(request) ?? bearerToken(request);
+    if (kind === 'graphql') {
+      // Every field of a GraphQL operation passes here; the credential is checked once per request.
+      const { request } = graphqlCall(context);
+      const principal = await this.once(request);
+      if (principal || isPublic) return true;
+      throw this.refusal(request);
+    }
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = await this.identify(request);
+    if (principal || isPublic) return true;
+    void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
+    throw this.refusal(request);
+  }
+
+  private once(request: AuthenticatedRequest): Promise<Principal | undefined> {
+    request[IDENTIFIED] ??= this.identify(request);
+    return request[IDENTIFIED];
+  }
+
+  private async identify(request: AuthenticatedRequest): Promise<Principal | undefined> {
+    const token = credentialOf(request);
     const principal = token ? await this.authenticate(token) : undefined;
     if (principal) {
       request.principal = principal;
       if (this.cls.isActive()) this.cls.set(PRINCIPAL_KEY, principal);
-      return true;
     }
-    if (isPublic) return true;
-    void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
-    throw new UnauthorizedException(
-      token ? 'The access token or API key is invalid, expired or revoked.' : 'Authentication is required.',
+    return principal;
+  }
+
+  private refusal(request: AuthenticatedRequest): UnauthorizedException {
+    return new UnauthorizedException(
+      credentialOf(request)
+        ? 'The access token or API key is invalid, expired or revoked.'
+        : 'Authentication is required.',
     );
   }
 

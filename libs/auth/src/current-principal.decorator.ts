@@ -1,9 +1,10 @@
-import { ProblemException } from '@app/common';
+import { ProblemException, requestOf } from '@app/common';
 import { createParamDecorator, HttpStatus, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
 import type { Principal, UserPrincipal } from './principal';
 
 function principalOf(context: ExecutionContext): Principal {
-  const request = context.switchToHttp().getRequest<{ principal?: Principal }>();
+  // A REST route's request, or the one under a GraphQL field.
+  const request = requestOf(context) as { principal?: Principal };
   if (!request.principal) throw new UnauthorizedException('Authentication is required.');
   return request.principal;
 }

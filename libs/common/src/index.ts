@@ -42,3 +42,4 @@ export {
 } from './outbound-fetch';
 export { RequestContextModule } from './request-context.module';
 export { routeMetadata, StaticRouteReflector } from './route-metadata';
+export { callKind, graphqlCall, graphqlFieldName, requestOf, type GraphqlCall } from './call-site';

@@ -165,6 +165,16 @@ export interface LlmConfig {
 }
 
 /** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
+export interface GraphqlConfig {
+  enabled: boolean;
+  introspection: boolean;
+  graphiql: boolean;
+  /** Deepest selection an operation may nest. */
+  maxDepth: number;
+  /** Highest estimated cost (fields, multiplied by the page sizes of the lists they sit in). */
+  maxCost: number;
+}
+
 export class AppConfig {
   readonly nodeEnv: RawConfig['NODE_ENV'];
   readonly isProduction: boolean;
@@ -182,6 +192,8 @@ export class AppConfig {
   readonly scimBodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly docsEnabled: boolean;
+  /** GraphQL at /graphql: limits checked before execution; see docs/graphql.md. */
+  readonly graphql: GraphqlConfig;
   readonly jwtSecret: string;
   /** True when JWT_SECRET was missing and a random one was made for this process. */
   readonly jwtSecretGenerated: boolean;
@@ -228,6 +240,14 @@ export class AppConfig {
     this.scimBodyLimitBytes = Math.max(raw.SCIM_BODY_LIMIT_BYTES, raw.BODY_LIMIT_BYTES);
     this.shutdownTimeoutMs = raw.SHUTDOWN_TIMEOUT_MS;
     this.docsEnabled = raw.DOCS_ENABLED;
+    this.graphql = {
+      enabled: raw.GRAPHQL_ENABLED,
+      introspection: raw.GRAPHQL_INTROSPECTION ?? !this.isProduction,
+      // The GraphiQL page is a developer's tool, never served in production.
+      graphiql: raw.GRAPHQL_ENABLED && !this.isProduction,
+      maxDepth: raw.GRAPHQL_MAX_DEPTH,
+      maxCost: raw.GRAPHQL_MAX_COST,
+    };
     this.jwtSecretGenerated = !raw.JWT_SECRET;
     this.jwtSecret = raw.JWT_SECRET ?? randomBytes(48).toString('base64url');
     this.auth = {

@@ -90,6 +90,11 @@ export const configSchema = z.object({
   SCIM_BODY_LIMIT_BYTES: positiveInt.default(4_194_304),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   DOCS_ENABLED: booleanString.default(true),
+  GRAPHQL_ENABLED: booleanString.default(true),
+  // Unset: the schema can be introspected outside production only.
+  GRAPHQL_INTROSPECTION: booleanString.optional(),
+  GRAPHQL_MAX_DEPTH: positiveInt.default(10),
+  GRAPHQL_MAX_COST: positiveInt.default(25_000),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PORT: port.optional(),
   // Read by the OpenTelemetry SDK itself (libs/telemetry) before this schema runs; validated here

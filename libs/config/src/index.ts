@@ -2,6 +2,7 @@ export { AppConfig, ConfigError, MIN_JWT_SECRET_LENGTH, redactUrl } from './app-
 export type {
   AuthConfig,
   DatabaseConfig,
+  GraphqlConfig,
   HttpSecurityConfig,
   LlmConfig,
   OAuthConfig,

@@ -7,7 +7,16 @@ import {
   type Principal,
   type UserPrincipal,
 } from '@app/auth';
-import { isUuid, ProblemException, routeMetadata, ValidationProblemException } from '@app/common';
+import {
+  callKind,
+  graphqlCall,
+  graphqlFieldName,
+  isUuid,
+  ProblemException,
+  routeMetadata,
+  ValidationProblemException,
+  type GraphqlCall,
+} from '@app/common';
 import {
   HttpStatus,
   Injectable,
@@ -29,6 +38,7 @@ import {
   SELF_PARAMETER,
   TEAM_SCOPED,
 } from './require-permissions.decorator';
+import { grantField, noteRefusalScope } from './graphql-grants';
 import { ACCESS_KEY } from './resource-access';
 import { TENANT_KEY } from './tenant-context';
 
@@ -80,10 +90,21 @@ export class AuthorizationGuard implements CanActivate {
   });
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
-    const rules = this.rules(context);
-    const request = context.switchToHttp().getRequest<RoutedRequest>();
-    const principal = request.principal;
+    const kind = callKind(context);
+    if (!kind) return true;
+    if (kind === 'http') return this.decide(this.rules(context), this.httpSite(context));
+    const site = this.graphqlSite(graphqlCall(context));
+    try {
+      return await this.decide(this.rules(context), site);
+    } catch (error) {
+      // A GraphQL refusal is recorded after the operation: remember which organization it was about.
+      noteRefusalScope(error, site.orgId);
+      throw error;
+    }
+  }
+
+  private async decide(rules: RouteRules, site: CallSite): Promise<boolean> {
+    const { principal } = site;
     if (rules.platformAdminOnly) {
       const user = this.requireUser(principal);
       if (!(await this.admins.isPlatformAdmin(user.userId))) {
@@ -105,8 +126,8 @@ export class AuthorizationGuard implements CanActivate {
       return true;
     }
     if (!principal) throw new UnauthorizedException('Authentication is required.');
-    const { orgId, teamId } = request.params;
-    if (!orgId) throw new Error('@RequirePermissions needs an :orgId route parameter.');
+    const { orgId, teamId } = site;
+    if (!orgId) throw new Error(`${site.route} names permissions but no organization (:orgId, or an orgId argument).`);
     const invalid = [
       ...(isUuid(orgId) ? [] : [{ field: 'orgId', message: 'orgId must be a UUID' }]),
       ...(teamId === undefined || isUuid(teamId) ? [] : [{ field: 'teamId', message: 'teamId must be a UUID' }]),
@@ -114,31 +135,86 @@ export class AuthorizationGuard implements CanActivate {
     if (invalid.length > 0) throw new ValidationProblemException(invalid);
     // Without a :teamId, a team-scoped route counts a permission held in any team.
     const scope: Scope = teamId ?? (rules.teamScoped ? ANY_TEAM : null);
-    if (principal.kind === 'apiKey') return this.authorizeKey(principal, orgId, scope, required);
+    if (principal.kind === 'apiKey') return this.authorizeKey(site, principal, orgId, scope, required);
     if (principal.kind !== 'user') {
       const authorize = this.authorizers.for(principal);
       if (!authorize) throw new NotAMemberException();
-      return this.enter(orgId, principal, await authorize(principal, orgId, required));
+      return site.enter(orgId, principal, await authorize(principal, orgId, required));
     }
 
-    const membership = await this.resolver.resolve(principal.userId, orgId);
+    const membership = await site.membership(principal.userId, orgId);
     if (!membership) {
-      if (await this.adminReads(request, principal, required, orgId)) {
-        return this.enter(orgId, principal, readAccess(required));
+      if (await this.adminReads(site, principal, required, orgId)) {
+        return site.enter(orgId, principal, readAccess(required));
       }
       throw new NotAMemberException();
     }
-    if (membership.sso) await this.requireSsoSession(request, principal, orgId, membership.sso);
+    if (membership.sso) await this.requireSsoSession(site, principal, orgId, membership.sso);
     const missing = lackingIn(membership, required, scope);
     const { selfParameter } = rules;
-    const actingOnSelf = selfParameter !== undefined && request.params[selfParameter] === principal.userId;
+    const actingOnSelf = selfParameter !== undefined && site.value(selfParameter) === principal.userId;
     if (missing.length > 0 && !actingOnSelf) {
-      if (await this.adminReads(request, principal, missing, orgId)) {
-        return this.enter(orgId, principal, withReads(membership, missing));
+      if (await this.adminReads(site, principal, missing, orgId)) {
+        return site.enter(orgId, principal, withReads(membership, missing));
       }
       throw permissionDenied(missing, `This needs: ${missing.join(', ')}.`);
     }
-    return this.enter(orgId, principal, membership);
+    return site.enter(orgId, principal, membership);
+  }
+
+  /** A REST route: the organization and team are its :orgId and :teamId; the grant goes in the request's context. */
+  private httpSite(context: ExecutionContext): CallSite {
+    const request = context.switchToHttp().getRequest<RoutedRequest>();
+    const { orgId, teamId } = request.params;
+    return {
+      principal: request.principal,
+      orgId,
+      teamId,
+      route: `${request.method} ${request.routeOptions.url ?? ''}`,
+      value: (name) => request.params[name],
+      membership: (userId, organizationId) => this.resolver.resolve(userId, organizationId),
+      enter: (organizationId, principal, access) => {
+        if (this.cls.isActive()) {
+          this.cls.set(TENANT_KEY, organizationId);
+          this.cls.set(PRINCIPAL_KEY, principal);
+          this.cls.set(ACCESS_KEY, access);
+        }
+        return true;
+      },
+    };
+  }
+
+  /**
+   * A GraphQL field: the organization is its `orgId` argument or its parent's `organizationId`
+   * (the team likewise: `teamId`). What it was granted is kept for that one field's resolver
+   * (grantField), not in the request's context: sibling fields of one operation may be in
+   * different organizations and run at the same time. Memberships are resolved once per request,
+   * so an operation is authorized against one view of the caller's roles.
+   */
+  private graphqlSite(call: GraphqlCall): CallSite {
+    const request = call.request as GraphqlRequest;
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    const memberships = (request[MEMBERSHIPS] ??= new Map<string, Promise<Membership | null>>());
+    return {
+      principal: request.principal,
+      orgId: text(call.args.orgId) ?? text(call.root?.organizationId),
+      teamId: text(call.args.teamId) ?? text(call.root?.teamId),
+      route: `POST ${request.routeOptions.url ?? '/graphql'} ${graphqlFieldName(call)}`,
+      value: (name) => text(call.args[name]),
+      membership: (userId, orgId) => {
+        const key = `${userId}:${orgId}`;
+        let pending = memberships.get(key);
+        if (!pending) {
+          pending = this.resolver.resolve(userId, orgId);
+          memberships.set(key, pending);
+        }
+        return pending;
+      },
+      enter: (orgId, principal, access) => {
+        grantField(call.info, { organizationId: orgId, principal, access });
+        return true;
+      },
+    };
   }
 
   /**
@@ -146,18 +222,24 @@ export class AuthorizationGuard implements CanActivate {
    * permissions it was given that its creator still holds there: a key never outlives its
    * creator's access.
    */
-  private async authorizeKey(key: ApiKeyPrincipal, orgId: string, scope: Scope, required: string[]): Promise<true> {
+  private async authorizeKey(
+    site: CallSite,
+    key: ApiKeyPrincipal,
+    orgId: string,
+    scope: Scope,
+    required: string[],
+  ): Promise<true> {
     if (key.organizationId !== orgId) throw new NotAMemberException();
     const notGiven = required.filter((permission) => !key.permissions.has(permission));
     if (notGiven.length > 0) {
       throw permissionDenied(notGiven, `This API key lacks: ${notGiven.join(', ')}.`);
     }
-    const creator = key.createdByUserId ? await this.resolver.resolve(key.createdByUserId, orgId) : null;
+    const creator = key.createdByUserId ? await site.membership(key.createdByUserId, orgId) : null;
     const lost = creator ? lackingIn(creator, required, scope) : required;
     if (!creator || lost.length > 0) {
       throw permissionDenied(lost, `Whoever created this API key no longer holds: ${lost.join(', ')}.`);
     }
-    return this.enter(orgId, key, keyAccess(key, creator));
+    return site.enter(orgId, key, keyAccess(key, creator));
   }
 
   /**
@@ -166,7 +248,7 @@ export class AuthorizationGuard implements CanActivate {
    * another way, and each such entry is audited.
    */
   private async requireSsoSession(
-    request: RoutedRequest,
+    site: CallSite,
     principal: UserPrincipal,
     orgId: string,
     sso: NonNullable<Membership['sso']>,
@@ -195,7 +277,7 @@ export class AuthorizationGuard implements CanActivate {
       actorId: principal.userId,
       targetType: 'organization',
       targetId: orgId,
-      metadata: { as: bypass, authMethod: method, route: `${request.method} ${request.routeOptions.url ?? ''}` },
+      metadata: { as: bypass, authMethod: method, route: site.route },
     });
   }
 
@@ -205,18 +287,9 @@ export class AuthorizationGuard implements CanActivate {
     return principal;
   }
 
-  private enter(orgId: string, principal: Principal, access: Membership): true {
-    if (this.cls.isActive()) {
-      this.cls.set(TENANT_KEY, orgId);
-      this.cls.set(PRINCIPAL_KEY, principal);
-      this.cls.set(ACCESS_KEY, access);
-    }
-    return true;
-  }
-
   /** A platform admin may read any organization; the access is audited before it happens. */
   private async adminReads(
-    request: RoutedRequest,
+    site: CallSite,
     principal: UserPrincipal,
     needed: string[],
     orgId: string,
@@ -230,11 +303,43 @@ export class AuthorizationGuard implements CanActivate {
       actorId: principal.userId,
       targetType: 'organization',
       targetId: orgId,
-      metadata: { method: request.method, route: request.routeOptions.url, permissions: needed },
+      metadata: {
+        method: site.route.split(' ')[0],
+        route: site.route.slice(site.route.indexOf(' ') + 1),
+        permissions: needed,
+      },
     });
     return true;
   }
 }
+
+interface RouteRules {
+  platformAdminOnly: boolean;
+  required: string[] | undefined;
+  isPublic: boolean;
+  teamScoped: boolean;
+  selfParameter: string | undefined;
+}
+
+/** Where a guarded call came in, and how its grant is handed to the code that serves it. */
+interface CallSite {
+  principal: Principal | undefined;
+  orgId: string | undefined;
+  teamId: string | undefined;
+  /** "GET /api/v1/organizations/:orgId", "POST /graphql Query.organization": for audit rows. */
+  route: string;
+  /** A route parameter or GraphQL argument, for @OrSelf. */
+  value(name: string): string | undefined;
+  membership(userId: string, orgId: string): Promise<Membership | null>;
+  enter(orgId: string, principal: Principal, access: Membership): true;
+}
+
+const MEMBERSHIPS = Symbol('memberships');
+
+type GraphqlRequest = FastifyRequest & {
+  principal?: Principal;
+  [MEMBERSHIPS]?: Map<string, Promise<Membership | null>>;
+};
 
 const ANY_TEAM = Symbol('any team');
 /** Where team roles count: in one team (the route's :teamId), in any team, or nowhere. */

@@ -20,6 +20,12 @@ export class PageQueryDto {
   pageSize = 20;
 }
 
+/** Some rows of a list, from an offset, and how many the list has. */
+export interface Slice<T> {
+  items: T[];
+  total: number;
+}
+
 export interface Page<T> {
   items: T[];
   total: number;

@@ -32,3 +32,39 @@ export async function describeMembers(
     };
   });
 }
+
+/**
+ * Members of several teams, described with their team roles: three queries however many teams
+ * (the members, their users, their role assignments in those teams). Keyed by team id; a team
+ * without members is absent.
+ */
+export async function describeTeamMembers(
+  manager: EntityManager,
+  organizationId: string,
+  members: Array<{ teamId: string; userId: string; createdAt: Date }>,
+): Promise<Map<string, MemberDto[]>> {
+  const byTeam = new Map<string, MemberDto[]>();
+  if (members.length === 0) return byTeam;
+  const userIds = [...new Set(members.map((m) => m.userId))];
+  const teamIds = [...new Set(members.map((m) => m.teamId))];
+  const users = new Map((await manager.find(User, { where: { id: In(userIds) } })).map((user) => [user.id, user]));
+  const assignments = await manager.find(RoleAssignment, {
+    where: { organizationId, teamId: In(teamIds), userId: In(userIds) },
+    relations: { role: true },
+  });
+  for (const member of members) {
+    const user = users.get(member.userId);
+    const list = byTeam.get(member.teamId) ?? [];
+    list.push({
+      userId: member.userId,
+      email: user?.email ?? '',
+      fullName: user?.fullName ?? null,
+      joinedAt: member.createdAt,
+      roles: assignments
+        .filter((a) => a.userId === member.userId && a.teamId === member.teamId && a.role)
+        .map((a) => ({ id: a.roleId, name: a.role?.name ?? '', isSystem: a.role?.isSystem ?? false })),
+    });
+    byTeam.set(member.teamId, list);
+  }
+  return byTeam;
+}

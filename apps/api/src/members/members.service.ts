@@ -14,7 +14,7 @@ import {
 import { permissionDenied, PermissionResolver, PlatformAdmins, SYSTEM_ROLES } from '@app/rbac';
 import { ConflictException, HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { In, IsNull, type EntityManager } from 'typeorm';
-import type { Page } from '../common/page-query.dto';
+import type { Page, Slice } from '../common/page-query.dto';
 import type { MemberDto } from './dto/member.dto';
 import { describeMembers } from './member-view';
 import { MemberMailer } from './member-mailer';
@@ -84,14 +84,20 @@ export class MembersService {
   }
 
   async list(orgId: string, page: number, pageSize: number): Promise<Page<MemberDto>> {
+    const { items, total } = await this.slice(orgId, (page - 1) * pageSize, pageSize);
+    return { items, total, page, pageSize };
+  }
+
+  /** `limit` members from `offset`, longest-standing first, and how many there are. */
+  slice(orgId: string, offset: number, limit: number): Promise<Slice<MemberDto>> {
     return this.transactions.run(orgId, async (manager) => {
       const [members, total] = await manager.findAndCount(OrganizationMember, {
         where: { organizationId: orgId },
         order: { createdAt: 'ASC', id: 'ASC' },
-        skip: (page - 1) * pageSize,
-        take: pageSize,
+        skip: offset,
+        take: limit,
       });
-      return { items: await describeMembers(manager, orgId, null, members), total, page, pageSize };
+      return { items: await describeMembers(manager, orgId, null, members), total };
     });
   }
 

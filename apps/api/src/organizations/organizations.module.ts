@@ -4,5 +4,9 @@ import { OrganizationsService } from './organizations.service';
 import { PermissionsController } from './permissions.controller';
 
 /** Organizations (the tenants) and the permission catalogue. */
-@Module({ controllers: [OrganizationsController, PermissionsController], providers: [OrganizationsService] })
+@Module({
+  controllers: [OrganizationsController, PermissionsController],
+  providers: [OrganizationsService],
+  exports: [OrganizationsService],
+})
 export class OrganizationsModule {}

@@ -6,7 +6,7 @@ import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Page } from '../common/page-query.dto';
+import type { Page, Slice } from '../common/page-query.dto';
 import { OrganizationDto, type CreateOrganizationDto, type UpdateOrganizationDto } from './dto/organization.dto';
 
 @Injectable()
@@ -47,6 +47,12 @@ export class OrganizationsService {
 
   /** The caller's organizations. Cross-tenant by nature: an explicit system read filtered by membership. */
   async listMine(userId: string, page: number, pageSize: number): Promise<Page<OrganizationDto>> {
+    const { items, total } = await this.sliceMine(userId, (page - 1) * pageSize, pageSize);
+    return { items, total, page, pageSize };
+  }
+
+  /** `limit` of the caller's organizations from `offset`, oldest first, and how many there are. */
+  async sliceMine(userId: string, offset: number, limit: number): Promise<Slice<OrganizationDto>> {
     const [organizations, total] = await this.transactions.runAsSystem((manager) =>
       manager
         .createQueryBuilder(Organization, 'organization')
@@ -60,11 +66,11 @@ export class OrganizationsService {
         )
         .orderBy('organization.created_at', 'ASC')
         .addOrderBy('organization.id', 'ASC')
-        .skip((page - 1) * pageSize)
-        .take(pageSize)
+        .skip(offset)
+        .take(limit)
         .getManyAndCount(),
     );
-    return { items: organizations.map((o) => OrganizationDto.from(o)), total, page, pageSize };
+    return { items: organizations.map((o) => OrganizationDto.from(o)), total };
   }
 
   async get(organizationId: string): Promise<OrganizationDto> {

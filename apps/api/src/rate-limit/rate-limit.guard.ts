@@ -1,5 +1,5 @@
 import { auditActor, sha256, type Principal } from '@app/auth';
-import { Metrics, ProblemException, StaticRouteReflector } from '@app/common';
+import { callKind, graphqlCall, Metrics, ProblemException, StaticRouteReflector, type GraphqlCall } from '@app/common';
 import { AppConfig } from '@app/config';
 import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import {
@@ -23,6 +23,23 @@ interface RateLimitState {
 }
 
 const MINUTE_MS = 60_000;
+const COUNTED = Symbol('rate limit counted');
+
+/** The HTTP request under a GraphQL field, as the throttler reads a REST route's. */
+function asHttpCall(context: ExecutionContext, call: GraphqlCall): ExecutionContext {
+  const args = [call.request, call.reply];
+  const http = { getRequest: () => call.request, getResponse: () => call.reply, getNext: () => undefined };
+  return {
+    getType: () => 'http',
+    getClass: () => context.getClass(),
+    getHandler: () => context.getHandler(),
+    getArgs: () => args,
+    getArgByIndex: (index: number) => args[index],
+    switchToHttp: () => http,
+    switchToRpc: () => context.switchToRpc(),
+    switchToWs: () => context.switchToWs(),
+  } as unknown as ExecutionContext;
+}
 
 const isCredentialEndpoint = (context: ExecutionContext): boolean =>
   Reflect.getMetadata(CREDENTIAL_ENDPOINT, context.getHandler()) === true;
@@ -90,6 +107,18 @@ export class RateLimitGuard extends ThrottlerGuard {
   ) {
     // The throttler's per-limit metadata lookups, answered from a cache after each route's first request.
     super(options, storage, new StaticRouteReflector());
+  }
+
+  /**
+   * A GraphQL operation counts once, as one request to its HTTP route, however many fields it
+   * resolves (every field passes the global guards; the first one does the counting).
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (callKind(context) !== 'graphql') return super.canActivate(context);
+    const call = graphqlCall(context);
+    const request = call.request as LimitedRequest & { [COUNTED]?: Promise<boolean> };
+    request[COUNTED] ??= super.canActivate(asHttpCall(context, call));
+    return request[COUNTED];
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { AuditService, SecurityEvents } from '@app/audit';
 import { auditActor, confinedTo, type Principal } from '@app/auth';
-import { isUuid, problemType, sentProblem, type SentProblem } from '@app/common';
+import { isUuid, problemType, sentProblem, toProblem, type ProblemDetails, type SentProblem } from '@app/common';
 import { TenantTransaction, type SecurityEventKind } from '@app/database';
 import { NotAMemberException } from '@app/rbac';
 import { Injectable, Logger } from '@nestjs/common';
@@ -46,7 +46,9 @@ export class RefusalRecorder {
         done(null, payload);
         return;
       }
-      this.record(request, principal, sent, refusal).then(
+      const routeOrg = (request.params as { orgId?: string } | undefined)?.orgId;
+      const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+      this.record(request, principal, sent.problem, refusal, routeOrg, route).then(
         () => done(null, payload),
         (error: unknown) => {
           // The refusal stands either way; losing its record is logged, never turned into a 500.
@@ -57,15 +59,32 @@ export class RefusalRecorder {
     });
   }
 
+  /**
+   * A refusal GraphQL answered as an error of one field (the operation's other fields may still
+   * have data): recorded as a REST refusal is, the field named in place of the route.
+   */
+  async recordGraphqlRefusal(
+    request: FastifyRequest,
+    principal: Principal,
+    exception: unknown,
+    organizationId: string | undefined,
+    field: string,
+  ): Promise<void> {
+    const { problem } = toProblem(exception, undefined);
+    const refusal = classify({ problem, exception });
+    if (!refusal) return;
+    await this.record(request, principal, problem, refusal, organizationId, `POST /graphql ${field}`);
+  }
+
   private async record(
     request: FastifyRequest,
     principal: Principal,
-    { problem }: SentProblem,
+    problem: ProblemDetails,
     refusal: Refusal,
+    routeOrg: string | undefined,
+    route: string,
   ): Promise<void> {
-    const routeOrg = (request.params as { orgId?: string } | undefined)?.orgId;
     const organizationId = routeOrg && isUuid(routeOrg) ? routeOrg : (confinedTo(principal) ?? null);
-    const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
     const actor = auditActor(principal);
     await this.transactions.runAsSystem(async (manager) => {
       if (refusal.audited) {

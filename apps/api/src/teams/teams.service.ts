@@ -14,9 +14,9 @@ import { permissionDenied, PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
-import type { Page } from '../common/page-query.dto';
+import type { Page, Slice } from '../common/page-query.dto';
 import type { MemberDto } from '../members/dto/member.dto';
-import { describeMembers } from '../members/member-view';
+import { describeMembers, describeTeamMembers } from '../members/member-view';
 import { lockDirectory, syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
 
@@ -58,15 +58,35 @@ export class TeamsService {
     }
   }
 
-  list(orgId: string, page: number, pageSize: number): Promise<Page<TeamDto>> {
+  async list(orgId: string, page: number, pageSize: number): Promise<Page<TeamDto>> {
+    const { items, total } = await this.slice(orgId, (page - 1) * pageSize, pageSize);
+    return { items, total, page, pageSize };
+  }
+
+  /** `limit` teams from `offset`, oldest first, and how many there are. */
+  slice(orgId: string, offset: number, limit: number): Promise<Slice<TeamDto>> {
     return this.transactions.run(orgId, async (manager) => {
       const [teams, total] = await manager.findAndCount(Team, {
         where: { organizationId: orgId },
         order: { createdAt: 'ASC', id: 'ASC' },
-        skip: (page - 1) * pageSize,
-        take: pageSize,
+        skip: offset,
+        take: limit,
       });
-      return { items: teams.map((team) => TeamDto.from(team)), total, page, pageSize };
+      return { items: teams.map((team) => TeamDto.from(team)), total };
+    });
+  }
+
+  /**
+   * The members of several teams of one organization, in one unit of work and a fixed number of
+   * queries whatever the number of teams (GraphQL batches Team.members through this).
+   */
+  membersOfTeams(orgId: string, teamIds: readonly string[]): Promise<Map<string, MemberDto[]>> {
+    return this.transactions.run(orgId, async (manager) => {
+      const members = await manager.find(TeamMember, {
+        where: { teamId: In([...teamIds]) },
+        order: { createdAt: 'ASC', id: 'ASC' },
+      });
+      return describeTeamMembers(manager, orgId, members);
     });
   }
 

@@ -1,0 +1,75 @@
+import { loggableError, toProblem, type ProblemDetails } from '@app/common';
+import type { Logger } from '@nestjs/common';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+
+/** The GraphQL `extensions.code` for each HTTP status a REST route would have answered with. */
+const CODES: Record<number, string> = {
+  400: 'BAD_USER_INPUT',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  422: 'BAD_USER_INPUT',
+  429: 'RATE_LIMITED',
+};
+
+/**
+ * Errors as a GraphQL client sees them: `message` and `extensions.code`, plus what the same
+ * failure says under REST (problem `type`, `status`, the field `errors`, `missingPermissions`).
+ * Never a stack trace or SQL: an unexpected error is logged and answered INTERNAL_SERVER_ERROR.
+ */
+export function formatError(error: GraphQLError, log: Pick<Logger, 'error'>): GraphQLFormattedError {
+  const original = error.originalError;
+  // graphql-js's own (syntax, validation, variable coercion) and the limits': their text is safe.
+  if (!original || original instanceof GraphQLError) {
+    const code =
+      (original instanceof GraphQLError ? original.extensions.code : undefined) ??
+      error.extensions.code ??
+      (/^Variable "\$/.test(error.message) ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED');
+    return { ...error.toJSON(), extensions: { ...error.extensions, code } };
+  }
+  const { problem, unexpected } = toProblem(original, undefined);
+  if (unexpected || problem.status >= 500) {
+    log.error({ err: loggableError(original), path: error.path?.join('.') }, 'GraphQL field failed');
+    return {
+      message: 'Internal server error.',
+      locations: error.locations,
+      path: error.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', status: 500 },
+    };
+  }
+  return {
+    message: problem.detail ?? problem.title,
+    locations: error.locations,
+    path: error.path,
+    extensions: { code: CODES[problem.status] ?? 'BAD_REQUEST', ...problemExtensions(problem) },
+  };
+}
+
+function problemExtensions(problem: ProblemDetails): Record<string, unknown> {
+  const { type, title: _title, detail: _detail, instance: _instance, ...rest } = problem;
+  return { ...rest, type };
+}
+
+/**
+ * mercurius's errorFormatter: each error formatted; the status stays 200 whenever there is data
+ * (partial results), and a request GraphQL refused as a whole (it did not parse or validate)
+ * answers 400, as the GraphQL-over-HTTP spec has it.
+ */
+export function errorFormatter(log: Pick<Logger, 'error'>) {
+  return (execution: ExecutionResult & { errors: readonly GraphQLError[] }) => {
+    const errors = execution.errors.flatMap((error) => {
+      // mercurius wraps a failed validation in one error holding graphql's list.
+      const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
+      return Array.isArray(nested) ? nested.filter((inner) => inner instanceof GraphQLError) : [error];
+    });
+    const formatted = errors.map((error) => formatError(error, log));
+    const refusedWhole = execution.data === undefined || execution.data === null;
+    const requestError = refusedWhole && errors.every((error) => !error.path);
+    return {
+      statusCode: requestError ? 400 : 200,
+      response: { data: execution.data ?? null, errors: formatted },
+    };
+  };
+}
