@@ -1,104 +1,427 @@
-import { SYSTEM_ROLES } from '@app/rbac';
+import { readFileSync } from 'node:fs';
+import { AuditLog, SecurityEvent, TenantTransaction } from '@app/database';
+import { IS_PUBLIC } from '@app/auth';
+import { OWN_ACCOUNT, PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS, SYSTEM_ROLES } from '@app/rbac';
+import { DiscoveryService } from '@nestjs/core';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { SCHEMA_FILE, schemaText } from '../../apps/api/src/graphql/schema-file';
+import { TENANT_SCOPED_RESOLVER } from '../../apps/api/src/graphql/tenant-scope';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 
+interface GraphqlError {
+  message: string;
+  path?: string[];
+  extensions: Record<string, unknown>;
+}
 interface GraphqlAnswer {
   data?: Record<string, unknown> | null;
-  errors?: Array<{ message: string; path?: string[]; extensions: Record<string, unknown> }>;
+  errors?: GraphqlError[];
+}
+
+/** Counts the SQL statements every query runner of the data source sends, while `work` runs. */
+async function countStatements(dataSource: DataSource, work: () => Promise<unknown>): Promise<number> {
+  const original = dataSource.createQueryRunner.bind(dataSource);
+  let statements = 0;
+  dataSource.createQueryRunner = (...args: Parameters<DataSource['createQueryRunner']>): QueryRunner => {
+    const runner = original(...args);
+    const query: QueryRunner['query'] = runner.query.bind(runner);
+    runner.query = ((...queryArgs: Parameters<QueryRunner['query']>) => {
+      statements += 1;
+      if (process.env.SHOW_SQL) process.stdout.write(`SQL ${String(queryArgs[0]).slice(0, 150)}\n`);
+      return query(...queryArgs);
+    }) as QueryRunner['query'];
+    return runner;
+  };
+  try {
+    await work();
+  } finally {
+    dataSource.createQueryRunner = original;
+  }
+  return statements;
 }
 
 describe('GraphQL: the same authentication, permissions and tenancy as REST', () => {
   let t: TestApp;
   let owner: Account;
   let orgId: string;
+  let otherOwner: Account;
+  let otherOrgId: string;
+  let otherTeamId: string;
 
-  const gql = async (as: Account | undefined, query: string, variables?: Record<string, unknown>) => {
+  const gql = async (as: Account | string | undefined, query: string, variables?: Record<string, unknown>) => {
+    const token = typeof as === 'string' ? as : as?.tokens.access_token;
     const res = await t.inject({
       method: 'POST',
       url: '/graphql',
-      headers: as ? bearer(as.tokens.access_token) : {},
+      headers: token ? bearer(token) : {},
       payload: { query, variables },
     });
     return { status: res.statusCode, body: res.json<GraphqlAnswer>() };
   };
+  const rest = (as: Account, method: 'GET' | 'POST', url: string, payload?: object) =>
+    t.inject({ method, url: `/api/v1${url}`, headers: bearer(as.tokens.access_token), payload });
+  const firstError = (body: GraphqlAnswer) => body.errors?.[0];
 
   beforeAll(async () => {
     t = await createTestApp();
     owner = await registerAndLogin(t, 'gql-owner');
-    const res = await t.inject({
-      method: 'POST',
-      url: '/api/v1/organizations',
-      headers: bearer(owner.tokens.access_token),
-      payload: { name: 'Graph Inc' },
-    });
-    orgId = res.json<{ id: string }>().id;
+    orgId = (await rest(owner, 'POST', '/organizations', { name: 'Graph Inc' })).json<{ id: string }>().id;
+    otherOwner = await registerAndLogin(t, 'gql-other');
+    otherOrgId = (await rest(otherOwner, 'POST', '/organizations', { name: 'Other Co' })).json<{ id: string }>().id;
+    otherTeamId = (await rest(otherOwner, 'POST', `/organizations/${otherOrgId}/teams`, { name: 'Secret' })).json<{
+      id: string;
+    }>().id;
   });
   afterAll(async () => {
     await t.close();
   });
 
-  it('answers the viewer and their organizations', async () => {
+  it('answers the viewer and their organizations, with cursors', async () => {
     const { status, body } = await gql(
       owner,
-      '{ viewer { id email organizations { totalCount edges { node { id name } } } } }',
+      '{ viewer { id email organizations(first: 1) { totalCount pageInfo { hasNextPage } edges { node { id name } } } } }',
     );
     expect(status).toBe(200);
-    expect(body.errors).toBeUndefined();
-    expect(body.data).toEqual({
-      viewer: {
-        id: owner.userId,
-        email: owner.email,
-        organizations: { totalCount: 1, edges: [{ node: { id: orgId, name: 'Graph Inc' } }] },
-      },
-    });
-  });
-
-  it('creates a team and reads it with its members', async () => {
-    const created = await gql(
-      owner,
-      'mutation($o: ID!) { createTeam(orgId: $o, input: { name: "Core" }) { id name slug } }',
-      {
-        o: orgId,
-      },
-    );
-    expect(created.body.errors).toBeUndefined();
-    const teamId = (created.body.data?.createTeam as { id: string }).id;
-    const { body } = await gql(
-      owner,
-      'query($o: ID!) { organization(orgId: $o) { name teams(first: 10) { totalCount edges { node { id name members { email roles { name } } } } } } }',
-      { o: orgId },
-    );
-    expect(body.errors).toBeUndefined();
-    expect(body.data).toEqual({
-      organization: {
-        name: 'Graph Inc',
-        teams: {
-          totalCount: 1,
-          edges: [
-            { node: { id: teamId, name: 'Core', members: [{ email: owner.email, roles: [{ name: 'team-admin' }] }] } },
-          ],
+    expect(body).toEqual({
+      data: {
+        viewer: {
+          id: owner.userId,
+          email: owner.email,
+          organizations: {
+            totalCount: 1,
+            pageInfo: { hasNextPage: false },
+            edges: [{ node: { id: orgId, name: 'Graph Inc' } }],
+          },
         },
       },
     });
   });
 
-  it('refuses the unauthenticated, the outsider and the member without the permission', async () => {
+  it('creates, reads, renames and deletes a team, auditing each change as REST does', async () => {
+    const created = await gql(
+      owner,
+      'mutation($o: ID!) { createTeam(orgId: $o, input: { name: "Core" }) { id name slug organizationId } }',
+      { o: orgId },
+    );
+    expect(created.body.errors).toBeUndefined();
+    const team = created.body.data?.createTeam as { id: string; slug: string; organizationId: string };
+    expect(team.slug).toMatch(/^core/);
+    expect(team.organizationId).toBe(orgId);
+
+    const { body } = await gql(
+      owner,
+      'query($o: ID!) { organization(orgId: $o) { name teams(first: 10) { totalCount edges { node { id name members { email roles { name } } } } } } }',
+      { o: orgId },
+    );
+    expect(body).toEqual({
+      data: {
+        organization: {
+          name: 'Graph Inc',
+          teams: {
+            totalCount: 1,
+            edges: [
+              {
+                node: { id: team.id, name: 'Core', members: [{ email: owner.email, roles: [{ name: 'team-admin' }] }] },
+              },
+            ],
+          },
+        },
+      },
+    });
+
+    const renamed = await gql(
+      owner,
+      'mutation($o: ID!, $t: ID!) { updateTeam(orgId: $o, teamId: $t, input: { name: "Kernel" }) { name } }',
+      { o: orgId, t: team.id },
+    );
+    expect(renamed.body).toEqual({ data: { updateTeam: { name: 'Kernel' } } });
+    const deleted = await gql(owner, 'mutation($o: ID!, $t: ID!) { deleteTeam(orgId: $o, teamId: $t) }', {
+      o: orgId,
+      t: team.id,
+    });
+    expect(deleted.body).toEqual({ data: { deleteTeam: team.id } });
+
+    const actions = await t.app
+      .get(TenantTransaction)
+      .run(orgId, (m) => m.find(AuditLog, { where: { targetId: team.id }, order: { occurredAt: 'ASC' } }));
+    expect(actions.map((row) => [row.action, row.actorId])).toEqual([
+      ['team.create', owner.userId],
+      ['team.update', owner.userId],
+      ['team.delete', owner.userId],
+    ]);
+  });
+
+  it('refuses the unauthenticated and a bad token, without data', async () => {
     const anonymous = await gql(undefined, '{ viewer { id } }');
-    expect(anonymous.body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+    expect(anonymous.body.data).toBeNull();
+    expect(firstError(anonymous.body)?.extensions.code).toBe('UNAUTHENTICATED');
+    const forged = await gql('not-a-token', '{ viewer { id } }');
+    expect(firstError(forged.body)).toMatchObject({
+      message: 'The access token or API key is invalid, expired or revoked.',
+      extensions: { code: 'UNAUTHENTICATED', status: 401 },
+    });
+  });
 
-    const outsider = await registerAndLogin(t, 'gql-outsider');
-    const probe = await gql(outsider, 'query($o: ID!) { organization(orgId: $o) { name } }', { o: orgId });
-    expect(probe.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+  it('never shows one tenant another: queries and mutations across organizations are NOT_FOUND', async () => {
+    const probe = await gql(owner, 'query($o: ID!) { organization(orgId: $o) { name } }', { o: otherOrgId });
+    expect(probe.body.data).toEqual({ organization: null });
+    expect(firstError(probe.body)?.extensions.code).toBe('NOT_FOUND');
 
+    // Another organization's team through one's own organization: row-level security hides it.
+    const viaOwn = await gql(
+      owner,
+      'query($o: ID!, $t: ID!) { organization(orgId: $o) { team(teamId: $t) { name } } }',
+      {
+        o: orgId,
+        t: otherTeamId,
+      },
+    );
+    expect(viaOwn.body.data).toEqual({ organization: { team: null } });
+    expect(firstError(viaOwn.body)?.extensions.code).toBe('NOT_FOUND');
+    for (const [mutation, vars] of [
+      ['mutation($o: ID!) { createTeam(orgId: $o, input: { name: "Intruder" }) { id } }', { o: otherOrgId }],
+      [
+        'mutation($o: ID!, $t: ID!) { updateTeam(orgId: $o, teamId: $t, input: { name: "Mine" }) { id } }',
+        { o: otherOrgId, t: otherTeamId },
+      ],
+      [
+        'mutation($o: ID!, $t: ID!) { updateTeam(orgId: $o, teamId: $t, input: { name: "Mine" }) { id } }',
+        { o: orgId, t: otherTeamId },
+      ],
+      ['mutation($o: ID!, $t: ID!) { deleteTeam(orgId: $o, teamId: $t) }', { o: orgId, t: otherTeamId }],
+    ] as const) {
+      const refused = await gql(owner, mutation, vars);
+      expect({ mutation, code: firstError(refused.body)?.extensions.code }).toEqual({ mutation, code: 'NOT_FOUND' });
+    }
+    const untouched = await rest(otherOwner, 'GET', `/organizations/${otherOrgId}/teams/${otherTeamId}`);
+    expect(untouched.json()).toMatchObject({ name: 'Secret' });
+
+    const events = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(SecurityEvent, { where: { actorId: owner.userId, kind: 'cross-tenant-probe' } }));
+    expect(events.reduce((sum, event) => sum + event.count, 0)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses a member without the permission (FORBIDDEN, the missing permission named, audited) and keeps the rest of the answer', async () => {
     const viewer = await registerAndLogin(t, 'gql-viewer');
     await joinByInvitation(t, owner, orgId, viewer, [SYSTEM_ROLES.viewer.id]);
     const denied = await gql(viewer, 'mutation($o: ID!) { createTeam(orgId: $o, input: { name: "No" }) { id } }', {
       o: orgId,
     });
-    expect(denied.body.errors?.[0]?.extensions).toMatchObject({
-      code: 'FORBIDDEN',
-      missingPermissions: ['teams:create'],
+    expect(firstError(denied.body)).toMatchObject({
+      path: ['createTeam'],
+      extensions: { code: 'FORBIDDEN', missingPermissions: ['teams:create'], type: '/problems/permission-denied' },
     });
+    const rows = await t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { action: 'access.denied', actorId: viewer.userId } }));
+    expect(rows).toEqual([
+      expect.objectContaining({
+        organizationId: orgId,
+        outcome: 'denied',
+        targetId: 'POST /graphql createTeam',
+        metadata: expect.objectContaining({ missingPermissions: ['teams:create'] }) as unknown,
+      }),
+    ]);
+
+    // Partial data: what the viewer may read comes back beside the field they may not.
+    const partial = await gql(viewer, 'query($o: ID!) { organization(orgId: $o) { name members { totalCount } } }', {
+      o: orgId,
+    });
+    expect(partial.body.data).toEqual({ organization: { name: 'Graph Inc', members: { totalCount: 2 } } });
+  });
+
+  it('takes API keys on organization fields, in their own organization only, and never as a viewer', async () => {
+    const created = await rest(owner, 'POST', `/organizations/${orgId}/api-keys`, {
+      name: 'dashboard',
+      permissions: ['organizations:read', 'teams:read'],
+    });
+    expect(created.statusCode).toBe(201);
+    const key = created.json<{ key: string }>().key;
+    const own = await gql(key, 'query($o: ID!) { organization(orgId: $o) { name teams { totalCount } } }', {
+      o: orgId,
+    });
+    expect(own.body.errors).toBeUndefined();
+    expect(own.body.data).toMatchObject({ organization: { name: 'Graph Inc' } });
+    const elsewhere = await gql(key, 'query($o: ID!) { organization(orgId: $o) { name } }', { o: otherOrgId });
+    expect(firstError(elsewhere.body)?.extensions.code).toBe('NOT_FOUND');
+    const notGiven = await gql(key, 'query($o: ID!) { organization(orgId: $o) { members { totalCount } } }', {
+      o: orgId,
+    });
+    expect(firstError(notGiven.body)?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      missingPermissions: ['members:read'],
+    });
+    const asViewer = await gql(key, '{ viewer { id } }');
+    expect(firstError(asViewer.body)?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      type: '/problems/api-key-not-allowed',
+    });
+  });
+
+  it('answers bad input with BAD_USER_INPUT naming the field, and changes nothing', async () => {
+    const before = (await rest(owner, 'GET', `/organizations/${orgId}/teams`)).json<{ total: number }>().total;
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['query($o: ID!) { organization(orgId: $o) { name } }', { o: 'not-a-uuid' }, 'orgId'],
+      ['query($o: ID!) { organization(orgId: $o) { teams(first: 1000) { totalCount } } }', { o: orgId }, 'first'],
+      ['query($o: ID!) { organization(orgId: $o) { teams(after: "bm9wZQ") { totalCount } } }', { o: orgId }, 'after'],
+      ['mutation($o: ID!) { createTeam(orgId: $o, input: { name: "   " }) { id } }', { o: orgId }, 'name'],
+      [
+        'mutation($o: ID!) { createTeam(orgId: $o, input: { name: "Ok", slug: "Not A Slug" }) { id } }',
+        { o: orgId },
+        'slug',
+      ],
+    ];
+    for (const [query, variables, field] of cases) {
+      const { status, body } = await gql(owner, query, variables);
+      const error = firstError(body);
+      expect({ query, status, code: error?.extensions.code }).toEqual({ query, status: 200, code: 'BAD_USER_INPUT' });
+      expect(JSON.stringify(error?.extensions.errors)).toContain(`"field":"${field}"`);
+    }
+    // A variable of the wrong type never reaches a resolver.
+    const wrongType = await gql(owner, 'query($n: Int) { viewer { organizations(first: $n) { totalCount } } }', {
+      n: 'ten',
+    });
+    expect(wrongType.status).toBe(400);
+    expect(firstError(wrongType.body)?.extensions.code).toBe('BAD_USER_INPUT');
+    expect((await rest(owner, 'GET', `/organizations/${orgId}/teams`)).json<{ total: number }>().total).toBe(before);
+  });
+
+  it('refuses a too costly operation before running it, and never shows a stack trace', async () => {
+    const costly = await gql(
+      owner,
+      '{ viewer { organizations(first: 100) { edges { node { teams(first: 100) { edges { node { name members { email } } } } } } } } }',
+    );
+    expect(costly.status).toBe(400);
+    expect(firstError(costly.body)?.extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY', maxCost: 25000 });
+    expect(JSON.stringify(costly.body)).not.toMatch(/at .*\.(js|ts):\d+/);
+
+    const syntax = await gql(owner, '{ viewer { id ');
+    expect(syntax.status).toBe(400);
+    expect(firstError(syntax.body)?.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('reads an organization of many teams and their members in a fixed number of SQL statements', async () => {
+    const query =
+      'query($o: ID!, $n: Int) { organization(orgId: $o) { teams(first: $n) { edges { node { name members { email roles { name } } } } } } }';
+    // A full page each time (TypeORM leaves out the COUNT when a first page is not full).
+    const measure = async (teams: number) => {
+      let answer: GraphqlAnswer | undefined;
+      const statements = await countStatements(t.dataSource, async () => {
+        answer = (await gql(owner, query, { o: orgId, n: teams })).body;
+      });
+      expect(answer?.errors).toBeUndefined();
+      const edges = (answer?.data?.organization as { teams: { edges: Array<{ node: { members: unknown[] } }> } }).teams
+        .edges;
+      expect(edges).toHaveLength(teams);
+      expect(edges.every((edge) => edge.node.members.length === 1)).toBe(true);
+      return statements;
+    };
+    const addTeams = async (count: number) => {
+      for (let i = 0; i < count; i += 1) {
+        const res = await rest(owner, 'POST', `/organizations/${orgId}/teams`, { name: `Batch ${Date.now()} ${i}` });
+        expect(res.statusCode).toBe(201);
+      }
+    };
+    const existing = (await rest(owner, 'GET', `/organizations/${orgId}/teams`)).json<{ total: number }>().total;
+    await addTeams(2 - existing);
+    await measure(2); // warm: the caller's membership is cached from here on, as in any request
+    const withTwo = await measure(2);
+    await addTeams(18);
+    await measure(20); // the owner's roles changed (team-admin of each new team): read again once
+    const withTwenty = await measure(20);
+    expect(withTwenty).toBe(withTwo);
+    // The organization, the teams page (rows and count), their members (members, users, roles),
+    // each unit of work opened and committed: 12, not 20 × anything.
+    expect(withTwenty).toBeLessThanOrEqual(12);
+  });
+
+  it('lists every query, mutation and field resolver with its access rule, and refuses a field that names none', () => {
+    const inventory: string[] = [];
+    for (const wrapper of t.app.get(DiscoveryService).getProviders()) {
+      const type = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+      if (!type?.prototype || !wrapper.instance) continue;
+      const prototype = type.prototype as object;
+      const resolvers = Object.getOwnPropertyNames(prototype).flatMap((name) => {
+        const method: unknown = Object.getOwnPropertyDescriptor(prototype, name)?.value;
+        if (name === 'constructor' || typeof method !== 'function') return [];
+        // Set (to the field's name, or undefined when it is the method's) by @Query, @Mutation, @ResolveField.
+        if (!Reflect.hasMetadata('graphql:resolver_name', method)) return [];
+        const field = (Reflect.getMetadata('graphql:resolver_name', method) as string | undefined) ?? name;
+        return [{ method, field }];
+      });
+      if (resolvers.length === 0) continue;
+      // Every resolver class runs its fields in their granted scope (ApiResolver).
+      expect({ resolver: type.name, scoped: Reflect.getMetadata(TENANT_SCOPED_RESOLVER, type) as unknown }).toEqual({
+        resolver: type.name,
+        scoped: true,
+      });
+      for (const { method, field } of resolvers) {
+        const kind = (Reflect.getMetadata('graphql:resolver_type', method) as string | undefined) ?? 'field';
+        const permissions = Reflect.getMetadata(REQUIRED_PERMISSIONS, method) as string[] | undefined;
+        const access = Reflect.getMetadata(IS_PUBLIC, method)
+          ? 'public'
+          : permissions
+            ? `permissions: ${permissions.join(', ')}`
+            : Reflect.getMetadata(PLATFORM_ADMIN_ONLY, method)
+              ? 'platform admins'
+              : Reflect.getMetadata(OWN_ACCOUNT, method)
+                ? 'signed-in user, own account'
+                : 'UNDECLARED';
+        inventory.push(`${kind} ${type.name}.${field} -> ${access}`);
+      }
+    }
+    expect(inventory.length).toBeGreaterThanOrEqual(9);
+    expect(inventory.sort()).toMatchSnapshot();
+    expect(inventory.filter((line) => line.endsWith('UNDECLARED'))).toEqual([]);
+  });
+
+  it('serves the schema committed in apps/api/schema.graphql (npm run graphql:schema rewrites it)', () => {
+    const running = schemaText(t.app.get(GraphQLSchemaHost).schema);
+    expect(running).toBe(readFileSync(SCHEMA_FILE, 'utf8'));
+  });
+});
+
+describe('GraphQL in production', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: {
+        NODE_ENV: 'production',
+        DOCS_ENABLED: 'false',
+        APP_URL: 'https://api.example.com',
+        GRAPHQL_MAX_DEPTH: '4',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses introspection and serves no GraphiQL', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/graphql',
+      payload: { query: '{ __schema { types { name } } }' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<GraphqlAnswer>().errors?.[0]?.message).toMatch(/introspection/i);
+    expect((await t.inject({ method: 'GET', url: '/graphiql' })).statusCode).toBe(404);
+  });
+
+  it('refuses an operation deeper than GRAPHQL_MAX_DEPTH before running it', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/graphql',
+      payload: { query: '{ viewer { organizations(first: 1) { edges { node { id } } } } }' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json<GraphqlAnswer>().errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({ code: 'QUERY_TOO_DEEP', depth: 5, maxDepth: 4 }),
+    ]);
   });
 });

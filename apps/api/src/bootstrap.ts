@@ -82,6 +82,19 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
         : config.http.trustProxy,
   });
   const fastify = adapter.getInstance();
+  // Errors Fastify raises itself on a route (a body it refused), as problem+json. Nest sets its
+  // own handler late in app.init(); a route gets the handler current when Fastify finalizes it,
+  // which is earlier when a module awaits a plugin during init (the GraphQL driver registers
+  // mercurius), so this one must be in place from the start. Both answer through sendProblem.
+  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+    sendProblem(
+      error,
+      request,
+      reply,
+      new Logger('Routing'),
+      PROBLEM_FORMATS.find((format) => format.path.test(request.url.split('?')[0] ?? ''))?.render,
+    ),
+  );
   // Only JSON bodies: anything else is 415, not a string the validators were not written for.
   fastify.removeContentTypeParser(['text/plain']);
   installJsonBodyParser(fastify);

@@ -14,6 +14,8 @@ export { PermissionResolver, type Membership } from './permission-resolver';
 export { RbacModule } from './rbac.module';
 export {
   OrSelf,
+  OWN_ACCOUNT,
+  OwnAccount,
   PLATFORM_ADMIN_ONLY,
   RequirePermissions,
   RequirePlatformAdmin,

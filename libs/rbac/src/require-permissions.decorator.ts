@@ -30,6 +30,18 @@ export function OrSelf(parameter: string): MethodDecorator {
   return SetMetadata(SELF_PARAMETER, parameter);
 }
 
+export const OWN_ACCOUNT = 'app:own-account';
+
+/**
+ * Says in so many words what a route or GraphQL field without permissions does: it acts on the
+ * signed-in user's own account, for users only (API keys are refused), as every such route does
+ * by default. GraphQL fields must carry it (or @Public(), or permissions): the schema inventory
+ * test refuses a field that says nothing.
+ */
+export function OwnAccount(): MethodDecorator {
+  return SetMetadata(OWN_ACCOUNT, true);
+}
+
 /** A route for operators of the whole installation: only platform admins pass (403 otherwise). */
 export function RequirePlatformAdmin(): MethodDecorator {
   return applyDecorators(

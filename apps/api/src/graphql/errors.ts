@@ -2,6 +2,17 @@ import { loggableError, toProblem, type ProblemDetails } from '@app/common';
 import type { Logger } from '@nestjs/common';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 
+const FAILED_FIELDS = Symbol('failed fields');
+
+interface FailedFields {
+  [FAILED_FIELDS]?: Array<{ exception: Error; field: string }>;
+}
+
+/** The errors the resolvers of an operation threw (set by errorFormatter, read after execution). */
+export function failedFields(context: object): Array<{ exception: Error; field: string }> {
+  return (context as FailedFields)[FAILED_FIELDS] ?? [];
+}
+
 /** The GraphQL `extensions.code` for each HTTP status a REST route would have answered with. */
 const CODES: Record<number, string> = {
   400: 'BAD_USER_INPUT',
@@ -58,12 +69,18 @@ function problemExtensions(problem: ProblemDetails): Record<string, unknown> {
  * answers 400, as the GraphQL-over-HTTP spec has it.
  */
 export function errorFormatter(log: Pick<Logger, 'error'>) {
-  return (execution: ExecutionResult & { errors: readonly GraphQLError[] }) => {
+  return (execution: ExecutionResult & { errors: readonly GraphQLError[] }, context: object) => {
     const errors = execution.errors.flatMap((error) => {
       // mercurius wraps a failed validation in one error holding graphql's list.
       const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
       return Array.isArray(nested) ? nested.filter((inner) => inner instanceof GraphQLError) : [error];
     });
+    // The formatted errors replace these; what was thrown is kept for the refusal hook.
+    (context as FailedFields)[FAILED_FIELDS] = errors.flatMap((error) =>
+      error.originalError && !(error.originalError instanceof GraphQLError)
+        ? [{ exception: error.originalError, field: error.path?.join('.') ?? 'operation' }]
+        : [],
+    );
     const formatted = errors.map((error) => formatError(error, log));
     const refusedWhole = execution.data === undefined || execution.data === null;
     const requestError = refusedWhole && errors.every((error) => !error.path);

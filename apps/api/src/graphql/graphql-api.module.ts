@@ -5,19 +5,17 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ExecutionResult } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { IdentityModule } from '../auth/identity.module';
 import { MembersModule } from '../members/members.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { RefusalRecorder } from '../security-events/refusal-recorder';
 import { SecurityEventsModule } from '../security-events/security-events.module';
 import { TeamsModule } from '../teams/teams.module';
-import { errorFormatter } from './errors';
-import { operationLimits } from './limits';
-import { OrganizationResolver } from './organization.resolver';
-import { TeamResolver } from './team.resolver';
+import { errorFormatter, failedFields } from './errors';
+import { assertAffordable, depthLimit } from './limits';
+import { GRAPHQL_RESOLVERS } from './schema-file';
 import { TenantScopeInterceptor } from './tenant-scope';
-import { ViewerResolver } from './viewer.resolver';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -36,27 +34,35 @@ export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): Me
     // One operation per request: a batch would get around the per-request limits.
     allowBatchedQueries: false,
     validationRules: [
-      operationLimits(config.graphql),
+      depthLimit(config.graphql.maxDepth),
       ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
     ],
     errorFormatter: errorFormatter(log),
     hooks: {
+      // Cost needs the variables (a page size is often one), so it is checked after validation.
+      preExecution: (
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        context: { reply: FastifyReply },
+        variables: Record<string, unknown> | undefined,
+      ) => {
+        // POST carries the operation's name in the body, GET in the query string.
+        const { body, query } = context.reply.request as {
+          body?: { operationName?: unknown };
+          query?: { operationName?: unknown };
+        };
+        const named = body?.operationName ?? query?.operationName;
+        const operationName = typeof named === 'string' ? named : undefined;
+        assertAffordable(schema, document, operationName, variables, config.graphql.maxCost);
+      },
       // Refusals are recorded as REST's are (audit row, security event) before the answer leaves.
-      onResolution: async (execution: Pick<ExecutionResult, 'errors'>, context: { reply: FastifyReply }) => {
+      onResolution: async (_execution: unknown, context: { reply: FastifyReply }) => {
         const request = context.reply.request as FastifyRequest & { principal?: Principal };
         const principal = request.principal;
-        if (!principal || !execution.errors) return;
-        for (const error of execution.errors) {
-          const original = error.originalError;
-          if (!original || original instanceof GraphQLError) continue;
+        if (!principal) return;
+        for (const { exception, field } of failedFields(context)) {
           try {
-            await refusals.recordGraphqlRefusal(
-              request,
-              principal,
-              original,
-              refusalScope(original),
-              error.path?.join('.') ?? 'operation',
-            );
+            await refusals.recordGraphqlRefusal(request, principal, exception, refusalScope(exception), field);
           } catch (failure) {
             log.warn(`could not record a refusal: ${failure instanceof Error ? failure.message : String(failure)}`);
           }
@@ -89,7 +95,7 @@ export class GraphqlApiModule {
           useFactory: graphqlOptions,
         }),
       ],
-      providers: [TenantScopeInterceptor, ViewerResolver, OrganizationResolver, TeamResolver],
+      providers: [TenantScopeInterceptor, ...GRAPHQL_RESOLVERS],
     };
   }
 }

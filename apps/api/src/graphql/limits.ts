@@ -1,15 +1,19 @@
 import {
   getNamedType,
   GraphQLError,
+  isInterfaceType,
   isListType,
   isNonNullType,
   isObjectType,
-  isInterfaceType,
   Kind,
   OperationTypeNode,
   type ArgumentNode,
-  type GraphQLOutputType,
+  type DocumentNode,
+  type FragmentDefinitionNode,
   type GraphQLCompositeType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
@@ -27,52 +31,92 @@ interface Measure {
   depth: number;
 }
 
+interface Walk {
+  schema: GraphQLSchema;
+  fragment(name: string): FragmentDefinitionNode | undefined;
+  /** The operation's variables; absent while validating (a validated document is cached without them). */
+  variables: Record<string, unknown> | undefined;
+}
+
 /**
- * Refuses, before anything runs, an operation deeper than `maxDepth` or costlier than `maxCost`.
- * Cost: every field counts 1, and what is selected under a list counts once per row it can
- * return: `first` when given as a literal, the most a page may hold (MAX_PAGE) when given as a
- * variable (the cached validation of a document cannot see variables, so it counts the worst
- * case), the default page when absent, UNPAGED_LIST_ESTIMATE for lists without paging. The edges
- * of a connection are not counted twice. Introspection fields are free; whether introspection is
- * allowed at all is another rule.
+ * Depth, checked with graphql's validation (so a refused document is never executed, and the
+ * verdict is cached with the document): the deepest chain of fields, fragments unfolded.
  */
-export function operationLimits(limits: { maxDepth: number; maxCost: number }): ValidationRule {
+export function depthLimit(maxDepth: number): ValidationRule {
   return (context: ValidationContext) => ({
     OperationDefinition(operation) {
-      const root =
-        operation.operation === OperationTypeNode.MUTATION
-          ? context.getSchema().getMutationType()
-          : operation.operation === OperationTypeNode.SUBSCRIPTION
-            ? context.getSchema().getSubscriptionType()
-            : context.getSchema().getQueryType();
-      if (!root) return;
-      const measure = measureSelection(context, root, operation.selectionSet, new Set());
-      const name = operation.name?.value ?? 'the operation';
-      if (measure.depth > limits.maxDepth) {
+      const depth = measureOperation(operation, {
+        schema: context.getSchema(),
+        fragment: (name) => context.getFragment(name) ?? undefined,
+        variables: undefined,
+      })?.depth;
+      if (depth !== undefined && depth > maxDepth) {
         context.reportError(
-          new GraphQLError(`${name} nests ${measure.depth} levels deep; at most ${limits.maxDepth} are allowed.`, {
+          new GraphQLError(`${nameOf(operation)} nests ${depth} levels deep; at most ${maxDepth} are allowed.`, {
             nodes: [operation],
-            extensions: { code: 'QUERY_TOO_DEEP', depth: measure.depth, maxDepth: limits.maxDepth },
+            extensions: { code: 'QUERY_TOO_DEEP', depth, maxDepth },
           }),
-        );
-      }
-      if (measure.cost > limits.maxCost) {
-        context.reportError(
-          new GraphQLError(
-            `${name} could cost ${measure.cost}; at most ${limits.maxCost} is allowed. Ask for smaller pages (first) or fewer nested lists.`,
-            {
-              nodes: [operation],
-              extensions: { code: 'QUERY_TOO_COSTLY', cost: measure.cost, maxCost: limits.maxCost },
-            },
-          ),
         );
       }
     },
   });
 }
 
+/**
+ * Cost, checked once the variables are known and before execution (mercurius's preExecution):
+ * every field counts 1, and what is selected under a list counts once per row the list can
+ * return: its `first` (a literal or a variable's value), the default page when absent,
+ * UNPAGED_LIST_ESTIMATE (or the field's listSize) for lists without paging. A connection's edges
+ * are its page, not counted twice. Introspection fields are free. Throws QUERY_TOO_COSTLY.
+ */
+export function assertAffordable(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+  maxCost: number,
+): void {
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName
+    ? operations.find((candidate) => candidate.name?.value === operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
+  if (!operation) return; // graphql's execute refuses an ambiguous or unknown operation itself.
+  const fragments = new Map(
+    document.definitions
+      .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
+      .map((fragment) => [fragment.name.value, fragment]),
+  );
+  const cost = measureOperation(operation, {
+    schema,
+    fragment: (name) => fragments.get(name),
+    variables: variables ?? {},
+  })?.cost;
+  if (cost !== undefined && cost > maxCost) {
+    throw new GraphQLError(
+      `${nameOf(operation)} could cost ${cost}; at most ${maxCost} is allowed. Ask for smaller pages (first) or fewer nested lists.`,
+      { nodes: [operation], extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost } },
+    );
+  }
+}
+
+function nameOf(operation: OperationDefinitionNode): string {
+  return operation.name?.value ?? 'the operation';
+}
+
+function measureOperation(operation: OperationDefinitionNode, walk: Walk): Measure | undefined {
+  const root =
+    operation.operation === OperationTypeNode.MUTATION
+      ? walk.schema.getMutationType()
+      : operation.operation === OperationTypeNode.SUBSCRIPTION
+        ? walk.schema.getSubscriptionType()
+        : walk.schema.getQueryType();
+  return root ? measureSelection(walk, root, operation.selectionSet, new Set()) : undefined;
+}
+
 function measureSelection(
-  context: ValidationContext,
+  walk: Walk,
   parent: GraphQLCompositeType,
   selectionSet: SelectionSetNode,
   fragmentsOnPath: Set<string>,
@@ -89,25 +133,25 @@ function measureSelection(
       const named = getNamedType(field.type);
       const below =
         selection.selectionSet && (isObjectType(named) || isInterfaceType(named))
-          ? measureSelection(context, named, selection.selectionSet, fragmentsOnPath)
+          ? measureSelection(walk, named, selection.selectionSet, fragmentsOnPath)
           : { cost: 0, depth: 0 };
       const listSize = typeof field.extensions.listSize === 'number' ? field.extensions.listSize : undefined;
-      const rows = rowsOf(field.type, selection.arguments ?? [], parent.name, listSize);
+      const rows = rowsOf(field.type, selection.arguments ?? [], parent.name, listSize, walk.variables);
       inner = { cost: 1 + rows * below.cost, depth: 1 + below.depth };
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const typeName = selection.typeCondition?.name.value;
-      const type = typeName ? context.getSchema().getType(typeName) : parent;
+      const type = typeName ? walk.schema.getType(typeName) : parent;
       if (type && (isObjectType(type) || isInterfaceType(type))) {
-        inner = measureSelection(context, type, selection.selectionSet, fragmentsOnPath);
+        inner = measureSelection(walk, type, selection.selectionSet, fragmentsOnPath);
       }
     } else {
       const name = selection.name.value;
-      const fragment = context.getFragment(name);
+      const fragment = walk.fragment(name);
       // A cycle is refused by graphql's own NoFragmentCycles rule; here it only stops the walk.
       if (!fragment || fragmentsOnPath.has(name)) continue;
-      const type = context.getSchema().getType(fragment.typeCondition.name.value);
+      const type = walk.schema.getType(fragment.typeCondition.name.value);
       if (type && (isObjectType(type) || isInterfaceType(type))) {
-        inner = measureSelection(context, type, fragment.selectionSet, new Set([...fragmentsOnPath, name]));
+        inner = measureSelection(walk, type, fragment.selectionSet, new Set([...fragmentsOnPath, name]));
       }
     }
     if (inner) {
@@ -123,11 +167,19 @@ function rowsOf(
   args: readonly ArgumentNode[],
   parentName: string,
   listSize: number | undefined,
+  variables: Record<string, unknown> | undefined,
 ): number {
   const first = args.find((arg) => arg.name.value === 'first');
   if (first) {
-    if (first.value.kind === Kind.INT) return Math.max(1, Math.min(MAX_PAGE, Number(first.value.value)));
-    return MAX_PAGE;
+    const value =
+      first.value.kind === Kind.INT
+        ? Number(first.value.value)
+        : first.value.kind === Kind.VARIABLE
+          ? variables?.[first.value.name.value]
+          : undefined;
+    // An unset variable is the default page; a value out of range is refused by the resolver.
+    if (value === undefined || value === null) return DEFAULT_PAGE;
+    return typeof value === 'number' && Number.isFinite(value) ? Math.max(1, Math.min(MAX_PAGE, value)) : MAX_PAGE;
   }
   if (getNamedType(type).name.endsWith('Connection')) return DEFAULT_PAGE;
   const unwrapped = isNonNullType(type) ? type.ofType : type;

@@ -21,10 +21,14 @@ export function teamMembersLoader(
   }
   let loader = loaders.get(orgId);
   if (!loader) {
-    loader = new DataLoader(async (teamIds: readonly string[]) => {
-      const byTeam = await teams.membersOfTeams(orgId, teamIds);
-      return teamIds.map((teamId) => byTeam.get(teamId) ?? []);
-    });
+    loader = new DataLoader(
+      async (teamIds: readonly string[]) => {
+        const byTeam = await teams.membersOfTeams(orgId, teamIds);
+        return teamIds.map((teamId) => byTeam.get(teamId) ?? []);
+      },
+      // Each field passes the guards (promise chains) before it asks: wait until all of them have.
+      { batchScheduleFn: (callback) => setImmediate(callback), maxBatchSize: 500 },
+    );
     loaders.set(orgId, loader);
   }
   return loader;

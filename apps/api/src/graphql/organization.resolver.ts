@@ -22,7 +22,10 @@ export class OrganizationResolver {
     private readonly membersService: MembersService,
   ) {}
 
-  @Query(() => OrganizationNode, { description: 'Needs organizations:read.' })
+  @Query(() => OrganizationNode, {
+    nullable: true,
+    description: 'Needs organizations:read. Null, with a NOT_FOUND error, for one the caller is not a member of.',
+  })
   @RequirePermissions('organizations:read')
   async organization(@Args('orgId', { type: () => ID }) orgId: string): Promise<OrganizationNode> {
     return toOrganizationNode(await this.organizations.get(orgId));
@@ -39,7 +42,7 @@ export class OrganizationResolver {
     return toConnection(await this.teamsService.slice(organization.id, offset, limit), offset, toTeamNode);
   }
 
-  @ResolveField(() => TeamNode, { description: 'Needs teams:read, organization-wide or in this team.' })
+  @ResolveField(() => TeamNode, { nullable: true, description: 'Needs teams:read, organization-wide or in this team.' })
   @RequirePermissions('teams:read')
   async team(
     @Parent() organization: OrganizationNode,

@@ -1,4 +1,5 @@
 import { CurrentUser, type UserPrincipal } from '@app/auth';
+import { OwnAccount } from '@app/rbac';
 import { Args, Int, Parent, Query, ResolveField } from '@nestjs/graphql';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { UsersService } from '../users/users.service';
@@ -16,12 +17,14 @@ export class ViewerResolver {
   ) {}
 
   @Query(() => ViewerNode, { description: 'The signed-in user (a user access token; not an API key).' })
+  @OwnAccount()
   async viewer(@CurrentUser() principal: UserPrincipal): Promise<ViewerNode> {
     const user = await this.users.get(principal.userId);
     return { id: user.id, email: user.email, fullName: user.fullName };
   }
 
   @ResolveField(() => OrganizationConnection, { description: 'The organizations the user is a member of.' })
+  @OwnAccount()
   async organizations(
     @CurrentUser() principal: UserPrincipal,
     @Parent() viewer: ViewerNode,
