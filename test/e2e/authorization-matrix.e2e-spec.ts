@@ -1,4 +1,6 @@
 import { SYSTEM_ROLES } from '@app/rbac';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { isObjectType } from 'graphql';
 import {
   bearer,
   createRoleFixture,
@@ -353,6 +355,148 @@ describe('authorization matrices', () => {
       } finally {
         prototype.query = original;
       }
+    });
+  });
+
+  describe('GraphQL: each operation obeys the matrix of the REST route it stands for', () => {
+    interface Operation {
+      /** The REST route doing the same thing: its line in EXPECTED is this operation's too. */
+      rest: string;
+      query: string;
+      variables: (ids: { orgId: string; teamId: string }) => Record<string, unknown>;
+      /** For the BOLA checks: the same mutation with input that would go through, on the team named. */
+      attack?: Omit<Operation, 'rest' | 'attack'>;
+    }
+    /**
+     * Every GraphQL field that names a permission, run against the fixture's tenant A. Mutations
+     * carry input the validation refuses or a team that does not exist, so a caller who passes the
+     * guard changes nothing (BAD_USER_INPUT, NOT_FOUND) and one who does not gets FORBIDDEN.
+     */
+    const OPERATIONS: Record<string, Operation> = {
+      'Query.organization': {
+        rest: 'GET /organizations/:orgId',
+        query: 'query($o: ID!) { organization(orgId: $o) { id } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Organization.teams': {
+        rest: 'GET /organizations/:orgId/teams',
+        query: 'query($o: ID!) { organization(orgId: $o) { teams { totalCount } } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Organization.team': {
+        rest: 'GET /organizations/:orgId/teams/:teamId',
+        query: 'query($o: ID!, $t: ID!) { organization(orgId: $o) { team(teamId: $t) { id } } }',
+        variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId }),
+      },
+      'Organization.members': {
+        rest: 'GET /organizations/:orgId/members',
+        query: 'query($o: ID!) { organization(orgId: $o) { members { totalCount } } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Team.members': {
+        rest: 'GET /organizations/:orgId/teams/:teamId/members',
+        query: 'query($o: ID!, $t: ID!) { organization(orgId: $o) { team(teamId: $t) { members { email } } } }',
+        variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId }),
+      },
+      'Mutation.createTeam': {
+        rest: 'POST /organizations/:orgId/teams',
+        query: 'mutation($o: ID!) { createTeam(orgId: $o, input: { name: "   " }) { id } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Mutation.updateTeam': {
+        rest: 'PUT /organizations/:orgId/teams/:teamId',
+        query: 'mutation($o: ID!, $t: ID!) { updateTeam(orgId: $o, teamId: $t, input: { name: "   " }) { id } }',
+        variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId }),
+        attack: {
+          query: 'mutation($o: ID!, $t: ID!) { updateTeam(orgId: $o, teamId: $t, input: { name: "Hijacked" }) { id } }',
+          variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId }),
+        },
+      },
+      'Mutation.deleteTeam': {
+        rest: 'DELETE /organizations/:orgId/teams/:teamId',
+        query: 'mutation($o: ID!, $t: ID!) { deleteTeam(orgId: $o, teamId: $t) }',
+        variables: ({ orgId }) => ({ o: orgId, t: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $t: ID!) { deleteTeam(orgId: $o, teamId: $t) }',
+          variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId }),
+        },
+      },
+    };
+    const gql = async (
+      token: string,
+      operation: Omit<Operation, 'rest' | 'attack'>,
+      ids: { orgId: string; teamId: string },
+    ) => {
+      const res = await t.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: bearer(token),
+        payload: { query: operation.query, variables: operation.variables(ids) },
+      });
+      const body = res.json<{ errors?: Array<{ extensions: { code?: string } }> }>();
+      return { status: res.statusCode, codes: (body.errors ?? []).map((error) => error.extensions.code) };
+    };
+
+    it('covers every GraphQL field that names a permission', () => {
+      const schema = t.app.get(GraphQLSchemaHost).schema;
+      const fields = Object.values(schema.getTypeMap()).flatMap((type) =>
+        isObjectType(type) && !type.name.startsWith('__')
+          ? Object.values(type.getFields())
+              .filter((field) => /^Needs /.test(field.description ?? ''))
+              .map((field) => `${type.name}.${field.name}`)
+          : [],
+      );
+      expect(fields.sort()).toEqual(Object.keys(OPERATIONS).sort());
+      for (const operation of Object.values(OPERATIONS)) expect(EXPECTED[operation.rest]).toBeDefined();
+    });
+
+    it('gives FORBIDDEN to the roles without the permission, passes the others, and NOT_FOUND to outsiders', async () => {
+      const mismatches: string[] = [];
+      const ids = { orgId: f.a.orgId, teamId: f.a.teamId };
+      for (const [name, operation] of Object.entries(OPERATIONS)) {
+        const outsider = await gql(f.outsider.tokens.access_token, operation, ids);
+        if (outsider.codes.join() !== 'NOT_FOUND') mismatches.push(`${name} outsider -> ${outsider.codes.join()}`);
+        const allowed = (EXPECTED[operation.rest] ?? '').split(' ');
+        for (const role of ROLE_ORDER) {
+          const { status, codes } = await gql(f.a.users[role].tokens.access_token, operation, ids);
+          const passed = !codes.includes('FORBIDDEN');
+          if (status >= 500 || codes.some((code) => code === 'UNAUTHENTICATED' || code === 'INTERNAL_SERVER_ERROR'))
+            mismatches.push(`${name} ${role} -> ${status} ${codes.join()}`);
+          else if (passed !== allowed.includes(role))
+            mismatches.push(
+              `${name} ${role} -> ${codes.join() || 'ok'} (expected ${allowed.includes(role) ? 'pass' : 'FORBIDDEN'})`,
+            );
+        }
+      }
+      expect(mismatches).toEqual([]);
+    });
+
+    it("refuses B's owner and B's API key every operation on A's ids, directly or through B's organization", async () => {
+      const mismatches: string[] = [];
+      for (const [name, listed] of Object.entries(OPERATIONS)) {
+        const operation = listed.attack ?? listed;
+        for (const [who, token] of [
+          ['owner', f.b.users.owner.tokens.access_token],
+          ['key', f.b.apiKey.key],
+        ] as const) {
+          const direct = await gql(token, operation, { orgId: f.a.orgId, teamId: f.a.teamId });
+          if (direct.codes.join() !== 'NOT_FOUND') mismatches.push(`${name} B ${who} in A -> ${direct.codes.join()}`);
+          // Through B's own organization (the guard passes) with A's team: the lookup must not find it.
+          if (operation.variables({ orgId: '', teamId: 'T' }).t === 'T') {
+            const nested = await gql(token, operation, { orgId: f.b.orgId, teamId: f.a.teamId });
+            // The key of B lacks nothing a key may hold, but a key cannot create teams (403 is fine there).
+            if (nested.codes.join() !== 'NOT_FOUND' && !(who === 'key' && nested.codes.join() === 'FORBIDDEN'))
+              mismatches.push(`${name} B ${who} via B -> ${nested.codes.join()}`);
+          }
+        }
+      }
+      expect(mismatches).toEqual([]);
+      const team = await send(
+        f.a.users.owner.tokens.access_token,
+        'GET',
+        `/organizations/${f.a.orgId}/teams/${f.a.teamId}`,
+      );
+      expect(team.json()).toMatchObject({ name: 'Core' });
     });
   });
 

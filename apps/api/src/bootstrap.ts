@@ -53,9 +53,22 @@ export interface ApiAppOptions {
  * Builds the api exactly as production runs it, without listening. main.ts listens;
  * the e2e tests call init() and talk to it through app.inject or a real port.
  */
+/**
+ * Nest sets Fastify's error handler late in app.init(), but a route keeps the handler that was
+ * current when Fastify finalized it, and registering a plugin during init (the GraphQL driver
+ * registers Mercurius) finalizes the routes declared so far. So the api sets its own handler before
+ * anything else (the same mapping as Nest's: the problem+json of ProblemDetailsFilter), and this
+ * adapter leaves it in place instead of overriding it in the same scope.
+ */
+class ApiFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler(): ReturnType<FastifyAdapter['setErrorHandler']> {
+    return this.getInstance();
+  }
+}
+
 export async function createApiApp(config: AppConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createAppLogger(config.logLevel, 'api', undefined, config.logFormat);
-  const adapter = new FastifyAdapter({
+  const adapter = new ApiFastifyAdapter({
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestIdFor,
@@ -82,10 +95,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
         : config.http.trustProxy,
   });
   const fastify = adapter.getInstance();
-  // Errors Fastify raises itself on a route (a body it refused), as problem+json. Nest sets its
-  // own handler late in app.init(); a route gets the handler current when Fastify finalizes it,
-  // which is earlier when a module awaits a plugin during init (the GraphQL driver registers
-  // mercurius), so this one must be in place from the start. Both answer through sendProblem.
+  // Errors Fastify raises itself on a route (a body it refused), as problem+json; see ApiFastifyAdapter.
   fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
     sendProblem(
       error,
