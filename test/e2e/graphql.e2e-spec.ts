@@ -1,4 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from '@app/config';
 import { AuditLog, SecurityEvent, TenantTransaction } from '@app/database';
 import { IS_PUBLIC } from '@app/auth';
 import { OWN_ACCOUNT, PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS, SYSTEM_ROLES } from '@app/rbac';
@@ -6,6 +10,7 @@ import { DiscoveryService } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { readAllowList } from '../../apps/api/src/graphql/persisted-queries';
 import { SCHEMA_FILE, schemaText } from '../../apps/api/src/graphql/schema-file';
 import { TENANT_SCOPED_RESOLVER } from '../../apps/api/src/graphql/tenant-scope';
 
@@ -423,5 +428,100 @@ describe('GraphQL in production', () => {
     expect(res.json<GraphqlAnswer>().errors?.map((error) => error.extensions)).toEqual([
       expect.objectContaining({ code: 'QUERY_TOO_DEEP', depth: 5, maxDepth: 4 }),
     ]);
+  });
+});
+
+describe('GraphQL rate limits and persisted queries', () => {
+  const ALLOWED = '{ viewer { id } }';
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  let allowListFile: string;
+  const apps: TestApp[] = [];
+  const boot = async (env: Record<string, string>) => {
+    const app = await createTestApp({ env });
+    apps.push(app);
+    return { app, owner: await registerAndLogin(app, 'gql-limits') };
+  };
+  const post = (app: TestApp, token: string, payload: object) =>
+    app.inject({ method: 'POST', url: '/graphql', headers: bearer(token), payload });
+
+  beforeAll(() => {
+    allowListFile = join(mkdtempSync(join(tmpdir(), 'gql-allow-')), 'operations.json');
+    writeFileSync(allowListFile, JSON.stringify([ALLOWED]));
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+  });
+
+  it('counts an operation against the rate limit by its cost, and refuses it when the limit is spent', async () => {
+    const { app, owner } = await boot({ RATE_LIMIT_PER_MINUTE: '60', GRAPHQL_COST_PER_REQUEST: '100' });
+    const token = owner.tokens.access_token;
+    const cheap = await post(app, token, { query: '{ viewer { id } }' });
+    const before = Number(cheap.headers['ratelimit-remaining']);
+    // 1 + 20 × (1 + 1 edges … ): well over 100, so it counts several requests.
+    const costly = await post(app, token, {
+      query: '{ viewer { organizations(first: 20) { edges { node { id name slug createdAt } } } } }',
+    });
+    expect(costly.json<GraphqlAnswer>().errors).toBeUndefined();
+    const after = Number(costly.headers['ratelimit-remaining']);
+    // cost 1 + 1 + 20 × (1 + 4) = 102 → 2 requests' worth.
+    expect(before - after).toBe(2);
+    let refused: GraphqlAnswer | undefined;
+    for (let i = 0; i < 40 && !refused; i += 1) {
+      const res = await post(app, token, {
+        query: '{ viewer { organizations(first: 20) { edges { node { id name slug createdAt } } } } }',
+      });
+      const body = res.json<GraphqlAnswer>();
+      if (body.errors) refused = body;
+    }
+    expect(refused?.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+  });
+
+  it('runs only allow-listed documents, by SHA-256 or whole, with GRAPHQL_PERSISTED_QUERIES=allow-list', async () => {
+    const { app, owner } = await boot({
+      GRAPHQL_PERSISTED_QUERIES: 'allow-list',
+      GRAPHQL_ALLOWED_OPERATIONS_FILE: allowListFile,
+    });
+    const token = owner.tokens.access_token;
+    const byHash = await post(app, token, {
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha256(ALLOWED) } },
+    });
+    expect(byHash.json()).toEqual({ data: { viewer: { id: owner.userId } } });
+    expect((await post(app, token, { query: ALLOWED })).json()).toEqual({ data: { viewer: { id: owner.userId } } });
+    const other = await post(app, token, { query: '{ viewer { id email } }' });
+    expect(other.statusCode).toBe(400);
+    expect(other.json<GraphqlAnswer>().errors?.[0]).toMatchObject({
+      message: expect.stringContaining('allow-list') as unknown,
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+    });
+  });
+
+  it('refuses to start with an allow-list that is missing or wrong', () => {
+    expect(() =>
+      AppConfig.fromEnv({ NODE_ENV: 'test', GRAPHQL_PERSISTED_QUERIES: 'allow-list', JWT_SECRET: 'x'.repeat(40) }),
+    ).toThrow(/GRAPHQL_ALLOWED_OPERATIONS_FILE: is required/);
+    const wrong = join(mkdtempSync(join(tmpdir(), 'gql-allow-')), 'operations.json');
+    writeFileSync(wrong, JSON.stringify({ ['0'.repeat(64)]: ALLOWED }));
+    expect(() => readAllowList(wrong)).toThrow(/is not the SHA-256 of its document/);
+    expect(() => readAllowList(join(tmpdir(), 'no-such-allow-list.json'))).toThrow(/not readable JSON/);
+  });
+
+  it("speaks Apollo's automatic persisted queries with GRAPHQL_PERSISTED_QUERIES=automatic", async () => {
+    const { app, owner } = await boot({ GRAPHQL_PERSISTED_QUERIES: 'automatic' });
+    const token = owner.tokens.access_token;
+    const query = '{ viewer { email } }';
+    const persistedQuery = { version: 1, sha256Hash: sha256(query) };
+    const unknown = await post(app, token, { extensions: { persistedQuery } });
+    expect(unknown.json<GraphqlAnswer>().errors?.[0]).toMatchObject({
+      message: 'PersistedQueryNotFound',
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+    });
+    expect((await post(app, token, { query, extensions: { persistedQuery } })).json()).toEqual({
+      data: { viewer: { email: owner.email } },
+    });
+    expect((await post(app, token, { extensions: { persistedQuery } })).json()).toEqual({
+      data: { viewer: { email: owner.email } },
+    });
+    const mismatch = await post(app, token, { query: '{ viewer { id } }', extensions: { persistedQuery } });
+    expect(mismatch.json<GraphqlAnswer>().errors?.[0]?.extensions.code).toBe('PERSISTED_QUERY_MISMATCH');
   });
 });

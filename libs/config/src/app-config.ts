@@ -173,6 +173,14 @@ export interface GraphqlConfig {
   maxDepth: number;
   /** Highest estimated cost (fields, multiplied by the page sizes of the lists they sit in). */
   maxCost: number;
+  /** The cost one rate-limited request stands for: an operation counts ceil(cost / this), at least 1. */
+  costPerRequest: number;
+  /**
+   * off: any document. automatic: Apollo's automatic persisted queries (hashes cached per process).
+   * allow-list: only the documents in allowedOperationsFile, sent whole or by their SHA-256.
+   */
+  persistedQueries: 'off' | 'automatic' | 'allow-list';
+  allowedOperationsFile: string | undefined;
 }
 
 export class AppConfig {
@@ -247,6 +255,9 @@ export class AppConfig {
       graphiql: raw.GRAPHQL_ENABLED && !this.isProduction,
       maxDepth: raw.GRAPHQL_MAX_DEPTH,
       maxCost: raw.GRAPHQL_MAX_COST,
+      costPerRequest: raw.GRAPHQL_COST_PER_REQUEST,
+      persistedQueries: raw.GRAPHQL_PERSISTED_QUERIES,
+      allowedOperationsFile: raw.GRAPHQL_ALLOWED_OPERATIONS_FILE,
     };
     this.jwtSecretGenerated = !raw.JWT_SECRET;
     this.jwtSecret = raw.JWT_SECRET ?? randomBytes(48).toString('base64url');
@@ -455,6 +466,9 @@ export class AppConfig {
     }
     if (raw.MICROSOFT_CLIENT_ID && !raw.MICROSOFT_TENANT_ID && !raw.MICROSOFT_ISSUER) {
       problems.push('MICROSOFT_TENANT_ID: is required when MICROSOFT_CLIENT_ID is set (your directory (tenant) id)');
+    }
+    if (raw.GRAPHQL_PERSISTED_QUERIES === 'allow-list' && !raw.GRAPHQL_ALLOWED_OPERATIONS_FILE) {
+      problems.push('GRAPHQL_ALLOWED_OPERATIONS_FILE: is required when GRAPHQL_PERSISTED_QUERIES=allow-list');
     }
     if (raw.PASSWORD_MIN_LENGTH > raw.PASSWORD_MAX_LENGTH) {
       problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');

@@ -95,6 +95,10 @@ export const configSchema = z.object({
   GRAPHQL_INTROSPECTION: booleanString.optional(),
   GRAPHQL_MAX_DEPTH: positiveInt.default(10),
   GRAPHQL_MAX_COST: positiveInt.default(25_000),
+  // One GraphQL request counts ceil(cost / this) against the caller's rate limit (at least 1).
+  GRAPHQL_COST_PER_REQUEST: positiveInt.default(1_000),
+  GRAPHQL_PERSISTED_QUERIES: z.enum(['off', 'automatic', 'allow-list']).default('off'),
+  GRAPHQL_ALLOWED_OPERATIONS_FILE: z.string().min(1).optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PORT: port.optional(),
   // Read by the OpenTelemetry SDK itself (libs/telemetry) before this schema runs; validated here

@@ -2,6 +2,14 @@ import { loggableError, toProblem, type ProblemDetails } from '@app/common';
 import type { Logger } from '@nestjs/common';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 
+/** The codes of mercurius's request errors, as Apollo's persisted-query clients expect them. */
+const MERCURIUS_CODES: Record<string, string> = {
+  MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  MER_ERR_GQL_PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  MER_ERR_GQL_PERSISTED_QUERY_MISMATCH: 'PERSISTED_QUERY_MISMATCH',
+  MER_ERR_GQL_VALIDATION: 'GRAPHQL_VALIDATION_FAILED',
+};
+
 const FAILED_FIELDS = Symbol('failed fields');
 
 interface FailedFields {
@@ -39,6 +47,16 @@ export function formatError(error: GraphQLError, log: Pick<Logger, 'error'>): Gr
       error.extensions.code ??
       (/^Variable "\$/.test(error.message) ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED');
     return { ...error.toJSON(), extensions: { ...error.extensions, code } };
+  }
+  // mercurius's own refusals of a request (persisted queries, a mutation over GET): safe to show.
+  const { code, statusCode } = original as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'string' && code.startsWith('MER_ERR_') && typeof statusCode === 'number' && statusCode < 500) {
+    return {
+      message: original.message,
+      locations: error.locations,
+      path: error.path,
+      extensions: { code: MERCURIUS_CODES[code] ?? 'BAD_REQUEST', status: statusCode },
+    };
   }
   const { problem, unexpected } = toProblem(original, undefined);
   if (unexpected || problem.status >= 500) {

@@ -14,6 +14,8 @@ import { SecurityEventsModule } from '../security-events/security-events.module'
 import { TeamsModule } from '../teams/teams.module';
 import { errorFormatter, failedFields } from './errors';
 import { assertAffordable, depthLimit } from './limits';
+import { persistedQueryOptions } from './persisted-queries';
+import { weighRequest } from '../rate-limit/rate-limit.guard';
 import { GRAPHQL_RESOLVERS } from './schema-file';
 import { TenantScopeInterceptor } from './tenant-scope';
 
@@ -33,6 +35,7 @@ export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): Me
     context: (request: FastifyRequest, reply: FastifyReply) => ({ req: request, reply }),
     // One operation per request: a batch would get around the per-request limits.
     allowBatchedQueries: false,
+    ...persistedQueryOptions(config.graphql),
     validationRules: [
       depthLimit(config.graphql.maxDepth),
       ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
@@ -53,7 +56,9 @@ export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): Me
         };
         const named = body?.operationName ?? query?.operationName;
         const operationName = typeof named === 'string' ? named : undefined;
-        assertAffordable(schema, document, operationName, variables, config.graphql.maxCost);
+        const cost = assertAffordable(schema, document, operationName, variables, config.graphql.maxCost);
+        // What the operation counts against the caller's rate limit (before any field runs).
+        weighRequest(context.reply.request, Math.max(1, Math.ceil(cost / config.graphql.costPerRequest)));
       },
       // Refusals are recorded as REST's are (audit row, security event) before the answer leaves.
       onResolution: async (_execution: unknown, context: { reply: FastifyReply }) => {

@@ -67,7 +67,8 @@ export function depthLimit(maxDepth: number): ValidationRule {
  * every field counts 1, and what is selected under a list counts once per row the list can
  * return: its `first` (a literal or a variable's value), the default page when absent,
  * UNPAGED_LIST_ESTIMATE (or the field's listSize) for lists without paging. A connection's edges
- * are its page, not counted twice. Introspection fields are free. Throws QUERY_TOO_COSTLY.
+ * are its page, not counted twice. Introspection fields are free. Returns the cost; throws
+ * QUERY_TOO_COSTLY above `maxCost`.
  */
 export function assertAffordable(
   schema: GraphQLSchema,
@@ -75,14 +76,14 @@ export function assertAffordable(
   operationName: string | undefined,
   variables: Record<string, unknown> | undefined,
   maxCost: number,
-): void {
+): number {
   const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName
     ? operations.find((candidate) => candidate.name?.value === operationName)
     : operations.length === 1
       ? operations[0]
       : undefined;
-  if (!operation) return; // graphql's execute refuses an ambiguous or unknown operation itself.
+  if (!operation) return 0; // graphql's execute refuses an ambiguous or unknown operation itself.
   const fragments = new Map(
     document.definitions
       .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
@@ -99,6 +100,7 @@ export function assertAffordable(
       { nodes: [operation], extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost } },
     );
   }
+  return cost ?? 0;
 }
 
 function nameOf(operation: OperationDefinitionNode): string {

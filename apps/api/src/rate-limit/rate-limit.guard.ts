@@ -24,6 +24,12 @@ interface RateLimitState {
 
 const MINUTE_MS = 60_000;
 const COUNTED = Symbol('rate limit counted');
+const WEIGHT = Symbol('rate limit weight');
+
+/** How many requests this one counts as (a costly GraphQL operation counts several). Default 1. */
+export function weighRequest(request: FastifyRequest, weight: number): void {
+  (request as FastifyRequest & { [WEIGHT]?: number })[WEIGHT] = Math.max(1, Math.floor(weight));
+}
 
 /** The HTTP request under a GraphQL field, as the throttler reads a REST route's. */
 function asHttpCall(context: ExecutionContext, call: GraphqlCall): ExecutionContext {
@@ -127,7 +133,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const tracker = await getTracker(request, context);
     const key = generateKey(context, tracker, throttler.name ?? 'default');
-    const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name ?? 'default');
+    const weight = (request as LimitedRequest & { [WEIGHT]?: number })[WEIGHT] ?? 1;
+    const record = await (this.storageService as RateLimitStorage).increment(key, ttl, limit, blockDuration, weight);
     if (record.isBlocked) {
       this.metrics.rateLimited.inc({ limit: throttler.name ?? 'default' });
       const retryAfter = Math.max(1, record.timeToBlockExpire);

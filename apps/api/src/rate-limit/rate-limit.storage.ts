@@ -17,8 +17,8 @@ export interface ThrottleRecord {
 // One round trip, atomic: count the hit in a fixed window; once over the limit, block for
 // `blockMs` (the block key outlives the window so a blocked client cannot just wait it out early).
 const INCREMENT = `
-local hits = redis.call('INCR', KEYS[1])
-if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local hits = redis.call('INCRBY', KEYS[1], ARGV[4])
+if hits == tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 local blocked = redis.call('PTTL', KEYS[2])
 if blocked <= 0 and hits > tonumber(ARGV[2]) then
@@ -37,6 +37,7 @@ type RateLimitRedis = Redis & {
     ttlMs: string,
     limit: string,
     blockMs: string,
+    weight: string,
   ): Promise<unknown>;
 };
 
@@ -76,19 +77,31 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     else this.redis.disconnect();
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number): Promise<ThrottleRecord> {
-    if (!this.redis) return this.incrementInMemory(key, ttl, limit, blockDuration);
+  /**
+   * Counts `weight` hits (1 for a request; a costly GraphQL operation counts more). The fifth
+   * parameter is the throttler's name when @nestjs/throttler calls it: not a number, so 1.
+   */
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    weight: number | string = 1,
+  ): Promise<ThrottleRecord> {
+    const hits = typeof weight === 'number' && weight >= 1 ? Math.floor(weight) : 1;
+    if (!this.redis) return this.incrementInMemory(key, ttl, limit, blockDuration, hits);
     const prefixed = `${this.config.queuePrefix}:rl:${key}`;
     try {
-      const [hits, ttlMs, blockedMs] = (await (this.redis as RateLimitRedis).rateLimitIncrement(
+      const [total, ttlMs, blockedMs] = (await (this.redis as RateLimitRedis).rateLimitIncrement(
         prefixed,
         `${prefixed}:blocked`,
         String(ttl),
         String(limit),
         String(blockDuration),
+        String(hits),
       )) as [number, number, number];
       return {
-        totalHits: hits,
+        totalHits: total,
         timeToExpire: Math.max(0, Math.ceil(ttlMs / 1000)),
         isBlocked: blockedMs > 0,
         timeToBlockExpire: Math.max(0, Math.ceil(blockedMs / 1000)),
@@ -98,7 +111,13 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     }
   }
 
-  private incrementInMemory(key: string, ttl: number, limit: number, blockDuration: number): ThrottleRecord {
+  private incrementInMemory(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    hits: number,
+  ): ThrottleRecord {
     const now = Date.now();
     let entry = this.memory.get(key);
     if (!entry || (entry.expiresAt <= now && entry.blockedUntil <= now)) {
@@ -107,7 +126,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       this.memory.set(key, entry);
     }
     if (entry.expiresAt <= now) Object.assign(entry, { hits: 0, expiresAt: now + ttl });
-    entry.hits += 1;
+    entry.hits += hits;
     if (entry.blockedUntil <= now && entry.hits > limit) entry.blockedUntil = now + blockDuration;
     return {
       totalHits: entry.hits,
