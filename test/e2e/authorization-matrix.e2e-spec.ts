@@ -398,6 +398,182 @@ describe('authorization matrices', () => {
         query: 'query($o: ID!, $t: ID!) { organization(orgId: $o) { team(teamId: $t) { members { email } } } }',
         variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId }),
       },
+      'Organization.roles': {
+        rest: 'GET /organizations/:orgId/roles',
+        query: 'query($o: ID!) { organization(orgId: $o) { roles { id } } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Organization.projects': {
+        rest: 'GET /organizations/:orgId/projects',
+        query: 'query($o: ID!) { organization(orgId: $o) { projects { totalCount } } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Organization.invitations': {
+        rest: 'GET /organizations/:orgId/invitations',
+        query: 'query($o: ID!) { organization(orgId: $o) { invitations { totalCount } } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Organization.apiKeys': {
+        rest: 'GET /organizations/:orgId/api-keys',
+        query: 'query($o: ID!) { organization(orgId: $o) { apiKeys { totalCount } } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Organization.auditLog': {
+        rest: 'GET /organizations/:orgId/audit-logs',
+        query: 'query($o: ID!) { organization(orgId: $o) { auditLog(first: 1) { edges { cursor } } } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Mutation.updateOrganization': {
+        rest: 'PUT /organizations/:orgId',
+        query: 'mutation($o: ID!) { updateOrganization(orgId: $o, input: { name: "   " }) { id } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+        attack: {
+          query: 'mutation($o: ID!) { updateOrganization(orgId: $o, input: { name: "Hijacked" }) { id } }',
+          variables: ({ orgId }) => ({ o: orgId }),
+        },
+      },
+      'Mutation.addMember': {
+        rest: 'POST /organizations/:orgId/members',
+        query: 'mutation($o: ID!) { addMember(orgId: $o, input: { userId: "not-a-uuid" }) { userId } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Mutation.setMemberRoles': {
+        rest: 'PUT /organizations/:orgId/members/:userId/roles',
+        query:
+          'mutation($o: ID!, $u: ID!) { setMemberRoles(orgId: $o, userId: $u, input: { roleIds: ["x"] }) { userId } }',
+        variables: ({ orgId }) => ({ o: orgId, u: NOBODY }),
+        attack: {
+          query:
+            'mutation($o: ID!, $u: ID!, $r: ID!) { setMemberRoles(orgId: $o, userId: $u, input: { roleIds: [$r] }) { userId } }',
+          variables: ({ orgId }) => ({ o: orgId, u: f.a.users.member.userId, r: SYSTEM_ROLES.viewer.id }),
+        },
+      },
+      'Mutation.removeMember': {
+        rest: 'DELETE /organizations/:orgId/members/:userId',
+        query: 'mutation($o: ID!, $u: ID!) { removeMember(orgId: $o, userId: $u) }',
+        variables: ({ orgId }) => ({ o: orgId, u: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $u: ID!) { removeMember(orgId: $o, userId: $u) }',
+          variables: ({ orgId }) => ({ o: orgId, u: f.a.users.member.userId }),
+        },
+      },
+      'Mutation.addTeamMember': {
+        rest: 'POST /organizations/:orgId/teams/:teamId/members',
+        query: 'mutation($o: ID!, $t: ID!) { addTeamMember(orgId: $o, teamId: $t, input: { userId: "x" }) { userId } }',
+        variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId }),
+        attack: {
+          query:
+            'mutation($o: ID!, $t: ID!, $u: ID!) { addTeamMember(orgId: $o, teamId: $t, input: { userId: $u }) { userId } }',
+          variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId, u: f.b.users.member.userId }),
+        },
+      },
+      'Mutation.setTeamMemberRoles': {
+        rest: 'PUT /organizations/:orgId/teams/:teamId/members/:userId/roles',
+        query:
+          'mutation($o: ID!, $t: ID!, $u: ID!) { setTeamMemberRoles(orgId: $o, teamId: $t, userId: $u, input: { roleIds: ["x"] }) { userId } }',
+        variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId, u: NOBODY }),
+        attack: {
+          query:
+            'mutation($o: ID!, $t: ID!, $u: ID!, $r: ID!) { setTeamMemberRoles(orgId: $o, teamId: $t, userId: $u, input: { roleIds: [$r] }) { userId } }',
+          variables: ({ orgId, teamId }) => ({
+            o: orgId,
+            t: teamId,
+            u: f.a.users['team-member'].userId,
+            r: SYSTEM_ROLES['team-admin'].id,
+          }),
+        },
+      },
+      'Mutation.removeTeamMember': {
+        rest: 'DELETE /organizations/:orgId/teams/:teamId/members/:userId',
+        query: 'mutation($o: ID!, $t: ID!, $u: ID!) { removeTeamMember(orgId: $o, teamId: $t, userId: $u) }',
+        variables: ({ orgId, teamId }) => ({ o: orgId, t: teamId, u: NOBODY }),
+      },
+      'Mutation.createRole': {
+        rest: 'POST /organizations/:orgId/roles',
+        query:
+          'mutation($o: ID!) { createRole(orgId: $o, input: { name: "!!", scope: "organization", permissions: [] }) { id } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Mutation.updateRole': {
+        rest: 'PUT /organizations/:orgId/roles/:roleId',
+        query: 'mutation($o: ID!, $r: ID!) { updateRole(orgId: $o, roleId: $r, input: { name: "!!" }) { id } }',
+        variables: ({ orgId }) => ({ o: orgId, r: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $r: ID!) { updateRole(orgId: $o, roleId: $r, input: { name: "hijacked" }) { id } }',
+          variables: ({ orgId }) => ({ o: orgId, r: f.a.roleId }),
+        },
+      },
+      'Mutation.deleteRole': {
+        rest: 'DELETE /organizations/:orgId/roles/:roleId',
+        query: 'mutation($o: ID!, $r: ID!) { deleteRole(orgId: $o, roleId: $r) }',
+        variables: ({ orgId }) => ({ o: orgId, r: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $r: ID!) { deleteRole(orgId: $o, roleId: $r) }',
+          variables: ({ orgId }) => ({ o: orgId, r: f.a.roleId }),
+        },
+      },
+      'Mutation.createProject': {
+        rest: 'POST /organizations/:orgId/projects',
+        query: 'mutation($o: ID!) { createProject(orgId: $o, input: { name: "   " }) { id } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Mutation.updateProject': {
+        rest: 'PATCH /organizations/:orgId/projects/:projectId',
+        query:
+          'mutation($o: ID!, $p: ID!) { updateProject(orgId: $o, projectId: $p, input: { name: "Renamed" }) { id } }',
+        variables: ({ orgId }) => ({ o: orgId, p: NOBODY }),
+        attack: {
+          query:
+            'mutation($o: ID!, $p: ID!) { updateProject(orgId: $o, projectId: $p, input: { name: "Hijacked" }) { id } }',
+          variables: ({ orgId }) => ({ o: orgId, p: f.a.objects.projectId }),
+        },
+      },
+      'Mutation.deleteProject': {
+        rest: 'DELETE /organizations/:orgId/projects/:projectId',
+        query: 'mutation($o: ID!, $p: ID!) { deleteProject(orgId: $o, projectId: $p) }',
+        variables: ({ orgId }) => ({ o: orgId, p: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $p: ID!) { deleteProject(orgId: $o, projectId: $p) }',
+          variables: ({ orgId }) => ({ o: orgId, p: f.a.objects.projectId }),
+        },
+      },
+      'Mutation.inviteMember': {
+        rest: 'POST /organizations/:orgId/invitations',
+        query: 'mutation($o: ID!) { inviteMember(orgId: $o, input: { email: "not-an-email" }) { id } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Mutation.revokeInvitation': {
+        rest: 'DELETE /organizations/:orgId/invitations/:invitationId',
+        query: 'mutation($o: ID!, $i: ID!) { revokeInvitation(orgId: $o, invitationId: $i) }',
+        variables: ({ orgId }) => ({ o: orgId, i: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $i: ID!) { revokeInvitation(orgId: $o, invitationId: $i) }',
+          variables: ({ orgId }) => ({ o: orgId, i: f.a.invitationId }),
+        },
+      },
+      'Mutation.resendInvitation': {
+        rest: 'POST /organizations/:orgId/invitations/:invitationId/resend',
+        query: 'mutation($o: ID!, $i: ID!) { resendInvitation(orgId: $o, invitationId: $i) { id } }',
+        variables: ({ orgId }) => ({ o: orgId, i: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $i: ID!) { resendInvitation(orgId: $o, invitationId: $i) { id } }',
+          variables: ({ orgId }) => ({ o: orgId, i: f.a.invitationId }),
+        },
+      },
+      'Mutation.createApiKey': {
+        rest: 'POST /organizations/:orgId/api-keys',
+        query: 'mutation($o: ID!) { createApiKey(orgId: $o, input: { name: "   ", permissions: [] }) { key } }',
+        variables: ({ orgId }) => ({ o: orgId }),
+      },
+      'Mutation.revokeApiKey': {
+        rest: 'DELETE /organizations/:orgId/api-keys/:apiKeyId',
+        query: 'mutation($o: ID!, $k: ID!) { revokeApiKey(orgId: $o, apiKeyId: $k) }',
+        variables: ({ orgId }) => ({ o: orgId, k: NOBODY }),
+        attack: {
+          query: 'mutation($o: ID!, $k: ID!) { revokeApiKey(orgId: $o, apiKeyId: $k) }',
+          variables: ({ orgId }) => ({ o: orgId, k: f.a.apiKey.id }),
+        },
+      },
       'Mutation.createTeam': {
         rest: 'POST /organizations/:orgId/teams',
         query: 'mutation($o: ID!) { createTeam(orgId: $o, input: { name: "   " }) { id } }',
@@ -482,7 +658,8 @@ describe('authorization matrices', () => {
           const direct = await gql(token, operation, { orgId: f.a.orgId, teamId: f.a.teamId });
           if (direct.codes.join() !== 'NOT_FOUND') mismatches.push(`${name} B ${who} in A -> ${direct.codes.join()}`);
           // Through B's own organization (the guard passes) with A's team: the lookup must not find it.
-          if (operation.variables({ orgId: '', teamId: 'T' }).t === 'T') {
+          // Any operation naming an object besides its organization: that object of A's, through B's organization.
+          if (Object.keys(operation.variables({ orgId: f.b.orgId, teamId: f.a.teamId })).length > 1) {
             const nested = await gql(token, operation, { orgId: f.b.orgId, teamId: f.a.teamId });
             // The key of B lacks nothing a key may hold, but a key cannot create teams (403 is fine there).
             if (nested.codes.join() !== 'NOT_FOUND' && !(who === 'key' && nested.codes.join() === 'FORBIDDEN'))
@@ -491,6 +668,17 @@ describe('authorization matrices', () => {
         }
       }
       expect(mismatches).toEqual([]);
+      const owner = f.a.users.owner.tokens.access_token;
+      const base = `/organizations/${f.a.orgId}`;
+      expect((await send(owner, 'GET', `${base}/roles/${f.a.roleId}`)).json()).toMatchObject({ name: 'auditor' });
+      expect((await send(owner, 'GET', `${base}/invitations/${f.a.invitationId}`)).json()).toMatchObject({
+        status: 'pending',
+      });
+      expect((await send(owner, 'GET', `${base}/api-keys/${f.a.apiKey.id}`)).json()).toMatchObject({
+        status: 'active',
+      });
+      expect((await send(owner, 'GET', `${base}/projects/${f.a.objects.projectId}`)).statusCode).toBe(200);
+      expect((await send(owner, 'GET', `${base}/members`)).json()).toMatchObject({ total: 7 });
       const team = await send(
         f.a.users.owner.tokens.access_token,
         'GET',

@@ -159,6 +159,107 @@ describe('GraphQL: the same authentication, permissions and tenancy as REST', ()
     ]);
   });
 
+  it('changes roles, projects, invitations, members and API keys through mutations, and reads them back', async () => {
+    const run = async (query: string, variables: Record<string, unknown>) => {
+      const { body } = await gql(owner, query, { o: orgId, ...variables });
+      expect({ query, errors: body.errors }).toEqual({ query, errors: undefined });
+      return body.data as Record<string, Record<string, unknown>>;
+    };
+    const role = (
+      await run(
+        'mutation($o: ID!) { createRole(orgId: $o, input: { name: " auditor ", scope: "organization", permissions: ["audit-logs:read"] }) { id name permissions } }',
+        {},
+      )
+    ).createRole;
+    // The REST DTO's transforms and rules apply: the name is trimmed.
+    expect(role).toMatchObject({ name: 'auditor', permissions: ['audit-logs:read'] });
+    const renamed = await run(
+      'mutation($o: ID!, $r: ID!) { updateRole(orgId: $o, roleId: $r, input: { name: "reader" }) { name } }',
+      {
+        r: role.id,
+      },
+    );
+    expect(renamed.updateRole).toEqual({ name: 'reader' });
+
+    const project = (
+      await run('mutation($o: ID!) { createProject(orgId: $o, input: { name: "Atlas" }) { id status } }', {})
+    ).createProject;
+    expect(project.status).toBe('active');
+    await run(
+      'mutation($o: ID!, $p: ID!) { updateProject(orgId: $o, projectId: $p, input: { status: "archived" }) { id } }',
+      {
+        p: project.id,
+      },
+    );
+
+    const invitation = (
+      await run(
+        'mutation($o: ID!) { inviteMember(orgId: $o, input: { email: "Guest@Example.com" }) { id email status } }',
+        {},
+      )
+    ).inviteMember;
+    expect(invitation).toMatchObject({ email: 'guest@example.com', status: 'pending' });
+
+    const created = (
+      await run(
+        'mutation($o: ID!) { createApiKey(orgId: $o, input: { name: "ci", permissions: ["projects:read"] }) { key apiKey { id prefix status } } }',
+        {},
+      )
+    ).createApiKey as { key: string; apiKey: { id: string; prefix: string } };
+    expect(created.key.startsWith(created.apiKey.prefix)).toBe(true);
+
+    const read = await run(
+      `query($o: ID!) { organization(orgId: $o) {
+        roles { name isSystem }
+        projects { totalCount edges { node { name status } } }
+        invitations { edges { node { email } } }
+        apiKeys { edges { node { id name prefix permissions } } }
+      } }`,
+      {},
+    );
+    const organization = read.organization as Record<string, { edges: Array<{ node: Record<string, unknown> }> }>;
+    expect(read.organization.roles).toContainEqual({ name: 'reader', isSystem: false });
+    expect(organization.projects.edges.map((edge) => edge.node)).toContainEqual({ name: 'Atlas', status: 'archived' });
+    expect(organization.invitations.edges.map((edge) => edge.node)).toContainEqual({ email: 'guest@example.com' });
+    // The secret is shown once: the listing has the key's metadata only.
+    expect(organization.apiKeys.edges.map((edge) => edge.node)).toContainEqual({
+      id: created.apiKey.id,
+      name: 'ci',
+      prefix: created.apiKey.prefix,
+      permissions: ['projects:read'],
+    });
+    expect(JSON.stringify(read)).not.toContain(created.key);
+
+    await run('mutation($o: ID!, $k: ID!) { revokeApiKey(orgId: $o, apiKeyId: $k) }', { k: created.apiKey.id });
+    await run('mutation($o: ID!, $i: ID!) { revokeInvitation(orgId: $o, invitationId: $i) }', { i: invitation.id });
+    await run('mutation($o: ID!, $p: ID!) { deleteProject(orgId: $o, projectId: $p) }', { p: project.id });
+    await run('mutation($o: ID!, $r: ID!) { deleteRole(orgId: $o, roleId: $r) }', { r: role.id });
+    const key = await t.inject({
+      method: 'GET',
+      url: `/api/v1/organizations/${orgId}/projects`,
+      headers: bearer(created.key),
+    });
+    expect(key.statusCode).toBe(401);
+
+    // The audit log saw each change, newest first, with cursors to page on.
+    const page = async (after?: string) =>
+      (
+        await run(
+          'query($o: ID!, $a: String) { organization(orgId: $o) { auditLog(first: 2, after: $a, filter: { action: "role.*" }) { edges { cursor node { action actorId } } pageInfo { hasNextPage endCursor } } } }',
+          { a: after },
+        )
+      ).organization.auditLog as {
+        edges: Array<{ cursor: string; node: { action: string; actorId: string } }>;
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
+    const first = await page();
+    expect(first.edges.map((edge) => edge.node.action)).toEqual(['role.delete', 'role.update']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const second = await page(first.pageInfo.endCursor);
+    expect(second.edges.map((edge) => edge.node)).toEqual([{ action: 'role.create', actorId: owner.userId }]);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+
   it('refuses the unauthenticated and a bad token, without data', async () => {
     const anonymous = await gql(undefined, '{ viewer { id } }');
     expect(anonymous.body.data).toBeNull();

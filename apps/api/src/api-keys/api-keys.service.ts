@@ -5,7 +5,7 @@ import { ApiKey, TenantTransaction } from '@app/database';
 import { grantableToApiKeys, isPermissionKey, permissionDenied, PermissionResolver } from '@app/rbac';
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Page } from '../common/page-query.dto';
+import type { Page, Slice } from '../common/page-query.dto';
 import { ApiKeyDto, type CreateApiKeyDto, type CreatedApiKeyDto } from './dto/api-key.dto';
 
 /**
@@ -60,16 +60,22 @@ export class ApiKeysService {
     return { ...ApiKeyDto.from(row), key };
   }
 
-  list(orgId: string, page: number, pageSize: number): Promise<Page<ApiKeyDto>> {
+  async list(orgId: string, page: number, pageSize: number): Promise<Page<ApiKeyDto>> {
+    const { items, total } = await this.slice(orgId, (page - 1) * pageSize, pageSize);
+    return { items, total, page, pageSize };
+  }
+
+  /** `limit` keys from `offset`, newest first (metadata only: a key's secret is never stored). */
+  slice(orgId: string, offset: number, limit: number): Promise<Slice<ApiKeyDto>> {
     return this.transactions.run(orgId, async (manager) => {
       const [rows, total] = await manager.findAndCount(ApiKey, {
         where: { organizationId: orgId },
         order: { createdAt: 'DESC', id: 'DESC' },
-        skip: (page - 1) * pageSize,
-        take: pageSize,
+        skip: offset,
+        take: limit,
       });
       const now = Date.now();
-      return { items: rows.map((row) => ApiKeyDto.from(row, now)), total, page, pageSize };
+      return { items: rows.map((row) => ApiKeyDto.from(row, now)), total };
     });
   }
 

@@ -2,5 +2,5 @@ import { Module } from '@nestjs/common';
 import { AuditLogsController } from './audit-logs.controller';
 import { AuditLogsService } from './audit-logs.service';
 
-@Module({ controllers: [AuditLogsController], providers: [AuditLogsService] })
+@Module({ controllers: [AuditLogsController], providers: [AuditLogsService], exports: [AuditLogsService] })
 export class AuditLogsModule {}

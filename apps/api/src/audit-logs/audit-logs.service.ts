@@ -95,6 +95,28 @@ export class AuditLogsService {
     });
   }
 
+  /**
+   * The same page as `list`, with each row's own cursor (GraphQL's edges need one per row; REST
+   * shows only the page's nextCursor).
+   */
+  async listWithCursors(
+    orgId: string,
+    query: AuditLogQueryDto,
+  ): Promise<{ rows: Array<{ cursor: string; entry: AuditLogDto }>; hasNextPage: boolean }> {
+    const before = query.cursor ? cursors.decodeSeq(query.cursor) : undefined;
+    return this.transactions.run(orgId, async (manager) => {
+      const builder = applyFilters(this.chain(manager, orgId), query).orderBy('a.chain_seq', 'DESC');
+      if (before) builder.andWhere('a.chain_seq < :before', { before });
+      const found = await builder.limit(query.limit + 1).getMany();
+      return {
+        rows: found
+          .slice(0, query.limit)
+          .map((row) => ({ cursor: cursors.encodeSeq(row.chainSeq), entry: AuditLogDto.from(row) })),
+        hasNextPage: found.length > query.limit,
+      };
+    });
+  }
+
   /** The caller's own sign-in and account events (they belong to no organization). */
   async securityEvents(userId: string, query: SecurityEventQueryDto): Promise<AuditLogPageDto> {
     const before = query.cursor ? cursors.decodeSeq(query.cursor) : undefined;

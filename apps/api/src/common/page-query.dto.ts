@@ -20,6 +20,14 @@ export class PageQueryDto {
   pageSize = 20;
 }
 
+/**
+ * Where a page starts: `offset` when a caller reads by position (GraphQL's cursors), else the
+ * page's first row. `offset` is never read from a request (it is not a validated field).
+ */
+export function skipOf(query: { page: number; pageSize: number; offset?: number }): number {
+  return query.offset ?? (query.page - 1) * query.pageSize;
+}
+
 /** Some rows of a list, from an offset, and how many the list has. */
 export interface Slice<T> {
   items: T[];

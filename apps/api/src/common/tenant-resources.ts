@@ -8,7 +8,7 @@ import { NotFoundException } from '@nestjs/common';
 import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { orderFor } from './list-query';
-import type { Page } from './page-query.dto';
+import { skipOf, type Page } from './page-query.dto';
 
 /** A row of one organization; `teamId` when it may belong to a team. */
 export interface TenantOwned {
@@ -48,7 +48,7 @@ export abstract class TenantResources<E extends TenantOwned> {
   /** A page of the rows the caller may read, filtered by `where`, sorted by `query.sort`. */
   protected findPage(
     orgId: string,
-    query: { page: number; pageSize: number; sort: string },
+    query: { page: number; pageSize: number; sort: string; offset?: number },
     where: FindOptionsWhere<E> = {},
   ): Promise<Page<E>> {
     const { entity, permissions, teamScoped } = this.definition;
@@ -61,7 +61,7 @@ export abstract class TenantResources<E extends TenantOwned> {
       const [items, total] = await manager.findAndCount(entity, {
         where: filter,
         order: orderFor(query.sort) as never,
-        skip: (query.page - 1) * query.pageSize,
+        skip: skipOf(query),
         take: query.pageSize,
       });
       return { items, total, page: query.page, pageSize: query.pageSize };

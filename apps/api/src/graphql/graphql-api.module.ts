@@ -6,7 +6,12 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { AuditLogsModule } from '../audit-logs/audit-logs.module';
 import { IdentityModule } from '../auth/identity.module';
+import { InvitationsModule } from '../invitations/invitations.module';
+import { ProjectsModule } from '../projects/projects.module';
+import { RolesModule } from '../roles/roles.module';
 import { MembersModule } from '../members/members.module';
 import { OrganizationsModule } from '../organizations/organizations.module';
 import { RefusalRecorder } from '../security-events/refusal-recorder';
@@ -92,6 +97,11 @@ export class GraphqlApiModule {
         OrganizationsModule,
         MembersModule,
         TeamsModule,
+        RolesModule,
+        ProjectsModule,
+        InvitationsModule,
+        ApiKeysModule,
+        AuditLogsModule,
         SecurityEventsModule,
         GraphQLModule.forRootAsync<MercuriusDriverConfig>({
           driver: MercuriusDriver,

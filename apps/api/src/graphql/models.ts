@@ -9,7 +9,7 @@ import { connectionOf } from './connection';
  * the fields below it, as it reads :orgId and :teamId from a REST path.
  */
 
-@ObjectType('Role', { description: 'A role held by a member (organization-wide, or in one team).' })
+@ObjectType('MemberRole', { description: 'A role held by a member (organization-wide, or in one team).' })
 export class RoleRef {
   @Field(() => ID)
   id!: string;

@@ -1,5 +1,24 @@
-import { RequirePermissions } from '@app/rbac';
-import { Args, ID, Int, Parent, Query, ResolveField } from '@nestjs/graphql';
+import { ValidationProblemException } from '@app/common';
+import { RequirePermissions, TeamScoped } from '@app/rbac';
+import { Args, Extensions, ID, Int, Parent, Query, ResolveField } from '@nestjs/graphql';
+import { ApiKeysService } from '../api-keys/api-keys.service';
+import { AuditLogQueryDto } from '../audit-logs/dto/audit-log.dto';
+import { AuditLogsService } from '../audit-logs/audit-logs.service';
+import { InvitationsService } from '../invitations/invitations.service';
+import type { ProjectListQueryDto } from '../projects/dto/project.dto';
+import { ProjectsService } from '../projects/projects.service';
+import { RolesService } from '../roles/roles.service';
+import {
+  ApiKeyConnection,
+  AuditLogConnection,
+  AuditLogFilterInput,
+  InvitationConnection,
+  ProjectConnection,
+  RoleNode,
+  type ApiKeyNode,
+  type InvitationNode,
+  type ProjectNode,
+} from './models-more';
 import { MembersService } from '../members/members.service';
 import type { OrganizationDto } from '../organizations/dto/organization.dto';
 import { OrganizationsService } from '../organizations/organizations.service';
@@ -20,6 +39,11 @@ export class OrganizationResolver {
     private readonly organizations: OrganizationsService,
     private readonly teamsService: TeamsService,
     private readonly membersService: MembersService,
+    private readonly rolesService: RolesService,
+    private readonly projectsService: ProjectsService,
+    private readonly invitationsService: InvitationsService,
+    private readonly apiKeysService: ApiKeysService,
+    private readonly auditLogsService: AuditLogsService,
   ) {}
 
   @Query(() => OrganizationNode, {
@@ -49,6 +73,81 @@ export class OrganizationResolver {
     @Args('teamId', { type: () => ID }) teamId: string,
   ): Promise<TeamNode> {
     return toTeamNode(await this.teamsService.get(organization.id, teamId));
+  }
+
+  @ResolveField(() => [RoleNode], { description: "Needs roles:read. System roles and the organization's own." })
+  @Extensions({ listSize: 30 })
+  @RequirePermissions('roles:read')
+  roles(@Parent() organization: OrganizationNode): Promise<RoleNode[]> {
+    return this.rolesService.list(organization.id);
+  }
+
+  @ResolveField(() => ProjectConnection, {
+    description: 'Needs projects:read, organization-wide (every project) or in teams (their projects). Newest first.',
+  })
+  @RequirePermissions('projects:read')
+  @TeamScoped()
+  async projects(
+    @Parent() organization: OrganizationNode,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { nullable: true }) after?: string,
+  ): Promise<Connection<ProjectNode>> {
+    const { offset, limit } = window(first, after);
+    const page = await this.projectsService.list(organization.id, {
+      page: 1,
+      pageSize: limit,
+      offset,
+      sort: '-createdAt',
+    } as ProjectListQueryDto);
+    return toConnection(page, offset, (project) => project);
+  }
+
+  @ResolveField(() => InvitationConnection, { description: 'Needs members:read. Newest first.' })
+  @RequirePermissions('members:read')
+  async invitations(
+    @Parent() organization: OrganizationNode,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { nullable: true }) after?: string,
+  ): Promise<Connection<InvitationNode>> {
+    const { offset, limit } = window(first, after);
+    const page = await this.invitationsService.list(organization.id, { page: 1, pageSize: limit, offset });
+    return toConnection(page, offset, (invitation) => invitation);
+  }
+
+  @ResolveField(() => ApiKeyConnection, { description: 'Needs api-keys:read. Metadata only. Newest first.' })
+  @RequirePermissions('api-keys:read')
+  async apiKeys(
+    @Parent() organization: OrganizationNode,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { nullable: true }) after?: string,
+  ): Promise<Connection<ApiKeyNode>> {
+    const { offset, limit } = window(first, after);
+    return toConnection(await this.apiKeysService.slice(organization.id, offset, limit), offset, (key) => key);
+  }
+
+  @ResolveField(() => AuditLogConnection, { description: 'Needs audit-logs:read. Newest first.' })
+  @RequirePermissions('audit-logs:read')
+  async auditLog(
+    @Parent() organization: OrganizationNode,
+    @Args('first', { type: () => Int, nullable: true }) first?: number,
+    @Args('after', { nullable: true }) after?: string,
+    @Args('filter', { nullable: true }) filter?: AuditLogFilterInput,
+  ): Promise<AuditLogConnection> {
+    const { limit } = window(first, undefined);
+    if (after !== undefined && after !== null && (typeof after !== 'string' || after.length > 200)) {
+      throw new ValidationProblemException([{ field: 'after', message: 'after is not a cursor of this list' }]);
+    }
+    const query = Object.assign(new AuditLogQueryDto(), filter ?? {}, { cursor: after ?? undefined, limit });
+    const { rows, hasNextPage } = await this.auditLogsService.listWithCursors(organization.id, query);
+    return {
+      edges: rows.map(({ cursor, entry }) => ({ cursor, node: entry })),
+      pageInfo: {
+        hasNextPage,
+        hasPreviousPage: Boolean(after),
+        startCursor: rows[0]?.cursor ?? null,
+        endCursor: rows.at(-1)?.cursor ?? null,
+      },
+    };
   }
 
   @ResolveField(() => MemberConnection, { description: 'Needs members:read.' })

@@ -2,12 +2,13 @@ import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { join } from 'node:path';
+import { OrganizationMutationsResolver } from './organization-mutations.resolver';
 import { OrganizationResolver } from './organization.resolver';
 import { TeamResolver } from './team.resolver';
 import { ViewerResolver } from './viewer.resolver';
 
 /** Every resolver class of the api's schema (the module provides these; the schema file is printed from them). */
-export const GRAPHQL_RESOLVERS = [ViewerResolver, OrganizationResolver, TeamResolver];
+export const GRAPHQL_RESOLVERS = [ViewerResolver, OrganizationResolver, TeamResolver, OrganizationMutationsResolver];
 
 /** The committed schema, for clients and reviewers: `npm run graphql:schema` writes it. */
 export const SCHEMA_FILE = join(__dirname, '..', '..', 'schema.graphql');

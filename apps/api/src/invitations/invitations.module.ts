@@ -9,5 +9,6 @@ import { OrganizationInvitationsController } from './organization-invitations.co
   imports: [IdentityModule, MembersModule],
   controllers: [OrganizationInvitationsController, InvitationsController],
   providers: [InvitationsService],
+  exports: [InvitationsService],
 })
 export class InvitationsModule {}

@@ -7,7 +7,7 @@ import { PermissionResolver, SYSTEM_ROLES } from '@app/rbac';
 import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { In, IsNull, LessThanOrEqual, MoreThan, Not, Raw, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { AccountMailer } from '../auth/account-mailer';
-import type { Page } from '../common/page-query.dto';
+import { skipOf, type Page } from '../common/page-query.dto';
 import type { MemberRoleDto } from '../members/dto/member.dto';
 import { MembersService } from '../members/members.service';
 import type {
@@ -124,12 +124,12 @@ export class InvitationsService {
     return required(view);
   }
 
-  async list(orgId: string, query: InvitationQueryDto): Promise<Page<InvitationDto>> {
+  async list(orgId: string, query: InvitationQueryDto & { offset?: number }): Promise<Page<InvitationDto>> {
     return this.transactions.run(orgId, async (manager) => {
       const [rows, total] = await manager.findAndCount(Invitation, {
         where: { organizationId: orgId, ...statusFilter(query.status) },
         order: { createdAt: 'DESC', id: 'DESC' },
-        skip: (query.page - 1) * query.pageSize,
+        skip: skipOf(query),
         take: query.pageSize,
       });
       return { items: await this.describe(manager, rows), total, page: query.page, pageSize: query.pageSize };
