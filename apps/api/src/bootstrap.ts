@@ -28,6 +28,7 @@ import { RefusalRecorder } from './security-events/refusal-recorder';
 import { installSamlFormParser } from './sso/saml-form';
 import { openRequestContext } from './request-context';
 import { auditActor, type Principal } from '@app/auth';
+import { GRAPHQL_PATH } from './graphql/graphql-api.module';
 import { corsOptions, DOCS_CSP, GRAPHIQL_CSP, securityHeaders } from './security-headers';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -111,6 +112,8 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   // SCIM Groups take member lists of up to 10,000 ids in one request: a larger bound there only.
   fastify.addHook('onRoute', (route) => {
     if (SCIM_PATH.test(route.url) && route.url.includes('/Groups')) route.bodyLimit = config.scimBodyLimitBytes;
+    // GraphQL documents are small; their parsed form is cached by text (GRAPHQL_BODY_LIMIT_BYTES).
+    if (route.url === GRAPHQL_PATH) route.bodyLimit = config.graphql.bodyLimitBytes;
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);

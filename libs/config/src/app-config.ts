@@ -164,7 +164,6 @@ export interface LlmConfig {
   monthlyTokenBudget: number | undefined;
 }
 
-/** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
 export interface GraphqlConfig {
   enabled: boolean;
   introspection: boolean;
@@ -173,6 +172,15 @@ export interface GraphqlConfig {
   maxDepth: number;
   /** Highest estimated cost (fields, multiplied by the page sizes of the lists they sit in). */
   maxCost: number;
+  /** Longest document, in GraphQL tokens (names, punctuation, values), checked while parsing. */
+  maxTokens: number;
+  /** Most fields renamed with an alias in one document. */
+  maxAliases: number;
+  /**
+   * Request bodies of /graphql (a document and its variables). Small on purpose: parsed documents
+   * are cached by their text, so this bounds the cache's memory too.
+   */
+  bodyLimitBytes: number;
   /** The cost one rate-limited request stands for: an operation counts ceil(cost / this), at least 1. */
   costPerRequest: number;
   /**
@@ -183,6 +191,7 @@ export interface GraphqlConfig {
   allowedOperationsFile: string | undefined;
 }
 
+/** The validated, typed configuration. Built once at start-up; the only reader of process.env. */
 export class AppConfig {
   readonly nodeEnv: RawConfig['NODE_ENV'];
   readonly isProduction: boolean;
@@ -255,6 +264,9 @@ export class AppConfig {
       graphiql: raw.GRAPHQL_ENABLED && !this.isProduction,
       maxDepth: raw.GRAPHQL_MAX_DEPTH,
       maxCost: raw.GRAPHQL_MAX_COST,
+      maxTokens: raw.GRAPHQL_MAX_TOKENS,
+      maxAliases: raw.GRAPHQL_MAX_ALIASES,
+      bodyLimitBytes: raw.GRAPHQL_BODY_LIMIT_BYTES,
       costPerRequest: raw.GRAPHQL_COST_PER_REQUEST,
       persistedQueries: raw.GRAPHQL_PERSISTED_QUERIES,
       allowedOperationsFile: raw.GRAPHQL_ALLOWED_OPERATIONS_FILE,

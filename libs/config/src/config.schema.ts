@@ -95,6 +95,9 @@ export const configSchema = z.object({
   GRAPHQL_INTROSPECTION: booleanString.optional(),
   GRAPHQL_MAX_DEPTH: positiveInt.default(10),
   GRAPHQL_MAX_COST: positiveInt.default(25_000),
+  GRAPHQL_MAX_TOKENS: positiveInt.default(10_000),
+  GRAPHQL_MAX_ALIASES: positiveInt.default(30),
+  GRAPHQL_BODY_LIMIT_BYTES: positiveInt.default(65_536),
   // One GraphQL request counts ceil(cost / this) against the caller's rate limit (at least 1).
   GRAPHQL_COST_PER_REQUEST: positiveInt.default(1_000),
   GRAPHQL_PERSISTED_QUERIES: z.enum(['off', 'automatic', 'allow-list']).default('off'),

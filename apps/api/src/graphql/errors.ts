@@ -16,6 +16,16 @@ interface FailedFields {
   [FAILED_FIELDS]?: Array<{ exception: Error; field: string }>;
 }
 
+function requestSchemaError(inner: { message?: unknown; instancePath?: unknown }): GraphQLError {
+  const where = typeof inner.instancePath === 'string' && inner.instancePath ? `body${inner.instancePath} ` : 'body ';
+  const what = typeof inner.message === 'string' ? inner.message : 'is not a GraphQL request';
+  // An array where an object belongs is a batch of operations, which this api does not take.
+  const hint = what === 'must be object' ? ' (one operation per request: batches are not accepted)' : '';
+  return new GraphQLError(`${where}${what}${hint}`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+  });
+}
+
 /** The errors the resolvers of an operation threw (set by errorFormatter, read after execution). */
 export function failedFields(context: object): Array<{ exception: Error; field: string }> {
   return (context as FailedFields)[FAILED_FIELDS] ?? [];
@@ -91,7 +101,13 @@ export function errorFormatter(log: Pick<Logger, 'error'>) {
     const errors = execution.errors.flatMap((error) => {
       // mercurius wraps a failed validation in one error holding graphql's list.
       const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
-      return Array.isArray(nested) ? nested.filter((inner) => inner instanceof GraphQLError) : [error];
+      if (!Array.isArray(nested) || nested.length === 0) return [error];
+      // graphql's own errors, or the request schema's (a batch when batches are off: "body must be object").
+      return nested.map((inner: unknown) =>
+        inner instanceof GraphQLError
+          ? inner
+          : requestSchemaError(inner as { message?: unknown; instancePath?: unknown }),
+      );
     });
     // The formatted errors replace these; what was thrown is kept for the refusal hook.
     (context as FailedFields)[FAILED_FIELDS] = errors.flatMap((error) =>
@@ -102,8 +118,11 @@ export function errorFormatter(log: Pick<Logger, 'error'>) {
     const formatted = errors.map((error) => formatError(error, log));
     const refusedWhole = execution.data === undefined || execution.data === null;
     const requestError = refusedWhole && errors.every((error) => !error.path);
+    // A request refused before GraphQL saw it keeps its HTTP status (413 for a body too large).
+    const { statusCode } = (errors[0]?.originalError ?? {}) as { statusCode?: unknown };
+    const requestStatus = typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : 400;
     return {
-      statusCode: requestError ? 400 : 200,
+      statusCode: requestError ? requestStatus : 200,
       response: { data: execution.data ?? null, errors: formatted },
     };
   };

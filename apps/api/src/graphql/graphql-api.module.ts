@@ -18,7 +18,7 @@ import { RefusalRecorder } from '../security-events/refusal-recorder';
 import { SecurityEventsModule } from '../security-events/security-events.module';
 import { TeamsModule } from '../teams/teams.module';
 import { errorFormatter, failedFields } from './errors';
-import { assertAffordable, depthLimit } from './limits';
+import { assertAffordable, shapeLimits } from './limits';
 import { persistedQueryOptions } from './persisted-queries';
 import { weighRequest } from '../rate-limit/rate-limit.guard';
 import { GRAPHQL_RESOLVERS } from './schema-file';
@@ -40,9 +40,14 @@ export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): Me
     context: (request: FastifyRequest, reply: FastifyReply) => ({ req: request, reply }),
     // One operation per request: a batch would get around the per-request limits.
     allowBatchedQueries: false,
+    // Parsed and validated documents are cached by their text: at most 512 of them, each at most
+    // GRAPHQL_BODY_LIMIT_BYTES long (bootstrap sets the route's body limit).
+    cache: 512,
+    // A document longer than this many tokens is refused while parsing (an alias flood, say).
+    graphql: { parseOptions: { maxTokens: config.graphql.maxTokens } },
     ...persistedQueryOptions(config.graphql),
     validationRules: [
-      depthLimit(config.graphql.maxDepth),
+      shapeLimits(config.graphql),
       ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
     ],
     errorFormatter: errorFormatter(log),

@@ -31,44 +31,73 @@ interface Measure {
   depth: number;
 }
 
+/** What a field that runs a resolver of its own costs (a plain property costs 1). */
+export const RESOLVER_COST = 10;
+
 interface Walk {
   schema: GraphQLSchema;
+  /** Query, Mutation, Subscription: their fields are resolvers. */
+  roots: ReadonlySet<string>;
   fragment(name: string): FragmentDefinitionNode | undefined;
   /** The operation's variables; absent while validating (a validated document is cached without them). */
   variables: Record<string, unknown> | undefined;
 }
 
 /**
- * Depth, checked with graphql's validation (so a refused document is never executed, and the
- * verdict is cached with the document): the deepest chain of fields, fragments unfolded.
+ * Depth and aliases, checked with graphql's validation (so a refused document is never executed,
+ * and the verdict is cached with the document): the deepest chain of fields, fragments unfolded;
+ * and how many fields are renamed with an alias (asking for one field many times over under
+ * different names is how a short document multiplies work).
  */
-export function depthLimit(maxDepth: number): ValidationRule {
-  return (context: ValidationContext) => ({
-    OperationDefinition(operation) {
-      const depth = measureOperation(operation, {
-        schema: context.getSchema(),
-        fragment: (name) => context.getFragment(name) ?? undefined,
-        variables: undefined,
-      })?.depth;
-      if (depth !== undefined && depth > maxDepth) {
-        context.reportError(
-          new GraphQLError(`${nameOf(operation)} nests ${depth} levels deep; at most ${maxDepth} are allowed.`, {
-            nodes: [operation],
-            extensions: { code: 'QUERY_TOO_DEEP', depth, maxDepth },
-          }),
-        );
-      }
-    },
-  });
+export function shapeLimits(limits: { maxDepth: number; maxAliases: number }): ValidationRule {
+  return (context: ValidationContext) => {
+    let aliases = 0;
+    return {
+      Field(field) {
+        if (field.alias) aliases += 1;
+      },
+      OperationDefinition(operation) {
+        const depth = measureOperation(operation, {
+          schema: context.getSchema(),
+          roots: rootNames(context.getSchema()),
+          fragment: (name) => context.getFragment(name) ?? undefined,
+          variables: undefined,
+        })?.depth;
+        if (depth !== undefined && depth > limits.maxDepth) {
+          context.reportError(
+            new GraphQLError(
+              `${nameOf(operation)} nests ${depth} levels deep; at most ${limits.maxDepth} are allowed.`,
+              {
+                nodes: [operation],
+                extensions: { code: 'QUERY_TOO_DEEP', depth, maxDepth: limits.maxDepth },
+              },
+            ),
+          );
+        }
+      },
+      Document: {
+        leave() {
+          if (aliases > limits.maxAliases) {
+            context.reportError(
+              new GraphQLError(`The document uses ${aliases} aliases; at most ${limits.maxAliases} are allowed.`, {
+                extensions: { code: 'QUERY_TOO_MANY_ALIASES', aliases, maxAliases: limits.maxAliases },
+              }),
+            );
+          }
+        },
+      },
+    };
+  };
 }
 
 /**
  * Cost, checked once the variables are known and before execution (mercurius's preExecution):
- * every field counts 1, and what is selected under a list counts once per row the list can
- * return: its `first` (a literal or a variable's value), the default page when absent,
- * UNPAGED_LIST_ESTIMATE (or the field's listSize) for lists without paging. A connection's edges
- * are its page, not counted twice. Introspection fields are free. Returns the cost; throws
- * QUERY_TOO_COSTLY above `maxCost`.
+ * a plain field counts 1 and a field that runs a resolver of its own (a root field, or one with
+ * arguments) RESOLVER_COST, so aliasing it many times costs what it does. What is selected under
+ * a list counts once per row the list can return: its `first` (a literal or a variable's value;
+ * the default page when absent), or UNPAGED_LIST_ESTIMATE (or the field's listSize) for lists
+ * without paging. A connection's edges are its page, not counted twice. Introspection fields are
+ * free. Returns the cost; throws QUERY_TOO_COSTLY above `maxCost`.
  */
 export function assertAffordable(
   schema: GraphQLSchema,
@@ -91,6 +120,7 @@ export function assertAffordable(
   );
   const cost = measureOperation(operation, {
     schema,
+    roots: rootNames(schema),
     fragment: (name) => fragments.get(name),
     variables: variables ?? {},
   })?.cost;
@@ -101,6 +131,14 @@ export function assertAffordable(
     );
   }
   return cost ?? 0;
+}
+
+function rootNames(schema: GraphQLSchema): ReadonlySet<string> {
+  return new Set(
+    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) =>
+      type ? [type.name] : [],
+    ),
+  );
 }
 
 function nameOf(operation: OperationDefinitionNode): string {
@@ -139,7 +177,9 @@ function measureSelection(
           : { cost: 0, depth: 0 };
       const listSize = typeof field.extensions.listSize === 'number' ? field.extensions.listSize : undefined;
       const rows = rowsOf(field.type, selection.arguments ?? [], parent.name, listSize, walk.variables);
-      inner = { cost: 1 + rows * below.cost, depth: 1 + below.depth };
+      // A root field, or one that takes arguments, stands for a resolver's work (a query, often).
+      const own = walk.roots.has(parent.name) || field.args.length > 0 ? RESOLVER_COST : 1;
+      inner = { cost: own + rows * below.cost, depth: 1 + below.depth };
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const typeName = selection.typeCondition?.name.value;
       const type = typeName ? walk.schema.getType(typeName) : parent;
