@@ -611,13 +611,12 @@ describe('GraphQL rate limits and persisted queries', () => {
     const token = owner.tokens.access_token;
     const cheap = await post(app, token, { query: '{ viewer { id } }' });
     const before = Number(cheap.headers['ratelimit-remaining']);
-    // 1 + 20 × (1 + 1 edges … ): well over 100, so it counts several requests.
     const costly = await post(app, token, {
       query: '{ viewer { organizations(first: 20) { edges { node { id name slug createdAt } } } } }',
     });
     expect(costly.json<GraphqlAnswer>().errors).toBeUndefined();
     const after = Number(costly.headers['ratelimit-remaining']);
-    // cost 1 + 1 + 20 × (1 + 4) = 102 → 2 requests' worth.
+    // viewer 10 + organizations 10 + 20 rows × (edges 1 + node 1 + 4 fields) = 140 → 2 requests' worth.
     expect(before - after).toBe(2);
     let refused: GraphqlAnswer | undefined;
     for (let i = 0; i < 40 && !refused; i += 1) {

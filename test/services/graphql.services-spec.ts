@@ -16,14 +16,15 @@ describe('GraphQL on PostgreSQL and Redis', () => {
   let orgA: string;
   let orgB: string;
 
+  const urls = new Map<TestApp, string>();
+  /** Over HTTP, with fetch: a client's request as it arrives, through a real socket. */
   const gql = async (app: TestApp, as: Account, query: string, variables?: Record<string, unknown>) => {
-    const res = await app.inject({
+    const res = await fetch(`${urls.get(app)}/graphql`, {
       method: 'POST',
-      url: '/graphql',
-      headers: bearer(as.tokens.access_token),
-      payload: { query, variables },
+      headers: { 'content-type': 'application/json', ...bearer(as.tokens.access_token) },
+      body: JSON.stringify({ query, variables }),
     });
-    return { res, body: res.json<GraphqlAnswer>() };
+    return { res, body: (await res.json()) as GraphqlAnswer };
   };
   const rest = (as: Account, url: string, payload: object) =>
     a.inject({ method: 'POST', url: `/api/v1${url}`, headers: bearer(as.tokens.access_token), payload });
@@ -35,6 +36,10 @@ describe('GraphQL on PostgreSQL and Redis', () => {
       replicaOf: a,
       env: { RATE_LIMIT_PER_MINUTE: '200', GRAPHQL_COST_PER_REQUEST: '100' },
     });
+    for (const app of [a, b]) {
+      await app.app.listen({ port: 0, host: '127.0.0.1' });
+      urls.set(app, await app.app.getUrl());
+    }
     alice = await registerAndLogin(a, 'gql-svc-alice');
     bob = await registerAndLogin(a, 'gql-svc-bob');
     orgA = (await rest(alice, '/organizations', { name: 'Alpha' })).json<{ id: string }>().id;
@@ -80,9 +85,8 @@ describe('GraphQL on PostgreSQL and Redis', () => {
     const query = '{ viewer { organizations(first: 20) { edges { node { id name slug createdAt } } } } }';
     const first = await gql(a, bob, query);
     const second = await gql(b, bob, query);
-    // cost 1 + 1 + 20 × (1 + 4) = 102: two requests' worth each, counted in Redis by both replicas.
-    expect(Number(first.res.headers['ratelimit-remaining']) - Number(second.res.headers['ratelimit-remaining'])).toBe(
-      2,
-    );
+    // cost 10 + 10 + 20 × (1 + 1 + 4) = 140: two requests' worth each, counted in Redis by both replicas.
+    const remaining = (res: Response) => Number(res.headers.get('ratelimit-remaining'));
+    expect(remaining(first.res) - remaining(second.res)).toBe(2);
   });
 });
