@@ -27,6 +27,8 @@ const ALL = [
   'me',
   'teams',
   'teams-api-key',
+  'dashboard-graphql',
+  'dashboard-rest',
   'login',
   'jobs',
   'forgot-timing',
@@ -111,6 +113,30 @@ function load(options) {
     child.stdout.on('data', (chunk) => (output += chunk.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`load failed (${code})`))));
   });
+}
+
+/** The dashboard both ways: the organization, its teams with their members, its projects. */
+const DASHBOARD_TEAMS = 10;
+const DASHBOARD_QUERY = `query Dashboard($org: ID!) {
+  organization(orgId: $org) {
+    name
+    teams(first: ${DASHBOARD_TEAMS}) { totalCount edges { node { id name members { email roles { name } } } } }
+    projects(first: 10) { totalCount edges { node { name status } } }
+  }
+}`;
+
+/** One sentence: a dashboard through GraphQL (one request) against the REST calls it replaces. */
+function dashboardComparison(graphql, rest) {
+  const perDashboard = (value) => Math.round(value * rest.requestsPerUnit);
+  const restDashboards = (rest.requestsPerSecond / rest.requestsPerUnit).toFixed(0);
+  const restTx = (rest.transactionsPerRequest * rest.requestsPerUnit).toFixed(1);
+  return (
+    `Dashboard (an organization, its ${DASHBOARD_TEAMS} teams with their members and roles, 10 projects): ` +
+    `GraphQL, one request: ${graphql.requestsPerSecond} dashboards/s, ${graphql.apiCpuUsPerRequest} µs api CPU and ` +
+    `${graphql.transactionsPerRequest} DB transactions each. REST, the ${rest.requestsPerUnit} calls it replaces: ` +
+    `${restDashboards} dashboards/s (${rest.requestsPerSecond} req/s), ${perDashboard(rest.apiCpuUsPerRequest)} µs api CPU and ` +
+    `${restTx} DB transactions each.`
+  );
 }
 
 const median = (values) => {
@@ -361,6 +387,16 @@ async function main() {
       { name: 'bench', permissions: ['teams:read'] },
       auth,
     );
+    // A dashboard's worth: ten teams (the owner in each) and ten projects.
+    const teamIds = [];
+    if (options.scenarios.some((name) => name.startsWith('dashboard-'))) {
+      const teamList = await (await fetch(`${base}/organizations/${org.id}/teams`, { headers: auth })).json();
+      teamIds.push(...teamList.items.map((team) => team.id));
+      for (let i = teamIds.length; i < DASHBOARD_TEAMS; i++) {
+        teamIds.push((await post(`/organizations/${org.id}/teams`, { name: `Team ${i}` }, auth)).id);
+      }
+      for (let i = 0; i < 10; i++) await post(`/organizations/${org.id}/projects`, { name: `Project ${i}` }, auth);
+    }
 
     // The floors, each in its own process so its CPU is its own (bench/floors.js).
     const me = await (await fetch(`${base}/users/me`, { headers: auth })).json();
@@ -407,6 +443,26 @@ async function main() {
         headers: { 'x-api-key': key },
         countTransactions: true,
       },
+      'dashboard-graphql': {
+        url: `http://127.0.0.1:${apiPort}/graphql`,
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: DASHBOARD_QUERY, variables: { org: org.id } }),
+        countTransactions: true,
+      },
+      // The REST calls the GraphQL dashboard replaces, in order, over and over on each connection.
+      'dashboard-rest': {
+        url: `http://127.0.0.1:${apiPort}`,
+        headers: auth,
+        requests: [
+          `/api/v1/organizations/${org.id}`,
+          `/api/v1/organizations/${org.id}/teams?pageSize=${DASHBOARD_TEAMS}`,
+          `/api/v1/organizations/${org.id}/projects?pageSize=10`,
+          ...teamIds.map((teamId) => `/api/v1/organizations/${org.id}/teams/${teamId}/members`),
+        ].map((path) => ({ method: 'GET', path })),
+        requestsPerUnit: 3 + DASHBOARD_TEAMS,
+        countTransactions: true,
+      },
       login: {
         url: `${base}/auth/login`,
         method: 'POST',
@@ -436,7 +492,14 @@ async function main() {
       ),
     ];
     for (const name of order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')) {
-      const { countTransactions, sampleMemory, alongside, cpuPid = api.pid, ...target } = scenarios[name];
+      const {
+        countTransactions,
+        sampleMemory,
+        alongside,
+        requestsPerUnit = 1,
+        cpuPid = api.pid,
+        ...target
+      } = scenarios[name];
       const run = (duration) => load({ ...target, connections: options.connections, duration });
       if (options.warmup > 0) await run(options.warmup);
       const rounds = [];
@@ -474,6 +537,7 @@ async function main() {
         ...(countTransactions
           ? { transactionsPerRequest: Number(median(rounds.map((r) => r.txPerRequest)).toFixed(2)) }
           : {}),
+        ...(requestsPerUnit > 1 ? { requestsPerUnit } : {}),
         ...(alongside
           ? {
               healthDuring: {
@@ -705,6 +769,9 @@ async function main() {
             `/health during the login storm: p50 ${results.login.healthDuring.p50Ms} ms, p99 ${results.login.healthDuring.p99Ms} ms.`,
             '',
           ]
+        : []),
+      ...(results['dashboard-graphql'] && results['dashboard-rest']
+        ? [dashboardComparison(results['dashboard-graphql'], results['dashboard-rest']), '']
         : []),
       `api RSS: idle ${memory.idleMb} MB, under load ${memory.underLoadMb ?? 'n/a'} MB.`,
       '',
