@@ -2,7 +2,7 @@ import './tracing';
 import 'reflect-metadata';
 import { createAppLogger, Metrics } from '@app/common';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
-import { runMigrations } from '@app/database';
+import { revertLastMigration, runMigrations } from '@app/database';
 import { stopTracing } from '@app/telemetry';
 import { createApiApp } from './bootstrap';
 import { drainHttp } from './http-drain';
@@ -27,6 +27,11 @@ async function main(): Promise<void> {
   // `node dist/apps/api/main.js migrate`: apply migrations and exit (the compose migrate step).
   if (process.argv[2] === 'migrate') {
     await runMigrations(config, (line) => logger.log(line, 'Migrations'));
+    return;
+  }
+  // `… main.js migrate:revert`: undo the last applied migration and exit (npm run migration:revert).
+  if (process.argv[2] === 'migrate:revert') {
+    await revertLastMigration(config, (line) => logger.log(line, 'Migrations'));
     return;
   }
 

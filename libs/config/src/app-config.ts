@@ -209,6 +209,8 @@ export class AppConfig {
   readonly scimBodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly docsEnabled: boolean;
+  /** READINESS_REQUIRES_CURRENT_SCHEMA: /api/v1/health is 503 while migrations are pending. */
+  readonly readinessRequiresCurrentSchema: boolean;
   /** GraphQL at /graphql: limits checked before execution; see docs/graphql.md. */
   readonly graphql: GraphqlConfig;
   readonly jwtSecret: string;
@@ -217,6 +219,8 @@ export class AppConfig {
   readonly auth: AuthConfig;
   readonly database: DatabaseConfig;
   readonly redisUrl: string | undefined;
+  /** At start: warn about (or refuse) a Redis whose maxmemory-policy is not noeviction. */
+  readonly redisEvictionPolicyCheck: 'warn' | 'refuse' | 'off';
   readonly queuePrefix: string;
   readonly workerConcurrency: number;
   /** Jobs at once per queue where it differs from workerConcurrency. */
@@ -257,6 +261,7 @@ export class AppConfig {
     this.scimBodyLimitBytes = Math.max(raw.SCIM_BODY_LIMIT_BYTES, raw.BODY_LIMIT_BYTES);
     this.shutdownTimeoutMs = raw.SHUTDOWN_TIMEOUT_MS;
     this.docsEnabled = raw.DOCS_ENABLED;
+    this.readinessRequiresCurrentSchema = raw.READINESS_REQUIRES_CURRENT_SCHEMA;
     this.graphql = {
       enabled: raw.GRAPHQL_ENABLED,
       introspection: raw.GRAPHQL_INTROSPECTION ?? !this.isProduction,
@@ -324,6 +329,7 @@ export class AppConfig {
           ...(raw.EMBEDDED_DB_TEMPLATE ? { template: raw.EMBEDDED_DB_TEMPLATE } : {}),
         };
     this.redisUrl = raw.REDIS_URL;
+    this.redisEvictionPolicyCheck = raw.REDIS_EVICTION_POLICY_CHECK;
     this.queuePrefix = raw.QUEUE_PREFIX;
     this.workerConcurrency = raw.WORKER_CONCURRENCY;
     this.workerQueueConcurrency = Object.fromEntries(

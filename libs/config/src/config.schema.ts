@@ -90,6 +90,10 @@ export const configSchema = z.object({
   SCIM_BODY_LIMIT_BYTES: positiveInt.default(4_194_304),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   DOCS_ENABLED: booleanString.default(true),
+  // Readiness fails while the database has migrations this build knows and has not applied.
+  READINESS_REQUIRES_CURRENT_SCHEMA: booleanString.default(false),
+  // What to do at start when Redis may evict keys (BullMQ needs maxmemory-policy noeviction).
+  REDIS_EVICTION_POLICY_CHECK: z.enum(['warn', 'refuse', 'off']).default('warn'),
   GRAPHQL_ENABLED: booleanString.default(true),
   // Unset: the schema can be introspected outside production only.
   GRAPHQL_INTROSPECTION: booleanString.optional(),

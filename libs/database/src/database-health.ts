@@ -6,6 +6,19 @@ import { DataSource } from 'typeorm';
 export class DatabaseHealth {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Set once the schema was found current: migrations only arrive with a new release (new pods). */
+  private schemaCurrent = false;
+
+  /**
+   * Throws while migrations this build knows are not applied (READINESS_REQUIRES_CURRENT_SCHEMA):
+   * a pod of a new release stays out of the Service until the migrate step has run.
+   */
+  async requireCurrentSchema(): Promise<void> {
+    if (this.schemaCurrent) return;
+    if (await this.dataSource.showMigrations()) throw new Error('the database has pending migrations');
+    this.schemaCurrent = true;
+  }
+
   async ping(timeoutMs = 2_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

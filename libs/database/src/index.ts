@@ -6,5 +6,5 @@ export { openUnitOfWorkSql } from './tenant-sql';
 export { buildDataSourceOptions, createDataSource, settingsFor, type DataSourceSettings } from './data-source.factory';
 export { isInMemory, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
 export { writeMigratedSnapshot } from './embedded-snapshot';
-export { runMigrations } from './migration-runner';
+export { revertLastMigration, runMigrations } from './migration-runner';
 export { SnakeNamingStrategy } from './snake-naming.strategy';

@@ -8,6 +8,7 @@ import { JobQueue } from './job-queue';
 import { ProcessorRegistry } from './processor-registry';
 import { InvalidationBus } from './invalidation-bus';
 import { BullMqDeadLetters, DeadLetters, InProcessDeadLetters } from './dead-letters';
+import { RedisEvictionCheck } from './redis-eviction-check';
 import { RedisHealth } from './redis-health';
 import { Outbox, OutboxRelay } from './outbox';
 import { JobScheduler } from './job-scheduler';
@@ -23,6 +24,7 @@ export class QueueModule {
     const providers = [
       ProcessorRegistry,
       RedisHealth,
+      RedisEvictionCheck,
       InvalidationBus,
       { provide: JobQueue, useClass: config.redisUrl ? BullMqJobQueue : InProcessJobQueue },
       ...(config.redisUrl

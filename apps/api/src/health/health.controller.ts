@@ -1,5 +1,6 @@
 import { Public } from '@app/auth';
 import { ProblemException } from '@app/common';
+import { AppConfig } from '@app/config';
 import { DatabaseHealth } from '@app/database';
 import { RedisHealth } from '@app/queue';
 import { Controller, Get, HttpStatus, Logger } from '@nestjs/common';
@@ -26,18 +27,24 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly database: DatabaseHealth,
     private readonly redis: RedisHealth,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
   @ApiOperation({
     summary: 'Readiness probe',
-    description: 'Public. Checks the database, and Redis when REDIS_URL is set. 503 names the failing component.',
+    description:
+      'Public. Checks the database, Redis when REDIS_URL is set, and with READINESS_REQUIRES_CURRENT_SCHEMA=true that no migration is pending. 503 names the failing component.',
   })
   @ApiOkResponse({ type: ReadinessDto })
   @ApiServiceUnavailableResponse({ type: ProblemDetailsDto, description: 'A dependency is down.' })
   readiness(): Promise<ReadinessDto> {
     const checks = [() => this.probe('database', () => this.database.ping())];
     if (this.redis.configured) checks.push(() => this.probe('redis', () => this.redis.ping()));
+    // READINESS_REQUIRES_CURRENT_SCHEMA: a new release's pods wait for the migrate step.
+    if (this.config.readinessRequiresCurrentSchema) {
+      checks.push(() => this.probe('schema', () => this.database.requireCurrentSchema()));
+    }
     return this.run(checks);
   }
 
