@@ -202,6 +202,47 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(results).toHaveLength(base.length + production.length);
   });
 
+  describe('the Gateway API variant (deploy/k8s/components/gateway-api)', () => {
+    const component = join(ROOT, 'deploy/k8s/components/gateway-api');
+    const spec = load(join(component, 'kustomization.yaml'))[0] as {
+      kind: string;
+      resources: string[];
+      patches: Array<{ path: string }>;
+    };
+    const route = load(join(component, 'httproute.yaml'))[0] as K8sObject & {
+      spec: {
+        hostnames: string[];
+        parentRefs: Array<{ kind: string; name: string }>;
+        rules: Array<{ backendRefs: Array<{ name: string; port: number }> }>;
+      };
+    };
+    const ingress = production.find((object) => object.kind === 'Ingress') as K8sObject & {
+      spec: { rules: Array<{ host: string }> };
+    };
+    const service = production.find((object) => object.kind === 'Service') as K8sObject & {
+      spec: { ports: Array<{ name: string; port: number }> };
+    };
+
+    it('is a component that swaps the Ingress for an HTTPRoute valid against the Gateway API schema', () => {
+      expect(spec.kind).toBe('Component');
+      expect(spec.resources).toEqual(['httproute.yaml']);
+      const [deletion] = spec.patches.flatMap((patch) => load(join(component, patch.path)));
+      expect(deletion).toMatchObject({ $patch: 'delete', kind: 'Ingress', metadata: { name: ingress.metadata.name } });
+      expect(validate([route])).toEqual([{ kind: 'HTTPRoute', name: 'saas-backend-api', errors: [] }]);
+      const broken = { ...route, spec: { ...route.spec, hostnames: 'api.example.com' } } as K8sObject;
+      expect(validate([broken])[0]?.errors.length).toBeGreaterThan(0);
+    });
+
+    it('routes what the Ingress routes: the same host, to the api Service port', () => {
+      expect(route.spec.hostnames).toEqual(ingress.spec.rules.map((rule) => rule.host));
+      expect(route.spec.parentRefs.map((ref) => ref.kind)).toEqual(['Gateway']);
+      const http = service.spec.ports.find((port) => port.name === 'http');
+      expect(route.spec.rules.flatMap((rule) => rule.backendRefs)).toEqual([
+        { name: service.metadata.name, port: http?.port },
+      ]);
+    });
+  });
+
   it('catches an invalid manifest (the validator is not a rubber stamp)', () => {
     const broken = { ...deployments[0], spec: { replicas: 'two', selector: 'everything' } } as unknown as K8sObject;
     expect(validate([broken])[0]?.errors.length).toBeGreaterThan(0);
