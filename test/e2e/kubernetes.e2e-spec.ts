@@ -204,7 +204,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
 
   describe('the Gateway API variant (deploy/k8s/components/gateway-api)', () => {
     const component = join(ROOT, 'deploy/k8s/components/gateway-api');
-    const spec = load(join(component, 'kustomization.yaml'))[0] as {
+    const spec = load(join(component, 'kustomization.yaml'))[0] as unknown as {
       kind: string;
       resources: string[];
       patches: Array<{ path: string }>;
@@ -240,6 +240,52 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       expect(route.spec.rules.flatMap((rule) => rule.backendRefs)).toEqual([
         { name: service.metadata.name, port: http?.port },
       ]);
+    });
+  });
+
+  describe('the Prometheus Operator component (deploy/k8s/components/prometheus-operator)', () => {
+    const component = join(ROOT, 'deploy/k8s/components/prometheus-operator');
+    const spec = load(join(component, 'kustomization.yaml'))[0] as unknown as { kind: string; resources: string[] };
+    const objects = spec.resources.flatMap((file) => load(join(component, file)));
+    const byKind = (kind: string) =>
+      objects.find((object) => object.kind === kind) as K8sObject & { spec: Record<string, unknown> };
+    it('holds a ServiceMonitor, a PodMonitor and a PrometheusRule, valid against their schemas', () => {
+      expect(spec.kind).toBe('Component');
+      expect(objects.map((object) => object.kind).sort()).toEqual(['PodMonitor', 'PrometheusRule', 'ServiceMonitor']);
+      expect(validate(objects).filter((result) => result.errors.length > 0)).toEqual([]);
+      const broken = { ...byKind('ServiceMonitor'), spec: { endpoints: 'all' } } as K8sObject;
+      expect(validate([broken])[0]?.errors.length).toBeGreaterThan(0);
+    });
+
+    it('scrapes the ports the workloads expose, selected by their labels', () => {
+      const service = production.find((object) => object.kind === 'Service') as K8sObject & {
+        spec: { selector: Record<string, string>; ports: Array<{ name: string }> };
+      };
+      const monitor = byKind('ServiceMonitor').spec as {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: Array<{ port: string }>;
+      };
+      expect(service.metadata.labels).toMatchObject(monitor.selector.matchLabels);
+      expect(service.spec.ports.map((port) => port.name)).toEqual(
+        expect.arrayContaining(monitor.endpoints.map((e) => e.port)),
+      );
+      const worker = production.find(
+        (object) => object.kind === 'Deployment' && object.metadata.name === 'saas-backend-worker',
+      ) as K8sObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+      const podMonitor = byKind('PodMonitor').spec as {
+        selector: { matchLabels: Record<string, string> };
+        podMetricsEndpoints: Array<{ port: string }>;
+      };
+      expect(worker.spec.template.metadata.labels).toMatchObject(podMonitor.selector.matchLabels);
+      const workerPorts = worker.spec.template.spec.containers.flatMap((container) => container.ports ?? []);
+      expect(workerPorts.map((port) => port.name)).toEqual(
+        expect.arrayContaining(podMonitor.podMetricsEndpoints.map((endpoint) => endpoint.port)),
+      );
+    });
+
+    it('alerts with exactly the rules of deploy/prometheus/alerts.yaml', () => {
+      const file = load(join(ROOT, 'deploy/prometheus/alerts.yaml'))[0] as unknown as { groups: unknown };
+      expect(byKind('PrometheusRule').spec.groups).toEqual(file.groups);
     });
   });
 

@@ -206,22 +206,41 @@ describe('refusals: audited wherever they happen, probes in the security-event s
     expect(Math.max(...rows.map((row) => row.organizationIds.length))).toBeLessThanOrEqual(20);
   });
 
-  it('ships alert rules that name only metrics the api exports', async () => {
+  it('ships alert rules and a Grafana dashboard that name only metrics the api exports', async () => {
     const file = parse(readFileSync(join(__dirname, '../../deploy/prometheus/alerts.yaml'), 'utf8')) as {
       groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
     };
     const rules = file.groups.flatMap((group) => group.rules);
-    expect(rules.map((rule) => rule.alert)).toEqual(expect.arrayContaining(['CrossTenantProbing']));
+    expect(rules.map((rule) => rule.alert)).toEqual(
+      expect.arrayContaining([
+        'CrossTenantProbing',
+        'HighErrorRate',
+        'SlowRequests',
+        'RateLimiterStoreFailing',
+        'AuditChainBroken',
+        'QueueBacklog',
+        'DeadLettersGrowing',
+        'OutboxLagging',
+      ]),
+    );
+    const dashboard = JSON.parse(readFileSync(join(__dirname, '../../deploy/grafana/saas-backend.json'), 'utf8')) as {
+      uid: string;
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    expect(dashboard.uid).toBe('saas-backend');
+    const queries = [
+      ...rules.map((rule) => ({ what: `alert ${rule.alert}`, expr: rule.expr })),
+      ...dashboard.panels.flatMap((panel) =>
+        panel.targets.map((target) => ({ what: `panel ${panel.title}`, expr: target.expr })),
+      ),
+    ];
     const exported = (await t.inject({ method: 'GET', url: '/metrics', headers: bearer(METRICS_TOKEN) })).body;
-    for (const rule of rules) {
-      const names = [...rule.expr.matchAll(/\b([a-z_]+)\{/g)].map((match) => match[1]);
+    for (const { what, expr } of queries) {
+      // A histogram's series carry suffixes; its TYPE line names the histogram.
+      const names = [...expr.matchAll(/\b([a-z_]+)\{/g)].map((match) => match[1]?.replace(/_(bucket|count|sum)$/, ''));
       expect(names.length).toBeGreaterThan(0);
       for (const name of names)
-        expect({ alert: rule.alert, name, exported: exported.includes(`# TYPE ${name} `) }).toEqual({
-          alert: rule.alert,
-          name,
-          exported: true,
-        });
+        expect({ what, name, exported: exported.includes(`# TYPE ${name} `) }).toEqual({ what, name, exported: true });
     }
   });
 });

@@ -53,6 +53,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly auditChainVerifications = new Counter({
+    name: 'audit_chain_verifications_total',
+    help: "Verifications of an organization's audit hash chain, by result (valid, broken).",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobDuration = new Histogram({
     name: 'job_duration_seconds',
     help: 'Background job run time by job name and outcome.',

@@ -1,7 +1,7 @@
-import { newId } from '@app/common';
+import { Metrics, newId } from '@app/common';
 import { untraced } from '@app/telemetry';
 import { OutboxMessage, TenantTransaction } from '@app/database';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { jobDefinition, type JobDefinition } from './job-definition';
 import { JobQueue } from './job-queue';
@@ -30,7 +30,25 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     private readonly transactions: TenantTransaction,
     private readonly queue: JobQueue,
-  ) {}
+    @Optional() metrics?: Metrics,
+  ) {
+    // How long the oldest due message has waited to be published (0 when none waits): a relay
+    // that stopped, or a queue that refuses, shows as a growing lag (deploy/prometheus/alerts.yaml).
+    metrics?.asyncGauge(
+      'outbox_oldest_due_seconds',
+      'Age of the oldest outbox message due and not yet published, in seconds.',
+      [],
+      async () => {
+        const [row] = await this.transactions.runAsSystem((manager) =>
+          manager.query<Array<{ seconds: number | null }>>(
+            `SELECT extract(epoch FROM now() - min(available_at))::float8 AS seconds
+               FROM outbox WHERE published_at IS NULL AND available_at <= now()`,
+          ),
+        );
+        return [[{}, Math.max(0, Number(row?.seconds ?? 0))]];
+      },
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.nudge(), POLL_MS);

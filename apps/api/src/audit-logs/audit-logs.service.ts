@@ -1,4 +1,4 @@
-import { ValidationProblemException } from '@app/common';
+import { Metrics, ValidationProblemException } from '@app/common';
 import { AuditLog, TenantTransaction } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
@@ -82,7 +82,10 @@ function csvCell(value: unknown): string {
  */
 @Injectable()
 export class AuditLogsService {
-  constructor(private readonly transactions: TenantTransaction) {}
+  constructor(
+    private readonly transactions: TenantTransaction,
+    private readonly metrics: Metrics,
+  ) {}
 
   async list(orgId: string, query: AuditLogQueryDto): Promise<AuditLogPageDto> {
     const before = query.cursor ? cursors.decodeSeq(query.cursor) : undefined;
@@ -178,6 +181,13 @@ export class AuditLogsService {
    * wrong, or that follows a gap (a row removed). The oldest remaining row anchors the chain.
    */
   async verify(orgId: string): Promise<ChainVerificationDto> {
+    const verification = await this.verifyChain(orgId);
+    // A broken chain is an operator's alert (deploy/prometheus/alerts.yaml), not only an answer.
+    this.metrics.auditChainVerifications.inc({ result: verification.valid ? 'valid' : 'broken' });
+    return verification;
+  }
+
+  private verifyChain(orgId: string): Promise<ChainVerificationDto> {
     return this.transactions.run(orgId, async (manager) => {
       const [summary] = await manager.query<Array<{ checked: string }>>(
         'SELECT count(*) AS checked FROM audit_logs WHERE organization_id = $1',
