@@ -7,6 +7,7 @@ import { AuditLog, SecurityEvent, TenantTransaction } from '@app/database';
 import { IS_PUBLIC } from '@app/auth';
 import { OWN_ACCOUNT, PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS, SYSTEM_ROLES } from '@app/rbac';
 import { DiscoveryService } from '@nestjs/core';
+import { getIntrospectionQuery } from 'graphql';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
 import type { DataSource, QueryRunner } from 'typeorm';
@@ -329,10 +330,24 @@ describe('GraphQL: the same authentication, permissions and tenancy as REST', ()
       expect.objectContaining({
         organizationId: orgId,
         outcome: 'denied',
-        targetId: 'POST /graphql createTeam',
+        targetId: 'POST /graphql Mutation.createTeam',
         metadata: expect.objectContaining({ missingPermissions: ['teams:create'] }) as unknown,
       }),
     ]);
+
+    // The same refusal many times over in one request (aliases, lists) is recorded once.
+    const repeated = await gql(
+      viewer,
+      'query($o: ID!) { a: organization(orgId: $o) { apiKeys { totalCount } } b: organization(orgId: $o) { apiKeys { totalCount } } }',
+      { o: orgId },
+    );
+    expect(repeated.body.errors?.map((error) => error.extensions.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    const keyRefusals = await t.app.get(TenantTransaction).runAsSystem((m) =>
+      m.find(AuditLog, {
+        where: { action: 'access.denied', actorId: viewer.userId, targetId: 'POST /graphql Organization.apiKeys' },
+      }),
+    );
+    expect(keyRefusals).toHaveLength(1);
 
     // Partial data: what the viewer may read comes back beside the field they may not.
     const partial = await gql(viewer, 'query($o: ID!) { organization(orgId: $o) { name members { totalCount } } }', {
@@ -447,6 +462,57 @@ describe('GraphQL: the same authentication, permissions and tenancy as REST', ()
     const long = await gql(owner, `{ viewer { id } }\n#${'x'.repeat(70_000)}`);
     expect(long.status).toBe(413);
     expect(firstError(long.body)?.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+
+    // Fragments spread twice at every level (2^30 fields unfolded): measured once each, refused at once.
+    const fragments = Array.from(
+      { length: 30 },
+      (_, i) => `fragment F${i} on Viewer { ${i === 29 ? 'id' : `...F${i + 1} ...F${i + 1}`} }`,
+    ).join(' ');
+    const doubling = await gql(owner, `{ viewer { organizations(first: 100) { totalCount } ...F0 } } ${fragments}`);
+    expect(doubling.status).toBe(400);
+    // The costliest operation of the document counts, whatever name the request gives.
+    const named = await t.inject({
+      method: 'POST',
+      url: '/graphql?operationName=Cheap',
+      headers: bearer(owner.tokens.access_token),
+      payload: {
+        query:
+          'query Costly { viewer { organizations(first: 100) { edges { node { teams(first: 100) { edges { node { members { email } } } } } } } } }',
+      },
+    });
+    expect(named.json<GraphqlAnswer>().errors?.[0]?.extensions.code).toBe('QUERY_TOO_COSTLY');
+    // A variable's default is the page size it stands for.
+    const defaulted = await gql(
+      owner,
+      'query($n: Int = 100) { viewer { organizations(first: $n) { edges { node { teams(first: $n) { edges { node { members { email } } } } } } } } }',
+    );
+    expect(firstError(defaulted.body)?.extensions.code).toBe('QUERY_TOO_COSTLY');
+    // Lists nested in introspection beyond what schema tools ask for; the tools' own query passes.
+    const nested = await gql(
+      owner,
+      '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }',
+    );
+    expect(firstError(nested.body)?.extensions.code).toBe('QUERY_TOO_DEEP');
+    const introspection = await gql(owner, getIntrospectionQuery());
+    expect(introspection.body.errors).toBeUndefined();
+    // A syntax tree sent as JSON (mercurius would read one when the text does not parse): refused.
+    const tree = await gql(
+      owner,
+      JSON.stringify({
+        kind: 'Document',
+        definitions: [
+          {
+            kind: 'OperationDefinition',
+            operation: 'query',
+            selectionSet: { kind: 'SelectionSet', selections: [{ kind: 'Field' }] },
+          },
+        ],
+      }),
+    );
+    expect({ status: tree.status, code: firstError(tree.body)?.extensions.code }).toEqual({
+      status: 400,
+      code: 'GRAPHQL_VALIDATION_FAILED',
+    });
 
     const syntax = await gql(owner, '{ viewer { id ');
     expect(syntax.status).toBe(400);
@@ -656,6 +722,18 @@ describe('GraphQL rate limits and persisted queries', () => {
     writeFileSync(wrong, JSON.stringify({ ['0'.repeat(64)]: ALLOWED }));
     expect(() => readAllowList(wrong)).toThrow(/is not the SHA-256 of its document/);
     expect(() => readAllowList(join(tmpdir(), 'no-such-allow-list.json'))).toThrow(/not readable JSON/);
+  });
+
+  it('counts every request to /graphql against its address, even one that never reaches a field', async () => {
+    const { app } = await boot({ RATE_LIMIT_PER_MINUTE: '2' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i += 1) {
+      const res = await app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ viewer { id ' } });
+      statuses.push(res.statusCode);
+    }
+    // Twenty (ten times the general limit) pass to GraphQL, which refuses the broken document.
+    expect(statuses.slice(0, 20).every((status) => status === 400)).toBe(true);
+    expect(statuses[20]).toBe(429);
   });
 
   it("speaks Apollo's automatic persisted queries with GRAPHQL_PERSISTED_QUERIES=automatic", async () => {

@@ -28,7 +28,9 @@ import { RefusalRecorder } from './security-events/refusal-recorder';
 import { installSamlFormParser } from './sso/saml-form';
 import { openRequestContext } from './request-context';
 import { auditActor, type Principal } from '@app/auth';
+import { installGraphqlAddressLimit } from './graphql/address-limit';
 import { GRAPHQL_PATH } from './graphql/graphql-api.module';
+import { RateLimitStorage } from './rate-limit/rate-limit.storage';
 import { corsOptions, DOCS_CSP, GRAPHIQL_CSP, securityHeaders } from './security-headers';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -182,6 +184,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   app.get(RefusalRecorder).install(fastify);
   installSamlFormParser(fastify);
   installHttpDrain(app, fastify);
+  if (config.graphql.enabled) installGraphqlAddressLimit(fastify, app.get(RateLimitStorage), config, GRAPHQL_PATH);
   if (config.http.corsOrigins.length > 0) app.enableCors(corsOptions(config.http.corsOrigins));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter(PROBLEM_FORMATS));

@@ -93,12 +93,13 @@ export class AuthorizationGuard implements CanActivate {
     const kind = callKind(context);
     if (!kind) return true;
     if (kind === 'http') return this.decide(this.rules(context), this.httpSite(context));
-    const site = this.graphqlSite(graphqlCall(context));
+    const call = graphqlCall(context);
+    const site = this.graphqlSite(call);
     try {
       return await this.decide(this.rules(context), site);
     } catch (error) {
-      // A GraphQL refusal is recorded after the operation: remember which organization it was about.
-      noteRefusalScope(error, site.orgId);
+      // A GraphQL refusal is recorded after the operation: remember which field and organization.
+      noteRefusalScope(error, { organizationId: site.orgId, field: graphqlFieldName(call) });
       throw error;
     }
   }
@@ -194,12 +195,17 @@ export class AuthorizationGuard implements CanActivate {
   private graphqlSite(call: GraphqlCall): CallSite {
     const request = call.request as GraphqlRequest;
     const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-    const memberships = (request[MEMBERSHIPS] ??= new Map<string, Promise<Membership | null>>());
+    // A mutation sees the roles as they are after the mutations before it, not the request's first view.
+    const mutation = call.info.parentType.name === 'Mutation';
+    const memberships = mutation
+      ? new Map<string, Promise<Membership | null>>()
+      : (request[MEMBERSHIPS] ??= new Map<string, Promise<Membership | null>>());
     return {
       principal: request.principal,
-      orgId: text(call.args.orgId) ?? text(call.root?.organizationId),
+      // Below the root, the organization is the parent's, never an argument's; the team may narrow it.
+      orgId: ROOT_TYPES.has(call.info.parentType.name) ? text(call.args.orgId) : text(call.root?.organizationId),
       teamId: text(call.args.teamId) ?? text(call.root?.teamId),
-      route: `POST ${request.routeOptions.url ?? '/graphql'} ${graphqlFieldName(call)}`,
+      route: `${request.method} ${request.routeOptions.url ?? '/graphql'} ${graphqlFieldName(call)}`,
       value: (name) => text(call.args[name]),
       membership: (userId, orgId) => {
         const key = `${userId}:${orgId}`;
@@ -335,6 +341,8 @@ interface CallSite {
 }
 
 const MEMBERSHIPS = Symbol('memberships');
+/** The types whose fields are an operation's entry points (their parent is the root value, not an object). */
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
 type GraphqlRequest = FastifyRequest & {
   principal?: Principal;

@@ -23,15 +23,20 @@ export function fieldGrant(info: object): FieldGrant | undefined {
   return grants.get(info);
 }
 
-const refusals = new WeakMap<object, string>();
-
-/** Notes the organization a refused GraphQL field was about, for the refusal's audit row. */
-export function noteRefusalScope(error: unknown, organizationId: string | undefined): void {
-  if (organizationId && typeof error === 'object' && error !== null && !refusals.has(error)) {
-    refusals.set(error, organizationId);
-  }
+/** Which field a refused GraphQL call was, and in which organization (when known). */
+export interface RefusalScope {
+  organizationId: string | undefined;
+  /** `Parent.field` as the schema names it (not the client's alias or list index). */
+  field: string;
 }
 
-export function refusalScope(error: unknown): string | undefined {
+const refusals = new WeakMap<object, RefusalScope>();
+
+/** Notes where a GraphQL field was refused, for the refusal's audit row (the first note wins). */
+export function noteRefusalScope(error: unknown, scope: RefusalScope): void {
+  if (typeof error === 'object' && error !== null && !refusals.has(error)) refusals.set(error, scope);
+}
+
+export function refusalScope(error: unknown): RefusalScope | undefined {
   return typeof error === 'object' && error !== null ? refusals.get(error) : undefined;
 }

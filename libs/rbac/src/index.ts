@@ -30,4 +30,11 @@ export { PrincipalAuthorizers, type PrincipalAuthorizer } from './principal-auth
 export { SYSTEM_ROLES, type SystemRoleDefinition, type SystemRoleName } from './system-roles';
 export { TENANT_KEY, TenantContext } from './tenant-context';
 export { permissionDenied } from './permission-denied';
-export { fieldGrant, grantField, noteRefusalScope, refusalScope, type FieldGrant } from './graphql-grants';
+export {
+  fieldGrant,
+  grantField,
+  noteRefusalScope,
+  refusalScope,
+  type FieldGrant,
+  type RefusalScope,
+} from './graphql-grants';

@@ -50,6 +50,17 @@ const CODES: Record<number, string> = {
  */
 export function formatError(error: GraphQLError, log: Pick<Logger, 'error'>): GraphQLFormattedError {
   const original = error.originalError;
+  // graphql-js's own errors while executing (a value that does not serialize, a null where the
+  // schema promises one) quote internal values: a server fault, told as one.
+  if (!original && error.path) {
+    log.error({ message: error.message, path: error.path.join('.') }, 'GraphQL field failed');
+    return {
+      message: 'Internal server error.',
+      locations: error.locations,
+      path: error.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', status: 500 },
+    };
+  }
   // graphql-js's own (syntax, validation, variable coercion) and the limits': their text is safe.
   if (!original || original instanceof GraphQLError) {
     const code =

@@ -5,7 +5,7 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { AuditLogsModule } from '../audit-logs/audit-logs.module';
 import { IdentityModule } from '../auth/identity.module';
@@ -25,6 +25,7 @@ import { GRAPHQL_RESOLVERS } from './schema-file';
 import { TenantScopeInterceptor } from './tenant-scope';
 
 export const GRAPHQL_PATH = '/graphql';
+const MAX_REFUSALS_RECORDED = 5;
 
 export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): MercuriusDriverConfig {
   const log = new Logger('GraphQL');
@@ -52,6 +53,15 @@ export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): Me
     ],
     errorFormatter: errorFormatter(log),
     hooks: {
+      // mercurius reads a query that does not parse as a JSON syntax tree: that would skip the
+      // token limit, and a malformed tree could throw inside validation. Documents only.
+      preValidation: (_schema: GraphQLSchema, document: DocumentNode) => {
+        if (!document.loc) {
+          throw new GraphQLError('The query must be a GraphQL document.', {
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          });
+        }
+      },
       // Cost needs the variables (a page size is often one), so it is checked after validation.
       preExecution: (
         schema: GraphQLSchema,
@@ -59,14 +69,8 @@ export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): Me
         context: { reply: FastifyReply },
         variables: Record<string, unknown> | undefined,
       ) => {
-        // POST carries the operation's name in the body, GET in the query string.
-        const { body, query } = context.reply.request as {
-          body?: { operationName?: unknown };
-          query?: { operationName?: unknown };
-        };
-        const named = body?.operationName ?? query?.operationName;
-        const operationName = typeof named === 'string' ? named : undefined;
-        const cost = assertAffordable(schema, document, operationName, variables, config.graphql.maxCost);
+        // The costliest operation of the document counts, whichever the request names.
+        const cost = assertAffordable(schema, document, variables, config.graphql.maxCost);
         // What the operation counts against the caller's rate limit (before any field runs).
         weighRequest(context.reply.request, Math.max(1, Math.ceil(cost / config.graphql.costPerRequest)));
       },
@@ -75,9 +79,17 @@ export function graphqlOptions(config: AppConfig, refusals: RefusalRecorder): Me
         const request = context.reply.request as FastifyRequest & { principal?: Principal };
         const principal = request.principal;
         if (!principal) return;
-        for (const { exception, field } of failedFields(context)) {
+        // One record per (organization, field, problem), at most MAX_REFUSALS_RECORDED a request:
+        // a list of a hundred refused fields is one refusal, not a hundred audit rows.
+        const seen = new Set<string>();
+        for (const { exception } of failedFields(context)) {
+          const scope = refusalScope(exception);
+          if (!scope) continue;
+          const key = `${scope.organizationId ?? ''}|${scope.field}|${exception.constructor.name}|${exception.message}`;
+          if (seen.has(key) || seen.size >= MAX_REFUSALS_RECORDED) continue;
+          seen.add(key);
           try {
-            await refusals.recordGraphqlRefusal(request, principal, exception, refusalScope(exception), field);
+            await refusals.recordGraphqlRefusal(request, principal, exception, scope.organizationId, scope.field);
           } catch (failure) {
             log.warn(`could not record a refusal: ${failure instanceof Error ? failure.message : String(failure)}`);
           }

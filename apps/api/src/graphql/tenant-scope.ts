@@ -1,4 +1,5 @@
 import { PRINCIPAL_KEY } from '@app/auth';
+import { graphqlCall, graphqlFieldName } from '@app/common';
 import { ACCESS_KEY, fieldGrant, noteRefusalScope, TENANT_KEY } from '@app/rbac';
 import {
   applyDecorators,
@@ -37,9 +38,10 @@ export class TenantScopeInterceptor implements NestInterceptor {
       return next.handle();
     });
     // A service's own refusal (a team check, no escalation) is about this organization too.
+    const field = graphqlFieldName(graphqlCall(context));
     return handled.pipe(
       catchError((error: unknown) => {
-        noteRefusalScope(error, grant.organizationId);
+        noteRefusalScope(error, { organizationId: grant.organizationId, field });
         return throwError(() => error);
       }),
     );

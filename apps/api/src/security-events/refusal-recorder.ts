@@ -73,7 +73,8 @@ export class RefusalRecorder {
     const { problem } = toProblem(exception, undefined);
     const refusal = classify({ problem, exception });
     if (!refusal) return;
-    await this.record(request, principal, problem, refusal, organizationId, `POST /graphql ${field}`);
+    const path = request.routeOptions.url ?? request.url.split('?')[0] ?? '/graphql';
+    await this.record(request, principal, problem, refusal, organizationId, `${request.method} ${path} ${field}`);
   }
 
   private async record(
