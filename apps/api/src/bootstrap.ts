@@ -63,6 +63,17 @@ export interface ApiAppOptions {
  * anything else (the same mapping as Nest's: the problem+json of ProblemDetailsFilter), and this
  * adapter leaves it in place instead of overriding it in the same scope.
  */
+/** An error Fastify raised itself (routing, a refused body), answered as problem+json (or SCIM's format). */
+function answerFastifyError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendProblem(
+    error,
+    request,
+    reply,
+    new Logger('Routing'),
+    PROBLEM_FORMATS.find((format) => format.path.test(request.url.split('?')[0] ?? ''))?.render,
+  );
+}
+
 class ApiFastifyAdapter extends FastifyAdapter {
   override setErrorHandler(): ReturnType<FastifyAdapter['setErrorHandler']> {
     return this.getInstance();
@@ -80,14 +91,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors raised while routing (a malformed URL, a 200+ character path segment) before Nest
     // sees the request: problem+json like every other error.
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
-      sendProblem(
-        error,
-        request,
-        reply,
-        new Logger('Routing'),
-        PROBLEM_FORMATS.find((format) => format.path.test(request.url.split('?')[0] ?? ''))?.render,
-      ),
+    frameworkErrors: answerFastifyError,
     // Which X-Forwarded-For hops to believe for request.ip (rate limits, audit rows): TRUST_PROXY.
     trustProxy:
       typeof config.http.trustProxy === 'number'
@@ -99,15 +103,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   });
   const fastify = adapter.getInstance();
   // Errors Fastify raises itself on a route (a body it refused), as problem+json; see ApiFastifyAdapter.
-  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
-    sendProblem(
-      error,
-      request,
-      reply,
-      new Logger('Routing'),
-      PROBLEM_FORMATS.find((format) => format.path.test(request.url.split('?')[0] ?? ''))?.render,
-    ),
-  );
+  fastify.setErrorHandler(answerFastifyError);
   // Only JSON bodies: anything else is 415, not a string the validators were not written for.
   fastify.removeContentTypeParser(['text/plain']);
   installJsonBodyParser(fastify);

@@ -1,6 +1,5 @@
 import { Extensions, Field, ID, InputType, ObjectType } from '@nestjs/graphql';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { DisplayNameField, NoSpoofing, OmittableField, SlugField } from '../common/dto-fields';
+import { CreateTeamDto, UpdateTeamDto } from '../teams/dto/team.dto';
 import { connectionOf } from './connection';
 
 /**
@@ -101,43 +100,28 @@ export const OrganizationConnection = connectionOf(OrganizationNode, 'Organizati
 export const TeamConnection = connectionOf(TeamNode, 'Team');
 export const MemberConnection = connectionOf(MemberNode, 'Member');
 
-// Inputs carry the REST DTOs' validation decorators, so both APIs accept and refuse the same values.
+// Inputs extend the REST DTOs (their validation and transforms), redeclaring each field for the schema.
 
 @InputType()
-export class CreateTeamInput {
+export class CreateTeamInput extends CreateTeamDto {
   @Field()
-  @DisplayNameField()
-  name!: string;
+  declare name: string;
 
   @Field({ nullable: true, description: 'Unique in the organization; made from the name when absent.' })
-  @IsOptional()
-  @SlugField()
-  slug?: string;
+  declare slug?: string;
 
   @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  @NoSpoofing()
-  description?: string;
+  declare description?: string;
 }
 
 @InputType()
-export class UpdateTeamInput {
+export class UpdateTeamInput extends UpdateTeamDto {
   @Field({ nullable: true })
-  @OmittableField()
-  @DisplayNameField()
-  name?: string;
+  declare name?: string;
 
   @Field({ nullable: true })
-  @OmittableField()
-  @SlugField()
-  slug?: string;
+  declare slug?: string;
 
   @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  @NoSpoofing()
-  description?: string;
+  declare description?: string;
 }
