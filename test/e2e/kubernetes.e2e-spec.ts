@@ -289,6 +289,39 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     });
   });
 
+  describe('the narrowed egress (deploy/k8s/components/narrow-egress)', () => {
+    const component = join(ROOT, 'deploy/k8s/components/narrow-egress');
+    const patch = load(join(component, 'egress.yaml'))[0] as K8sObject & {
+      spec: {
+        egress: Array<{
+          to?: Array<{ ipBlock?: { cidr: string; except?: string[] } }>;
+          ports: Array<{ port: number }>;
+        }>;
+      };
+    };
+    const base = production.find((object) => object.kind === 'NetworkPolicy') as typeof patch;
+
+    it('patches the api NetworkPolicy with a valid egress list', () => {
+      expect(load(join(component, 'kustomization.yaml'))[0]).toMatchObject({
+        kind: 'Component',
+        patches: [{ path: 'egress.yaml' }],
+      });
+      expect(patch.metadata.name).toBe(base.metadata.name);
+      expect(validate([patch])[0]?.errors).toEqual([]);
+    });
+
+    it('keeps every port the base allows, and sends HTTPS and SMTP to public addresses only', () => {
+      const ports = (policy: typeof patch) =>
+        [...new Set(policy.spec.egress.flatMap((rule) => rule.ports.map((p) => p.port)))].sort();
+      expect(ports(patch)).toEqual(ports(base));
+      const outward = patch.spec.egress.filter((rule) => rule.ports.some((p) => [443, 465, 587].includes(p.port)));
+      expect(outward).toHaveLength(1);
+      const except = outward[0]?.to?.[0]?.ipBlock?.except ?? [];
+      for (const privateRange of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'])
+        expect(except).toContain(privateRange);
+    });
+  });
+
   it('catches an invalid manifest (the validator is not a rubber stamp)', () => {
     const broken = { ...deployments[0], spec: { replicas: 'two', selector: 'everything' } } as unknown as K8sObject;
     expect(validate([broken])[0]?.errors.length).toBeGreaterThan(0);
