@@ -88,18 +88,12 @@ export class AuditLogsService {
   ) {}
 
   async list(orgId: string, query: AuditLogQueryDto): Promise<AuditLogPageDto> {
-    const before = query.cursor ? cursors.decodeSeq(query.cursor) : undefined;
-    return this.transactions.run(orgId, async (manager) => {
-      const builder = applyFilters(this.chain(manager, orgId), query).orderBy('a.chain_seq', 'DESC');
-      if (before) builder.andWhere('a.chain_seq < :before', { before });
-      return this.page(await builder.limit(query.limit + 1).getMany(), query.limit, (row) =>
-        cursors.encodeSeq(row.chainSeq),
-      );
-    });
+    const { rows, hasNextPage } = await this.listWithCursors(orgId, query);
+    return { items: rows.map((row) => row.entry), nextCursor: hasNextPage ? (rows.at(-1)?.cursor ?? null) : null };
   }
 
   /**
-   * The same page as `list`, with each row's own cursor (GraphQL's edges need one per row; REST
+   * A page of the organization's log, newest first, with each row's own cursor (GraphQL's edges need one per row; REST
    * shows only the page's nextCursor).
    */
   async listWithCursors(
