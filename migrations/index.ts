@@ -13,6 +13,7 @@ import { Scim1765180800000 } from './1765180800000-scim';
 import { SsoTeamMappings1765267200000 } from './1765267200000-sso-team-mappings';
 import { ScimGroups1765353600000 } from './1765353600000-scim-groups';
 import { Webhooks1765440000000 } from './1765440000000-webhooks';
+import { Passkeys1765526400000 } from './1765526400000-passkeys';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   SsoTeamMappings1765267200000,
   ScimGroups1765353600000,
   Webhooks1765440000000,
+  Passkeys1765526400000,
   // generate:resource migrations
 ];
 

@@ -26,6 +26,7 @@ const ID_PARAMETERS = [
   'sessionId',
   'apiKeyId',
   'identityId',
+  'passkeyId',
   // Installation-wide (platform admins only): no tenant owns a job, and no tenant may reach one.
   'jobId',
   // An organization, on a platform-admin route (so not :orgId, which marks organization routes).
@@ -179,6 +180,7 @@ describe('authorization matrices', () => {
       sessionId: f.a.sessionId,
       apiKeyId: f.a.apiKey.id,
       identityId: f.a.identityId,
+      passkeyId: f.a.passkeyId,
       jobId: NOBODY,
       organizationId: f.a.orgId,
       llmJobId: NOBODY,
@@ -209,6 +211,7 @@ describe('authorization matrices', () => {
         },
         'PATCH /organizations/:orgId/scim/groups/:scimGroupId': { roleId: null },
         'PATCH /organizations/:orgId/webhooks/endpoints/:endpointId': { description: 'Hijacked' },
+        'PATCH /auth/passkeys/:passkeyId': { name: 'Hijacked' },
         ...Object.fromEntries(
           RESOURCE_FIXTURES.flatMap((resource) =>
             ['PUT', 'PATCH'].map((method) => [

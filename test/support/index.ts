@@ -52,3 +52,11 @@ export {
   type SamlIdpResponse,
 } from './saml-idp';
 export { WebhookReceiver, type ReceivedAttempt, type ReceiverBehaviour } from './webhook-receiver';
+export {
+  SoftwareAuthenticator,
+  type AssertionJson,
+  type CreationOptions,
+  type Overrides,
+  type RegistrationJson,
+  type RequestOptions,
+} from './webauthn-authenticator';

@@ -1,5 +1,5 @@
 import { newId } from '@app/common';
-import { OAuthAccount, TenantTransaction } from '@app/database';
+import { OAuthAccount, Passkey, TenantTransaction } from '@app/database';
 import { grantableToApiKeys, PERMISSION_KEYS, SYSTEM_ROLES } from '@app/rbac';
 import { bearer, joinByInvitation, registerAndLogin, uniqueEmail } from './auth-helpers';
 import { RESOURCE_FIXTURES } from './resource-fixtures';
@@ -26,6 +26,8 @@ export interface TenantRoles {
   sessionId: string;
   /** An external sign-in identity of the owner. */
   identityId: string;
+  /** A passkey of the owner (a stored row; its key signs nothing). */
+  passkeyId: string;
   /** One object of each resource in RESOURCE_FIXTURES, by its id parameter (projectId: …). */
   objects: Record<string, string>;
   /** The organization's SCIM token (its User objects.scimUserId is a member, in Group objects.scimGroupId). */
@@ -200,9 +202,26 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
       lastUsedAt: null,
     }),
   );
+  const passkeyId = newId();
+  await t.app.get(TenantTransaction).runAsSystem((manager) =>
+    manager.insert(Passkey, {
+      id: passkeyId,
+      userId: owner.userId,
+      credentialId: Buffer.from(passkeyId).toString('base64url'),
+      publicKey: Buffer.alloc(77),
+      counter: '0',
+      transports: ['internal'],
+      deviceType: 'multiDevice',
+      backedUp: true,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      name: 'Fixture',
+      lastUsedAt: null,
+    }),
+  );
   return {
     orgId,
     identityId,
+    passkeyId,
     teamId,
     objects,
     scimToken: scimToken.json<{ token: string }>().token,

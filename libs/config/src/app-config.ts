@@ -50,11 +50,25 @@ export interface AuthConfig {
   emailVerificationTtl: number;
   passwordResetTtl: number;
   mfaTokenTtl: number;
+  /** Passkeys: the relying party and the origins a browser may sign for. */
+  webauthn: WebAuthnConfig;
+  /** Seconds after a sign-in or a step-up during which a sensitive change needs no new proof. */
+  stepUpMaxAge: number;
   invitationTtl: number;
   /** Invitation mails (new and resent) an organization may send in any 24 hours. */
   invitationsPerOrgPerDay: number;
   /** Made platform admin at start-up (and when that address is verified); never the first registrant. */
   bootstrapAdminEmail: string | undefined;
+}
+
+export interface WebAuthnConfig {
+  /** The relying party id: the host name passkeys are bound to (WEBAUTHN_RP_ID, by default APP_URL's host). */
+  rpId: string;
+  rpName: string;
+  /** Origins whose pages may create and use passkeys (WEBAUTHN_ORIGINS, by default APP_URL's origin). */
+  origins: string[];
+  /** Seconds a registration or sign-in challenge stays usable (single use either way). */
+  challengeTtl: number;
 }
 
 export type OAuthProviderId = 'google' | 'microsoft' | 'github' | 'keycloak' | 'oidc';
@@ -310,6 +324,8 @@ export class AppConfig {
       emailVerificationTtl: raw.EMAIL_VERIFICATION_TTL,
       passwordResetTtl: raw.PASSWORD_RESET_TTL,
       mfaTokenTtl: raw.MFA_TOKEN_TTL,
+      webauthn: webauthnConfig(raw),
+      stepUpMaxAge: raw.STEP_UP_MAX_AGE,
       invitationTtl: raw.INVITATION_TTL,
       invitationsPerOrgPerDay: raw.INVITATIONS_PER_ORG_PER_DAY,
       bootstrapAdminEmail: raw.BOOTSTRAP_ADMIN_EMAIL?.toLowerCase(),
@@ -482,6 +498,7 @@ export class AppConfig {
       else if (!/^https?:\/\/[^/\s]+\/?$/.test(origin))
         problems.push(`CORS_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
     }
+    problems.push(...webauthnProblems(raw));
     if (raw.MICROSOFT_CLIENT_ID && !raw.MICROSOFT_TENANT_ID && !raw.MICROSOFT_ISSUER) {
       problems.push('MICROSOFT_TENANT_ID: is required when MICROSOFT_CLIENT_ID is set (your directory (tenant) id)');
     }
@@ -513,6 +530,55 @@ export class AppConfig {
       llm: this.llm.enabled ? `${redactUrl(this.llm.baseUrl)} (${this.llm.models.join(', ')})` : 'not configured',
     };
   }
+}
+
+function webauthnConfig(raw: RawConfig): WebAuthnConfig {
+  const appOrigin = new URL(raw.APP_URL).origin;
+  return {
+    rpId: raw.WEBAUTHN_RP_ID ?? new URL(raw.APP_URL).hostname,
+    rpName: raw.WEBAUTHN_RP_NAME ?? raw.APP_NAME,
+    origins: raw.WEBAUTHN_ORIGINS
+      ? listOf(raw.WEBAUTHN_ORIGINS).map((origin) => origin.replace(/\/+$/, ''))
+      : [appOrigin],
+    challengeTtl: raw.WEBAUTHN_CHALLENGE_TTL,
+  };
+}
+
+function listOf(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/**
+ * A browser signs a passkey only for an origin whose host is the relying party id or below it,
+ * and only in a secure context (https, or http on localhost).
+ */
+function webauthnProblems(raw: RawConfig): string[] {
+  // Left to their defaults, both follow APP_URL: nothing to contradict (an http APP_URL on another
+  // host than localhost only means browsers will not offer passkeys there).
+  if (!raw.WEBAUTHN_ORIGINS && !raw.WEBAUTHN_RP_ID) return [];
+  const { rpId, origins } = webauthnConfig(raw);
+  const problems: string[] = [];
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`WEBAUTHN_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
+      continue;
+    }
+    const { hostname, protocol } = new URL(origin);
+    if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) {
+      problems.push(`WEBAUTHN_ORIGINS: ${origin} is not on WEBAUTHN_RP_ID ${rpId} or a subdomain of it`);
+    } else if (
+      raw.WEBAUTHN_ORIGINS &&
+      protocol === 'http:' &&
+      hostname !== 'localhost' &&
+      !hostname.endsWith('.localhost')
+    ) {
+      problems.push(`WEBAUTHN_ORIGINS: ${origin} must use https (browsers offer passkeys only to secure origins)`);
+    }
+  }
+  return problems;
 }
 
 /** Variables that carry a secret whole. */

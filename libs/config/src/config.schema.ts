@@ -151,6 +151,17 @@ export const configSchema = z.object({
   EMAIL_VERIFICATION_TTL: duration.default(86400),
   PASSWORD_RESET_TTL: duration.default(3600),
   MFA_TOKEN_TTL: duration.default(300),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+      'must be a lower-case host name',
+    )
+    .optional(),
+  WEBAUTHN_RP_NAME: z.string().min(1).max(100).optional(),
+  WEBAUTHN_ORIGINS: z.string().optional(),
+  WEBAUTHN_CHALLENGE_TTL: duration.default(300),
+  STEP_UP_MAX_AGE: duration.default(300),
   INVITATION_TTL: duration.default(7 * 86400),
   INVITATIONS_PER_ORG_PER_DAY: positiveInt.default(100),
   BOOTSTRAP_ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),

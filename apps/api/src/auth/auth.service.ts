@@ -131,16 +131,36 @@ export class AuthService {
     // Stored with weaker parameters than today's: upgrade while the password is at hand.
     const rehash =
       user.passwordHash && this.hasher.needsRehash(user.passwordHash) ? await this.hasher.hash(dto.password) : null;
-    if (user.mfaEnabled) {
+    const methods = await this.secondFactors(user);
+    if (methods.length > 0) {
       // Half-way: the reserved attempt is returned, but earlier failures (wrong codes) stay counted.
       await this.lockout.refund(user.id);
-      return this.challengeMfa(user, rehash ? { passwordHash: rehash } : {});
+      return this.challengeMfa(user, methods, rehash ? { passwordHash: rehash } : {});
     }
     return this.startSession(user, 'password', rehash ? { passwordHash: rehash } : {});
   }
 
+  /**
+   * The second factors the account has: TOTP with its recovery codes, and passkeys (a passkey
+   * registered is a second factor for the password and for providers, unless it signs in alone).
+   */
+  async secondFactors(user: User): Promise<string[]> {
+    const methods = user.mfaEnabled ? ['totp', 'recovery_code'] : [];
+    const passkeys = await this.transactions.runAsSystem((manager) =>
+      manager.query<unknown[]>('SELECT 1 FROM passkeys WHERE user_id = $1 LIMIT 1', [user.id]),
+    );
+    if (passkeys.length > 0) methods.push('passkey');
+    return methods;
+  }
+
+  /** After a provider's sign-in: the second-factor challenge, when the account has one. */
+  async secondFactorChallenge(user: User): Promise<MfaChallengeDto | undefined> {
+    const methods = await this.secondFactors(user);
+    return methods.length > 0 ? this.challengeMfa(user, methods) : undefined;
+  }
+
   /** The first factor passed (password or provider): a short-lived token for the second. */
-  async challengeMfa(user: User, changes: Partial<User> = {}): Promise<MfaChallengeDto> {
+  async challengeMfa(user: User, methods: string[], changes: Partial<User> = {}): Promise<MfaChallengeDto> {
     const token = await this.transactions.runAsSystem(async (manager) => {
       if (Object.keys(changes).length > 0) await manager.update(User, { id: user.id }, changes);
       const issued = await this.oneTimeTokens.issue(manager, user.id, 'mfa_challenge', this.config.auth.mfaTokenTtl);
@@ -156,7 +176,7 @@ export class AuthService {
       );
       return issued;
     });
-    return { mfa_required: true, mfa_token: token, methods: ['totp', 'recovery_code'] };
+    return { mfa_required: true, mfa_token: token, methods };
   }
 
   /**

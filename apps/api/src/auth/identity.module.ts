@@ -9,21 +9,27 @@ import { AuthService } from './auth.service';
 import { LockoutService } from './lockout.service';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
+import { PasskeyController } from './passkey.controller';
+import { PasskeyService, WebAuthnChallenges } from './passkey.service';
 import { SessionService } from './session.service';
+import { StepUpService } from './step-up.service';
 
 /** Local identity: registration, sign-in, sessions, email verification, password reset, profile. */
 @Module({
-  controllers: [AuthController, MfaController, UsersController],
+  controllers: [AuthController, MfaController, PasskeyController, UsersController],
   providers: [
     AuthService,
     LockoutService,
     MfaService,
+    PasskeyService,
+    WebAuthnChallenges,
+    StepUpService,
     AccountMailer,
     AccountRecoveryService,
     SessionService,
     UsersService,
     PlatformAdminService,
   ],
-  exports: [AuthService, SessionService, UsersService, AccountMailer, PlatformAdminService],
+  exports: [AuthService, SessionService, StepUpService, UsersService, AccountMailer, PlatformAdminService],
 })
 export class IdentityModule {}

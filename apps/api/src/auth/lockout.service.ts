@@ -1,4 +1,6 @@
 import { AuditService } from '@app/audit';
+import { PasswordHasher } from '@app/auth';
+import { ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, type User } from '@app/database';
 import { Injectable } from '@nestjs/common';
@@ -26,7 +28,23 @@ export class LockoutService {
     private readonly transactions: TenantTransaction,
     private readonly audit: AuditService,
     private readonly mailer: AccountMailer,
+    private readonly hasher: PasswordHasher,
   ) {}
+
+  /**
+   * A signed-in person confirms the password before a sensitive change (a step-up): a wrong one
+   * counts toward the lockout and is audited; a locked account is refused without checking it.
+   */
+  async confirmPassword(user: User, password: string, action: string): Promise<void> {
+    const reserved = await this.reserve(user);
+    if (reserved && (await this.hasher.verify(user.passwordHash, password))) {
+      await this.refund(user.id);
+      return;
+    }
+    if (reserved) await this.fail(user, `wrong_password:${action}`);
+    else await this.refusal(user.id, `locked:${action}`);
+    throw new ValidationProblemException([{ field: 'password', message: 'password is not correct' }]);
+  }
 
   /**
    * Reserves an attempt; false when the account is locked, or when every attempt up to the threshold

@@ -1,5 +1,5 @@
 import { AuditService } from '@app/audit';
-import { PasswordHasher, SecretBox, type UserPrincipal } from '@app/auth';
+import { SecretBox, type UserPrincipal } from '@app/auth';
 import { ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
@@ -42,7 +42,6 @@ export class MfaService {
   constructor(
     private readonly config: AppConfig,
     private readonly transactions: TenantTransaction,
-    private readonly hasher: PasswordHasher,
     private readonly oneTimeTokens: OneTimeTokenService,
     private readonly sessions: SessionService,
     private readonly lockout: LockoutService,
@@ -59,9 +58,10 @@ export class MfaService {
 
   async status(userId: string): Promise<MfaStatusDto> {
     const user = await this.loadUser(userId);
+    const methods = await this.auth.secondFactors(user);
     return {
-      enabled: user.mfaEnabled,
-      methods: user.mfaEnabled ? ['totp', 'recovery_code'] : [],
+      enabled: methods.length > 0,
+      methods,
       recoveryCodesRemaining: user.mfaEnabled ? user.recoveryCodeHashes.length : 0,
     };
   }
@@ -73,7 +73,7 @@ export class MfaService {
   async setup(userId: string, password: string): Promise<TotpSetupDto> {
     const user = await this.loadUser(userId);
     if (user.mfaEnabled) throw new ConflictException('TOTP is already enabled. Disable it first to enrol again.');
-    await this.requirePassword(user, password, 'auth.mfa.setup');
+    await this.lockout.confirmPassword(user, password, 'auth.mfa.setup');
     const secret = new Secret({ size: 20 });
     await this.transactions.runAsSystem((manager) =>
       manager.update(
@@ -118,7 +118,7 @@ export class MfaService {
   async disable(principal: UserPrincipal, password: string, code: string): Promise<void> {
     const user = await this.loadUser(principal.userId);
     if (!user.mfaEnabled) throw new ConflictException('TOTP is not enabled.');
-    await this.requirePassword(user, password, 'auth.mfa.disable');
+    await this.lockout.confirmPassword(user, password, 'auth.mfa.disable');
     if (!(await this.lockout.reserve(user)) || !(await this.acceptCode(user, code))) {
       await this.lockout.fail(user, 'wrong_mfa_code');
       throw new ValidationProblemException([{ field: 'code', message: 'code is not valid' }]);
@@ -140,7 +140,7 @@ export class MfaService {
   async regenerateRecoveryCodes(userId: string, password: string): Promise<string[]> {
     const user = await this.loadUser(userId);
     if (!user.mfaEnabled) throw new ConflictException('TOTP is not enabled.');
-    await this.requirePassword(user, password, 'auth.mfa.recovery_codes');
+    await this.lockout.confirmPassword(user, password, 'auth.mfa.recovery_codes');
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     await this.transactions.runAsSystem(async (manager) => {
       await manager.update(User, { id: userId }, { recoveryCodeHashes: codes.map((c) => this.recoveryHash(c)) });
@@ -224,18 +224,6 @@ export class MfaService {
       period: PERIOD_SECONDS,
       secret,
     });
-  }
-
-  /** Step-up check for factor changes; wrong passwords count toward lockout and are audited. */
-  private async requirePassword(user: User, password: string, action: string): Promise<void> {
-    const reserved = await this.lockout.reserve(user);
-    if (reserved && (await this.hasher.verify(user.passwordHash, password))) {
-      await this.lockout.refund(user.id);
-      return;
-    }
-    if (reserved) await this.lockout.fail(user, `wrong_password:${action}`);
-    else await this.lockout.refusal(user.id, `locked:${action}`);
-    throw new ValidationProblemException([{ field: 'password', message: 'password is not correct' }]);
   }
 
   private loadUser(userId: string): Promise<User> {

@@ -42,6 +42,7 @@ export class SessionService {
       authMethod,
       ...requestOrigin(this.cls),
       lastUsedAt: now,
+      verifiedAt: now,
       expiresAt: new Date(now.getTime() + this.config.auth.refreshTokenTtl * 1000),
       revokedAt: null,
       revokedReason: null,

@@ -1,8 +1,7 @@
 import { AppConfig } from '@app/config';
-import { createRedisConnection } from '@app/queue';
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { SingleUseStore } from '../common/single-use-store';
 import { sameBinding } from './sign-in/flow-binding';
 import type { SignInIntent, StrategyRequest } from './sign-in/passport-bridge';
 
@@ -36,32 +35,17 @@ export const INVALID_STATE = { message: 'invalid-state' } as const;
 /** Why a state was refused: unknown (or spent, or expired), another flow's, or brought by another browser. */
 export type StateRefusal = 'unknown' | 'mismatch' | 'other-browser';
 
-const MAX_PENDING = 100_000;
-
 /**
- * Single-use `state` values (OAUTH_STATE_TTL, ten minutes by default): in Redis when configured (any replica can finish
- * the flow; GETDEL makes the use atomic), in memory otherwise.
+ * Single-use `state` values (OAUTH_STATE_TTL, ten minutes by default), in Redis or in memory
+ * (see SingleUseStore).
  */
 @Injectable()
-export class OAuthStateStore implements OnModuleDestroy {
-  private readonly redis: Redis | undefined;
-  private readonly memory = new Map<string, { value: PendingAuthorization; expiresAt: number }>();
-  private readonly key: (state: string) => string;
+export class OAuthStateStore extends SingleUseStore {
   private readonly ttlMs: number;
 
   constructor(config: AppConfig) {
+    super(config, 'oauth-state');
     this.ttlMs = config.oauth.stateTtl * 1000;
-    this.redis = config.redisUrl ? createRedisConnection(config.redisUrl, 'producer', 'oauth-state') : undefined;
-    // Outages surface as failed commands (and in readiness); the event itself needs no handling.
-    this.redis?.on('error', () => undefined);
-    this.key = (state) => `${config.queuePrefix}:oauth-state:${state}`;
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    if (!this.redis) return;
-    // quit() waits for a connection that may never come; disconnect() stops the retries at once.
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis?.disconnect());
-    else this.redis.disconnect();
   }
 
   /** Remembers a new flow and returns its `state` (43 url-safe characters, single use). */
@@ -73,7 +57,7 @@ export class OAuthStateStore implements OnModuleDestroy {
     const pending: PendingAuthorization = { provider: intent.provider, intent: intent.intent, ...extras };
     if (intent.userId) pending.userId = intent.userId;
     if (intent.binding) pending.binding = intent.binding;
-    await this.put(state, pending);
+    await this.put('flow', state, pending, this.ttlMs);
     return state;
   }
 
@@ -87,7 +71,7 @@ export class OAuthStateStore implements OnModuleDestroy {
     state: unknown,
   ): Promise<{ pending: PendingAuthorization } | { refused: StateRefusal }> {
     if (typeof state !== 'string' || !/^[A-Za-z0-9_-]{16,128}$/.test(state)) return { refused: 'unknown' };
-    const pending = await this.take(state);
+    const pending = await this.take<PendingAuthorization>('flow', state);
     if (!pending) return { refused: 'unknown' };
     const same =
       pending.provider === intent.provider && pending.intent === intent.intent && pending.userId === intent.userId;
@@ -116,29 +100,5 @@ export class OAuthStateStore implements OnModuleDestroy {
         );
       },
     };
-  }
-
-  async put(state: string, value: PendingAuthorization): Promise<void> {
-    if (this.redis) {
-      await this.redis.set(this.key(state), JSON.stringify(value), 'PX', this.ttlMs);
-      return;
-    }
-    const now = Date.now();
-    if (this.memory.size >= MAX_PENDING) {
-      for (const [key, entry] of this.memory) if (entry.expiresAt <= now) this.memory.delete(key);
-      if (this.memory.size >= MAX_PENDING) throw new Error('too many sign-ins in progress');
-    }
-    this.memory.set(state, { value, expiresAt: now + this.ttlMs });
-  }
-
-  /** Returns and forgets the pending authorization; undefined when unknown, used or expired. */
-  async take(state: string): Promise<PendingAuthorization | undefined> {
-    if (this.redis) {
-      const raw = await this.redis.getdel(this.key(state));
-      return raw ? (JSON.parse(raw) as PendingAuthorization) : undefined;
-    }
-    const entry = this.memory.get(state);
-    this.memory.delete(state);
-    return entry && entry.expiresAt > Date.now() ? entry.value : undefined;
   }
 }

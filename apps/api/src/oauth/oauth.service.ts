@@ -103,7 +103,8 @@ export class OAuthService {
         detail: 'This account is deactivated.',
       });
     }
-    if (user.mfaEnabled) return this.auth.challengeMfa(user);
+    const challenge = await this.auth.secondFactorChallenge(user);
+    if (challenge) return challenge;
     return this.auth.startSession(user, `oauth:${provider.id}`, {}, { provider: provider.id });
   }
 

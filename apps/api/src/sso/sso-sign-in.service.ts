@@ -316,7 +316,8 @@ export class SsoSignInService {
         detail: 'This sign-in code is unknown, used or expired: sign in again.',
       });
     }
-    if (user.mfaEnabled) return this.auth.challengeMfa(user);
+    const challenge = await this.auth.secondFactorChallenge(user);
+    if (challenge) return challenge;
     return this.auth.startSession(user, `sso:${handoff.connectionId}`, {}, { connectionId: handoff.connectionId });
   }
 

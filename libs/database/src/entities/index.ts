@@ -9,6 +9,7 @@ import { OneTimeToken } from './one-time-token.entity';
 import { OrganizationMember } from './organization-member.entity';
 import { Organization } from './organization.entity';
 import { OutboxMessage } from './outbox-message.entity';
+import { Passkey } from './passkey.entity';
 import { Permission } from './permission.entity';
 import { Project } from './project.entity';
 import { RefreshToken } from './refresh-token.entity';
@@ -42,6 +43,7 @@ export {
   Organization,
   OrganizationMember,
   OutboxMessage,
+  Passkey,
   Permission,
   Project,
   RefreshToken,
@@ -86,6 +88,7 @@ export const ENTITIES = [
   Organization,
   OrganizationMember,
   OutboxMessage,
+  Passkey,
   Permission,
   Project,
   RefreshToken,

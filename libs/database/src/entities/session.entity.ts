@@ -26,6 +26,13 @@ export class Session extends BaseEntity {
   @Column({ type: 'timestamptz' })
   lastUsedAt!: Date;
 
+  /**
+   * When its owner last proved presence: the sign-in, or a later step-up. Sensitive changes need
+   * this to be recent (STEP_UP_MAX_AGE).
+   */
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  verifiedAt!: Date;
+
   /** Absolute end of the session, whatever its activity. */
   @Column({ type: 'timestamptz' })
   expiresAt!: Date;

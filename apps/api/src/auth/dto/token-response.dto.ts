@@ -20,9 +20,13 @@ export class MfaChallengeDto {
   @ApiProperty({ example: true })
   mfa_required!: true;
 
-  @ApiProperty({ description: 'Single use, valid 5 minutes; send it with a code to /auth/login/mfa.' })
+  @ApiProperty({
+    description:
+      'Single use, valid MFA_TOKEN_TTL (5 minutes); send it with a code to /auth/login/mfa, or with a passkey ' +
+      'assertion to /auth/login/mfa/passkey (options from /auth/login/mfa/passkey/options).',
+  })
   mfa_token!: string;
 
-  @ApiProperty({ example: ['totp', 'recovery_code'] })
+  @ApiProperty({ example: ['totp', 'recovery_code', 'passkey'] })
   methods!: string[];
 }

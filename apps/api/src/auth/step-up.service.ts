@@ -1,0 +1,92 @@
+import { AuditService } from '@app/audit';
+import type { UserPrincipal } from '@app/auth';
+import { ProblemException } from '@app/common';
+import { AppConfig } from '@app/config';
+import { TenantTransaction, User } from '@app/database';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import type { StepUpStatusDto } from './dto/passkey.dto';
+import { LockoutService } from './lockout.service';
+
+/**
+ * Recent proof of presence for sensitive changes (sudo mode): the session's sign-in, or a later
+ * step-up with the password or a passkey, at most STEP_UP_MAX_AGE ago. A stolen access token
+ * alone cannot add a passkey or delete the account once that window has passed. API keys never
+ * qualify: they are not a person.
+ */
+@Injectable()
+export class StepUpService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly transactions: TenantTransaction,
+    private readonly lockout: LockoutService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async status(principal: UserPrincipal): Promise<StepUpStatusDto> {
+    const verifiedAt = await this.verifiedAt(principal);
+    return { verifiedAt, validUntil: new Date(verifiedAt.getTime() + this.config.auth.stepUpMaxAge * 1000) };
+  }
+
+  /** Refuses (403 `step-up-required`, audited) unless the session proved presence recently. */
+  async assertRecent(principal: UserPrincipal, action: string): Promise<void> {
+    const verifiedAt = await this.verifiedAt(principal);
+    if (Date.now() - verifiedAt.getTime() <= this.config.auth.stepUpMaxAge * 1000) return;
+    await this.audit.record({
+      action,
+      outcome: 'failure',
+      actorId: principal.userId,
+      targetType: 'user',
+      targetId: principal.userId,
+      metadata: { reason: 'step_up_required' },
+    });
+    throw new ProblemException({
+      status: HttpStatus.FORBIDDEN,
+      slug: 'step-up-required',
+      title: 'Step-up required',
+      detail:
+        'Confirm it is you first: POST /api/v1/auth/step-up with your password or a passkey, then send this again.',
+      extensions: { max_age: this.config.auth.stepUpMaxAge },
+    });
+  }
+
+  async withPassword(principal: UserPrincipal, password: string): Promise<StepUpStatusDto> {
+    const user = await this.transactions.runAsSystem((manager) =>
+      manager.findOneByOrFail(User, { id: principal.userId }),
+    );
+    await this.lockout.confirmPassword(user, password, 'auth.step_up');
+    return this.verified(principal, 'password');
+  }
+
+  /** Records the proof on the session (the passkey's assertion was checked by the caller). */
+  async verified(principal: UserPrincipal, method: 'password' | 'passkey'): Promise<StepUpStatusDto> {
+    await this.transactions.runAsSystem(async (manager) => {
+      await manager.query('UPDATE sessions SET verified_at = now() WHERE id = $1 AND user_id = $2', [
+        principal.sessionId,
+        principal.userId,
+      ]);
+      await this.audit.record(
+        {
+          action: 'auth.step_up',
+          outcome: 'success',
+          actorId: principal.userId,
+          targetType: 'user',
+          targetId: principal.userId,
+          metadata: { method },
+        },
+        manager,
+      );
+    });
+    return this.status(principal);
+  }
+
+  private async verifiedAt(principal: UserPrincipal): Promise<Date> {
+    const rows = await this.transactions.runAsSystem((manager) =>
+      manager.query<Array<{ verified_at: Date }>>(
+        'SELECT verified_at FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL',
+        [principal.sessionId, principal.userId],
+      ),
+    );
+    // The guard has just checked the session; a row gone meanwhile counts as never verified.
+    return rows[0] ? new Date(rows[0].verified_at) : new Date(0);
+  }
+}
