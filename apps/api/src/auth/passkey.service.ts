@@ -16,12 +16,7 @@ import {
 } from '@simplewebauthn/server';
 import { SingleUseStore } from '../common/single-use-store';
 import { AuthService, INVALID_CREDENTIALS } from './auth.service';
-import type {
-  AuthenticationCredentialDto,
-  PasskeyDto,
-  RegisterPasskeyDto,
-  StepUpStatusDto,
-} from './dto/passkey.dto';
+import type { AuthenticationCredentialDto, PasskeyDto, RegisterPasskeyDto, StepUpStatusDto } from './dto/passkey.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
 import { LockoutService } from './lockout.service';
 import { StepUpService } from './step-up.service';
