@@ -14,6 +14,7 @@ import { SsoTeamMappings1765267200000 } from './1765267200000-sso-team-mappings'
 import { ScimGroups1765353600000 } from './1765353600000-scim-groups';
 import { Webhooks1765440000000 } from './1765440000000-webhooks';
 import { Passkeys1765526400000 } from './1765526400000-passkeys';
+import { Impersonation1765612800000 } from './1765612800000-impersonation';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   ScimGroups1765353600000,
   Webhooks1765440000000,
   Passkeys1765526400000,
+  Impersonation1765612800000,
   // generate:resource migrations
 ];
 

@@ -12,6 +12,7 @@ import { AuthorizationGuard, RbacModule } from '@app/rbac';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
 import { IdentityModule } from './auth/identity.module';
+import { ImpersonationGuard } from './auth/impersonation.guard';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditLogsModule } from './audit-logs/audit-logs.module';
 import { InvitationsModule } from './invitations/invitations.module';
@@ -92,6 +93,7 @@ export class ApiModule {
       providers: [
         ...RATE_LIMIT_PROVIDERS,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: ImpersonationGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
       ],

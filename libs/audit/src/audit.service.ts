@@ -1,4 +1,4 @@
-import { Metrics, newId } from '@app/common';
+import { IMPERSONATOR_KEY, Metrics, newId } from '@app/common';
 import { AuditLog, TenantTransaction, type AuditActorType, type AuditOutcome } from '@app/database';
 import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
@@ -64,6 +64,8 @@ export class AuditService {
 
   async record(event: AuditEvent, manager?: EntityManager): Promise<void> {
     const active = this.cls.isActive();
+    // Whatever a request does while a platform admin acts as someone, its rows name the admin too.
+    const impersonatorId = active ? this.cls.get<string | undefined>(IMPERSONATOR_KEY) : undefined;
     const entity: Omit<AuditLog, 'chainSeq' | 'prevHash' | 'hash'> = {
       id: newId(),
       occurredAt: new Date(),
@@ -77,7 +79,7 @@ export class AuditService {
       ip: active ? (this.cls.get<string | null>(REQUEST_IP_KEY) ?? null) : null,
       userAgent: active ? (this.cls.get<string | null>(REQUEST_USER_AGENT_KEY) ?? null) : null,
       requestId: active ? (this.cls.getId() ?? null) : null,
-      metadata: scrub(event.metadata),
+      metadata: impersonatorId ? { ...scrub(event.metadata), impersonatorId } : scrub(event.metadata),
     };
     // jsonb metadata is arbitrary JSON, which TypeORM's deep-partial type cannot express.
     const row = entity as QueryDeepPartialEntity<AuditLog>;

@@ -17,6 +17,8 @@ export interface AccessTokenClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** RFC 8693 actor: who acts for `sub` (a platform admin impersonating). */
+  act?: { sub: string };
 }
 
 export interface PublicJwk extends JsonWebKey {
@@ -126,6 +128,17 @@ export class AccessTokenService {
   }
 
   /**
+   * A token for an impersonation session: `act.sub` names the admin (RFC 8693 section 4.1), and it
+   * lives no longer than the session.
+   */
+  signImpersonation(userId: string, sessionId: string, actorId: string, ttlSeconds: number): string {
+    return this.jwt.sign(
+      { sid: sessionId, act: { sub: actorId } },
+      { subject: userId, jwtid: newId(), expiresIn: Math.min(ttlSeconds, this.ttlSeconds) },
+    );
+  }
+
+  /**
    * The claims of a valid token, or undefined for anything else (bad signature, expired, wrong
    * iss/aud/alg). A token verified once is remembered (bounded, by its exact text) until the
    * earlier of its `exp` and VERIFIED_TTL_MS, so a client's next requests skip the signature
@@ -155,10 +168,12 @@ export class AccessTokenService {
     try {
       const claims: unknown = this.jwt.verify(token);
       if (typeof claims !== 'object' || claims === null) return undefined;
-      const { sub, sid, jti, iat, exp } = claims as Partial<AccessTokenClaims>;
+      const { sub, sid, jti, iat, exp, act } = claims as Partial<AccessTokenClaims>;
       if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return undefined;
       if (typeof iat !== 'number' || typeof exp !== 'number') return undefined;
-      return { sub, sid, jti, iat, exp };
+      if (act === undefined) return { sub, sid, jti, iat, exp };
+      if (typeof act !== 'object' || act === null || typeof act.sub !== 'string') return undefined;
+      return { sub, sid, jti, iat, exp, act: { sub: act.sub } };
     } catch {
       return undefined;
     }

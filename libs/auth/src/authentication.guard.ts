@@ -1,4 +1,4 @@
-import { callKind, graphqlCall, routeMetadata } from '@app/common';
+import { callKind, graphqlCall, IMPERSONATOR_KEY, routeMetadata } from '@app/common';
 import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -7,7 +7,7 @@ import { AccessTokenService } from './access-token.service';
 import { API_KEY_PREFIX } from './api-key-format';
 import { ApiKeyRegistry } from './api-key-registry';
 import { CredentialResolvers } from './credential-resolvers';
-import { PRINCIPAL_KEY, type Principal } from './principal';
+import { PRINCIPAL_KEY, type Principal, type UserPrincipal } from './principal';
 import { IS_PUBLIC } from './public.decorator';
 import { SessionRegistry } from './session-registry';
 
@@ -85,7 +85,12 @@ export class AuthenticationGuard implements CanActivate {
     const principal = token ? await this.authenticate(token) : undefined;
     if (principal) {
       request.principal = principal;
-      if (this.cls.isActive()) this.cls.set(PRINCIPAL_KEY, principal);
+      if (this.cls.isActive()) {
+        this.cls.set(PRINCIPAL_KEY, principal);
+        if (principal.kind === 'user' && principal.impersonator) {
+          this.cls.set(IMPERSONATOR_KEY, principal.impersonator.userId);
+        }
+      }
     }
     return principal;
   }
@@ -103,8 +108,18 @@ export class AuthenticationGuard implements CanActivate {
     const resolver = this.credentials.for(token);
     if (resolver) return resolver.authenticate(token);
     const claims = this.tokens.verify(token);
-    const authMethod = claims ? await this.sessions.authMethod(claims.sid, claims.sub) : undefined;
-    if (!claims || !authMethod) return undefined;
-    return { kind: 'user', userId: claims.sub, sessionId: claims.sid, tokenId: claims.jti, authMethod };
+    const session = claims ? await this.sessions.live(claims.sid, claims.sub) : undefined;
+    if (!claims || !session) return undefined;
+    // The token's actor and the session's must agree: neither can make or drop an impersonation alone.
+    if (claims.act?.sub !== session.impersonator?.userId) return undefined;
+    const principal: UserPrincipal = {
+      kind: 'user',
+      userId: claims.sub,
+      sessionId: claims.sid,
+      tokenId: claims.jti,
+      authMethod: session.authMethod,
+    };
+    if (session.impersonator) principal.impersonator = session.impersonator;
+    return principal;
   }
 }

@@ -9,6 +9,7 @@ export {
   confinedTo,
   PRINCIPAL_KEY,
   type ApiKeyPrincipal,
+  type Impersonator,
   type MachinePrincipal,
   type Principal,
   type PrincipalKinds,
@@ -23,3 +24,5 @@ export { generateSecret, safeEqual, sha256 } from './secret-token';
 export { SessionRegistry } from './session-registry';
 export { Semaphore } from './semaphore';
 export { OneTimeTokenService } from './one-time-token.service';
+export { IMPERSONATION_SAFE, ImpersonationSafe, NO_IMPERSONATION, NoImpersonation } from './impersonation.decorator';
+export { type LiveSession } from './session-registry';

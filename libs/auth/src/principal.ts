@@ -9,6 +9,14 @@ export interface UserPrincipal {
   tokenId: string;
   /** How the session signed in: `password`, `oauth:<provider>`, `sso:<connection id>`, … */
   authMethod: string;
+  /** Set when a platform admin acts as this user (an impersonation session). */
+  impersonator?: Impersonator;
+}
+
+/** Who acts for the user in an impersonation session, and whether changes are allowed. */
+export interface Impersonator {
+  userId: string;
+  write: boolean;
 }
 
 /**

@@ -3,9 +3,15 @@ import { TenantTransaction } from '@app/database';
 import { InvalidationBus } from '@app/queue';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 
-interface CachedSession {
-  userId: string;
+/** A live session as the guard needs it. */
+export interface LiveSession {
   authMethod: string;
+  /** An impersonation session: the admin acting, and whether it may write. */
+  impersonator?: { userId: string; write: boolean };
+}
+
+interface CachedSession extends LiveSession {
+  userId: string;
   expiresAt: number;
   cachedUntil: number;
 }
@@ -47,16 +53,35 @@ export class SessionRegistry implements OnModuleInit {
    * undefined when it is revoked, expired, someone else's or its user is deactivated.
    */
   async authMethod(sessionId: string, userId: string): Promise<string | undefined> {
+    return (await this.live(sessionId, userId))?.authMethod;
+  }
+
+  /**
+   * The live session, or undefined as for authMethod. An impersonation session also dies when its
+   * admin is deactivated or is no longer a platform admin.
+   */
+  async live(sessionId: string, userId: string): Promise<LiveSession | undefined> {
     const now = Date.now();
     const cached = this.bus.live ? this.cache.get(sessionId) : undefined;
     if (cached && cached.cachedUntil > now) {
-      return cached.userId === userId && cached.expiresAt > now ? cached.authMethod : undefined;
+      return cached.userId === userId && cached.expiresAt > now ? cached : undefined;
     }
     if ((this.tombstones.get(sessionId) ?? 0) > now) return undefined;
     const rows = await this.transactions.runAsSystem((manager) =>
-      manager.query<Array<{ user_id: string; expires_at: Date; auth_method: string }>>(
-        `SELECT s.user_id, s.expires_at, s.auth_method FROM sessions s JOIN users u ON u.id = s.user_id
-          WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active`,
+      manager.query<
+        Array<{
+          user_id: string;
+          expires_at: Date;
+          auth_method: string;
+          impersonator_id: string | null;
+          impersonation_write: boolean;
+        }>
+      >(
+        `SELECT s.user_id, s.expires_at, s.auth_method, s.impersonator_id, s.impersonation_write
+           FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active
+            AND (s.impersonator_id IS NULL OR EXISTS (
+                  SELECT 1 FROM users a WHERE a.id = s.impersonator_id AND a.is_active AND a.is_platform_admin))`,
         [sessionId],
       ),
     );
@@ -66,13 +91,15 @@ export class SessionRegistry implements OnModuleInit {
     if ((this.tombstones.get(sessionId) ?? 0) > Date.now()) return undefined;
     const expiresAt = new Date(row.expires_at).getTime();
     if (this.cache.size >= MAX_ENTRIES) this.evict();
-    this.cache.set(sessionId, {
+    const entry: CachedSession = {
       userId: row.user_id,
       authMethod: row.auth_method,
+      ...(row.impersonator_id ? { impersonator: { userId: row.impersonator_id, write: row.impersonation_write } } : {}),
       expiresAt,
       cachedUntil: Math.min(expiresAt, now + CACHE_TTL_MS),
-    });
-    return row.user_id === userId ? row.auth_method : undefined;
+    };
+    this.cache.set(sessionId, entry);
+    return row.user_id === userId ? entry : undefined;
   }
 
   async isActive(sessionId: string, userId: string): Promise<boolean> {

@@ -43,3 +43,4 @@ export {
 export { RequestContextModule } from './request-context.module';
 export { routeMetadata, StaticRouteReflector } from './route-metadata';
 export { callKind, graphqlCall, graphqlFieldName, requestOf, type GraphqlCall } from './call-site';
+export { IMPERSONATOR_KEY } from './impersonation';

@@ -54,6 +54,8 @@ export interface AuthConfig {
   webauthn: WebAuthnConfig;
   /** Seconds after a sign-in or a step-up during which a sensitive change needs no new proof. */
   stepUpMaxAge: number;
+  /** Platform admins acting as a user: minutes an impersonation lasts unless asked otherwise, and at most. */
+  impersonation: { defaultMinutes: number; maxMinutes: number };
   invitationTtl: number;
   /** Invitation mails (new and resent) an organization may send in any 24 hours. */
   invitationsPerOrgPerDay: number;
@@ -326,6 +328,10 @@ export class AppConfig {
       mfaTokenTtl: raw.MFA_TOKEN_TTL,
       webauthn: webauthnConfig(raw),
       stepUpMaxAge: raw.STEP_UP_MAX_AGE,
+      impersonation: {
+        defaultMinutes: raw.IMPERSONATION_DEFAULT_MINUTES,
+        maxMinutes: raw.IMPERSONATION_MAX_MINUTES,
+      },
       invitationTtl: raw.INVITATION_TTL,
       invitationsPerOrgPerDay: raw.INVITATIONS_PER_ORG_PER_DAY,
       bootstrapAdminEmail: raw.BOOTSTRAP_ADMIN_EMAIL?.toLowerCase(),
@@ -499,6 +505,9 @@ export class AppConfig {
         problems.push(`CORS_ORIGINS: ${origin} is not an origin (scheme://host[:port])`);
     }
     problems.push(...webauthnProblems(raw));
+    if (raw.IMPERSONATION_DEFAULT_MINUTES > raw.IMPERSONATION_MAX_MINUTES) {
+      problems.push('IMPERSONATION_DEFAULT_MINUTES: must not exceed IMPERSONATION_MAX_MINUTES');
+    }
     if (raw.MICROSOFT_CLIENT_ID && !raw.MICROSOFT_TENANT_ID && !raw.MICROSOFT_ISSUER) {
       problems.push('MICROSOFT_TENANT_ID: is required when MICROSOFT_CLIENT_ID is set (your directory (tenant) id)');
     }

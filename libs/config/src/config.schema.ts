@@ -162,6 +162,8 @@ export const configSchema = z.object({
   WEBAUTHN_ORIGINS: z.string().optional(),
   WEBAUTHN_CHALLENGE_TTL: duration.default(300),
   STEP_UP_MAX_AGE: duration.default(300),
+  IMPERSONATION_DEFAULT_MINUTES: positiveInt.max(1440, 'must be at most 1440').default(15),
+  IMPERSONATION_MAX_MINUTES: positiveInt.max(1440, 'must be at most 1440').default(60),
   INVITATION_TTL: duration.default(7 * 86400),
   INVITATIONS_PER_ORG_PER_DAY: positiveInt.default(100),
   BOOTSTRAP_ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),

@@ -1,4 +1,4 @@
-import { CurrentPrincipal, CurrentUser, type Principal, type UserPrincipal } from '@app/auth';
+import { CurrentPrincipal, CurrentUser, NoImpersonation, type Principal, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
@@ -13,6 +13,8 @@ import { ApiKeyDto, ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from './d
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
+  // A key outlives the session that made it: an impersonator never mints one in the person's name.
+  @NoImpersonation()
   @Post()
   @RequirePermissions('api-keys:create')
   @ApiOperation({

@@ -68,7 +68,8 @@ export class AuditLogsController {
   @Get('users/me/security-events')
   @ApiOperation({
     summary: 'Your sign-in and account history',
-    description: 'Authenticated. Sign-ins, failures, lockouts, password, MFA and session events; newest first.',
+    description:
+      'Authenticated. Sign-ins, failures, lockouts, password, MFA, passkey and session events, and impersonations of you; newest first.',
   })
   @ApiOkResponse({ type: AuditLogPageDto })
   @ApiAuthenticated()

@@ -120,7 +120,8 @@ export class AuditLogsService {
     return this.transactions.runAsSystem(async (manager) => {
       const builder = this.chain(manager, null)
         .andWhere('(a.actor_id = :userId OR a.target_id = :userIdText)', { userId, userIdText: userId })
-        .andWhere("(a.action LIKE 'auth.%' OR a.action LIKE 'user.%')")
+        // Impersonations are shown to the person acted as (and to the admin who acted).
+        .andWhere("(a.action LIKE 'auth.%' OR a.action LIKE 'user.%' OR a.action LIKE 'admin.impersonation.%')")
         .orderBy('a.chain_seq', 'DESC');
       if (before) builder.andWhere('a.chain_seq < :before', { before });
       return this.page(await builder.limit(query.limit + 1).getMany(), query.limit, (row) =>

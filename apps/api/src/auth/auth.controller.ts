@@ -1,4 +1,4 @@
-import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
+import { CurrentUser, ImpersonationSafe, NoImpersonation, Public, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
@@ -71,6 +71,7 @@ export class AuthController {
     return this.sessions.refresh(dto.refresh_token);
   }
 
+  @ImpersonationSafe()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
@@ -114,6 +115,7 @@ export class AuthController {
     await this.sessions.revokeOwn(principal.userId, sessionId);
   }
 
+  @NoImpersonation()
   @Delete('sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End every session but this one', description: 'Authenticated.' })

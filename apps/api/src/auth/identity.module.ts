@@ -9,6 +9,8 @@ import { AuthService } from './auth.service';
 import { LockoutService } from './lockout.service';
 import { MfaController } from './mfa.controller';
 import { MfaService } from './mfa.service';
+import { ImpersonationController } from './impersonation.controller';
+import { ImpersonationService } from './impersonation.service';
 import { PasskeyController } from './passkey.controller';
 import { PasskeyService, WebAuthnChallenges } from './passkey.service';
 import { SessionService } from './session.service';
@@ -16,7 +18,7 @@ import { StepUpService } from './step-up.service';
 
 /** Local identity: registration, sign-in, sessions, email verification, password reset, profile. */
 @Module({
-  controllers: [AuthController, MfaController, PasskeyController, UsersController],
+  controllers: [AuthController, MfaController, PasskeyController, ImpersonationController, UsersController],
   providers: [
     AuthService,
     LockoutService,
@@ -24,6 +26,7 @@ import { StepUpService } from './step-up.service';
     PasskeyService,
     WebAuthnChallenges,
     StepUpService,
+    ImpersonationService,
     AccountMailer,
     AccountRecoveryService,
     SessionService,

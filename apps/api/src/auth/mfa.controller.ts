@@ -1,4 +1,4 @@
-import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, Public, type UserPrincipal } from '@app/auth';
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
@@ -17,6 +17,7 @@ import { CredentialEndpoint } from '../rate-limit/rate-limit.decorator';
 
 @ApiTags('auth')
 @Controller('auth')
+@NoImpersonation()
 export class MfaController {
   constructor(private readonly mfa: MfaService) {}
 

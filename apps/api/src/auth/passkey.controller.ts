@@ -1,4 +1,4 @@
-import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, Public, type UserPrincipal } from '@app/auth';
 import { UuidParam, ValidationProblemException } from '@app/common';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -27,6 +27,7 @@ type Options = Promise<WebAuthnOptionsDto>;
 
 @ApiTags('passkeys')
 @Controller('auth')
+@NoImpersonation()
 export class PasskeyController {
   constructor(
     private readonly passkeys: PasskeyService,

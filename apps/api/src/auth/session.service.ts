@@ -110,6 +110,7 @@ export class SessionService {
     const sessions = await this.transactions.runAsSystem((manager) =>
       manager.find(Session, {
         where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+        relations: { impersonator: true },
         order: { createdAt: 'DESC' },
       }),
     );
@@ -117,9 +118,19 @@ export class SessionService {
       id: session.id,
       createdAt: session.createdAt,
       lastUsedAt: session.lastUsedAt,
+      expiresAt: session.expiresAt,
       ip: session.ip,
       userAgent: session.userAgent,
       current: session.id === currentSessionId,
+      // Someone acting as this person is shown to them, with why; they may end it like any session.
+      impersonation:
+        session.impersonatorId && session.impersonator
+          ? {
+              by: { id: session.impersonatorId, email: session.impersonator.email },
+              reason: session.impersonationReason ?? '',
+              write: session.impersonationWrite,
+            }
+          : null,
     }));
   }
 
@@ -168,9 +179,13 @@ export class SessionService {
   /** Ends every session of the user except `keepSessionId` (if given). */
   async revokeAll(userId: string, reason: string, keepSessionId?: string, manager?: EntityManager): Promise<string[]> {
     const work = async (unit: EntityManager) => {
+      // Their own sessions, and those they opened as a platform admin acting for someone else.
       const sessions = await unit.find(Session, {
         select: { id: true },
-        where: { userId, revokedAt: IsNull(), ...(keepSessionId ? { id: Not(keepSessionId) } : {}) },
+        where: [
+          { userId, revokedAt: IsNull(), ...(keepSessionId ? { id: Not(keepSessionId) } : {}) },
+          { impersonatorId: userId, revokedAt: IsNull() },
+        ],
       });
       const ids = sessions.map((session) => session.id);
       await this.revokeWithin(unit, ids, reason);
@@ -180,6 +195,17 @@ export class SessionService {
     if (manager) return work(manager);
     const ids = await this.transactions.runAsSystem(work);
     await this.registry.revokeSessions(ids);
+    return ids;
+  }
+
+  /** Ends the impersonation sessions an admin opened, inside the caller's unit of work; returns their ids. */
+  async revokeImpersonationsBy(manager: EntityManager, adminId: string, reason: string): Promise<string[]> {
+    const sessions = await manager.find(Session, {
+      select: { id: true },
+      where: { impersonatorId: adminId, revokedAt: IsNull() },
+    });
+    const ids = sessions.map((session) => session.id);
+    await this.revokeWithin(manager, ids, reason);
     return ids;
   }
 

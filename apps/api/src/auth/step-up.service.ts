@@ -29,7 +29,8 @@ export class StepUpService {
 
   /** Refuses (403 `step-up-required`, audited) unless the session proved presence recently. */
   async assertRecent(principal: UserPrincipal, action: string): Promise<void> {
-    const verifiedAt = await this.verifiedAt(principal);
+    // An impersonation proves nothing about the person: it never counts as their presence.
+    const verifiedAt = principal.impersonator ? new Date(0) : await this.verifiedAt(principal);
     if (Date.now() - verifiedAt.getTime() <= this.config.auth.stepUpMaxAge * 1000) return;
     await this.audit.record({
       action,

@@ -1,4 +1,4 @@
-import { CurrentPrincipal, CurrentUser, type Principal, type UserPrincipal } from '@app/auth';
+import { CurrentPrincipal, CurrentUser, NoImpersonation, type Principal, type UserPrincipal } from '@app/auth';
 import { OrSelf, RequirePermissions, TeamScoped } from '@app/rbac';
 import { Args, ID, Mutation } from '@nestjs/graphql';
 import { ApiKeysService } from '../api-keys/api-keys.service';
@@ -231,6 +231,7 @@ export class OrganizationMutationsResolver {
     description: 'Needs api-keys:create (a user, not a key). The secret is in this answer only.',
   })
   @RequirePermissions('api-keys:create')
+  @NoImpersonation()
   async createApiKey(
     @CurrentUser() principal: UserPrincipal,
     @Args('orgId', { type: id }) orgId: string,

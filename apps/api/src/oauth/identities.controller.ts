@@ -1,4 +1,4 @@
-import { CurrentUser, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { Controller, Delete, Get, HttpCode, HttpStatus } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -20,6 +20,7 @@ export class IdentitiesController {
     return this.oauth.identities(principal.userId);
   }
 
+  @NoImpersonation()
   @Delete(':identityId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({

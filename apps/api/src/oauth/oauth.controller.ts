@@ -1,4 +1,4 @@
-import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, Public, type UserPrincipal } from '@app/auth';
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -101,6 +101,7 @@ export class OAuthController {
     return this.oauth.signIn('keycloak', dto, this.binding.presented(request, dto.bindingVerifier));
   }
 
+  @NoImpersonation()
   @Get('oauth/:provider/link')
   @ApiOperation({
     summary: 'Start linking a provider to your account',
@@ -121,6 +122,7 @@ export class OAuthController {
     return { authorizationUrl: await this.oauth.authorize(provider, bind, principal.userId) };
   }
 
+  @NoImpersonation()
   @Post('oauth/:provider/link')
   @CredentialEndpoint()
   @HttpCode(HttpStatus.OK)

@@ -5,6 +5,7 @@ import { TenantTransaction, User } from '@app/database';
 import { PlatformAdmins } from '@app/rbac';
 import { HttpStatus, Injectable, Logger, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { Raw, type EntityManager } from 'typeorm';
+import { SessionService } from '../auth/session.service';
 
 export type GrantChannel = 'api' | 'cli' | 'bootstrap';
 
@@ -22,6 +23,7 @@ export class PlatformAdminService implements OnApplicationBootstrap {
     private readonly transactions: TenantTransaction,
     private readonly admins: PlatformAdmins,
     private readonly audit: AuditService,
+    private readonly sessions: SessionService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,6 +52,7 @@ export class PlatformAdminService implements OnApplicationBootstrap {
 
   /** Grants or revokes; idempotent; audited with who did it and through which channel. */
   async set(actorId: string | null, userId: string, value: boolean, via: GrantChannel): Promise<User> {
+    let endedImpersonations: string[] = [];
     const user = await this.transactions.runAsSystem(async (manager) => {
       // Serialise all flag changes, so two admins revoking each other cannot leave none.
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['platform-admins']);
@@ -68,6 +71,8 @@ export class PlatformAdminService implements OnApplicationBootstrap {
         }
       }
       await manager.update(User, { id: userId }, { isPlatformAdmin: value });
+      // Acting as someone else was a platform admin's power: it ends with the flag.
+      if (!value) endedImpersonations = await this.sessions.revokeImpersonationsBy(manager, userId, 'admin_revoked');
       await this.audit.record(
         {
           action: value ? 'platform-admin.grant' : 'platform-admin.revoke',
@@ -82,6 +87,7 @@ export class PlatformAdminService implements OnApplicationBootstrap {
       return Object.assign(target, { isPlatformAdmin: value });
     });
     await this.admins.invalidate(userId);
+    await this.sessions.broadcastRevocation(endedImpersonations);
     if (via !== 'api') this.logger.log(`${value ? 'granted' : 'revoked'} platform admin for user ${userId} (${via})`);
     return user;
   }

@@ -1,4 +1,4 @@
-import { CurrentUser, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePlatformAdmin } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
@@ -60,6 +60,7 @@ export class UsersController {
     return this.users.updateProfile(principal.userId, dto);
   }
 
+  @NoImpersonation()
   @Put('me/password')
   @CredentialEndpoint()
   @HttpCode(HttpStatus.NO_CONTENT)

@@ -5,6 +5,7 @@ import { User } from './user.entity';
 /** One sign-in: the family of refresh tokens that rotate from it. */
 @Entity({ name: 'sessions' })
 @Index('sessions_user_idx', ['userId'])
+@Index('sessions_impersonator_idx', ['impersonatorId'])
 export class Session extends BaseEntity {
   @Column('uuid')
   userId!: string;
@@ -42,4 +43,20 @@ export class Session extends BaseEntity {
 
   @Column({ type: 'varchar', length: 50, nullable: true })
   revokedReason!: string | null;
+
+  /** The platform admin acting as the user (RFC 8693 `act`), for an impersonation session. */
+  @Column({ type: 'uuid', nullable: true })
+  impersonatorId!: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'impersonator_id', foreignKeyConstraintName: 'sessions_impersonator_id_fkey' })
+  impersonator?: User;
+
+  /** Why the admin acts as the user (required to start). */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  impersonationReason!: string | null;
+
+  /** Whether the impersonation may change anything (read-only by default). */
+  @Column({ type: 'boolean', default: false })
+  impersonationWrite!: boolean;
 }
