@@ -15,6 +15,7 @@ import { ScimGroups1765353600000 } from './1765353600000-scim-groups';
 import { Webhooks1765440000000 } from './1765440000000-webhooks';
 import { Passkeys1765526400000 } from './1765526400000-passkeys';
 import { Impersonation1765612800000 } from './1765612800000-impersonation';
+import { AuditPersonalData1765699200000 } from './1765699200000-audit-personal-data';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   Webhooks1765440000000,
   Passkeys1765526400000,
   Impersonation1765612800000,
+  AuditPersonalData1765699200000,
   // generate:resource migrations
 ];
 

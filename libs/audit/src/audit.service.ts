@@ -66,7 +66,7 @@ export class AuditService {
     const active = this.cls.isActive();
     // Whatever a request does while a platform admin acts as someone, its rows name the admin too.
     const impersonatorId = active ? this.cls.get<string | undefined>(IMPERSONATOR_KEY) : undefined;
-    const entity: Omit<AuditLog, 'chainSeq' | 'prevHash' | 'hash'> = {
+    const entity: Omit<AuditLog, 'chainSeq' | 'prevHash' | 'hash' | 'personalSalt' | 'personalDigest' | 'erasedAt'> = {
       id: newId(),
       occurredAt: new Date(),
       organizationId: event.organizationId ?? null,

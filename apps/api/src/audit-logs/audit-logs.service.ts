@@ -193,6 +193,8 @@ export class AuditLogsService {
            SELECT a.id, a.chain_seq,
                   CASE
                     WHEN a.hash <> audit_log_digest(a.prev_hash, a.chain_seq, a) THEN 'content-changed'
+                    -- The personal fields, unless erased (then only their digest is left, and the hash covers it).
+                    WHEN a.erased_at IS NULL AND a.personal_digest <> audit_log_personal_digest(a) THEN 'content-changed'
                     WHEN lag(a.chain_seq) OVER w IS NOT NULL AND a.chain_seq <> lag(a.chain_seq) OVER w + 1 THEN 'row-missing'
                     WHEN lag(a.chain_seq) OVER w IS NOT NULL AND a.prev_hash IS DISTINCT FROM lag(a.hash) OVER w THEN 'link-broken'
                   END AS reason

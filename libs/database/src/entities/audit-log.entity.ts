@@ -67,4 +67,22 @@ export class AuditLog {
   /** SHA-256 over this row's content and prevHash (set by the database on insert). */
   @Column({ type: 'char', length: 64 })
   hash!: string;
+
+  /**
+   * A random salt for personalDigest (set by the database on insert); erased with the personal
+   * data, so the digest cannot be used afterwards to test guesses of what it covered.
+   */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  personalSalt!: string | null;
+
+  /**
+   * SHA-256 over the salt, ip, userAgent and metadata: the chain's hash covers this digest instead
+   * of those fields, so they can be erased (GDPR art. 17) and the chain still verifies.
+   */
+  @Column({ type: 'char', length: 64 })
+  personalDigest!: string;
+
+  /** When the personal data of this row was erased (the event itself stays). */
+  @Column({ type: 'timestamptz', nullable: true })
+  erasedAt!: Date | null;
 }
