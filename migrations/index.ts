@@ -16,6 +16,7 @@ import { Webhooks1765440000000 } from './1765440000000-webhooks';
 import { Passkeys1765526400000 } from './1765526400000-passkeys';
 import { Impersonation1765612800000 } from './1765612800000-impersonation';
 import { AuditPersonalData1765699200000 } from './1765699200000-audit-personal-data';
+import { AccountErasure1765785600000 } from './1765785600000-account-erasure';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   Passkeys1765526400000,
   Impersonation1765612800000,
   AuditPersonalData1765699200000,
+  AccountErasure1765785600000,
   // generate:resource migrations
 ];
 

@@ -11,6 +11,7 @@ import { QueueModule } from '@app/queue';
 import { AuthorizationGuard, RbacModule } from '@app/rbac';
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD, RouterModule } from '@nestjs/core';
+import { AccountModule } from './account/account.module';
 import { IdentityModule } from './auth/identity.module';
 import { ImpersonationGuard } from './auth/impersonation.guard';
 import { ApiKeysModule } from './api-keys/api-keys.module';
@@ -42,6 +43,7 @@ import { LivenessModule } from './health/liveness.module';
 export const API_V1_MODULES: Type[] = [
   HealthModule,
   IdentityModule,
+  AccountModule,
   OrganizationsModule,
   MembersModule,
   TeamsModule,

@@ -147,6 +147,7 @@ describe('Impersonation by platform admins', () => {
       ['other sessions', 'DELETE', '/auth/sessions'],
       ['api key', 'POST', `/organizations/${bob.orgId}/api-keys`, { name: 'k', permissions: ['teams:read'] }],
       ['nested', 'POST', '/admin/impersonations', { userId: bob.userId, reason: REASON }],
+      ['erase account', 'DELETE', '/users/me'],
     ];
     for (const [what, method, url, payload] of forbidden) {
       const res = await call(imp.access_token, method, url, payload);

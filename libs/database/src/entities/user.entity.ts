@@ -52,6 +52,10 @@ export class User extends BaseEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   recoveryCodeHashes!: string[];
 
+  /** Set when the person erased the account: the row is then only a pseudonym (no personal data). */
+  @Column({ type: 'timestamptz', nullable: true })
+  erasedAt!: Date | null;
+
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt!: Date;
 }
