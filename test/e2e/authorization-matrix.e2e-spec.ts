@@ -27,6 +27,7 @@ const ID_PARAMETERS = [
   'apiKeyId',
   'identityId',
   'passkeyId',
+  'exportId',
   // Installation-wide (platform admins only): no tenant owns a job, and no tenant may reach one.
   'jobId',
   // An organization, on a platform-admin route (so not :orgId, which marks organization routes).
@@ -181,6 +182,7 @@ describe('authorization matrices', () => {
       apiKeyId: f.a.apiKey.id,
       identityId: f.a.identityId,
       passkeyId: f.a.passkeyId,
+      exportId: f.a.exportId,
       jobId: NOBODY,
       organizationId: f.a.orgId,
       llmJobId: NOBODY,

@@ -41,7 +41,7 @@ describe('route inventory', () => {
       .map((r) => r.route);
     for (const route of publicRoutes) {
       expect(route).toMatch(
-        /^GET (Health|Liveness|Jwks)Controller|^POST (Auth|Mfa)Controller: \/auth\/(register|login|login\/mfa|refresh|verify-email|forgot-password|reset-password)$|^GET OAuthController: \/auth\/(providers|oauth\/:provider\/authorize)$|^POST OAuthController: \/auth\/(oauth\/:provider|keycloak)\/callback$|^POST SsoController: \/(sso\/discover|sso\/saml\/:connectionId\/acs|auth\/sso\/token)$|^GET SsoController: \/sso\/(:connectionId\/authorize|saml\/:connectionId\/metadata|oidc\/:connectionId\/callback)$|^GET WebhookCatalogueController: \/webhooks\/event-types$|^POST PasskeyController: \/auth\/login\/(mfa\/)?passkey(\/options)?$/,
+        /^GET (Health|Liveness|Jwks)Controller|^POST (Auth|Mfa)Controller: \/auth\/(register|login|login\/mfa|refresh|verify-email|forgot-password|reset-password)$|^GET OAuthController: \/auth\/(providers|oauth\/:provider\/authorize)$|^POST OAuthController: \/auth\/(oauth\/:provider|keycloak)\/callback$|^POST SsoController: \/(sso\/discover|sso\/saml\/:connectionId\/acs|auth\/sso\/token)$|^GET SsoController: \/sso\/(:connectionId\/authorize|saml\/:connectionId\/metadata|oidc\/:connectionId\/callback)$|^GET WebhookCatalogueController: \/webhooks\/event-types$|^POST PasskeyController: \/auth\/login\/(mfa\/)?passkey(\/options)?$|^POST AccountExportController: \/users\/me\/export\/download$/,
       );
     }
   });

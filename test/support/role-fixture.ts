@@ -1,5 +1,5 @@
 import { newId } from '@app/common';
-import { OAuthAccount, Passkey, TenantTransaction } from '@app/database';
+import { AccountExport, OAuthAccount, Passkey, TenantTransaction } from '@app/database';
 import { grantableToApiKeys, PERMISSION_KEYS, SYSTEM_ROLES } from '@app/rbac';
 import { bearer, joinByInvitation, registerAndLogin, uniqueEmail } from './auth-helpers';
 import { RESOURCE_FIXTURES } from './resource-fixtures';
@@ -28,6 +28,8 @@ export interface TenantRoles {
   identityId: string;
   /** A passkey of the owner (a stored row; its key signs nothing). */
   passkeyId: string;
+  /** A data export of the owner's (pending). */
+  exportId: string;
   /** One object of each resource in RESOURCE_FIXTURES, by its id parameter (projectId: …). */
   objects: Record<string, string>;
   /** The organization's SCIM token (its User objects.scimUserId is a member, in Group objects.scimGroupId). */
@@ -218,10 +220,15 @@ async function tenant(t: TestApp, label: string): Promise<TenantRoles> {
       lastUsedAt: null,
     }),
   );
+  const exportId = newId();
+  await t.app
+    .get(TenantTransaction)
+    .runAsSystem((manager) => manager.insert(AccountExport, { id: exportId, userId: owner.userId, status: 'pending' }));
   return {
     orgId,
     identityId,
     passkeyId,
+    exportId,
     teamId,
     objects,
     scimToken: scimToken.json<{ token: string }>().token,

@@ -56,6 +56,8 @@ export interface AuthConfig {
   stepUpMaxAge: number;
   /** Platform admins acting as a user: minutes an impersonation lasts unless asked otherwise, and at most. */
   impersonation: { defaultMinutes: number; maxMinutes: number };
+  /** Seconds an account export's download link (and the export) lives. */
+  accountExportTtl: number;
   invitationTtl: number;
   /** Invitation mails (new and resent) an organization may send in any 24 hours. */
   invitationsPerOrgPerDay: number;
@@ -332,6 +334,7 @@ export class AppConfig {
         defaultMinutes: raw.IMPERSONATION_DEFAULT_MINUTES,
         maxMinutes: raw.IMPERSONATION_MAX_MINUTES,
       },
+      accountExportTtl: raw.ACCOUNT_EXPORT_TTL,
       invitationTtl: raw.INVITATION_TTL,
       invitationsPerOrgPerDay: raw.INVITATIONS_PER_ORG_PER_DAY,
       bootstrapAdminEmail: raw.BOOTSTRAP_ADMIN_EMAIL?.toLowerCase(),

@@ -164,6 +164,7 @@ export const configSchema = z.object({
   STEP_UP_MAX_AGE: duration.default(300),
   IMPERSONATION_DEFAULT_MINUTES: positiveInt.max(1440, 'must be at most 1440').default(15),
   IMPERSONATION_MAX_MINUTES: positiveInt.max(1440, 'must be at most 1440').default(60),
+  ACCOUNT_EXPORT_TTL: duration.default(86400),
   INVITATION_TTL: duration.default(7 * 86400),
   INVITATIONS_PER_ORG_PER_DAY: positiveInt.default(100),
   BOOTSTRAP_ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),

@@ -10,3 +10,5 @@ export { LlmChatProcessor } from './llm-chat.processor';
 export { DependencyCheckJob } from './dependency-check.job';
 export { DependencyCheckProcessor, KEPT_DEPENDENCY_REPORTS } from './dependency-check.processor';
 export { checkDependencies, classify } from './dependency-check';
+export { AccountExportJob, type AccountExportPayload } from './account-export.job';
+export { ACCOUNT_EXPORT_FORMAT, AccountExportProcessor } from './account-export.processor';

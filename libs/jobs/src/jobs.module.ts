@@ -1,5 +1,6 @@
 import { OneTimeTokenService } from '@app/auth';
 import { Module } from '@nestjs/common';
+import { AccountExportProcessor } from './account-export.processor';
 import { AuditRetentionProcessor } from './audit-retention.processor';
 import { DependencyCheckProcessor } from './dependency-check.processor';
 import { LlmChatProcessor } from './llm-chat.processor';
@@ -14,6 +15,7 @@ import { PasswordResetRequestProcessor } from './password-reset-request.processo
     AuditRetentionProcessor,
     LlmChatProcessor,
     DependencyCheckProcessor,
+    AccountExportProcessor,
     // Stateless; the worker loads no AuthModule, so the job that issues reset tokens brings its own.
     OneTimeTokenService,
   ],

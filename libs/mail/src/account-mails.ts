@@ -50,6 +50,21 @@ export function passwordResetMail(appName: string, user: Recipient, link: string
   };
 }
 
+export function accountExportMail(appName: string, user: Recipient, link: string, hours: number): MailMessage {
+  return {
+    to: user.email,
+    subject: `Your ${appName} data export is ready`,
+    text: `${greeting(user)}\n\nThe copy of your data you asked for is ready. The link works once, within ${hours} hours:\n${link}\n\nIf you did not ask for it, someone with access to your account did: change your password.`,
+    html: layout(
+      'Your data export',
+      html`<p>${greeting(user)}</p>
+        <p>The copy of your data you asked for is ready. The link works once, within ${hours} hours:</p>
+        <p><a href="${link}">Download your data</a></p>
+        <p>If you did not ask for it, someone with access to your account did: change your password.</p>`,
+    ),
+  };
+}
+
 export function lockoutMail(appName: string, user: Recipient, minutes: number): MailMessage {
   return {
     to: user.email,

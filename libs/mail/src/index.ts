@@ -4,6 +4,7 @@ export type { MailMessage } from './mail-message';
 export { escapeHtml, html } from './escape-html';
 export { neutraliseLinks, quoteUserText } from './user-text';
 export {
+  accountExportMail,
   invitationMail,
   lockoutMail,
   notificationMail,

@@ -92,6 +92,8 @@ export class AccountErasureService {
       await manager.delete(OAuthAccount, { userId });
       await manager.delete(OneTimeToken, { userId });
       await manager.query('DELETE FROM scim_users WHERE user_id = $1', [userId]);
+      // Exports (ready ones hold a copy of everything); a pending one's job then finds nothing to do.
+      await manager.query('DELETE FROM account_exports WHERE user_id = $1', [userId]);
       // Invitations to the address, pending or accepted (the membership's history is in the audit log).
       await manager.query('DELETE FROM invitations WHERE lower(email) = lower($1)', [user.email]);
       // Work not yet handed to the queue that names them (mail to the address, mostly) is dropped;

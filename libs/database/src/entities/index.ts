@@ -1,3 +1,4 @@
+import { AccountExport } from './account-export.entity';
 import { ApiKey } from './api-key.entity';
 import { AuditLog } from './audit-log.entity';
 import { DependencyReport } from './dependency-report.entity';
@@ -32,6 +33,7 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 export {
+  AccountExport,
   ApiKey,
   AuditLog,
   DependencyReport,
@@ -66,6 +68,7 @@ export {
   // generate:resource exports
 };
 export { BaseEntity } from './base.entity';
+export type { AccountExportStatus } from './account-export.entity';
 export type { WebhookDeliveryStatus } from './webhook-delivery.entity';
 export type { DependencyFinding, DependencyStatus, DependencySummary } from './dependency-report.entity';
 export type { LlmChatMessage, LlmJobProblem, LlmJobStatus } from './llm-job.entity';
@@ -77,6 +80,7 @@ export type { SsoConnectionType, SsoRoleMapping, SsoTeamMapping } from './sso-co
 export type { RoleScope } from './permission.entity';
 
 export const ENTITIES = [
+  AccountExport,
   ApiKey,
   AuditLog,
   DependencyReport,
