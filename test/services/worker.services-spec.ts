@@ -10,6 +10,7 @@ import {
   readServicesEnv,
   startProcess,
   startSmtpSink,
+  tokenFromMail,
   type AppProcess,
   type SmtpSink,
   type TestApp,
@@ -55,6 +56,26 @@ describe('worker process (BullMQ on Redis)', () => {
     const res = await api.inject({ method: 'GET', url: '/api/v1/health' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
+  });
+
+  it('builds an account export in the worker and mails its single-use link', async () => {
+    const ann = await registerAndLogin(api, 'worker-export');
+    const requested = await api.inject({
+      method: 'POST',
+      url: '/api/v1/users/me/export',
+      headers: bearer(ann.tokens.access_token),
+    });
+    expect(requested.statusCode).toBe(202);
+    const token = await tokenFromMail(smtp, ann.email, /data export/);
+    const mail = smtp.messages.find((m) => m.to.includes(ann.email) && /data export/.test(m.subject));
+    expect(mail?.from).toBe('worker@example.test');
+    const download = await api.inject({
+      method: 'POST',
+      url: '/api/v1/users/me/export/download',
+      payload: { token },
+    });
+    expect(download.statusCode).toBe(200);
+    expect(download.json()).toMatchObject({ format: 'saas-account-export/1', profile: { id: ann.userId } });
   });
 
   it('delivers a mail.send job enqueued by the api', async () => {
