@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * metadata) instead of the fields themselves. Erasing a person clears those fields and the salt
  * (so the digest cannot be used to test guesses), keeps the digest, and stamps erased_at: the
  * event, its time, its actor and target ids (pseudonyms once the account is erased) and the chain
- * stay.
+ * stay, and so does the platform admin who acted as them (impersonator_id, hashed, never erased).
  *
  * Existing rows are re-hashed under the new digest, chain by chain, but only after every chain has
  * verified under the old one: a broken chain stops the migration (investigate before re-running).
@@ -34,6 +34,7 @@ export class AuditPersonalData1765699200000 implements MigrationInterface {
       `ALTER TABLE "audit_logs" ADD "personal_salt" character varying(36)`,
       `ALTER TABLE "audit_logs" ADD "personal_digest" character(64)`,
       `ALTER TABLE "audit_logs" ADD "erased_at" TIMESTAMP WITH TIME ZONE`,
+      `ALTER TABLE "audit_logs" ADD "impersonator_id" uuid`,
       `CREATE FUNCTION audit_log_personal_digest(r audit_logs) RETURNS character(64)
        LANGUAGE sql IMMUTABLE AS $$
          SELECT encode(sha256(convert_to(jsonb_build_array(r.personal_salt, r.ip, r.user_agent, r.metadata)::text, 'UTF8')), 'hex')
@@ -43,7 +44,7 @@ export class AuditPersonalData1765699200000 implements MigrationInterface {
          SELECT encode(sha256(convert_to(jsonb_build_array(
            prev, seq, r.id, (extract(epoch FROM r.occurred_at) * 1000000)::bigint, r.organization_id,
            r.actor_type, r.actor_id, r.action, r.target_type, r.target_id, r.outcome, r.request_id,
-           r.personal_digest
+           r.impersonator_id, r.personal_digest
          )::text, 'UTF8')), 'hex')
        $$`,
       // FORCE ROW LEVEL SECURITY binds the owner too; the re-hash below is the owner's own work.
@@ -92,6 +93,10 @@ export class AuditPersonalData1765699200000 implements MigrationInterface {
          IF subject IS NULL THEN
            RAISE EXCEPTION 'audit_log_erase_subject: a subject is required' USING ERRCODE = '22023';
          END IF;
+         -- Only for an account already erased (its erasure is in the same transaction).
+         IF NOT EXISTS (SELECT 1 FROM users WHERE id = subject AND erased_at IS NOT NULL) THEN
+           RAISE EXCEPTION 'audit_log_erase_subject: % is not an erased account', subject USING ERRCODE = '22023';
+         END IF;
          UPDATE audit_logs SET ip = NULL, user_agent = NULL, metadata = '{}'::jsonb, personal_salt = NULL, erased_at = now()
           WHERE (actor_id = subject OR target_id = subject::text) AND erased_at IS NULL;
          GET DIAGNOSTICS erased = ROW_COUNT;
@@ -134,6 +139,7 @@ export class AuditPersonalData1765699200000 implements MigrationInterface {
          )::text, 'UTF8')), 'hex')
        $$`,
       `DROP FUNCTION audit_log_personal_digest(audit_logs)`,
+      `ALTER TABLE "audit_logs" DROP COLUMN "impersonator_id"`,
       `ALTER TABLE "audit_logs" DROP COLUMN "erased_at"`,
       `ALTER TABLE "audit_logs" DROP COLUMN "personal_digest"`,
       `ALTER TABLE "audit_logs" DROP COLUMN "personal_salt"`,

@@ -48,6 +48,8 @@ describe('migrations', () => {
              SELECT a.chain_seq,
                     a.hash <> audit_log_digest(a.prev_hash, a.chain_seq, a)
                     OR (a.erased_at IS NULL AND a.personal_digest <> audit_log_personal_digest(a))
+                    OR (a.erased_at IS NOT NULL AND (a.ip IS NOT NULL OR a.user_agent IS NOT NULL
+                        OR a.personal_salt IS NOT NULL OR a.metadata <> '{}'::jsonb))
                     OR (lag(a.chain_seq) OVER w IS NOT NULL AND a.prev_hash IS DISTINCT FROM lag(a.hash) OVER w) AS broken
                FROM audit_logs a WINDOW w AS (PARTITION BY a.organization_id ORDER BY a.chain_seq)) c
             WHERE broken`,
@@ -81,6 +83,16 @@ describe('migrations', () => {
       await t.dataSource.runMigrations({ transaction: 'each' });
       expect(await brokenRows()).toEqual([]);
 
+      // Only an erased account's rows may be erased.
+      await expect(
+        asSystem((manager) => manager.query('SELECT audit_log_erase_subject($1)', [subject])),
+      ).rejects.toThrow(/not an erased account/);
+      await asSystem((manager) =>
+        manager.query(`INSERT INTO users (id, email, erased_at) VALUES ($1, $2, now())`, [
+          subject,
+          `erased-${subject}@erased.invalid`,
+        ]),
+      );
       const erased = await asSystem((manager) =>
         manager.query<Array<{ n: string }>>('SELECT audit_log_erase_subject($1)::text AS n', [subject]),
       );
@@ -97,6 +109,15 @@ describe('migrations', () => {
         expect(row.erased_at).not.toBeNull();
       }
       expect(await brokenRows()).toEqual([]);
+      // A row that claims to be erased but still carries data is caught.
+      await t.dataSource.query('ALTER TABLE audit_logs NO FORCE ROW LEVEL SECURITY');
+      await t.dataSource.query(
+        `UPDATE audit_logs SET ip = '198.51.100.1' WHERE id = (SELECT id FROM audit_logs WHERE actor_id = $1 LIMIT 1)`,
+        [subject],
+      );
+      expect(await brokenRows()).toHaveLength(1);
+      await t.dataSource.query(`UPDATE audit_logs SET ip = NULL WHERE actor_id = $1`, [subject]);
+      await t.dataSource.query('ALTER TABLE audit_logs FORCE ROW LEVEL SECURITY');
       // The application role still cannot change a row by itself.
       await expect(
         asSystem(async (manager) => {

@@ -79,7 +79,8 @@ export class AuditService {
       ip: active ? (this.cls.get<string | null>(REQUEST_IP_KEY) ?? null) : null,
       userAgent: active ? (this.cls.get<string | null>(REQUEST_USER_AGENT_KEY) ?? null) : null,
       requestId: active ? (this.cls.getId() ?? null) : null,
-      metadata: impersonatorId ? { ...scrub(event.metadata), impersonatorId } : scrub(event.metadata),
+      metadata: scrub(event.metadata),
+      impersonatorId: impersonatorId ?? null,
     };
     // jsonb metadata is arbitrary JSON, which TypeORM's deep-partial type cannot express.
     const row = entity as QueryDeepPartialEntity<AuditLog>;

@@ -102,8 +102,10 @@ export class AccountExportProcessor implements JobHandler<AccountExportPayload> 
     );
     const auditLog = await q<Record<string, unknown>>(
       `SELECT id, occurred_at AS "occurredAt", organization_id AS "organizationId", actor_type AS "actorType",
-                actor_id AS "actorId", action, target_type AS "targetType", target_id AS "targetId", outcome, ip,
-                user_agent AS "userAgent", metadata
+                actor_id AS "actorId", action, target_type AS "targetType", target_id AS "targetId", outcome,
+                -- Someone else's address and agent, on rows about this person, are not theirs to take.
+                CASE WHEN actor_id = $1 THEN ip END AS ip, CASE WHEN actor_id = $1 THEN user_agent END AS "userAgent",
+                metadata, impersonator_id AS "impersonatorId"
            FROM audit_logs WHERE actor_id = $1 OR target_id = $1::text ORDER BY occurred_at, id`,
     );
     return {

@@ -107,6 +107,11 @@ describe('Erasing your own account', () => {
       [ann.userId, ann.email],
     );
     expect(left).toEqual([]);
+    const origins = await t.dataSource.query<unknown[]>(
+      'SELECT 1 FROM sessions WHERE user_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL)',
+      [ann.userId],
+    );
+    expect(origins).toEqual([]);
 
     // Every audit row about Ann keeps its event and loses its personal data.
     const rows = await t.dataSource.query<Array<{ action: string; ip: string | null; metadata: object }>>(

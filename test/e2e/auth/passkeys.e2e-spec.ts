@@ -341,6 +341,40 @@ describe('Passkeys (WebAuthn)', () => {
     );
   });
 
+  it('asks for the second factor too when stepping up with the password', async () => {
+    // A passkey account steps up with its passkey, not with the password alone.
+    const account = await enrol('stepup-factor');
+    const passwordOnly = await post('/api/v1/auth/step-up', { password: STRONG_PASSWORD }, account.tokens.access_token);
+    expect(passwordOnly.statusCode).toBe(400);
+    expect(passwordOnly.json()).toMatchObject({ errors: [{ field: 'passkey' }] });
+
+    // A TOTP account: the password and a current code.
+    const totp = await registerAndLogin(t, 'stepup-totp');
+    const setup = await post('/api/v1/auth/mfa/totp/setup', { password: STRONG_PASSWORD }, totp.tokens.access_token);
+    const generator = new TOTP({
+      secret: Secret.fromBase32(setup.json<{ secret: string }>().secret),
+      digits: 6,
+      period: 30,
+      algorithm: 'SHA1',
+    });
+    // The previous step's code enables it, so the current one is still unused for the step-up.
+    const enable = await post(
+      '/api/v1/auth/mfa/totp/enable',
+      { code: generator.generate({ timestamp: Date.now() - 30_000 }) },
+      totp.tokens.access_token,
+    );
+    expect(enable.statusCode).toBe(200);
+    const noCode = await post('/api/v1/auth/step-up', { password: STRONG_PASSWORD }, totp.tokens.access_token);
+    expect(noCode.statusCode).toBe(400);
+    expect(noCode.json()).toMatchObject({ errors: [{ field: 'code' }] });
+    const withCode = await post(
+      '/api/v1/auth/step-up',
+      { password: STRONG_PASSWORD, code: generator.generate() },
+      totp.tokens.access_token,
+    );
+    expect(withCode.statusCode).toBe(200);
+  });
+
   it("refuses a step-up assertion made for another session's options", async () => {
     const account = await enrol('stepup-session');
     const other = await login(t, account.email);

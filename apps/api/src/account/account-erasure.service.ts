@@ -27,7 +27,8 @@ export function erasedEmail(userId: string): string {
 /**
  * Erasure of one's own account (GDPR art. 17), in one transaction: every membership ended the way
  * leaving does (API keys made there revoked, domain events and webhooks for each), sessions
- * revoked, passkeys, linked identities, one-time tokens, SCIM records and invitations to the address
+ * revoked (their addresses and agents cleared), passkeys, linked identities, one-time tokens, SCIM
+ * records, LLM requests and invitations to the address
  * deleted, mail not yet handed to the queue dropped, the user row reduced to a pseudonym
  * (its id), and the personal data of every audit row about them erased while the chain still
  * verifies. Refused while they are the last owner of an organization, naming each one.
@@ -88,6 +89,14 @@ export class AccountErasureService {
         });
       }
       const revoked = await this.sessions.revokeAll(userId, 'erased', undefined, manager);
+      // Where and from what they signed in (and, as an admin, why they acted for others).
+      await manager.query(
+        'UPDATE sessions SET ip = NULL, user_agent = NULL, impersonation_reason = NULL WHERE user_id = $1 OR impersonator_id = $1',
+        [userId],
+      );
+      await manager.query('UPDATE security_events SET last_ip = NULL WHERE actor_id = $1', [userId]);
+      // What they asked the LLM, and its answers, in every organization.
+      await manager.query('DELETE FROM llm_jobs WHERE requested_by = $1', [userId]);
       await manager.delete(Passkey, { userId });
       await manager.delete(OAuthAccount, { userId });
       await manager.delete(OneTimeToken, { userId });
@@ -98,8 +107,10 @@ export class AccountErasureService {
       await manager.query('DELETE FROM invitations WHERE lower(email) = lower($1)', [user.email]);
       // Work not yet handed to the queue that names them (mail to the address, mostly) is dropped;
       // what a worker already holds finds no account (the address is gone) or an erased one.
+      // strpos, not LIKE: an address may hold % or _, which must not match other people's mail.
       await manager.query(
-        `DELETE FROM outbox WHERE published_at IS NULL AND (payload::text LIKE '%' || $1 || '%' OR lower(payload::text) LIKE '%' || lower($2) || '%')`,
+        `DELETE FROM outbox WHERE published_at IS NULL
+            AND (strpos(payload::text, $1) > 0 OR strpos(lower(payload::text), lower($2)) > 0)`,
         [userId, JSON.stringify(user.email).slice(1, -1)],
       );
       await manager.update(

@@ -195,6 +195,10 @@ export class AuditLogsService {
                     WHEN a.hash <> audit_log_digest(a.prev_hash, a.chain_seq, a) THEN 'content-changed'
                     -- The personal fields, unless erased (then only their digest is left, and the hash covers it).
                     WHEN a.erased_at IS NULL AND a.personal_digest <> audit_log_personal_digest(a) THEN 'content-changed'
+                    -- An erased row has nothing left of what its digest covered: a row that claims to be
+                    -- erased but still carries data was changed.
+                    WHEN a.erased_at IS NOT NULL AND (a.ip IS NOT NULL OR a.user_agent IS NOT NULL
+                      OR a.personal_salt IS NOT NULL OR a.metadata <> '{}'::jsonb) THEN 'content-changed'
                     WHEN lag(a.chain_seq) OVER w IS NOT NULL AND a.chain_seq <> lag(a.chain_seq) OVER w + 1 THEN 'row-missing'
                     WHEN lag(a.chain_seq) OVER w IS NOT NULL AND a.prev_hash IS DISTINCT FROM lag(a.hash) OVER w THEN 'link-broken'
                   END AS reason

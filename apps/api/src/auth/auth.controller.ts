@@ -100,6 +100,7 @@ export class AuthController {
     return this.sessions.list(principal.userId, principal.sessionId);
   }
 
+  @NoImpersonation()
   @Delete('sessions/:sessionId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({

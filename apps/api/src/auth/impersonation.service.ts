@@ -6,9 +6,7 @@ import { Session, TenantTransaction, User } from '@app/database';
 import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { IsNull } from 'typeorm';
 import type { ImpersonationDto, StartImpersonationDto } from './dto/impersonation.dto';
-import { requestOrigin } from './request-origin';
 import { StepUpService } from './step-up.service';
-import { ClsService } from 'nestjs-cls';
 
 function refuse(status: HttpStatus, slug: string, detail: string): never {
   throw new ProblemException({
@@ -36,7 +34,6 @@ export class ImpersonationService {
     private readonly registry: SessionRegistry,
     private readonly stepUp: StepUpService,
     private readonly audit: AuditService,
-    private readonly cls: ClsService,
   ) {}
 
   async start(admin: UserPrincipal, dto: StartImpersonationDto): Promise<ImpersonationDto> {
@@ -75,7 +72,9 @@ export class ImpersonationService {
         id: newId(),
         userId: user.id,
         authMethod: dto.write ? 'impersonation:write' : 'impersonation:read',
-        ...requestOrigin(this.cls),
+        // The admin's own address and agent are not the person's to see (nor to get in an export).
+        ip: null,
+        userAgent: null,
         lastUsedAt: now,
         verifiedAt: now,
         expiresAt,

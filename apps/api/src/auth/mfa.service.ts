@@ -182,6 +182,24 @@ export class MfaService {
     return this.auth.startSession(user, 'password+mfa', {}, { mfa: true });
   }
 
+  /**
+   * A TOTP or recovery code as part of a step-up: counted toward the lockout like any wrong code,
+   * the reserved attempt given back when it is right.
+   */
+  async confirmCode(user: User, code: string | undefined): Promise<boolean> {
+    if (!code || !user.mfaEnabled) return false;
+    if (!(await this.lockout.reserve(user))) {
+      await this.lockout.refusal(user.id, 'locked:auth.step_up');
+      return false;
+    }
+    if (!(await this.acceptCode(user, code))) {
+      await this.lockout.fail(user, 'wrong_mfa_code:auth.step_up');
+      return false;
+    }
+    await this.lockout.refund(user.id);
+    return true;
+  }
+
   private async acceptCode(user: User, code: string): Promise<boolean> {
     if (/^\d{6}$/.test(code)) return this.acceptTotp(user, code);
     const hash = this.recoveryHash(code);

@@ -180,7 +180,7 @@ export class PasskeyController {
   @ApiOperation({
     summary: 'Prove presence again (sudo mode)',
     description:
-      'Authenticated. With `password` (a wrong one counts toward the lockout) or `passkey` (an assertion to the step-up options, with user verification). Sensitive changes are then allowed for STEP_UP_MAX_AGE.',
+      'Authenticated. With `password` (a wrong one counts toward the lockout) plus `code` when the account has TOTP, or with `passkey` (an assertion to the step-up options, with user verification); an account whose second factor is a passkey steps up with the passkey. Sensitive changes are then allowed for STEP_UP_MAX_AGE.',
   })
   @ApiOkResponse({ type: StepUpStatusDto })
   @ApiAuthenticated()
@@ -191,6 +191,6 @@ export class PasskeyController {
     }
     return dto.passkey
       ? this.passkeys.stepUpWith(principal, dto.passkey)
-      : this.stepUp.withPassword(principal, dto.password ?? '');
+      : this.stepUp.withPassword(principal, dto.password ?? '', dto.code);
   }
 }

@@ -1,11 +1,13 @@
 import { AuditService } from '@app/audit';
 import type { UserPrincipal } from '@app/auth';
-import { ProblemException } from '@app/common';
+import { ProblemException, ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, User } from '@app/database';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import type { StepUpStatusDto } from './dto/passkey.dto';
+import { AuthService } from './auth.service';
 import { LockoutService } from './lockout.service';
+import { MfaService } from './mfa.service';
 
 /**
  * Recent proof of presence for sensitive changes (sudo mode): the session's sign-in, or a later
@@ -20,6 +22,8 @@ export class StepUpService {
     private readonly transactions: TenantTransaction,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
+    private readonly auth: AuthService,
+    private readonly mfa: MfaService,
   ) {}
 
   async status(principal: UserPrincipal): Promise<StepUpStatusDto> {
@@ -50,16 +54,43 @@ export class StepUpService {
     });
   }
 
-  async withPassword(principal: UserPrincipal, password: string): Promise<StepUpStatusDto> {
+  /**
+   * The password, and the second factor when the account has one: TOTP (or a recovery code) in
+   * `code`; an account whose only second factor is a passkey steps up with the passkey instead.
+   * A password alone must not be enough to add a passkey that then signs in without the TOTP.
+   */
+  async withPassword(principal: UserPrincipal, password: string, code?: string): Promise<StepUpStatusDto> {
     const user = await this.transactions.runAsSystem((manager) =>
       manager.findOneByOrFail(User, { id: principal.userId }),
     );
     await this.lockout.confirmPassword(user, password, 'auth.step_up');
+    const factors = await this.auth.secondFactors(user);
+    if (factors.includes('totp')) {
+      if (!(await this.mfa.confirmCode(user, code))) {
+        throw new ValidationProblemException([
+          { field: 'code', message: 'code must be a current TOTP code or a recovery code of this account' },
+        ]);
+      }
+      return this.verified(principal, 'password+mfa');
+    }
+    if (factors.includes('passkey')) {
+      await this.audit.record({
+        action: 'auth.step_up',
+        outcome: 'failure',
+        actorId: user.id,
+        targetType: 'user',
+        targetId: user.id,
+        metadata: { method: 'password', reason: 'second_factor_required' },
+      });
+      throw new ValidationProblemException([
+        { field: 'passkey', message: 'this account has a passkey: step up with it (POST /auth/step-up/options)' },
+      ]);
+    }
     return this.verified(principal, 'password');
   }
 
   /** Records the proof on the session (the passkey's assertion was checked by the caller). */
-  async verified(principal: UserPrincipal, method: 'password' | 'passkey'): Promise<StepUpStatusDto> {
+  async verified(principal: UserPrincipal, method: 'password' | 'password+mfa' | 'passkey'): Promise<StepUpStatusDto> {
     await this.transactions.runAsSystem(async (manager) => {
       await manager.query('UPDATE sessions SET verified_at = now() WHERE id = $1 AND user_id = $2', [
         principal.sessionId,

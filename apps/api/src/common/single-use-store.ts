@@ -38,7 +38,12 @@ export abstract class SingleUseStore implements OnModuleDestroy {
     const now = Date.now();
     if (this.memory.size >= MAX_ENTRIES) {
       for (const [entry, { expiresAt }] of this.memory) if (expiresAt <= now) this.memory.delete(entry);
-      if (this.memory.size >= MAX_ENTRIES) throw new Error(`too many ${kind} entries in progress`);
+      // Still full (a flood of public requests for challenges): the oldest go, so a flood costs the
+      // slowest flows in progress a retry, never every flow a 500. Map keeps insertion order.
+      for (const entry of this.memory.keys()) {
+        if (this.memory.size < MAX_ENTRIES) break;
+        this.memory.delete(entry);
+      }
     }
     this.memory.set(`${kind}:${key}`, { value: serialised, expiresAt: now + ttlMs });
   }

@@ -1,4 +1,4 @@
-import { CurrentUser, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
@@ -12,6 +12,7 @@ import { ScimTokensService } from './scim-tokens.service';
 export class ScimTokensController {
   constructor(private readonly tokens: ScimTokensService) {}
 
+  @NoImpersonation()
   @Post()
   @RequirePermissions('scim:manage')
   @ApiOperation({
@@ -42,6 +43,7 @@ export class ScimTokensController {
     return this.tokens.list(orgId);
   }
 
+  @NoImpersonation()
   @Delete(':tokenId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequirePermissions('scim:manage')

@@ -1,4 +1,4 @@
-import { CurrentUser, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put } from '@nestjs/common';
@@ -19,6 +19,7 @@ import { SsoAdminService } from './sso-admin.service';
 export class SsoAdminController {
   constructor(private readonly sso: SsoAdminService) {}
 
+  @NoImpersonation()
   @Post('sso/connections')
   @RequirePermissions('sso:manage')
   @ApiOperation({
@@ -58,6 +59,7 @@ export class SsoAdminController {
     return this.sso.getConnection(orgId, connectionId);
   }
 
+  @NoImpersonation()
   @Patch('sso/connections/:connectionId')
   @RequirePermissions('sso:manage')
   @ApiOperation({
@@ -77,6 +79,7 @@ export class SsoAdminController {
     return this.sso.updateConnection(actor, orgId, connectionId, dto);
   }
 
+  @NoImpersonation()
   @Delete('sso/connections/:connectionId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequirePermissions('sso:manage')
@@ -102,6 +105,7 @@ export class SsoAdminController {
     return this.sso.enforcement(orgId);
   }
 
+  @NoImpersonation()
   @Put('sso/enforcement')
   @RequirePermissions('sso:manage')
   @ApiOperation({
@@ -124,6 +128,7 @@ export class SsoAdminController {
     return this.sso.setEnforcement(actor, orgId, dto);
   }
 
+  @NoImpersonation()
   @Post('domains')
   @RequirePermissions('sso:manage')
   @ApiOperation({
@@ -151,6 +156,7 @@ export class SsoAdminController {
     return this.sso.listDomains(orgId);
   }
 
+  @NoImpersonation()
   @Post('domains/:domainId/verify')
   @HttpCode(HttpStatus.OK)
   @RequirePermissions('sso:manage')
@@ -171,6 +177,7 @@ export class SsoAdminController {
     return this.sso.verifyDomain(actor, orgId, domainId);
   }
 
+  @NoImpersonation()
   @Delete('domains/:domainId')
   @HttpCode(HttpStatus.NO_CONTENT)
   @RequirePermissions('sso:manage')

@@ -1,4 +1,4 @@
-import { CurrentUser, Public, type UserPrincipal } from '@app/auth';
+import { CurrentUser, NoImpersonation, Public, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
 import { RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
@@ -44,6 +44,7 @@ export class WebhookCatalogueController {
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
+  @NoImpersonation()
   @Post()
   @RequirePermissions('webhooks:manage')
   @ApiOperation({
@@ -87,6 +88,7 @@ export class WebhooksController {
     return this.webhooks.get(orgId, id);
   }
 
+  @NoImpersonation()
   @Patch(':endpointId')
   @RequirePermissions('webhooks:manage')
   @ApiOperation({
@@ -123,6 +125,7 @@ export class WebhooksController {
     await this.webhooks.remove(actor, orgId, id);
   }
 
+  @NoImpersonation()
   @Post(':endpointId/rotate-secret')
   @RequirePermissions('webhooks:manage')
   @ApiOperation({

@@ -69,6 +69,13 @@ export class AuditLog {
   hash!: string;
 
   /**
+   * The platform admin who acted as the actor (an impersonation session), covered by the chain's
+   * hash and never erased: accountability for what was done in someone's name outlives their data.
+   */
+  @Column({ type: 'uuid', nullable: true })
+  impersonatorId!: string | null;
+
+  /**
    * A random salt for personalDigest (set by the database on insert); erased with the personal
    * data, so the digest cannot be used afterwards to test guesses of what it covered.
    */

@@ -134,6 +134,21 @@ export class AuditLogDto {
   @ApiProperty({ type: 'object', additionalProperties: true })
   metadata!: Record<string, unknown>;
 
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'The platform admin who acted as the actor (impersonation).',
+  })
+  impersonatorId!: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: Date,
+    description: 'When the personal data of this row was erased with its subject’s account.',
+  })
+  erasedAt!: Date | null;
+
   @ApiProperty({ description: 'Position in the organization’s chain.' })
   chainSeq!: number;
 
@@ -155,6 +170,8 @@ export class AuditLogDto {
       userAgent: row.userAgent,
       requestId: row.requestId,
       metadata: row.metadata,
+      impersonatorId: row.impersonatorId,
+      erasedAt: row.erasedAt,
       chainSeq: Number(row.chainSeq),
       hash: row.hash,
     };

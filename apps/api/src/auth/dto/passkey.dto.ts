@@ -174,6 +174,16 @@ export class StepUpDto {
   password?: string;
 
   @ApiPropertyOptional({
+    example: '123456',
+    description: 'With `password`, when the account has TOTP: a current code or a recovery code.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(6)
+  @MaxLength(40)
+  code?: string;
+
+  @ApiPropertyOptional({
     type: AuthenticationCredentialDto,
     description: 'An assertion to the challenge of POST /auth/step-up/options.',
   })
