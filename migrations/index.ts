@@ -18,6 +18,7 @@ import { Impersonation1765612800000 } from './1765612800000-impersonation';
 import { AuditPersonalData1765699200000 } from './1765699200000-audit-personal-data';
 import { AccountErasure1765785600000 } from './1765785600000-account-erasure';
 import { AccountExports1765872000000 } from './1765872000000-account-exports';
+import { OrganizationDeletion1765958400000 } from './1765958400000-organization-deletion';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   AuditPersonalData1765699200000,
   AccountErasure1765785600000,
   AccountExports1765872000000,
+  OrganizationDeletion1765958400000,
   // generate:resource migrations
 ];
 

@@ -59,6 +59,7 @@ const EXPECTED: Record<string, string> = {
   'GET /organizations/:orgId': 'owner admin member viewer team-admin team-member',
   'PUT /organizations/:orgId': 'owner admin',
   'DELETE /organizations/:orgId': 'owner',
+  'POST /organizations/:orgId/restore': 'owner',
   'GET /organizations/:orgId/members': 'owner admin member viewer team-admin team-member',
   'POST /organizations/:orgId/members': 'owner admin',
   'DELETE /organizations/:orgId/members': 'owner admin',

@@ -128,15 +128,16 @@ describe('organizations and RBAC enforcement', () => {
       403,
     );
     expect((await t.inject({ method: 'DELETE', url, headers: bearer(owner.tokens.access_token) })).statusCode).toBe(
-      204,
+      202,
     );
-    expect((await t.inject({ method: 'GET', url, headers: bearer(owner.tokens.access_token) })).statusCode).toBe(404);
+    // Scheduled: closed at once (the grace period and the purge are in organization-deletion.e2e-spec.ts).
+    expect((await t.inject({ method: 'GET', url, headers: bearer(owner.tokens.access_token) })).statusCode).toBe(410);
     // The history outlives the organization.
     const audit = await t.app
       .get(TenantTransaction)
       .runAsSystem((m) => m.find(AuditLog, { where: { organizationId: org.id } }));
     expect(audit.map((row) => row.action)).toEqual(
-      expect.arrayContaining(['organization.create', 'organization.update', 'organization.delete']),
+      expect.arrayContaining(['organization.create', 'organization.update', 'organization.delete_scheduled']),
     );
   });
 

@@ -58,6 +58,10 @@ export interface AuthConfig {
   impersonation: { defaultMinutes: number; maxMinutes: number };
   /** Seconds an account export's download link (and the export) lives. */
   accountExportTtl: number;
+  /** Seconds between an organization's deletion request and its purge (an owner may restore it meanwhile). */
+  organizationDeletionGrace: number;
+  /** When the job that purges organizations past their grace period runs (UTC cron). */
+  organizationPurgeCron: string;
   invitationTtl: number;
   /** Invitation mails (new and resent) an organization may send in any 24 hours. */
   invitationsPerOrgPerDay: number;
@@ -335,6 +339,8 @@ export class AppConfig {
         maxMinutes: raw.IMPERSONATION_MAX_MINUTES,
       },
       accountExportTtl: raw.ACCOUNT_EXPORT_TTL,
+      organizationDeletionGrace: raw.ORGANIZATION_DELETION_GRACE,
+      organizationPurgeCron: raw.ORGANIZATION_PURGE_CRON,
       invitationTtl: raw.INVITATION_TTL,
       invitationsPerOrgPerDay: raw.INVITATIONS_PER_ORG_PER_DAY,
       bootstrapAdminEmail: raw.BOOTSTRAP_ADMIN_EMAIL?.toLowerCase(),

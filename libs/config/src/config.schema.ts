@@ -165,6 +165,8 @@ export const configSchema = z.object({
   IMPERSONATION_DEFAULT_MINUTES: positiveInt.max(1440, 'must be at most 1440').default(15),
   IMPERSONATION_MAX_MINUTES: positiveInt.max(1440, 'must be at most 1440').default(60),
   ACCOUNT_EXPORT_TTL: duration.default(86400),
+  ORGANIZATION_DELETION_GRACE: duration.default(30 * 86400),
+  ORGANIZATION_PURGE_CRON: z.string().min(1).default('15 4 * * *'),
   INVITATION_TTL: duration.default(7 * 86400),
   INVITATIONS_PER_ORG_PER_DAY: positiveInt.default(100),
   BOOTSTRAP_ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),

@@ -12,3 +12,5 @@ export { DependencyCheckProcessor, KEPT_DEPENDENCY_REPORTS } from './dependency-
 export { checkDependencies, classify } from './dependency-check';
 export { AccountExportJob, type AccountExportPayload } from './account-export.job';
 export { ACCOUNT_EXPORT_FORMAT, AccountExportProcessor } from './account-export.processor';
+export { OrganizationPurgeJob } from './organization-purge.job';
+export { OrganizationPurgeProcessor } from './organization-purge.processor';

@@ -2,6 +2,7 @@ import { OneTimeTokenService } from '@app/auth';
 import { Module } from '@nestjs/common';
 import { AccountExportProcessor } from './account-export.processor';
 import { AuditRetentionProcessor } from './audit-retention.processor';
+import { OrganizationPurgeProcessor } from './organization-purge.processor';
 import { DependencyCheckProcessor } from './dependency-check.processor';
 import { LlmChatProcessor } from './llm-chat.processor';
 import { MailSendProcessor } from './mail-send.processor';
@@ -16,6 +17,7 @@ import { PasswordResetRequestProcessor } from './password-reset-request.processo
     LlmChatProcessor,
     DependencyCheckProcessor,
     AccountExportProcessor,
+    OrganizationPurgeProcessor,
     // Stateless; the worker loads no AuthModule, so the job that issues reset tokens brings its own.
     OneTimeTokenService,
   ],

@@ -35,6 +35,7 @@ import { PrincipalAuthorizers } from './principal-authorizers';
 import {
   PLATFORM_ADMIN_ONLY,
   REQUIRED_PERMISSIONS,
+  DURING_DELETION,
   SELF_PARAMETER,
   TEAM_SCOPED,
 } from './require-permissions.decorator';
@@ -86,6 +87,7 @@ export class AuthorizationGuard implements CanActivate {
       isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
       teamScoped: this.reflector.getAllAndOverride<boolean | undefined>(TEAM_SCOPED, targets) === true,
       selfParameter: this.reflector.get<string | undefined>(SELF_PARAMETER, handler),
+      duringDeletion: this.reflector.get<boolean | undefined>(DURING_DELETION, handler) === true,
     };
   });
 
@@ -140,7 +142,9 @@ export class AuthorizationGuard implements CanActivate {
     if (principal.kind !== 'user') {
       const authorize = this.authorizers.for(principal);
       if (!authorize) throw new NotAMemberException();
-      return site.enter(orgId, principal, await authorize(principal, orgId, required));
+      const access = await authorize(principal, orgId, required);
+      if (access.deletionScheduledFor && !rules.duringDeletion) throw deletionScheduled(access);
+      return site.enter(orgId, principal, access);
     }
 
     const membership = await site.membership(principal.userId, orgId);
@@ -150,6 +154,7 @@ export class AuthorizationGuard implements CanActivate {
       }
       throw new NotAMemberException();
     }
+    if (membership.deletionScheduledFor && !rules.duringDeletion) throw deletionScheduled(membership);
     if (membership.sso) await this.requireSsoSession(site, principal, orgId, membership.sso);
     const missing = lackingIn(membership, required, scope);
     const { selfParameter } = rules;
@@ -241,6 +246,7 @@ export class AuthorizationGuard implements CanActivate {
       throw permissionDenied(notGiven, `This API key lacks: ${notGiven.join(', ')}.`);
     }
     const creator = key.createdByUserId ? await site.membership(key.createdByUserId, orgId) : null;
+    if (creator?.deletionScheduledFor) throw deletionScheduled(creator);
     const lost = creator ? lackingIn(creator, required, scope) : required;
     if (!creator || lost.length > 0) {
       throw permissionDenied(lost, `Whoever created this API key no longer holds: ${lost.join(', ')}.`);
@@ -325,6 +331,7 @@ interface RouteRules {
   isPublic: boolean;
   teamScoped: boolean;
   selfParameter: string | undefined;
+  duringDeletion: boolean;
 }
 
 /** Where a guarded call came in, and how its grant is handed to the code that serves it. */
@@ -352,6 +359,18 @@ type GraphqlRequest = FastifyRequest & {
 const ANY_TEAM = Symbol('any team');
 /** Where team roles count: in one team (the route's :teamId), in any team, or nowhere. */
 type Scope = string | typeof ANY_TEAM | null;
+
+/** 410: the organization's deletion is scheduled; only an owner's restore is served until then. */
+function deletionScheduled(membership: Membership): ProblemException {
+  const when = membership.deletionScheduledFor?.toISOString() ?? '';
+  return new ProblemException({
+    status: HttpStatus.GONE,
+    slug: 'organization-deletion-scheduled',
+    title: 'Gone',
+    detail: `This organization is scheduled for deletion on ${when}. An owner can restore it until then: POST /api/v1/organizations/{orgId}/restore.`,
+    extensions: { deletionScheduledFor: when },
+  });
+}
 
 function lackingIn(membership: Membership, required: string[], scope: Scope): string[] {
   const teams =

@@ -13,6 +13,8 @@ export {
 export { PermissionResolver, type Membership } from './permission-resolver';
 export { RbacModule } from './rbac.module';
 export {
+  DURING_DELETION,
+  DuringOrganizationDeletion,
   OrSelf,
   OWN_ACCOUNT,
   OwnAccount,

@@ -11,6 +11,8 @@ export interface Membership {
    * its verified domains): the sessions that count are those signed in through these connections.
    */
   sso?: { connectionIds: readonly string[]; breakGlassUserId: string | null };
+  /** Set while the organization's deletion is scheduled. */
+  deletionScheduledFor?: Date;
 }
 
 interface CacheEntry {
@@ -60,7 +62,8 @@ export class PermissionResolver implements OnModuleInit {
     // is open (services check grants mid-transaction), and RLS confines the query to the organization.
     const rows = await this.transactions.run(organizationId, (manager) =>
       manager.query<MembershipRow[]>(
-        `SELECT ra.team_id, rp.permission_key, enforced.connection_ids, o.sso_break_glass_user_id
+        `SELECT ra.team_id, rp.permission_key, enforced.connection_ids, o.sso_break_glass_user_id,
+                o.deletion_scheduled_for
            FROM organization_members om
            JOIN users u ON u.id = om.user_id AND u.is_active
            JOIN organizations o ON o.id = om.organization_id
@@ -120,6 +123,7 @@ interface MembershipRow {
   /** Null unless the organization enforces SSO for this member. */
   connection_ids: string[] | null;
   sso_break_glass_user_id: string | null;
+  deletion_scheduled_for: Date | null;
 }
 
 function toMembership(rows: MembershipRow[]): Membership {
@@ -140,5 +144,7 @@ function toMembership(rows: MembershipRow[]): Membership {
     if (!team) teamPermissions.set(row.team_id, (team = new Set()));
     team.add(row.permission_key);
   }
-  return sso ? { permissions, teamPermissions, sso } : { permissions, teamPermissions };
+  const membership: Membership = sso ? { permissions, teamPermissions, sso } : { permissions, teamPermissions };
+  if (first?.deletion_scheduled_for) membership.deletionScheduledFor = new Date(first.deletion_scheduled_for);
+  return membership;
 }

@@ -6,6 +6,15 @@ export const REQUIRED_PERMISSIONS = 'app:required-permissions';
 export const SELF_PARAMETER = 'app:self-parameter';
 export const PLATFORM_ADMIN_ONLY = 'app:platform-admin-only';
 export const TEAM_SCOPED = 'app:team-scoped';
+export const DURING_DELETION = 'app:during-organization-deletion';
+
+/**
+ * Served for an organization whose deletion is scheduled (restoring it); every other organization
+ * route answers 410 `organization-deletion-scheduled` until it is restored or purged.
+ */
+export function DuringOrganizationDeletion(): MethodDecorator {
+  return SetMetadata(DURING_DELETION, true);
+}
 
 /**
  * The permissions a route needs, in the organization named by its `:orgId` parameter (and in the

@@ -1,8 +1,8 @@
-import { CurrentPrincipal, CurrentUser, type Principal, type UserPrincipal } from '@app/auth';
+import { CurrentPrincipal, CurrentUser, NoImpersonation, type Principal, type UserPrincipal } from '@app/auth';
 import { UuidParam } from '@app/common';
-import { RequirePermissions } from '@app/rbac';
+import { DuringOrganizationDeletion, RequirePermissions } from '@app/rbac';
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Post, Put, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PageQueryDto } from '../common/page-query.dto';
 import { ApiAuthenticated, ApiProblems } from '../openapi/api-errors.decorator';
 import {
@@ -61,15 +61,34 @@ export class OrganizationsController {
   }
 
   @Delete(':orgId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @HttpCode(HttpStatus.ACCEPTED)
   @RequirePermissions('organizations:delete')
+  @NoImpersonation()
   @ApiOperation({
-    summary: 'Delete an organization and everything in it',
-    description: 'Needs organizations:delete (owners).',
+    summary: 'Delete an organization and everything in it, after a grace period',
+    description:
+      'Needs organizations:delete (owners). Closes the organization at once (410 `organization-deletion-scheduled` ' +
+      'on its routes, API keys included) and purges it after ORGANIZATION_DELETION_GRACE; an owner may restore it until then.',
   })
+  @ApiAcceptedResponse({ type: OrganizationDto })
   @ApiAuthenticated()
-  @ApiProblems(400, 403, 404)
-  async remove(@CurrentUser() principal: UserPrincipal, @UuidParam('orgId') orgId: string): Promise<void> {
-    await this.organizations.remove(principal, orgId);
+  @ApiProblems(400, 403, 404, 410)
+  remove(@CurrentUser() principal: UserPrincipal, @UuidParam('orgId') orgId: string): Promise<OrganizationDto> {
+    return this.organizations.remove(principal, orgId);
+  }
+
+  @Post(':orgId/restore')
+  @HttpCode(HttpStatus.OK)
+  @RequirePermissions('organizations:delete')
+  @DuringOrganizationDeletion()
+  @ApiOperation({
+    summary: 'Call off a scheduled deletion',
+    description: 'Needs organizations:delete (owners). 409 when no deletion is scheduled.',
+  })
+  @ApiOkResponse({ type: OrganizationDto })
+  @ApiAuthenticated()
+  @ApiProblems(400, 403, 404, 409)
+  restore(@CurrentUser() principal: UserPrincipal, @UuidParam('orgId') orgId: string): Promise<OrganizationDto> {
+    return this.organizations.restore(principal, orgId);
   }
 }

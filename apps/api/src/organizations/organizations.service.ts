@@ -1,4 +1,5 @@
 import { AuditService } from '@app/audit';
+import { AppConfig } from '@app/config';
 import { auditActor, type Principal, type UserPrincipal } from '@app/auth';
 import { isUniqueViolation, newId, slugify } from '@app/common';
 import { Organization, OrganizationMember, RoleAssignment, TenantTransaction } from '@app/database';
@@ -12,6 +13,7 @@ import { OrganizationDto, type CreateOrganizationDto, type UpdateOrganizationDto
 @Injectable()
 export class OrganizationsService {
   constructor(
+    private readonly config: AppConfig,
     private readonly transactions: TenantTransaction,
     private readonly permissions: PermissionResolver,
     private readonly audit: AuditService,
@@ -97,12 +99,51 @@ export class OrganizationsService {
   }
 
   /** Deletes the organization and everything it owns (foreign keys cascade); its audit rows remain. */
-  async remove(principal: UserPrincipal, organizationId: string): Promise<void> {
-    await this.transactions.run(organizationId, async (manager) => {
-      await this.record(manager, principal, organizationId, 'organization.delete', {});
-      await manager.delete(Organization, { id: organizationId });
+  /**
+   * Schedules the deletion: from now on the organization answers 410 to everything but an owner's
+   * restore (its API keys, members and GraphQL fields included), and the purge job deletes it once
+   * ORGANIZATION_DELETION_GRACE has passed.
+   */
+  async remove(principal: UserPrincipal, organizationId: string): Promise<OrganizationDto> {
+    const scheduledFor = new Date(Date.now() + this.config.auth.organizationDeletionGrace * 1000);
+    const organization = await this.transactions.run(organizationId, async (manager) => {
+      await manager.update(
+        Organization,
+        { id: organizationId },
+        { deletionScheduledFor: scheduledFor, deletionRequestedBy: principal.userId },
+      );
+      await this.record(manager, principal, organizationId, 'organization.delete_scheduled', {
+        deletionScheduledFor: scheduledFor.toISOString(),
+      });
+      return manager.findOneByOrFail(Organization, { id: organizationId });
     });
     await this.permissions.invalidate(organizationId);
+    return OrganizationDto.from(organization);
+  }
+
+  /** Calls off a scheduled deletion (409 when none is scheduled). */
+  async restore(principal: UserPrincipal, organizationId: string): Promise<OrganizationDto> {
+    const organization = await this.transactions.run(organizationId, async (manager) => {
+      const current = await manager.findOne(Organization, {
+        where: { id: organizationId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!current) throw new NotFoundException('No such organization.');
+      if (!current.deletionScheduledFor) {
+        throw new ConflictException('This organization is not scheduled for deletion.');
+      }
+      await manager.update(
+        Organization,
+        { id: organizationId },
+        { deletionScheduledFor: null, deletionRequestedBy: null },
+      );
+      await this.record(manager, principal, organizationId, 'organization.restore', {
+        deletionScheduledFor: current.deletionScheduledFor.toISOString(),
+      });
+      return manager.findOneByOrFail(Organization, { id: organizationId });
+    });
+    await this.permissions.invalidate(organizationId);
+    return OrganizationDto.from(organization);
   }
 
   private record(

@@ -100,7 +100,10 @@ export class ScimAccess implements OnModuleInit {
     if (!creator?.permissions.has('scim:manage')) {
       throw permissionDenied(['scim:manage'], 'Whoever created this SCIM token no longer manages SCIM here.');
     }
-    return { permissions: new Set([SCIM_PROVISION]), teamPermissions: new Map() };
+    const access: Membership = { permissions: new Set([SCIM_PROVISION]), teamPermissions: new Map() };
+    // The organization's deletion is scheduled: provisioning stops with everything else (410).
+    if (creator.deletionScheduledFor) access.deletionScheduledFor = creator.deletionScheduledFor;
+    return access;
   }
 
   /** last_used_at, at most once a minute per token and replica. */

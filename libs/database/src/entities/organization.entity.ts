@@ -26,6 +26,14 @@ export class Organization extends BaseEntity {
   @Column({ type: 'uuid', nullable: true })
   ssoBreakGlassUserId!: string | null;
 
+  /** Set while its deletion is scheduled: closed to all but an owner's restore until then, then purged. */
+  @Column({ type: 'timestamptz', nullable: true })
+  deletionScheduledFor!: Date | null;
+
+  /** Who scheduled the deletion (no foreign key: the record outlives the account). */
+  @Column({ type: 'uuid', nullable: true })
+  deletionRequestedBy!: string | null;
+
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt!: Date;
 }

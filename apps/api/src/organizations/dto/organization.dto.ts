@@ -45,9 +45,16 @@ export class OrganizationDto {
   @ApiProperty()
   updatedAt!: Date;
 
+  @ApiProperty({
+    nullable: true,
+    type: Date,
+    description: 'Set while its deletion is scheduled: it is purged then, unless an owner restores it.',
+  })
+  deletionScheduledFor!: Date | null;
+
   static from(organization: Organization): OrganizationDto {
-    const { id, name, slug, createdAt, updatedAt } = organization;
-    return { id, name, slug, createdAt, updatedAt };
+    const { id, name, slug, createdAt, updatedAt, deletionScheduledFor } = organization;
+    return { id, name, slug, createdAt, updatedAt, deletionScheduledFor: deletionScheduledFor ?? null };
   }
 }
 
