@@ -1,4 +1,4 @@
-import { Encoder } from 'cbor-x';
+import { encodeCBOR } from '@levischuck/tiny-cbor';
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 /**
@@ -8,15 +8,10 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
  * Nothing of the server library is used to build it, so the api's verification is tested for real.
  */
 
-// Authenticators write CTAP2 canonical CBOR: plain maps with minimal length headers, byte strings
-// without typed-array tags.
-const cbor = new Encoder({
-  useRecords: false,
-  // false: a Map is written as a plain CBOR map, not under tag 259.
-  mapsAsObjects: false,
-  tagUint8Array: false,
-  variableMapSize: true,
-});
+// Authenticators write CTAP2 canonical CBOR: maps with minimal length headers, byte strings as
+// such. tiny-cbor writes exactly that from Maps (cbor-x would have been independent of the server's
+// decoder, but its native accelerator's platform packages cannot be locked from this registry).
+const cbor = { encode: (value: Map<string | number, unknown>): Uint8Array => encodeCBOR(value as never) };
 
 const FLAG_UP = 0x01;
 const FLAG_UV = 0x04;
@@ -109,17 +104,17 @@ export class SoftwareAuthenticator {
     const id = randomBytes(32);
     const jwk = publicKey.export({ format: 'jwk' });
     const coseKey = cbor.encode(
-      new Map<number, number | Buffer>([
+      new Map<number, number | Uint8Array>([
         [1, 2], // kty: EC2
         [3, -7], // alg: ES256
         [-1, 1], // crv: P-256
-        [-2, Buffer.from(jwk.x ?? '', 'base64url')],
-        [-3, Buffer.from(jwk.y ?? '', 'base64url')],
+        [-2, new Uint8Array(Buffer.from(jwk.x ?? '', 'base64url'))],
+        [-3, new Uint8Array(Buffer.from(jwk.y ?? '', 'base64url'))],
       ]),
     );
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(id.length);
-    const attested = Buffer.concat([Buffer.alloc(16), idLength, id, coseKey]);
+    const attested = Buffer.concat([Buffer.alloc(16), idLength, id, Buffer.from(coseKey)]);
     const authData = Buffer.concat([
       sha256(rpId),
       Buffer.from([FLAG_UP | (overrides.uv === false ? 0 : FLAG_UV) | FLAG_AT | this.backupFlags()]),
@@ -127,7 +122,13 @@ export class SoftwareAuthenticator {
       attested,
     ]);
     const clientDataJSON = this.clientData('webauthn.create', options.challenge, overrides);
-    const attestationObject = cbor.encode({ fmt: 'none', attStmt: {}, authData });
+    const attestationObject = cbor.encode(
+      new Map<string, unknown>([
+        ['fmt', 'none'],
+        ['attStmt', new Map()],
+        ['authData', new Uint8Array(authData)],
+      ]),
+    );
     this.credentials.push({ id, privateKey, userHandle: options.user.id, rpId, counter: 0 });
     return {
       id: b64u(id),
