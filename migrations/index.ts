@@ -19,6 +19,7 @@ import { AuditPersonalData1765699200000 } from './1765699200000-audit-personal-d
 import { AccountErasure1765785600000 } from './1765785600000-account-erasure';
 import { AccountExports1765872000000 } from './1765872000000-account-exports';
 import { OrganizationDeletion1765958400000 } from './1765958400000-organization-deletion';
+import { OrganizationExports1766044800000 } from './1766044800000-organization-exports';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -44,6 +45,7 @@ export const MIGRATIONS = [
   AccountErasure1765785600000,
   AccountExports1765872000000,
   OrganizationDeletion1765958400000,
+  OrganizationExports1766044800000,
   // generate:resource migrations
 ];
 

@@ -60,6 +60,8 @@ const EXPECTED: Record<string, string> = {
   'PUT /organizations/:orgId': 'owner admin',
   'DELETE /organizations/:orgId': 'owner',
   'POST /organizations/:orgId/restore': 'owner',
+  'POST /organizations/:orgId/exports': 'owner',
+  'GET /organizations/:orgId/exports/:exportId': 'owner',
   'GET /organizations/:orgId/members': 'owner admin member viewer team-admin team-member',
   'POST /organizations/:orgId/members': 'owner admin',
   'DELETE /organizations/:orgId/members': 'owner admin',
@@ -722,6 +724,7 @@ describe('authorization matrices', () => {
         invitationId: NOBODY,
         apiKeyId: NOBODY,
         llmJobId: NOBODY,
+        exportId: NOBODY,
         ...f.a.objects,
       };
       const mismatches: string[] = [];

@@ -14,3 +14,9 @@ export { AccountExportJob, type AccountExportPayload } from './account-export.jo
 export { ACCOUNT_EXPORT_FORMAT, AccountExportProcessor } from './account-export.processor';
 export { OrganizationPurgeJob } from './organization-purge.job';
 export { OrganizationPurgeProcessor } from './organization-purge.processor';
+export { OrganizationExportJob, type OrganizationExportPayload } from './organization-export.job';
+export {
+  ORGANIZATION_EXPORT_FORMAT,
+  OrganizationExportProcessor,
+  STILL_OWNER_SQL,
+} from './organization-export.processor';

@@ -2,6 +2,7 @@ import { OneTimeTokenService } from '@app/auth';
 import { Module } from '@nestjs/common';
 import { AccountExportProcessor } from './account-export.processor';
 import { AuditRetentionProcessor } from './audit-retention.processor';
+import { OrganizationExportProcessor } from './organization-export.processor';
 import { OrganizationPurgeProcessor } from './organization-purge.processor';
 import { DependencyCheckProcessor } from './dependency-check.processor';
 import { LlmChatProcessor } from './llm-chat.processor';
@@ -18,6 +19,7 @@ import { PasswordResetRequestProcessor } from './password-reset-request.processo
     DependencyCheckProcessor,
     AccountExportProcessor,
     OrganizationPurgeProcessor,
+    OrganizationExportProcessor,
     // Stateless; the worker loads no AuthModule, so the job that issues reset tokens brings its own.
     OneTimeTokenService,
   ],

@@ -65,6 +65,32 @@ export function accountExportMail(appName: string, user: Recipient, link: string
   };
 }
 
+export function organizationExportMail(
+  appName: string,
+  user: Recipient,
+  organizationName: string,
+  link: string,
+  hours: number,
+): MailMessage {
+  // The name is the organization's own text: quoted, links neutralised, as in invitations.
+  const name = quoteUserText(organizationName);
+  return {
+    to: user.email,
+    // The subject names only the platform (the name is the organization's text, as in invitations).
+    subject: `Your ${appName} organization export is ready`,
+    text: `${greeting(user)}\n\nThe export of the organization ${name} you asked for is ready. The link works once, within ${hours} hours:\n${link}\n\nIt holds the organization's members and their addresses: keep it safe.`,
+    html: layout(
+      'Organization export',
+      html`<p>${greeting(user)}</p>
+        <p>
+          The export of the organization ${name} you asked for is ready. The link works once, within ${hours} hours:
+        </p>
+        <p><a href="${link}">Download the export</a></p>
+        <p>It holds the organization's members and their addresses: keep it safe.</p>`,
+    ),
+  };
+}
+
 export function lockoutMail(appName: string, user: Recipient, minutes: number): MailMessage {
   return {
     to: user.email,

@@ -5,6 +5,7 @@ export { escapeHtml, html } from './escape-html';
 export { neutraliseLinks, quoteUserText } from './user-text';
 export {
   accountExportMail,
+  organizationExportMail,
   invitationMail,
   lockoutMail,
   notificationMail,

@@ -1,8 +1,10 @@
 import { AccountExport, TenantTransaction } from '@app/database';
-import { ACCOUNT_EXPORT_FORMAT, AccountExportProcessor } from '@app/jobs';
+import { ACCOUNT_EXPORT_FORMAT, AccountExportProcessor, ORGANIZATION_EXPORT_FORMAT } from '@app/jobs';
+import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
+  joinByInvitation,
   registerAndLogin,
   startSmtpSink,
   tokenFromMail,
@@ -33,7 +35,7 @@ describe('Exporting your own data', () => {
     await smtp.close();
   });
 
-  const call = (token: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
+  const call = (token: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>
     t.inject({ method, url: `/api/v1${url}`, headers: bearer(token), ...(payload ? { payload } : {}) });
   const download = (token: string) =>
     t.inject({ method: 'POST', url: '/api/v1/users/me/export/download', payload: { token } });
@@ -127,6 +129,74 @@ describe('Exporting your own data', () => {
       [id],
     );
     expect(row?.archive).toBeNull();
+  });
+
+  it('exports an organization for an owner, mailed to them, downloadable only while they are still an owner', async () => {
+    const owner = await registerAndLogin(t, 'orgexp-owner');
+    const coOwner = await registerAndLogin(t, 'orgexp-coowner');
+    const admin = await registerAndLogin(t, 'orgexp-admin');
+    const org = (await call(owner.tokens.access_token, 'POST', '/organizations', { name: 'Exported Org' })).json<{
+      id: string;
+    }>().id;
+    await joinByInvitation(t, owner, org, admin, [SYSTEM_ROLES.admin.id]);
+    await joinByInvitation(t, owner, org, coOwner, [SYSTEM_ROLES.owner.id]);
+    const key = await call(owner.tokens.access_token, 'POST', `/organizations/${org}/api-keys`, {
+      name: 'robot',
+      permissions: ['teams:read'],
+    });
+    const secret = key.json<{ key: string }>().key;
+
+    expect((await call(admin.tokens.access_token, 'POST', `/organizations/${org}/exports`)).statusCode).toBe(403);
+    const mailsBefore = smtp.messages.length;
+    const requested = await call(owner.tokens.access_token, 'POST', `/organizations/${org}/exports`);
+    expect(requested.statusCode).toBe(202);
+    const { id } = requested.json<{ id: string }>();
+    const token = await tokenFromMail(smtp, owner.email, /organization export/, mailsBefore);
+    const status = await call(owner.tokens.access_token, 'GET', `/organizations/${org}/exports/${id}`);
+    expect(status.json()).toMatchObject({ id });
+    // Another organization's owner cannot see it.
+    const other = await registerAndLogin(t, 'orgexp-other');
+    const otherOrg = (await call(other.tokens.access_token, 'POST', '/organizations', { name: 'Other' })).json<{
+      id: string;
+    }>().id;
+    expect((await call(other.tokens.access_token, 'GET', `/organizations/${otherOrg}/exports/${id}`)).statusCode).toBe(
+      404,
+    );
+
+    const res = await download(token);
+    expect(res.statusCode).toBe(200);
+    const archive = res.json<{
+      format: string;
+      organization: { id: string };
+      members: Array<{ email: string; roles: string[] }>;
+      apiKeys: unknown[];
+      auditLog: Array<{ action: string }>;
+    }>();
+    expect(archive).toMatchObject({ format: ORGANIZATION_EXPORT_FORMAT, organization: { id: org } });
+    expect(archive.members.map((member) => member.email).sort()).toEqual(
+      [owner.email, coOwner.email, admin.email].sort(),
+    );
+    expect(archive.apiKeys).toHaveLength(1);
+    expect(archive.auditLog.map((row) => row.action)).toEqual(
+      expect.arrayContaining(['organization.create', 'organization.export.request']),
+    );
+    expect(res.body).not.toContain(secret);
+    expect(res.body).not.toMatch(/key_hash|keyHash|secret_sealed|token_hash|password/i);
+
+    // A second export; the owner who asked stops being one before downloading it: refused.
+    const mailsMid = smtp.messages.length;
+    expect((await call(owner.tokens.access_token, 'POST', `/organizations/${org}/exports`)).statusCode).toBe(202);
+    const second = await tokenFromMail(smtp, owner.email, /organization export/, mailsMid);
+    const demoted = await call(
+      coOwner.tokens.access_token,
+      'PUT',
+      `/organizations/${org}/members/${owner.userId}/roles`,
+      {
+        roleIds: [SYSTEM_ROLES.admin.id],
+      },
+    );
+    expect(demoted.statusCode).toBe(200);
+    expect((await download(second)).statusCode).toBe(410);
   });
 
   it('builds nothing for an account erased while its export waited in the queue', async () => {

@@ -2,7 +2,7 @@ import { AuditService } from '@app/audit';
 import { sha256, type UserPrincipal } from '@app/auth';
 import { ProblemException } from '@app/common';
 import { AccountExport, TenantTransaction } from '@app/database';
-import { AccountExportJob } from '@app/jobs';
+import { AccountExportJob, OrganizationExportJob, STILL_OWNER_SQL } from '@app/jobs';
 import { Outbox } from '@app/queue';
 import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -58,6 +58,44 @@ export class AccountExportService {
     });
   }
 
+  /**
+   * An organization's export, asked for by an owner and mailed to them; like a person's own, one
+   * at a time (per organization).
+   */
+  async requestForOrganization(principal: UserPrincipal, orgId: string): Promise<AccountExportDto> {
+    return this.transactions.runAsSystem(async (manager) => {
+      await this.expireOld(manager);
+      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`export:org:${orgId}`]);
+      const pending = await manager.findOneBy(AccountExport, { organizationId: orgId, status: 'pending' });
+      if (pending) return toDto(pending);
+      const row = manager.create(AccountExport, { userId: principal.userId, organizationId: orgId, status: 'pending' });
+      await manager.insert(AccountExport, row);
+      await this.outbox.add(manager, OrganizationExportJob, { exportId: row.id });
+      await this.audit.record(
+        {
+          action: 'organization.export.request',
+          outcome: 'success',
+          organizationId: orgId,
+          actorId: principal.userId,
+          targetType: 'organization',
+          targetId: orgId,
+          metadata: { exportId: row.id },
+        },
+        manager,
+      );
+      return toDto(await manager.findOneByOrFail(AccountExport, { id: row.id }));
+    });
+  }
+
+  async organizationStatus(orgId: string, id: string): Promise<AccountExportDto> {
+    const row = await this.transactions.runAsSystem(async (manager) => {
+      await this.expireOld(manager);
+      return manager.findOneBy(AccountExport, { id, organizationId: orgId });
+    });
+    if (!row) throw new NotFoundException('No such export.');
+    return toDto(row);
+  }
+
   async status(principal: UserPrincipal, id: string): Promise<AccountExportDto> {
     const row = await this.transactions.runAsSystem(async (manager) => {
       await this.expireOld(manager);
@@ -76,20 +114,38 @@ export class AccountExportService {
         lock: { mode: 'pessimistic_write' },
       });
       if (!row?.archive) return undefined;
+      // An organization's export goes only to someone who is still its owner (a link outlives no access).
+      if (row.organizationId) {
+        const owner = await manager.query<unknown[]>(STILL_OWNER_SQL, [row.organizationId, row.userId]);
+        if (owner.length === 0) {
+          await manager.update(AccountExport, { id: row.id }, { status: 'cancelled', archive: null, tokenHash: null });
+          return undefined;
+        }
+      }
       await manager.update(
         AccountExport,
         { id: row.id },
         { status: 'downloaded', archive: null, tokenHash: null, downloadedAt: new Date() },
       );
       await this.audit.record(
-        {
-          action: 'user.export.download',
-          outcome: 'success',
-          actorId: row.userId,
-          targetType: 'user',
-          targetId: row.userId,
-          metadata: { exportId: row.id },
-        },
+        row.organizationId
+          ? {
+              action: 'organization.export.download',
+              outcome: 'success',
+              organizationId: row.organizationId,
+              actorId: row.userId,
+              targetType: 'organization',
+              targetId: row.organizationId,
+              metadata: { exportId: row.id },
+            }
+          : {
+              action: 'user.export.download',
+              outcome: 'success',
+              actorId: row.userId,
+              targetType: 'user',
+              targetId: row.userId,
+              metadata: { exportId: row.id },
+            },
         manager,
       );
       return { archive: JSON.parse(row.archive) as unknown, createdAt: row.createdAt };
