@@ -1,5 +1,4 @@
 import { AuditService } from '@app/audit';
-import { generateSecret } from '@app/auth';
 import { AppConfig } from '@app/config';
 import { AccountExport, TenantTransaction, User } from '@app/database';
 import { accountExportMail } from '@app/mail';
@@ -7,7 +6,7 @@ import { JobProcessor, Outbox, type JobHandler } from '@app/queue';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AccountExportJob, type AccountExportPayload } from './account-export.job';
-import { MailSendJob } from './mail-send.job';
+import { deliverExport } from './export-delivery';
 
 /** The archive's format; a reader checks it before anything else. */
 export const ACCOUNT_EXPORT_FORMAT = 'saas-account-export/1';
@@ -42,14 +41,11 @@ export class AccountExportProcessor implements JobHandler<AccountExportPayload> 
         return;
       }
       const archive = await this.gather(manager, user);
-      const { token, hash } = generateSecret('exp_');
-      const expiresAt = new Date(Date.now() + this.config.auth.accountExportTtl * 1000);
-      await manager.update(
-        AccountExport,
-        { id: exportId },
-        { status: 'ready', archive: JSON.stringify(archive), tokenHash: hash, expiresAt, completedAt: new Date() },
-      );
-      await this.audit.record(
+      await deliverExport(
+        { config: this.config, audit: this.audit, outbox: this.outbox },
+        manager,
+        exportId,
+        archive,
         {
           action: 'user.export.ready',
           outcome: 'success',
@@ -58,11 +54,8 @@ export class AccountExportProcessor implements JobHandler<AccountExportPayload> 
           targetId: user.id,
           metadata: { exportId, auditRows: archive.auditLog.length },
         },
-        manager,
+        (link, hours) => accountExportMail(this.config.appName, user, link, hours),
       );
-      const link = `${this.config.appUrl}/account/export?token=${encodeURIComponent(token)}`;
-      const hours = Math.max(1, Math.round(this.config.auth.accountExportTtl / 3600));
-      await this.outbox.add(manager, MailSendJob, accountExportMail(this.config.appName, user, link, hours));
     });
   }
 

@@ -1,5 +1,4 @@
 import { AuditService } from '@app/audit';
-import { generateSecret } from '@app/auth';
 import { AppConfig } from '@app/config';
 import { AccountExport, Organization, TenantTransaction, User } from '@app/database';
 import { organizationExportMail } from '@app/mail';
@@ -7,7 +6,7 @@ import { JobProcessor, Outbox, type JobHandler } from '@app/queue';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { OrganizationExportJob, type OrganizationExportPayload } from './organization-export.job';
-import { MailSendJob } from './mail-send.job';
+import { deliverExport } from './export-delivery';
 
 export const ORGANIZATION_EXPORT_FORMAT = 'saas-organization-export/1';
 
@@ -52,14 +51,11 @@ export class OrganizationExportProcessor implements JobHandler<OrganizationExpor
         return;
       }
       const archive = await this.gather(manager, organization);
-      const { token, hash } = generateSecret('exp_');
-      const expiresAt = new Date(Date.now() + this.config.auth.accountExportTtl * 1000);
-      await manager.update(
-        AccountExport,
-        { id: exportId },
-        { status: 'ready', archive: JSON.stringify(archive), tokenHash: hash, expiresAt, completedAt: new Date() },
-      );
-      await this.audit.record(
+      await deliverExport(
+        { config: this.config, audit: this.audit, outbox: this.outbox },
+        manager,
+        exportId,
+        archive,
         {
           action: 'organization.export.ready',
           outcome: 'success',
@@ -69,14 +65,7 @@ export class OrganizationExportProcessor implements JobHandler<OrganizationExpor
           targetId: orgId,
           metadata: { exportId, members: archive.members.length, auditRows: archive.auditLog.length },
         },
-        manager,
-      );
-      const link = `${this.config.appUrl}/account/export?token=${encodeURIComponent(token)}`;
-      const hours = Math.max(1, Math.round(this.config.auth.accountExportTtl / 3600));
-      await this.outbox.add(
-        manager,
-        MailSendJob,
-        organizationExportMail(this.config.appName, owner, organization.name, link, hours),
+        (link, hours) => organizationExportMail(this.config.appName, owner, organization.name, link, hours),
       );
     });
   }

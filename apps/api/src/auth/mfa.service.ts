@@ -163,6 +163,20 @@ export class MfaService {
    * reserves a lockout attempt first, so parallel guesses cannot outrun the lock.
    */
   async completeLogin(mfaToken: string, code: string): Promise<TokenResponseDto> {
+    const user = await this.takeChallenge(mfaToken);
+    if (!user.isActive || !user.mfaEnabled || !(await this.acceptCode(user, code))) {
+      await this.lockout.fail(user, 'wrong_mfa_code');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    return this.auth.startSession(user, 'password+mfa', {}, { mfa: true });
+  }
+
+  /**
+   * The second step's common start, whatever the factor (a code here, a passkey in PasskeyService):
+   * spends the mfa_token (refused when unknown, used or expired) and reserves a lockout attempt
+   * (refused when locked). The caller then checks its factor and fails or succeeds the attempt.
+   */
+  async takeChallenge(mfaToken: string): Promise<User> {
     const userId = await this.transactions.runAsSystem((manager) =>
       this.oneTimeTokens.consume(manager, mfaToken, 'mfa_challenge'),
     );
@@ -175,11 +189,7 @@ export class MfaService {
       await this.lockout.refusal(user.id, 'locked');
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
-    if (!user.isActive || !user.mfaEnabled || !(await this.acceptCode(user, code))) {
-      await this.lockout.fail(user, 'wrong_mfa_code');
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
-    }
-    return this.auth.startSession(user, 'password+mfa', {}, { mfa: true });
+    return user;
   }
 
   /**

@@ -19,6 +19,7 @@ import { AuthService, INVALID_CREDENTIALS } from './auth.service';
 import type { AuthenticationCredentialDto, PasskeyDto, RegisterPasskeyDto, StepUpStatusDto } from './dto/passkey.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
 import { LockoutService } from './lockout.service';
+import { MfaService } from './mfa.service';
 import { StepUpService } from './step-up.service';
 
 /** A person keeps at most this many passkeys (a bound on the options and on the table). */
@@ -94,6 +95,7 @@ export class PasskeyService {
     private readonly lockout: LockoutService,
     private readonly stepUp: StepUpService,
     private readonly audit: AuditService,
+    private readonly mfa: MfaService,
   ) {}
 
   private get rp() {
@@ -306,18 +308,8 @@ export class PasskeyService {
 
   /** Second sign-in step with a passkey; the mfa_token dies on first use, right or wrong. */
   async completeMfa(mfaToken: string, credential: AuthenticationCredentialDto): Promise<TokenResponseDto> {
-    const userId = await this.transactions.runAsSystem((manager) =>
-      this.oneTimeTokens.consume(manager, mfaToken, 'mfa_challenge'),
-    );
-    if (!userId) {
-      await this.lockout.refusal(null, 'invalid_mfa_token');
-      throw new UnauthorizedException('The MFA token is invalid or expired. Sign in again.');
-    }
-    const user = await this.loadUser(userId);
-    if (!(await this.lockout.reserve(user))) {
-      await this.lockout.refusal(user.id, 'locked');
-      throw new UnauthorizedException(INVALID_CREDENTIALS);
-    }
+    const user = await this.mfa.takeChallenge(mfaToken);
+    const userId = user.id;
     const outcome = await this.verifyAssertion(credential, 'mfa', { userId, requireUserVerification: false });
     if (!outcome.ok || !user.isActive) {
       await this.lockout.fail(user, `wrong_passkey:${outcome.ok ? 'deactivated' : outcome.reason}`);
