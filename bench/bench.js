@@ -323,14 +323,24 @@ async function main() {
   const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const database = `bench_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
+  const ownerUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
+  // As in production: the migrate step owns the schema and provisions a runtime login that owns
+  // nothing (NODE_ENV=production refuses an owner); the api and the raw-SQL floor both use it.
+  const runtimeRole = `${database}_rt`;
+  const databaseUrl = Object.assign(new URL(ownerUrl), { username: runtimeRole, password: 'bench' }).toString();
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${database}"`);
   const children = [];
   try {
     execFileSync(process.execPath, [API_ENTRY, 'migrate'], {
-      env: { ...process.env, ENV_FILE: 'none', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        ENV_FILE: 'none',
+        DATABASE_URL: databaseUrl,
+        DATABASE_MIGRATION_URL: ownerUrl,
+        LOG_LEVEL: 'warn',
+      },
       stdio: 'ignore',
     });
     const [apiPort, basePort] = [await freePort(), await freePort()];
@@ -471,7 +481,7 @@ async function main() {
         alongside: { url: `http://127.0.0.1:${apiPort}/health`, connections: 1 },
       },
     };
-    const stats = new Client({ connectionString: databaseUrl });
+    const stats = new Client({ connectionString: ownerUrl });
     // Dropped with its database in `finally`: that must not hide the error that got us there.
     stats.on('error', () => undefined);
     await stats.connect();
@@ -825,6 +835,7 @@ async function main() {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
     await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
+    await admin.query(`DROP ROLE IF EXISTS "${runtimeRole}"`).catch(() => undefined);
     await admin.end();
   }
 }

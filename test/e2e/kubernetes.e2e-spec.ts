@@ -175,10 +175,13 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
   const overlay = kustomization(OVERLAY);
   const deployments = production.filter((object) => object.kind === 'Deployment');
   const workloads = production.filter((object) => object.kind === 'Deployment' || object.kind === 'Job');
-  const example = load(join(EXAMPLES, 'secret.example.yaml'))[0] as K8sObject & {
-    stringData: Record<string, string>;
-  };
+  // The Secret every workload reads, then the one only the migrate Job reads (the schema owner).
+  const [example, migrationExample] = load(join(EXAMPLES, 'secret.example.yaml')) as Array<
+    K8sObject & { stringData: Record<string, string> }
+  >;
+  if (!example || !migrationExample) throw new Error('secret.example.yaml must hold the two Secrets');
   const exampleKeys = Object.keys(example.stringData).sort();
+  const migrationKeys = Object.keys(migrationExample.stringData).sort();
 
   it('holds every kind the platform needs', () => {
     const kinds = [
@@ -435,59 +438,78 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
           if (secret?.secretName) secretNames.add(secret.secretName);
         }
       }
-      expect([...secretNames]).toEqual([example.metadata.name]);
+      expect([...secretNames].sort()).toEqual([example.metadata.name, migrationExample.metadata.name].sort());
       expect(example.metadata.namespace).toBe(overlay.namespace);
+      expect(migrationExample.metadata.namespace).toBe(overlay.namespace);
+      // The owner's URL reaches the migrate Job and nothing else.
+      const readers = workloads
+        .filter((object) =>
+          containersOf(object).some((container) =>
+            (container.envFrom ?? []).some((source) => source.secretRef?.name === migrationExample.metadata.name),
+          ),
+        )
+        .map((object) => `${object.kind}/${object.metadata.name}`);
+      expect(readers).toEqual(['Job/saas-backend-migrate']);
+      expect(migrationKeys).toEqual(['DATABASE_MIGRATION_URL']);
     });
 
     it('is documented the same way by each example: by hand, secretGenerator, External Secrets', () => {
       // Every example value is a placeholder: no real secret was ever pasted into one.
-      for (const [key, value] of Object.entries(example.stringData)) {
+      for (const [key, value] of Object.entries({ ...example.stringData, ...migrationExample.stringData })) {
         expect({ key, placeholder: PLACEHOLDER.test(value) }).toEqual({ key, placeholder: true });
       }
       // kubectl create secret generic … --from-literal=KEY=… in docs/kubernetes.md
       const documented = [
         ...readFileSync(join(ROOT, 'docs/kubernetes.md'), 'utf8').matchAll(/--from-literal=([A-Z0-9_]+)=/g),
       ].map((match) => match[1] ?? '');
-      expect(exampleKeys.filter((key) => !documented.includes(key))).toEqual([]);
+      expect([...exampleKeys, ...migrationKeys].filter((key) => !documented.includes(key))).toEqual([]);
       expect(documented.filter((key) => !(key in configSchema.shape))).toEqual([]);
       // secretGenerator: reads a git-ignored env file whose example has the same keys.
       const generatorDir = join(EXAMPLES, 'secret-generator');
       const generator = kustomization(generatorDir);
       expect(generator.resources).toEqual(['../../overlays/production']);
-      expect(generator.secretGenerator?.map((entry) => entry.name)).toEqual([example.metadata.name]);
+      const keysOf = { [example.metadata.name]: exampleKeys, [migrationExample.metadata.name]: migrationKeys };
+      expect(generator.secretGenerator?.map((entry) => entry.name)).toEqual(Object.keys(keysOf));
       const ignored = readFileSync(join(generatorDir, '.gitignore'), 'utf8').split('\n');
-      for (const file of generator.secretGenerator?.flatMap((entry) => entry.envs ?? []) ?? []) {
-        expect({ file, ignored: ignored.includes(file) }).toEqual({ file, ignored: true });
-        expect(envFileKeys(join(generatorDir, `${file}.example`)).sort()).toEqual(exampleKeys);
+      for (const entry of generator.secretGenerator ?? []) {
+        for (const file of entry.envs ?? []) {
+          expect({ file, ignored: ignored.includes(file) }).toEqual({ file, ignored: true });
+          expect(envFileKeys(join(generatorDir, `${file}.example`)).sort()).toEqual(keysOf[entry.name]);
+        }
       }
-      // External Secrets Operator: the same target and keys.
-      const external = load(join(EXAMPLES, 'external-secret.yaml'))[0] as K8sObject & {
-        spec: { target: { name: string }; data: Array<{ secretKey: string }> };
-      };
-      expect(external.kind).toBe('ExternalSecret');
-      expect(external.metadata.namespace).toBe(overlay.namespace);
-      expect(external.spec.target.name).toBe(example.metadata.name);
-      expect(external.spec.data.map((entry) => entry.secretKey).sort()).toEqual(exampleKeys);
+      // External Secrets Operator: the same targets and keys.
+      const externals = load(join(EXAMPLES, 'external-secret.yaml')) as Array<
+        K8sObject & { spec: { target: { name: string }; data: Array<{ secretKey: string }> } }
+      >;
+      expect(externals.map((external) => external.spec.target.name)).toEqual(Object.keys(keysOf));
+      for (const external of externals) {
+        expect(external.kind).toBe('ExternalSecret');
+        expect(external.metadata.namespace).toBe(overlay.namespace);
+        expect(external.spec.data.map((entry) => entry.secretKey).sort()).toEqual(keysOf[external.spec.target.name]);
+      }
     });
 
     it("is refused by the app while it holds the example's placeholders, naming each key and no value", () => {
       let error: unknown;
       try {
-        AppConfig.fromEnv({ ...configData(production), ...example.stringData });
+        AppConfig.fromEnv({ ...configData(production), ...example.stringData, ...migrationExample.stringData });
       } catch (caught) {
         error = caught;
       }
       expect(error).toBeInstanceOf(ConfigError);
       const problems = (error as ConfigError).problems;
-      expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(exampleKeys);
+      expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(
+        [...exampleKeys, ...migrationKeys].sort(),
+      );
       expect(problems.every((problem) => problem.includes('placeholder'))).toBe(true);
-      for (const value of Object.values(example.stringData)) expect((error as Error).message).not.toContain(value);
+      for (const value of Object.values({ ...example.stringData, ...migrationExample.stringData }))
+        expect((error as Error).message).not.toContain(value);
     });
 
     it('filled in, with the production ConfigMap, makes a valid production configuration without API docs', () => {
       const password = () => randomBytes(18).toString('hex');
       const filled: Record<string, string> = {
-        DATABASE_URL: `postgres://app:${password()}@postgres.internal:5432/app`,
+        DATABASE_URL: `postgres://app_runtime:${password()}@postgres.internal:5432/app`,
         REDIS_URL: `redis://:${password()}@redis.internal:6379`,
         JWT_SECRET: randomBytes(48).toString('base64'),
         MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -495,9 +517,12 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
         METRICS_TOKEN: randomBytes(24).toString('hex'),
       };
       expect(Object.keys(filled).sort()).toEqual(exampleKeys);
-      const config = AppConfig.fromEnv({ ...configData(production), ...filled });
+      const migration = { DATABASE_MIGRATION_URL: `postgres://app_owner:${password()}@postgres.internal:5432/app` };
+      expect(Object.keys(migration)).toEqual(migrationKeys);
+      const config = AppConfig.fromEnv({ ...configData(production), ...filled, ...migration });
       expect(config.isProduction).toBe(true);
       expect(config.docsEnabled).toBe(false);
+      expect(config.database).toMatchObject({ migrationUrl: migration.DATABASE_MIGRATION_URL, roleCheck: 'refuse' });
     });
   });
 
@@ -568,7 +593,9 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       ...Object.keys(configData(base)),
       ...Object.keys(configData(production)),
       ...exampleKeys,
+      ...migrationKeys,
       ...envFileKeys(join(EXAMPLES, 'secret-generator/secrets.env.example')),
+      ...envFileKeys(join(EXAMPLES, 'secret-generator/migration-secrets.env.example')),
     ];
     expect(set.filter((name) => !known.has(name))).toEqual([]);
   });

@@ -26,6 +26,8 @@ export interface TestAppOptions {
   redis?: boolean;
   /** A second replica: same database (and same JWT secret), closed without dropping it. */
   replicaOf?: TestApp;
+  /** A database made by the test (dropped on close); DATABASE_URL in `env` may sign in as another login. */
+  database?: TestDatabase;
   /** Instead of the silent logger (e.g. to check what reaches the logs). */
   logger?: AppLogger;
 }
@@ -36,7 +38,7 @@ export const silentLogger = () => new AppLogger(pino({ level: 'silent' }));
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.replicaOf
     ? { ...options.replicaOf.database, drop: () => Promise.resolve() }
-    : await createTestDatabase();
+    : (options.database ?? (await createTestDatabase()));
   const services = readServicesEnv();
   const redisEnv: Record<string, string | undefined> =
     options.redis && services

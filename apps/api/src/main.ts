@@ -25,13 +25,18 @@ async function main(): Promise<void> {
   const logger = createAppLogger(config.logLevel, 'api', undefined, config.logFormat);
 
   // `node dist/apps/api/main.js migrate`: apply migrations and exit (the compose migrate step).
-  if (process.argv[2] === 'migrate') {
-    await runMigrations(config, (line) => logger.log(line, 'Migrations'));
-    return;
-  }
-  // `… main.js migrate:revert`: undo the last applied migration and exit (npm run migration:revert).
-  if (process.argv[2] === 'migrate:revert') {
-    await revertLastMigration(config, (line) => logger.log(line, 'Migrations'));
+  if (process.argv[2] === 'migrate' || process.argv[2] === 'migrate:revert') {
+    const command = process.argv[2];
+    const log = (line: string) => logger.log(line, 'Migrations');
+    try {
+      if (command === 'migrate') await runMigrations(config, log);
+      // `… main.js migrate:revert`: undo the last applied migration and exit (npm run migration:revert).
+      else await revertLastMigration(config, log);
+    } catch (error) {
+      // An operator's command: the reason, without a stack trace.
+      process.stderr.write(`${command} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    }
     return;
   }
 

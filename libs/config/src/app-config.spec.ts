@@ -212,6 +212,36 @@ describe('AppConfig', () => {
     expect(config.redisUrl).toBe('redis://cache:6379');
   });
 
+  it('migrates with DATABASE_URL unless the owner has its own URL, and checks the login strictly in production', () => {
+    const one = AppConfig.fromEnv({ DATABASE_URL: 'postgres://app:pw@db:5432/saas' });
+    expect(one.database).toMatchObject({
+      url: 'postgres://app:pw@db:5432/saas',
+      migrationUrl: 'postgres://app:pw@db:5432/saas',
+      roleCheck: 'warn',
+    });
+    const split = AppConfig.fromEnv({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(48),
+      DATABASE_URL: 'postgres://app:pw@db:5432/saas',
+      DATABASE_MIGRATION_URL: 'postgres://owner:other@db:5432/saas',
+    });
+    expect(split.database).toMatchObject({ migrationUrl: 'postgres://owner:other@db:5432/saas', roleCheck: 'refuse' });
+    expect(
+      AppConfig.fromEnv({ DATABASE_URL: 'postgres://app:pw@db:5432/saas', DATABASE_ROLE_CHECK: 'off' }).database,
+    ).toMatchObject({ roleCheck: 'off' });
+    expect(() => AppConfig.fromEnv({ DATABASE_MIGRATION_URL: 'postgres://owner:pw@db:5432/saas' })).toThrow(
+      'DATABASE_MIGRATION_URL: needs DATABASE_URL (the runtime login) beside it',
+    );
+    expect(() =>
+      AppConfig.fromEnv({
+        NODE_ENV: 'production',
+        JWT_SECRET: 'x'.repeat(48),
+        DATABASE_URL: 'postgres://app:pw@db:5432/saas',
+        DATABASE_MIGRATION_URL: 'postgres://owner:CHANGE-ME@db:5432/saas',
+      }),
+    ).toThrow('DATABASE_MIGRATION_URL: holds a placeholder');
+  });
+
   it('never shows passwords in its start-up summary', () => {
     const config = AppConfig.fromEnv({
       DATABASE_URL: 'postgres://app:hunter2@db:5432/saas',

@@ -13,7 +13,17 @@ export class ConfigError extends Error {
 }
 
 export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number; migrateOnStart: boolean }
+  | {
+      kind: 'postgres';
+      /** The runtime login: owns nothing, becomes app_user for each unit of work. */
+      url: string;
+      /** The schema owner's login, for migrations (the same as `url` when only DATABASE_URL is set). */
+      migrationUrl: string;
+      poolSize: number;
+      statementTimeoutMs: number;
+      migrateOnStart: boolean;
+      roleCheck: 'warn' | 'refuse' | 'off';
+    }
   | { kind: 'embedded'; path: string; statementTimeoutMs: number; template?: string };
 
 export interface PasswordPolicyConfig {
@@ -349,9 +359,11 @@ export class AppConfig {
       ? {
           kind: 'postgres',
           url: raw.DATABASE_URL,
+          migrationUrl: raw.DATABASE_MIGRATION_URL ?? raw.DATABASE_URL,
           poolSize: raw.DATABASE_POOL_SIZE,
           statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS,
           migrateOnStart: raw.MIGRATE_ON_START,
+          roleCheck: raw.DATABASE_ROLE_CHECK ?? (raw.NODE_ENV === 'production' ? 'refuse' : 'warn'),
         }
       : {
           kind: 'embedded',
@@ -526,6 +538,9 @@ export class AppConfig {
     if (raw.PASSWORD_MIN_LENGTH > raw.PASSWORD_MAX_LENGTH) {
       problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');
     }
+    if (raw.DATABASE_MIGRATION_URL && !raw.DATABASE_URL) {
+      problems.push('DATABASE_MIGRATION_URL: needs DATABASE_URL (the runtime login) beside it');
+    }
     if (raw.EMBEDDED_DB_TEMPLATE && !raw.DATABASE_URL && !raw.EMBEDDED_DB_PATH.startsWith('memory://')) {
       problems.push(
         'EMBEDDED_DB_TEMPLATE: only with EMBEDDED_DB_PATH=memory:// (an archive never overwrites a data directory)',
@@ -614,7 +629,13 @@ const SECRET_VARIABLES = [
 ] as const;
 
 /** URLs whose user name and password carry a secret. */
-const SECRET_URL_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT'] as const;
+const SECRET_URL_VARIABLES = [
+  'DATABASE_URL',
+  'DATABASE_MIGRATION_URL',
+  'REDIS_URL',
+  'SMTP_URL',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+] as const;
 
 /**
  * What templates leave for a person to replace: CHANGE-ME / changeme / CHANGE_ME, replace-me,

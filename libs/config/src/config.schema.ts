@@ -172,6 +172,11 @@ export const configSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: z.email({ message: 'must be an email address' }).optional(),
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  // The schema owner, for the migrate step only; unset: DATABASE_URL migrates too (one role).
+  DATABASE_MIGRATION_URL: url(['postgres', 'postgresql']).optional(),
+  // What to do at start when DATABASE_URL's role could alter the schema or skip row-level security.
+  // Unset: refuse when NODE_ENV=production, warn otherwise.
+  DATABASE_ROLE_CHECK: z.enum(['warn', 'refuse', 'off']).optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt.default(15_000),
   MIGRATE_ON_START: booleanString.default(false),

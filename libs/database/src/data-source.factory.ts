@@ -28,6 +28,8 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
     namingStrategy: new SnakeNamingStrategy(),
     synchronize: false,
     migrationsRun: false,
+    // Migrations own the schema: the runtime login may not CREATE EXTENSION (and needs none).
+    installExtensions: false,
     logging: false,
     poolSize: settings.poolSize,
     connectTimeoutMS: 5_000,

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { createDataSource, settingsFor } from './data-source.factory';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
 import { DatabaseHealth } from './database-health';
+import { checkRuntimeRole } from './database-roles';
+import { runMigrations } from './migration-runner';
 import { TenantTransaction } from './tenant-transaction';
 
 export const EMBEDDED_POSTGRES = Symbol('EMBEDDED_POSTGRES');
@@ -25,7 +27,8 @@ class DatabaseShutdown implements OnApplicationShutdown {
 
 /**
  * The database: embedded PostgreSQL (PGlite) when DATABASE_URL is unset, a real server otherwise.
- * Migrations run at start on the embedded database, and with MIGRATE_ON_START=true on a real one.
+ * Migrations run at start on the embedded database, and with MIGRATE_ON_START=true on a real one
+ * (as the owner of DATABASE_MIGRATION_URL). On PostgreSQL the login's rights are checked at start.
  */
 @Global()
 @Module({})
@@ -51,9 +54,20 @@ export class DatabaseModule {
             const dataSource = createDataSource(
               settingsFor(config.database, embedded ?? undefined, options.applicationName),
             );
+            if (config.database.kind === 'postgres' && config.database.migrateOnStart) {
+              // As the owner, on its own connection; DATABASE_URL's login may not alter the schema.
+              await runMigrations(config, (line) => logger.log(line));
+            }
             await dataSource.initialize();
-            const migrate = config.database.kind === 'embedded' || config.database.migrateOnStart;
-            if (migrate) {
+            if (config.database.kind === 'postgres') {
+              await checkRuntimeRole(dataSource, config.database.roleCheck, (line) => logger.warn(line)).catch(
+                async (error: unknown) => {
+                  await dataSource.destroy();
+                  throw error;
+                },
+              );
+            }
+            if (config.database.kind === 'embedded') {
               const applied = await dataSource.runMigrations({ transaction: 'each' });
               if (applied.length > 0) logger.log(`Applied ${applied.length} migration(s)`);
             } else if (await dataSource.showMigrations()) {
