@@ -325,6 +325,115 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     });
   });
 
+  describe('autoscaling the workers with KEDA (deploy/k8s/components/keda)', () => {
+    const component = join(ROOT, 'deploy/k8s/components/keda');
+    const spec = load(join(component, 'kustomization.yaml'))[0] as unknown as {
+      kind: string;
+      resources: string[];
+      patches: Array<{ path: string }>;
+    };
+    const objects = spec.resources.flatMap((file) => load(join(component, file)));
+    const patched = production.map((object) => {
+      const patch = spec.patches
+        .flatMap(({ path }) => load(join(component, path)))
+        .find((candidate) => candidate.kind === object.kind && candidate.metadata.name === object.metadata.name);
+      return patch ? (merge(object, patch) as K8sObject) : object;
+    });
+    const all = [...patched, ...objects];
+    type ScaledObject = K8sObject & {
+      spec: {
+        scaleTargetRef: { name: string };
+        minReplicaCount: number;
+        triggers: Array<{ type: string; metadata: { listName: string }; authenticationRef: { name: string } }>;
+      };
+    };
+    const scaledObjects = objects.filter((object) => object.kind === 'ScaledObject') as ScaledObject[];
+    const deployment = (name: string) =>
+      all.find((object) => object.kind === 'Deployment' && object.metadata.name === name) as
+        | (K8sObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } })
+        | undefined;
+    const queuesOf = (name: string) =>
+      containersOf(deployment(name) as K8sObject)
+        .flatMap((container) => container.env ?? [])
+        .find((variable) => variable.name === 'WORKER_QUEUES')
+        ?.value?.split(',');
+
+    it('is a component of valid ScaledObjects, a TriggerAuthentication and an LLM-only worker', () => {
+      expect(spec.kind).toBe('Component');
+      expect(objects.map((object) => object.kind).sort()).toEqual([
+        'Deployment',
+        'ScaledObject',
+        'ScaledObject',
+        'TriggerAuthentication',
+      ]);
+      const changed = all.filter(
+        (object) => object.kind === 'Deployment' && object.metadata.name.startsWith('saas-backend-worker'),
+      );
+      expect(validate([...objects, ...changed]).filter((result) => result.errors.length > 0)).toEqual([]);
+      const broken = { ...scaledObjects[0], spec: { triggers: 'redis' } } as unknown as K8sObject;
+      expect(validate([broken])[0]?.errors.length).toBeGreaterThan(0);
+    });
+
+    it('scales each worker Deployment on the wait lists of exactly the queues it takes', () => {
+      expect(scaledObjects.map((object) => object.spec.scaleTargetRef.name).sort()).toEqual([
+        'saas-backend-worker',
+        'saas-backend-worker-llm',
+      ]);
+      const authentication = objects.find((object) => object.kind === 'TriggerAuthentication');
+      for (const scaled of scaledObjects) {
+        const target = scaled.spec.scaleTargetRef.name;
+        const watched = scaled.spec.triggers.map((trigger) => /^saas:(.+):wait$/.exec(trigger.metadata.listName)?.[1]);
+        expect({ target, watched: watched.sort() }).toEqual({ target, watched: queuesOf(target)?.sort() });
+        for (const trigger of scaled.spec.triggers) {
+          expect(trigger.type).toBe('redis');
+          expect(trigger.authenticationRef.name).toBe(authentication?.metadata.name);
+        }
+      }
+      // No queue is taken twice, none is dropped (the services test ties the names to BullMQ's keys).
+      const taken = scaledObjects.flatMap((object) => queuesOf(object.spec.scaleTargetRef.name) ?? []);
+      expect(taken.sort()).toEqual(['default', 'llm', 'webhooks']);
+      // The always-on worker keeps schedules and the outbox relay going; the LLM one may sleep.
+      const min = Object.fromEntries(scaledObjects.map((o) => [o.spec.scaleTargetRef.name, o.spec.minReplicaCount]));
+      expect(min).toEqual({ 'saas-backend-worker': 2, 'saas-backend-worker-llm': 0 });
+    });
+
+    it('keeps the LLM worker equal to the base worker apart from its name, label, queues and count', () => {
+      const strip = (object: K8sObject | undefined) => {
+        const copy = JSON.parse(JSON.stringify(object)) as K8sObject & {
+          spec: { replicas?: number; template: { spec: PodSpec } };
+        };
+        delete copy.metadata.namespace;
+        delete copy.spec.replicas;
+        for (const container of copy.spec.template.spec.containers) delete container.env;
+        return JSON.stringify(copy)
+          .replaceAll('saas-backend-worker-llm', 'saas-backend-worker')
+          .replaceAll('"worker-llm"', '"worker"');
+      };
+      const baseWorker = base.find((object) => object.metadata.name === 'saas-backend-worker');
+      expect(strip(objects.find((object) => object.kind === 'Deployment'))).toEqual(strip(baseWorker));
+      // Scraped by the PodMonitor, and let through by the NetworkPolicy, like the base worker.
+      const llm = deployment('saas-backend-worker-llm');
+      const podMonitor = load(
+        join(ROOT, 'deploy/k8s/components/prometheus-operator/podmonitor.yaml'),
+      )[0] as K8sObject & {
+        spec: { selector: { matchLabels: Record<string, string> } };
+      };
+      expect(llm?.spec.template.metadata.labels).toMatchObject(podMonitor.spec.selector.matchLabels);
+      const policy = production.find((object) => object.kind === 'NetworkPolicy') as K8sObject & {
+        spec: { podSelector: { matchLabels: Record<string, string> } };
+      };
+      expect(llm?.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+      // Its selector does not overlap the base worker's (each Deployment owns only its pods).
+      const selectorOf = (name: string) =>
+        (deployment(name) as unknown as { spec: { selector: { matchLabels: Record<string, string> } } }).spec.selector
+          .matchLabels;
+      expect(selectorOf('saas-backend-worker-llm')).not.toEqual(selectorOf('saas-backend-worker'));
+      expect(deployment('saas-backend-worker')?.spec.template.metadata.labels).not.toMatchObject(
+        selectorOf('saas-backend-worker-llm'),
+      );
+    });
+  });
+
   it('catches an invalid manifest (the validator is not a rubber stamp)', () => {
     const broken = { ...deployments[0], spec: { replicas: 'two', selector: 'everything' } } as unknown as K8sObject;
     expect(validate([broken])[0]?.errors.length).toBeGreaterThan(0);

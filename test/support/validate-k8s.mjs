@@ -10,15 +10,17 @@ const objects = JSON.parse(input);
 const results = [];
 for (const object of objects) {
   const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') : [null, object.apiVersion];
-  // Gateway API and Prometheus Operator kinds come from their own packages of the same family.
+  // Gateway API, Prometheus Operator and KEDA kinds come from their own packages of the same family.
   const path =
     group === 'gateway.networking.k8s.io'
       ? `@kubernetes-models/gateway-api/${group}/${version}/${object.kind}`
       : group === 'monitoring.coreos.com'
         ? `@kubernetes-models/prometheus-operator/${group}/${version}/${object.kind}`
-        : group
-          ? `kubernetes-models/${group}/${version}/${object.kind}`
-          : `kubernetes-models/${version}/${object.kind}`;
+        : group === 'keda.sh'
+          ? `@kubernetes-models/keda/${group}/${version}/${object.kind}`
+          : group
+            ? `kubernetes-models/${group}/${version}/${object.kind}`
+            : `kubernetes-models/${version}/${object.kind}`;
   const result = { kind: object.kind, name: object.metadata?.name ?? null, errors: [] };
   try {
     const module = await import(path);
