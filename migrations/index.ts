@@ -20,6 +20,7 @@ import { AccountErasure1765785600000 } from './1765785600000-account-erasure';
 import { AccountExports1765872000000 } from './1765872000000-account-exports';
 import { OrganizationDeletion1765958400000 } from './1765958400000-organization-deletion';
 import { OrganizationExports1766044800000 } from './1766044800000-organization-exports';
+import { AuditPruneFloor1766131200000 } from './1766131200000-audit-prune-floor';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -46,6 +47,7 @@ export const MIGRATIONS = [
   AccountExports1765872000000,
   OrganizationDeletion1765958400000,
   OrganizationExports1766044800000,
+  AuditPruneFloor1766131200000,
   // generate:resource migrations
 ];
 

@@ -89,10 +89,12 @@ describe('audit log retention', () => {
 
   it('gives the application role no way to delete recent rows', async () => {
     const work = (sql: string) => t.app.get(TenantTransaction).run(orgId, (m) => m.query(sql));
-    await expect(work('SELECT audit_log_prune(0)')).rejects.toThrow(/at least 1/);
-    await expect(work('DELETE FROM audit_logs')).rejects.toThrow(/permission denied/);
     const count = (await rows()).length;
-    await work('SELECT audit_log_prune(1)');
+    await expect(work('SELECT audit_log_prune(0)')).rejects.toThrow(/at least 30/);
+    // The floor is AUDIT_RETENTION_DAYS (30 here), kept where only the owner writes it.
+    await expect(work('SELECT audit_log_prune(29)')).rejects.toThrow(/at least 30/);
+    await expect(work('DELETE FROM audit_logs')).rejects.toThrow(/permission denied/);
+    await expect(work('UPDATE audit_settings SET min_retention_days = 1')).rejects.toThrow(/permission denied/);
     expect((await rows()).length).toBe(count);
   });
 });

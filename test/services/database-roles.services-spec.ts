@@ -19,6 +19,8 @@ describe('least-privilege database roles', () => {
   const suffix = randomBytes(4).toString('hex');
   const runtime = `saas_rt_${suffix}`;
   const intruder = `saas_rt_owner_${suffix}`;
+  const member = `saas_rt_member_${suffix}`;
+  const outsider = `saas_outsider_${suffix}`;
   let database: TestDatabase;
   let ownerUrl: string;
   let runtimeUrl: string;
@@ -90,7 +92,7 @@ describe('least-privilege database roles', () => {
     await t?.close();
     await asAdmin(async (client) => {
       await client.query(`DROP ROLE IF EXISTS "${runtime}"`);
-      await client.query(`DROP ROLE IF EXISTS "${intruder}"`);
+      for (const role of [intruder, member, outsider]) await client.query(`DROP ROLE IF EXISTS "${role}"`);
     });
   });
 
@@ -155,6 +157,9 @@ describe('least-privilege database roles', () => {
       // Outside a unit of work it holds no right of its own (NOINHERIT).
       'SELECT count(*) FROM teams',
       'SELECT password_hash FROM users',
+      // No temporary table can shadow a real one on a pooled connection.
+      'CREATE TEMP TABLE organization_members (organization_id uuid, user_id uuid)',
+      'SELECT min_retention_days FROM audit_settings',
     ];
     for (const sql of refused) {
       const outcome = await runtimeConnection()
@@ -196,6 +201,9 @@ describe('least-privilege database roles', () => {
       "UPDATE audit_logs SET action = 'forged'",
       'DELETE FROM audit_logs',
       'ALTER TABLE audit_logs DISABLE TRIGGER ALL',
+      // Pruning runs as the owner, but never under the floor only the owner sets.
+      'SELECT audit_log_prune(1)',
+      'UPDATE audit_settings SET min_retention_days = 1',
     ];
     for (const sql of attempts) {
       const outcome = await tenantWork(orgA, (m) => m.query(sql)).then(
@@ -204,7 +212,7 @@ describe('least-privilege database roles', () => {
       );
       expect({ sql, outcome }).toEqual({
         sql,
-        outcome: expect.stringMatching(/permission denied|must be owner|row-level security/) as unknown,
+        outcome: expect.stringMatching(/permission denied|must be owner|row-level security|at least 30/) as unknown,
       });
     }
     const [audit] = await asAdmin(
@@ -244,7 +252,7 @@ describe('least-privilege database roles', () => {
       },
       (error: Error) => error.message,
     );
-    expect(failed).toMatch(/DATABASE_URL's role "postgres" is a superuser.*owns \d+ table/);
+    expect(failed).toMatch(/DATABASE_URL's role "postgres" is a superuser.*owns \d+ object/);
     expect(failed).toContain('DATABASE_ROLE_CHECK=refuse');
   });
 
@@ -257,7 +265,7 @@ describe('least-privilege database roles', () => {
     try {
       const run = migrate({ DATABASE_URL: withLogin(ownerUrl, intruder, 'x'), DATABASE_MIGRATION_URL: ownerUrl });
       expect(run.status).not.toBe(0);
-      expect(run.stderr).toContain(`migrate failed: the runtime login "${intruder}" owns 1 table(s)`);
+      expect(run.stderr).toContain(`migrate failed: the runtime login "${intruder}" owns 1 object(s)`);
       expect(run.stderr).not.toMatch(/\n\s+at /);
       const [member] = await asAdmin((client) =>
         client
@@ -268,5 +276,21 @@ describe('least-privilege database roles', () => {
     } finally {
       await asAdmin((client) => client.query(`DROP TABLE "owned_${suffix}"`), ownerUrl);
     }
+    // Nor to one that may become a role with more rights than app_user.
+    await asAdmin(async (client) => {
+      await client.query(`CREATE ROLE "${member}" LOGIN NOINHERIT`);
+      await client.query(`GRANT pg_write_server_files TO "${member}"`);
+    });
+    const run = migrate({ DATABASE_URL: withLogin(ownerUrl, member, 'x'), DATABASE_MIGRATION_URL: ownerUrl });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(`"${member}" is a member of pg_write_server_files`);
+  });
+
+  it('takes CONNECT and TEMP from PUBLIC: a login of another deployment cannot even connect', async () => {
+    await asAdmin((client) => client.query(`CREATE ROLE "${outsider}" LOGIN`));
+    const outcome = await asAdmin(() => Promise.resolve('connected'), withLogin(ownerUrl, outsider, 'x')).catch(
+      (error: Error) => error.message,
+    );
+    expect(outcome).toMatch(/permission denied for database/);
   });
 });

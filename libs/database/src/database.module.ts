@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { createDataSource, settingsFor } from './data-source.factory';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
 import { DatabaseHealth } from './database-health';
-import { checkRuntimeRole } from './database-roles';
+import { applyAuditRetentionFloor, checkRuntimeRole } from './database-roles';
 import { runMigrations } from './migration-runner';
 import { TenantTransaction } from './tenant-transaction';
 
@@ -70,6 +70,7 @@ export class DatabaseModule {
             if (config.database.kind === 'embedded') {
               const applied = await dataSource.runMigrations({ transaction: 'each' });
               if (applied.length > 0) logger.log(`Applied ${applied.length} migration(s)`);
+              await applyAuditRetentionFloor(dataSource, config.auditRetention.days, () => undefined);
             } else if (await dataSource.showMigrations()) {
               logger.error(
                 'The database has pending migrations: run `npm run migration:run` (or the migrate command).',

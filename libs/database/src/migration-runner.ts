@@ -1,6 +1,6 @@
 import type { AppConfig } from '@app/config';
 import { createDataSource, settingsFor } from './data-source.factory';
-import { provisionRuntimeRole } from './database-roles';
+import { applyAuditRetentionFloor, provisionRuntimeRole } from './database-roles';
 
 /** Undoes the last applied migration (its `down`), one per call. Used by `npm run migration:revert`. */
 export async function revertLastMigration(config: AppConfig, log: (line: string) => void): Promise<void> {
@@ -39,6 +39,7 @@ export async function runMigrations(config: AppConfig, log: (line: string) => vo
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     for (const migration of applied) log(`applied ${migration.name}`);
     if (applied.length === 0) log('database is up to date');
+    await applyAuditRetentionFloor(dataSource, config.auditRetention.days, log);
     await provisionRuntimeRole(dataSource, config.database.url, log);
     return applied.length;
   } finally {
