@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { TenantTransaction } from '@app/database';
+import { scramVerifier, TenantTransaction } from '@app/database';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BUILT_ENTRY, createTestApp, createTestDatabase, type TestApp, type TestDatabase } from '@app/testing';
@@ -136,6 +136,16 @@ describe('least-privilege database roles', () => {
       ownerUrl,
     );
     expect(owned?.count).toBe(0);
+    // The password reached the server as a SCRAM verifier, which it stored as it was sent.
+    const [stored] = await asAdmin((client) =>
+      client
+        .query<{ verifier: string }>('SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = $1', [runtime])
+        .then((result) => result.rows),
+    );
+    const salt = /^SCRAM-SHA-256\$4096:([^$]+)\$/.exec(stored?.verifier ?? '')?.[1] ?? '';
+    expect(stored?.verifier).toBe(
+      scramVerifier(decodeURIComponent(new URL(runtimeUrl).password), 4096, Buffer.from(salt, 'base64')),
+    );
     const [self] = await runtimeConnection().query<Array<{ user: string }>>('SELECT current_user AS user');
     expect(self?.user).toBe(runtime);
     const health = await t.inject({ method: 'GET', url: '/api/v1/health' });

@@ -198,8 +198,7 @@ export async function provisionRuntimeRole(
  * A SCRAM-SHA-256 verifier (RFC 5802/7677, the form PostgreSQL stores), so CREATE ROLE carries no
  * clear-text password. NFKC stands in for SASLprep, which agrees with it for ASCII passwords.
  */
-export function scramVerifier(password: string, iterations = 4096): string {
-  const salt = randomBytes(16);
+export function scramVerifier(password: string, iterations = 4096, salt = randomBytes(16)): string {
   const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 32, 'sha256');
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   const storedKey = createHash('sha256').update(clientKey).digest();

@@ -8,4 +8,4 @@ export { isInMemory, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '
 export { writeMigratedSnapshot } from './embedded-snapshot';
 export { revertLastMigration, runMigrations } from './migration-runner';
 export { SnakeNamingStrategy } from './snake-naming.strategy';
-export { checkRuntimeRole, provisionRuntimeRole } from './database-roles';
+export { checkRuntimeRole, provisionRuntimeRole, scramVerifier } from './database-roles';
