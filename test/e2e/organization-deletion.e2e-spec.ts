@@ -83,7 +83,8 @@ describe('Deleting an organization, with a grace period', () => {
     expect(graphql.body).toMatch(/organization-deletion-scheduled|scheduled for deletion/);
     // The owner's list shows it, with the date.
     const list = await call(owner.tokens.access_token, 'GET', '/organizations');
-    expect(JSON.stringify(list.json())).toContain('deletionScheduledFor');
+    const listed = JSON.stringify(list.json());
+    expect(listed).toContain(`"deletionScheduledFor":"${new Date(when).toISOString()}"`);
 
     // Only an owner restores.
     expect((await call(admin.tokens.access_token, 'POST', `/organizations/${org}/restore`)).statusCode).toBe(403);
