@@ -3,7 +3,7 @@
 #   migrations:     node dist/apps/api/apps/api/src/main.js migrate
 #   worker:         node dist/apps/worker/apps/worker/src/main.js
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- deps: every dependency, for the build. Only the manifests are copied so this
 # layer stays cached until package.json / package-lock.json change.

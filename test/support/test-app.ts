@@ -56,6 +56,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     RATE_LIMIT_PER_MINUTE: '1000000',
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     ...database.env,
+    // The suites sign in as the schema owner on PostgreSQL (they inspect tables directly), so the
+    // production default (refuse such a login) would stop the ones run with NODE_ENV=production.
+    // database-roles.services-spec runs the api on a least-privilege login and checks the refusal.
+    ...(database.kind === 'postgres' ? { DATABASE_ROLE_CHECK: 'warn' } : {}),
     ...redisEnv,
     ...(options.replicaOf
       ? { JWT_SECRET: options.replicaOf.config.jwtSecret, QUEUE_PREFIX: options.replicaOf.config.queuePrefix }
