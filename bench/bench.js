@@ -255,16 +255,18 @@ async function existenceTiming(base, probe, existing, probes) {
 
 /**
  * The api runs as the image and the base Kubernetes deployment run it: the Dockerfile's malloc
- * setting and the deployment's V8 heap size (read from those files, so the two cannot drift).
+ * setting and the deployment's V8 heap sizes, old and young generation (read from those files, so
+ * the two cannot drift).
  */
 const asDeployed = (() => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const deployment = readFileSync(join(ROOT, 'deploy/k8s/base/api-deployment.yaml'), 'utf8');
   const threshold = /^ENV MALLOC_MMAP_THRESHOLD_=(\d+)$/m.exec(dockerfile)?.[1];
-  const heap = /--max-old-space-size=\d+/.exec(deployment)?.[0];
+  const heap = /--max-(?:old|semi)-space-size=\d+/g;
+  const flags = /name: NODE_OPTIONS\s+value: (.+)/.exec(deployment)?.[1] ?? '';
   return {
     env: threshold ? { MALLOC_MMAP_THRESHOLD_: threshold } : {},
-    nodeFlags: heap ? [heap] : [],
+    nodeFlags: flags.match(heap) ?? [],
   };
 })();
 

@@ -468,7 +468,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       );
       const container = podSpec(api as K8sObject)?.containers.find((candidate) => candidate.name === 'api');
       const options = container?.env?.find((variable) => variable.name === 'NODE_OPTIONS')?.value ?? '';
-      const heap = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1] ?? NaN);
+      const old = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1] ?? NaN);
+      // Pinned: Node 24 derives the young generation from the old one, too small at these sizes.
+      const semi = Number(/--max-semi-space-size=(\d+)/.exec(options)?.[1] ?? NaN);
+      const heap = old + 3 * semi;
       const limit = mebibytes(container?.resources?.limits?.memory ?? '');
       // Room beside the heap for code and native memory, argon2's buffers (4 × 19 MiB at the
       // default concurrency) and the password-check thread (about 45 MB).
