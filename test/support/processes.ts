@@ -7,6 +7,8 @@ export const BUILT_ENTRY = {
   api: join(ROOT, 'dist/apps/api/apps/api/src/main.js'),
   worker: join(ROOT, 'dist/apps/worker/apps/worker/src/main.js'),
   cli: join(ROOT, 'dist/apps/api/apps/api/src/cli.js'),
+  /** A team's worker entry over the built worker: a plain @nestjs/bullmq @Processor beside the framework's. */
+  'team-worker': join(ROOT, 'test/support/team-worker.cjs'),
 } as const;
 
 /** Variables a child must not inherit from the test runner's own environment. */

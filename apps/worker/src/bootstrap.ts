@@ -9,7 +9,7 @@ import { WorkerModule } from './worker.module';
 export async function createWorker(
   config: AppConfig,
   logger: AppLogger = new AppLogger(createRootLogger(config.logLevel, 'worker', undefined, config.logFormat)),
-  /** More processor modules (tests of the queue's building blocks). */
+  /** A team's modules (apps/worker/src/worker-modules.ts), and tests of the queue's building blocks. */
   extraModules: Type[] = [],
 ): Promise<{ app: INestApplicationContext; queues: string[] }> {
   if (!config.redisUrl) {

@@ -6,6 +6,7 @@ import { BullMqWorkerHost } from '@app/queue';
 import { stopTracing } from '@app/telemetry';
 import { createWorker } from './bootstrap';
 import { startWorkerHealthServer } from './health-server';
+import { WORKER_MODULES } from './worker-modules';
 
 function readConfig(): AppConfig {
   try {
@@ -22,7 +23,7 @@ function readConfig(): AppConfig {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = new AppLogger(createRootLogger(config.logLevel, 'worker', undefined, config.logFormat));
-  const { app, queues } = await createWorker(config, logger);
+  const { app, queues } = await createWorker(config, logger, WORKER_MODULES);
   const healthServer = config.workerHealthPort
     ? await startWorkerHealthServer(app.get(BullMqWorkerHost), app.get(Metrics), config.workerHealthPort, config.host)
     : undefined;

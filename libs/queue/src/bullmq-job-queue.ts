@@ -1,12 +1,14 @@
 import { Metrics, newId } from '@app/common';
 import { AppConfig } from '@app/config';
+import { getQueueToken } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_QUEUE, type EnqueueOptions, type JobDefinition } from './job-definition';
 import { ProcessorRegistry } from './processor-registry';
 import { JobQueue } from './job-queue';
-import { createRedisConnection } from './redis-connection';
+import { QUEUE_CONNECTION } from './queue-connection';
 
 /** Keeps failed jobs for inspection (the dead letters) and a bounded tail of completed ones. */
 export const JOB_RETENTION = {
@@ -32,23 +34,29 @@ export async function withinTime<T>(operation: Promise<T>, ms: number, message: 
   }
 }
 
-/** Sends jobs to Redis; apps/worker processes them. */
+/**
+ * Sends jobs to Redis; apps/worker processes them. The queues are @nestjs/bullmq's (registered by
+ * QueueModule, so a team's service can also take one with `@InjectQueue(name)`); a queue named by
+ * no loaded job definition is made here on the same shared connection.
+ */
 @Injectable()
 export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
   readonly driver = 'bullmq' as const;
   private readonly logger = new Logger('BullMqJobQueue');
   private readonly connection: Redis;
   private readonly queues = new Map<string, Queue>();
+  /** Made here (not registered with BullModule): closed here. */
+  private readonly own: Queue[] = [];
 
   constructor(
     private readonly config: AppConfig,
     registry: ProcessorRegistry,
     metrics: Metrics,
+    private readonly moduleRef: ModuleRef,
   ) {
     super();
     if (!config.redisUrl) throw new Error('BullMqJobQueue needs REDIS_URL');
-    this.connection = createRedisConnection(config.redisUrl, 'producer', 'api-producer');
-    this.connection.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+    this.connection = moduleRef.get<Redis>(QUEUE_CONNECTION, { strict: false });
     // Read at scrape time; while Redis is away the gauge is simply absent.
     metrics.asyncGauge('queue_jobs', 'Jobs by queue and state.', ['queue', 'state'], async () => {
       const names = [...new Set([DEFAULT_QUEUE, ...registry.queues()])];
@@ -92,15 +100,27 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.config.queuePrefix });
+      queue = this.registered(name);
+      if (!queue) {
+        queue = new Queue(name, { connection: this.connection, prefix: this.config.queuePrefix });
+        this.own.push(queue);
+      }
       queue.on('error', (error: Error) => this.logger.warn(`queue ${name}: ${error.message}`));
       this.queues.set(name, queue);
     }
     return queue;
   }
 
+  private registered(name: string): Queue | undefined {
+    try {
+      return this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+    } catch {
+      return undefined;
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
-    this.connection.disconnect();
+    // The registered queues are closed by @nestjs/bullmq, the shared connection by its module.
+    await Promise.allSettled(this.own.map((queue) => queue.close()));
   }
 }

@@ -1,23 +1,44 @@
 import { Metrics } from '@app/common';
 import { jobSpan } from '@app/telemetry';
 import { AppConfig } from '@app/config';
+import { BullModule, BullRegistrar, WorkerHost } from '@nestjs/bullmq';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Worker, type Job, type MinimalJob } from 'bullmq';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { Worker, type Job, type MinimalJob, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { retryDelayMs } from './job-definition';
 import { ProcessorRegistry } from './processor-registry';
+import { QUEUE_CONNECTION } from './queue-connection';
 import { createRedisConnection } from './redis-connection';
+
+/**
+ * A BullMQ Worker that waits to be told to run: @nestjs/bullmq makes the Workers of @Processor
+ * classes with it, so the host can first check their queues, then run only those this process
+ * consumes (WORKER_QUEUES).
+ */
+class DeferredWorker extends Worker {
+  constructor(name: string, processor?: string | Processor | null, options?: WorkerOptions) {
+    super(name, processor, { ...options, autorun: false } as WorkerOptions);
+  }
+}
 
 /**
  * Runs a BullMQ worker per queue that has processors (apps/worker only), or per queue of
  * WORKER_QUEUES, each with its own concurrency (WORKER_QUEUE_CONCURRENCY, else WORKER_CONCURRENCY). On shutdown each
  * worker stops taking jobs and waits for the current ones, so no job is cut in half.
+ *
+ * Beside the framework's @JobProcessor contracts it runs a team's plain @nestjs/bullmq processors
+ * (`@Processor('reports') class X extends WorkerHost`) found in the worker's modules, on their own
+ * queues: a @Processor on a queue that @JobProcessor handlers consume is refused at start, since
+ * two kinds of worker on one queue would take each other's jobs.
  */
 @Injectable()
 export class BullMqWorkerHost implements OnApplicationShutdown {
   private readonly logger = new Logger('BullMqWorkerHost');
   private readonly workers: Worker[] = [];
+  /** The Workers of team @Processor classes this process runs (closed by @nestjs/bullmq). */
+  private readonly teamWorkers: Worker[] = [];
   /** BullMQ leaves connections it was given open on close(): they are ours to end. */
   private readonly connections: Redis[] = [];
 
@@ -26,6 +47,8 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     private readonly registry: ProcessorRegistry,
     private readonly cls: ClsService,
     private readonly metrics: Metrics,
+    private readonly moduleRef: ModuleRef,
+    private readonly discovery: DiscoveryService,
   ) {}
 
   /** For the worker's probe: each queue's worker runs and its Redis connection is ready. */
@@ -33,12 +56,20 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     healthy: boolean;
     queues: Array<{ queue: string; running: boolean; redis: string; concurrency: number }>;
   } {
-    const queues = this.workers.map((worker, i) => ({
-      queue: worker.name,
-      running: worker.isRunning() && !worker.closing,
-      concurrency: worker.concurrency,
-      redis: this.connections[i]?.status ?? 'none',
-    }));
+    const queues = [
+      ...this.workers.map((worker, i) => ({
+        queue: worker.name,
+        running: worker.isRunning() && !worker.closing,
+        concurrency: worker.concurrency,
+        redis: this.connections[i]?.status ?? 'none',
+      })),
+      ...this.teamWorkers.map((worker) => ({
+        queue: worker.name,
+        running: worker.isRunning() && !worker.closing,
+        concurrency: worker.concurrency,
+        redis: this.connectionStatus(),
+      })),
+    ];
     return {
       healthy: queues.length > 0 && queues.every((queue) => queue.running && queue.redis === 'ready'),
       queues,
@@ -49,11 +80,22 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     if (!this.config.redisUrl) throw new Error('The worker needs REDIS_URL');
     const known = this.registry.queues();
     const wanted = this.config.workerQueues;
-    for (const queue of wanted?.filter((name) => !known.includes(name)) ?? []) {
+    const team = this.prepareTeamProcessors(known);
+    const teamQueues = [...new Set(team.map((worker) => worker.name))];
+    for (const queue of wanted?.filter((name) => !known.includes(name) && !teamQueues.includes(name)) ?? []) {
       this.logger.warn(`WORKER_QUEUES names ${queue}, which has no processors here`);
     }
     const queues = wanted ? known.filter((queue) => wanted.includes(queue)) : known;
-    if (queues.length === 0) throw new Error('No queue to work on (see WORKER_QUEUES)');
+    const teamRun = team.filter((worker) => !wanted || wanted.includes(worker.name));
+    if (queues.length === 0 && teamRun.length === 0) throw new Error('No queue to work on (see WORKER_QUEUES)');
+    for (const worker of teamRun) {
+      worker.on('error', (error: Error) => this.logger.warn(`worker ${worker.name}: ${error.message}`));
+      this.teamWorkers.push(worker);
+      void worker.run();
+      await worker.waitUntilReady();
+    }
+    // Those of queues this process does not consume were never started; they only need closing.
+    await Promise.allSettled(team.filter((worker) => !teamRun.includes(worker)).map((worker) => worker.close()));
     for (const queue of queues) {
       const connection = createRedisConnection(this.config.redisUrl, 'worker', `worker-${queue}`);
       this.connections.push(connection);
@@ -83,7 +125,39 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
       void worker.run();
       await worker.waitUntilReady();
     }
-    return queues;
+    return [...queues, ...teamRun.map((worker) => worker.name)];
+  }
+
+  /**
+   * Has @nestjs/bullmq make the Workers of the team's @Processor classes (not yet running), and
+   * refuses a @Processor whose queue a @JobProcessor handler also consumes.
+   */
+  private prepareTeamProcessors(frameworkQueues: string[]): Worker[] {
+    const hosts = this.discovery
+      .getProviders()
+      .map((wrapper) => wrapper.instance as unknown)
+      .filter((instance): instance is WorkerHost => instance instanceof WorkerHost);
+    if (hosts.length === 0) return [];
+    BullModule.workerClass = DeferredWorker;
+    this.moduleRef.get(BullRegistrar, { strict: false }).register();
+    const workers = hosts.map((host) => host.worker);
+    const clashing = workers.filter((worker) => frameworkQueues.includes(worker.name));
+    if (clashing.length > 0) {
+      void Promise.allSettled(workers.map((worker) => worker.close()));
+      throw new Error(
+        `@Processor on queue(s) ${[...new Set(clashing.map((worker) => worker.name))].join(', ')}, which ` +
+          '@JobProcessor handlers consume: give the @Processor a queue of its own (docs/background-jobs.md).',
+      );
+    }
+    return workers;
+  }
+
+  private connectionStatus(): string {
+    try {
+      return this.moduleRef.get<Redis>(QUEUE_CONNECTION, { strict: false }).status;
+    } catch {
+      return 'none';
+    }
   }
 
   private async process(job: Job): Promise<void> {
@@ -95,7 +169,7 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
       await jobSpan(job.name, { 'job.id': id, 'job.queue': job.queueName, 'job.attempt': job.attemptsMade + 1 }, () =>
         this.cls.run(async () => {
           this.cls.set(CLS_ID, id);
-          await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1 });
+          await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1, job });
         }),
       );
       timer({ outcome: 'success' });

@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 /**
  * A job contract: a name, its retry policy and (at the type level) its payload.
  * Enqueuers and processors share the definition object, so their payload types cannot drift.
@@ -49,6 +50,11 @@ export interface JobContext {
   id: string;
   /** 1 for the first run, 2 for the first retry, ... */
   attempt: number;
+  /**
+   * The BullMQ job when the worker runs it (progress with `updateProgress`, lines with `log`);
+   * undefined when the job runs in the api's process (the embedded default, no Redis).
+   */
+  job?: Job;
 }
 
 export interface JobHandler<TPayload> {

@@ -1,5 +1,9 @@
-import type { AppConfig } from '@app/config';
+import { AppConfig } from '@app/config';
+import { BullModule } from '@nestjs/bullmq';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { DEFAULT_QUEUE, definedJobs } from './job-definition';
+import { QUEUE_CONNECTION, QueueConnectionModule } from './queue-connection';
 import { DiscoveryModule } from '@nestjs/core';
 import { BullMqJobQueue } from './bullmq-job-queue';
 import { BullMqWorkerHost } from './bullmq-worker-host';
@@ -35,9 +39,27 @@ export class QueueModule {
       JobScheduler,
       ...(options.worker ? [BullMqWorkerHost] : []),
     ];
+    // With Redis, BullMQ's queues come from @nestjs/bullmq: one shared connection, a queue per name
+    // the loaded job definitions use (each injectable with @InjectQueue), closed by Nest on shutdown.
+    // Team-written @Processor classes are never started by the module itself (manual registration):
+    // only the worker starts them (BullMqWorkerHost), so an api process never consumes a queue.
+    const bull = config.redisUrl
+      ? [
+          BullModule.forRootAsync({
+            imports: [QueueConnectionModule.forRole(options.worker ? 'worker' : 'producer')],
+            inject: [QUEUE_CONNECTION, AppConfig],
+            useFactory: (connection: Redis, appConfig: AppConfig) => ({
+              connection,
+              prefix: appConfig.queuePrefix,
+            }),
+            extraOptions: { manualRegistration: true },
+          }),
+          BullModule.registerQueue(...frameworkQueues().map((name) => ({ name }))),
+        ]
+      : [];
     return {
       module: QueueModule,
-      imports: [DiscoveryModule],
+      imports: [DiscoveryModule, ...bull],
       providers,
       exports: [
         JobQueue,
@@ -52,4 +74,9 @@ export class QueueModule {
       ],
     };
   }
+}
+
+/** The queues of every job definition loaded so far (modules define their jobs when imported), and `default`. */
+export function frameworkQueues(): string[] {
+  return [...new Set([DEFAULT_QUEUE, ...definedJobs().map((job) => job.queue)])];
 }
