@@ -50,6 +50,8 @@ describe('dead letters (in-process driver)', () => {
     const id = await queue.enqueue(FlakyJob, { label: 'secret-link-123' });
     await queue.drain();
     expect(FlakyJobState.runs.filter((run) => run.id === id).map((run) => run.attempt)).toEqual([1, 2]);
+    // In process there is no BullMQ job.
+    expect(FlakyJobState.runs.filter((run) => run.id === id).map((run) => run.bullmq)).toEqual([null, null]);
     const page = await failed();
     expect(page.total).toBe(1);
     expect(page.items[0]).toMatchObject({ id, name: 'test.flaky', queue: 'default', attemptsMade: 2 });

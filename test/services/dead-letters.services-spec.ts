@@ -58,6 +58,8 @@ describe('dead letters (BullMQ)', () => {
     const letters = await until(failedIds, (items) => items.length === 2);
     expect(letters.map((letter) => letter.id).sort()).toEqual([first, second].sort());
     expect(letters.every((letter) => letter.attemptsMade === 2)).toBe(true);
+    // The processor had the BullMQ job in hand (context.job).
+    expect(FlakyJobState.runs.filter((run) => run.id === first).map((run) => run.bullmq)).toEqual([first, first]);
 
     FlakyJobState.failing = false;
     expect((await call('POST', `/${first}/retry`)).statusCode).toBe(202);

@@ -10,15 +10,20 @@ export const FlakyJob = defineJob<FlakyPayload>('test.flaky', { attempts: 2, bac
 
 export const FlakyJobState = {
   failing: true,
-  /** Every run: label and attempt. */
-  runs: [] as Array<{ label: string; attempt: number; id: string }>,
+  /** Every run: label, attempt, and the BullMQ job's id when the worker ran it (null in process). */
+  runs: [] as Array<{ label: string; attempt: number; id: string; bullmq: string | null }>,
 };
 
 @Injectable()
 @JobProcessor(FlakyJob)
 export class FlakyJobProcessor implements JobHandler<FlakyPayload> {
   handle(payload: FlakyPayload, context: JobContext): Promise<void> {
-    FlakyJobState.runs.push({ label: payload.label, attempt: context.attempt, id: context.id });
+    FlakyJobState.runs.push({
+      label: payload.label,
+      attempt: context.attempt,
+      id: context.id,
+      bullmq: context.job?.id ?? null,
+    });
     if (FlakyJobState.failing) return Promise.reject(new Error(`flaky job ${payload.label} failed on purpose`));
     return Promise.resolve();
   }

@@ -15,6 +15,12 @@ export interface EmbeddedPostgresHandle {
 
 const SOCKET_PORT = 5432;
 
+/**
+ * PostgreSQL's defaults size a server, not one process's embedded database: shared_buffers alone
+ * (128 MB) becomes WASM memory the process keeps. Small buffers fit a laptop's data and the tests'.
+ */
+const EMBEDDED_SETTINGS = ['shared_buffers=16MB'];
+
 export const isInMemory = (dataPath: string) => dataPath.startsWith('memory://');
 
 /**
@@ -34,6 +40,7 @@ export async function startEmbeddedPostgres(dataPath: string, template?: string)
   }
   const db = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
+    postgresqlconf: EMBEDDED_SETTINGS,
     ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}),
   });
   const socketDir = mkdtempSync(join(tmpdir(), 'pglite-'));
