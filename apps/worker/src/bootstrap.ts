@@ -20,6 +20,12 @@ export async function createWorker(
     abortOnError: false,
   });
   await app.init();
-  const queues = await app.get(BullMqWorkerHost).start();
-  return { app, queues };
+  try {
+    const queues = await app.get(BullMqWorkerHost).start();
+    return { app, queues };
+  } catch (error) {
+    // Nothing half-started stays open: pools, Redis connections, workers already made.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
 }

@@ -18,8 +18,26 @@ const SOCKET_PORT = 5432;
 /**
  * PostgreSQL's defaults size a server, not one process's embedded database: shared_buffers alone
  * (128 MB) becomes WASM memory the process keeps. Small buffers fit a laptop's data and the tests'.
+ * PGlite writes these as the whole postgresql.conf (replacing what initdb wrote), so initdb's own
+ * lines come too: the same time zone, locale and text search settings as without the change.
  */
-const EMBEDDED_SETTINGS = ['shared_buffers=16MB'];
+const EMBEDDED_SETTINGS = [
+  'shared_buffers=16MB',
+  'max_connections=100',
+  'max_wal_size=1GB',
+  'min_wal_size=80MB',
+  'dynamic_shared_memory_type=posix',
+  'autovacuum_worker_slots=16',
+  'log_file_mode=0640',
+  "timezone='UTC'",
+  "log_timezone='UTC'",
+  "datestyle='iso, mdy'",
+  "lc_messages='C'",
+  "lc_monetary='C'",
+  "lc_numeric='C'",
+  "lc_time='C'",
+  "default_text_search_config='pg_catalog.english'",
+];
 
 export const isInMemory = (dataPath: string) => dataPath.startsWith('memory://');
 

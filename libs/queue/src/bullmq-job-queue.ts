@@ -1,7 +1,7 @@
 import { Metrics, newId } from '@app/common';
 import { AppConfig } from '@app/config';
 import { getQueueToken } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -53,10 +53,11 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
     registry: ProcessorRegistry,
     metrics: Metrics,
     private readonly moduleRef: ModuleRef,
+    @Inject(QUEUE_CONNECTION) connection: Redis,
   ) {
     super();
     if (!config.redisUrl) throw new Error('BullMqJobQueue needs REDIS_URL');
-    this.connection = moduleRef.get<Redis>(QUEUE_CONNECTION, { strict: false });
+    this.connection = connection;
     // Read at scrape time; while Redis is away the gauge is simply absent.
     metrics.asyncGauge('queue_jobs', 'Jobs by queue and state.', ['queue', 'state'], async () => {
       const names = [...new Set([DEFAULT_QUEUE, ...registry.queues()])];

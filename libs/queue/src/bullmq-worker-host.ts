@@ -2,12 +2,12 @@ import { Metrics } from '@app/common';
 import { jobSpan } from '@app/telemetry';
 import { AppConfig } from '@app/config';
 import { BullModule, BullRegistrar, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import { Worker, type Job, type MinimalJob, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CLS_ID, ClsService } from 'nestjs-cls';
-import { retryDelayMs } from './job-definition';
+import { frameworkQueues, retryDelayMs } from './job-definition';
 import { ProcessorRegistry } from './processor-registry';
 import { QUEUE_CONNECTION } from './queue-connection';
 import { createRedisConnection } from './redis-connection';
@@ -34,7 +34,7 @@ class DeferredWorker extends Worker {
  * two kinds of worker on one queue would take each other's jobs.
  */
 @Injectable()
-export class BullMqWorkerHost implements OnApplicationShutdown {
+export class BullMqWorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('BullMqWorkerHost');
   private readonly workers: Worker[] = [];
   /** The Workers of team @Processor classes this process runs (closed by @nestjs/bullmq). */
@@ -80,7 +80,7 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     if (!this.config.redisUrl) throw new Error('The worker needs REDIS_URL');
     const known = this.registry.queues();
     const wanted = this.config.workerQueues;
-    const team = this.prepareTeamProcessors(known);
+    const team = await this.prepareTeamProcessors();
     const teamQueues = [...new Set(team.map((worker) => worker.name))];
     for (const queue of wanted?.filter((name) => !known.includes(name) && !teamQueues.includes(name)) ?? []) {
       this.logger.warn(`WORKER_QUEUES names ${queue}, which has no processors here`);
@@ -132,18 +132,25 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
    * Has @nestjs/bullmq make the Workers of the team's @Processor classes (not yet running), and
    * refuses a @Processor whose queue a @JobProcessor handler also consumes.
    */
-  private prepareTeamProcessors(frameworkQueues: string[]): Worker[] {
+  private async prepareTeamProcessors(): Promise<Worker[]> {
     const hosts = this.discovery
       .getProviders()
       .map((wrapper) => wrapper.instance as unknown)
       .filter((instance): instance is WorkerHost => instance instanceof WorkerHost);
     if (hosts.length === 0) return [];
     BullModule.workerClass = DeferredWorker;
-    this.moduleRef.get(BullRegistrar, { strict: false }).register();
+    try {
+      this.moduleRef.get(BullRegistrar, { strict: false }).register();
+    } finally {
+      // Process-wide: whatever else makes Workers through BullModule gets BullMQ's own again.
+      BullModule.workerClass = Worker;
+    }
     const workers = hosts.map((host) => host.worker);
-    const clashing = workers.filter((worker) => frameworkQueues.includes(worker.name));
+    // Every queue a job contract names (processed here or not) is the framework's, and `default`.
+    const framework = frameworkQueues();
+    const clashing = workers.filter((worker) => framework.includes(worker.name));
     if (clashing.length > 0) {
-      void Promise.allSettled(workers.map((worker) => worker.close()));
+      await Promise.allSettled(workers.map((worker) => worker.close()));
       throw new Error(
         `@Processor on queue(s) ${[...new Set(clashing.map((worker) => worker.name))].join(', ')}, which ` +
           '@JobProcessor handlers consume: give the @Processor a queue of its own (docs/background-jobs.md).',
@@ -179,8 +186,12 @@ export class BullMqWorkerHost implements OnApplicationShutdown {
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled(this.workers.map((worker) => worker.close()));
+  /**
+   * Before the shutdown hooks (which end the shared queue connection): every worker, the team's
+   * too, stops taking jobs and finishes the ones it has, while Redis is still there to record them.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.workers, ...this.teamWorkers].map((worker) => worker.close()));
     for (const connection of this.connections) connection.disconnect();
   }
 }

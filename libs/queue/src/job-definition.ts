@@ -40,6 +40,11 @@ export function definedJobs(): Array<JobDefinition<unknown>> {
   return [...DEFINITIONS.values()];
 }
 
+/** The queues of every job definition loaded so far (modules define their jobs when imported), and `default`. */
+export function frameworkQueues(): string[] {
+  return [...new Set([DEFAULT_QUEUE, ...definedJobs().map((job) => job.queue)])];
+}
+
 /** The definition of a job by name (the outbox stores names). */
 export function jobDefinition(name: string): JobDefinition<unknown> | undefined {
   return DEFINITIONS.get(name);

@@ -1,7 +1,13 @@
 import { Metrics, newId } from '@app/common';
 import { untraced } from '@app/telemetry';
 import { OutboxMessage, TenantTransaction } from '@app/database';
-import { Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { jobDefinition, type JobDefinition } from './job-definition';
 import { JobQueue } from './job-queue';
@@ -20,7 +26,7 @@ const MAX_BACKOFF_SECONDS = 300;
  * While the queue is unreachable rows wait, with backoff, and nothing is lost.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -56,7 +62,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.nudge();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the shutdown hooks, which end the queue's shared connection: the last drain still publishes. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;

@@ -2,7 +2,7 @@ import { AppConfig } from '@app/config';
 import { BullModule } from '@nestjs/bullmq';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DEFAULT_QUEUE, definedJobs } from './job-definition';
+import { frameworkQueues } from './job-definition';
 import { QUEUE_CONNECTION, QueueConnectionModule } from './queue-connection';
 import { DiscoveryModule } from '@nestjs/core';
 import { BullMqJobQueue } from './bullmq-job-queue';
@@ -43,10 +43,12 @@ export class QueueModule {
     // the loaded job definitions use (each injectable with @InjectQueue), closed by Nest on shutdown.
     // Team-written @Processor classes are never started by the module itself (manual registration):
     // only the worker starts them (BullMqWorkerHost), so an api process never consumes a queue.
+    const connection = QueueConnectionModule.forRole(options.worker ? 'worker' : 'producer');
     const bull = config.redisUrl
       ? [
+          connection,
           BullModule.forRootAsync({
-            imports: [QueueConnectionModule.forRole(options.worker ? 'worker' : 'producer')],
+            imports: [connection],
             inject: [QUEUE_CONNECTION, AppConfig],
             useFactory: (connection: Redis, appConfig: AppConfig) => ({
               connection,
@@ -74,9 +76,4 @@ export class QueueModule {
       ],
     };
   }
-}
-
-/** The queues of every job definition loaded so far (modules define their jobs when imported), and `default`. */
-export function frameworkQueues(): string[] {
-  return [...new Set([DEFAULT_QUEUE, ...definedJobs().map((job) => job.queue)])];
 }
