@@ -2,7 +2,7 @@ import { Metrics } from '@app/common';
 import { jobSpan } from '@app/telemetry';
 import { AppConfig } from '@app/config';
 import { BullModule, BullRegistrar, WorkerHost } from '@nestjs/bullmq';
-import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import { Worker, type Job, type MinimalJob, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -49,6 +49,8 @@ export class BullMqWorkerHost implements BeforeApplicationShutdown {
     private readonly metrics: Metrics,
     private readonly moduleRef: ModuleRef,
     private readonly discovery: DiscoveryService,
+    /** The shared queue connection the team's Workers use (absent without Redis). */
+    @Optional() @Inject(QUEUE_CONNECTION) private readonly queueConnection?: Redis,
   ) {}
 
   /** For the worker's probe: each queue's worker runs and its Redis connection is ready. */
@@ -67,7 +69,7 @@ export class BullMqWorkerHost implements BeforeApplicationShutdown {
         queue: worker.name,
         running: worker.isRunning() && !worker.closing,
         concurrency: worker.concurrency,
-        redis: this.connectionStatus(),
+        redis: this.queueConnection?.status ?? 'none',
       })),
     ];
     return {
@@ -157,14 +159,6 @@ export class BullMqWorkerHost implements BeforeApplicationShutdown {
       );
     }
     return workers;
-  }
-
-  private connectionStatus(): string {
-    try {
-      return this.moduleRef.get<Redis>(QUEUE_CONNECTION, { strict: false }).status;
-    } catch {
-      return 'none';
-    }
   }
 
   private async process(job: Job): Promise<void> {

@@ -6,9 +6,6 @@ import { createRedisConnection } from './redis-connection';
 /** The one Redis connection BullModule's queues share in this process (BullMQ never closes a shared one). */
 export const QUEUE_CONNECTION = Symbol('QUEUE_CONNECTION');
 
-/** Whether this process hosts workers: their blocking commands need a connection that waits for Redis. */
-export const QUEUE_CONNECTION_ROLE = Symbol('QUEUE_CONNECTION_ROLE');
-
 @Injectable()
 class QueueConnectionCloser implements OnApplicationShutdown {
   constructor(@Inject(QUEUE_CONNECTION) private readonly connection: Redis) {}
@@ -29,7 +26,6 @@ export class QueueConnectionModule {
     return {
       module: QueueConnectionModule,
       providers: [
-        { provide: QUEUE_CONNECTION_ROLE, useValue: role },
         {
           provide: QUEUE_CONNECTION,
           inject: [AppConfig],
