@@ -15,7 +15,10 @@ const swc = [
 
 module.exports = {
   rootDir: __dirname,
-  testEnvironment: 'node',
+  // Node's environment, with one object shared by a worker's test files (test/support/jest-environment.js),
+  // and Jest's runtime with a V8 code cache for the modules the files compile (test/support/jest-runtime.js).
+  testEnvironment: '<rootDir>/test/support/jest-environment.js',
+  runtime: '<rootDir>/test/support/jest-runtime.js',
   transform: { '^.+\\.(t|j)s$': swc },
   // Nest 12 and a few of its dependencies ship ESM only: SWC turns them into CommonJS for Jest.
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition|cookie|openid-client|oauth4webapi|jose)/)'],

@@ -6,6 +6,7 @@ import { revertLastMigration, runMigrations } from '@app/database';
 import { stopTracing } from '@app/telemetry';
 import { createApiApp } from './bootstrap';
 import { drainHttp } from './http-drain';
+import { prepareApiDocs } from './openapi/openapi';
 import { startMetricsServer } from './metrics';
 
 function readConfig(): AppConfig {
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const app = await createApiApp(config, { logger });
+  prepareApiDocs(app);
   await app.listen({ port: config.port, host: config.host });
   const metricsServer = config.metrics.port
     ? await startMetricsServer(app.get(Metrics), config.metrics.port, config.host)

@@ -111,4 +111,58 @@ describe('GuessabilityChecker (zxcvbn in a worker thread)', () => {
     expect(subject.loaded).toBe(false);
     expect((await subject.check('password123', [])).score).toBeLessThan(3);
   });
+
+  describe('release (an application shutting down)', () => {
+    const workerOf = (subject: GuessabilityChecker) => (subject as unknown as { worker: unknown }).worker;
+    // The parking slot is per process: empty it between tests by taking what is parked.
+    afterEach(async () => {
+      const drain = checker();
+      await drain.check('drain', []);
+      drain.stop();
+    });
+
+    it('leaves its idle, loaded thread to the next checker of the process, which scores with it', async () => {
+      const first = checker();
+      await first.check('warm-up', []);
+      const thread = workerOf(first);
+      first.release();
+      expect(first.loaded).toBe(false);
+      const next = checker();
+      const weak = await next.check('password123', []);
+      expect(workerOf(next)).toBe(thread);
+      expect(weak.score).toBeLessThan(3);
+      expect((await next.check('marguerite-okonkwo', ['marguerite', 'okonkwo'])).score).toBeLessThan(
+        (await next.check('marguerite-okonkwo', [])).score,
+      );
+      // The first checker no longer hears the thread: its next check starts a thread of its own.
+      await first.check('again', []);
+      expect(workerOf(first)).not.toBe(thread);
+    });
+
+    it('ends a thread with checks in flight (no late answer reaches a checker that did not ask)', async () => {
+      const first = checker();
+      await first.check('warm-up', []);
+      const thread = workerOf(first);
+      const inFlight = first.check(SLOW, []).catch((error: unknown) => error);
+      first.release();
+      expect(((await inFlight) as ProblemException).problem.status).toBe(503);
+      const next = checker();
+      await next.check('password123', []);
+      expect(workerOf(next)).not.toBe(thread);
+    });
+
+    it('ends a parked thread after the idle time', async () => {
+      const first = checker(50);
+      await first.check('warm-up', []);
+      const thread = workerOf(first) as { threadId: number };
+      const exited = new Promise<void>((resolve) =>
+        (thread as unknown as { once(event: string, listener: () => void): void }).once('exit', resolve),
+      );
+      first.release();
+      await exited;
+      const next = checker();
+      await next.check('password123', []);
+      expect(workerOf(next)).not.toBe(thread);
+    });
+  });
 });

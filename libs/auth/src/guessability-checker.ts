@@ -1,4 +1,4 @@
-import { ProblemException } from '@app/common';
+import { ProblemException, processShared } from '@app/common';
 import { AsyncResource } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 
@@ -46,6 +46,56 @@ parentPort.on('message', ({ id, password, userInputs }) => {
 });
 `;
 
+/**
+ * Where an application that shuts down leaves its loaded, idle thread for the next application of
+ * the same process (see `release`). One slot: a second thread parked replaces nothing, it ends.
+ */
+interface ParkingSlot {
+  worker: Worker | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** Takes off the listeners the slot put on the parked worker. */
+  detach: (() => void) | undefined;
+}
+
+const parking = () =>
+  processShared<ParkingSlot>('guessability-thread', () => ({ worker: undefined, timer: undefined, detach: undefined }));
+
+function takeParked(): Worker | undefined {
+  const slot = parking();
+  const worker = slot.worker;
+  clearTimeout(slot.timer);
+  slot.detach?.();
+  slot.worker = undefined;
+  slot.timer = undefined;
+  slot.detach = undefined;
+  return worker;
+}
+
+/** Leaves `worker` in the slot for up to `idleMs`; false if the slot is taken. */
+function park(worker: Worker, idleMs: number): boolean {
+  const slot = parking();
+  if (slot.worker) return false;
+  // A parked worker that fails or exits just leaves the slot (an 'error' needs a listener, or it
+  // would be thrown).
+  const lost = () => {
+    if (slot.worker === worker) takeParked();
+  };
+  worker.on('error', lost);
+  worker.on('exit', lost);
+  slot.worker = worker;
+  slot.detach = () => {
+    worker.off('error', lost);
+    worker.off('exit', lost);
+  };
+  slot.timer = setTimeout(() => {
+    if (slot.worker !== worker) return;
+    takeParked();
+    void worker.terminate();
+  }, idleMs);
+  slot.timer.unref();
+  return true;
+}
+
 interface Waiting {
   resolve: (result: Guessability) => void;
   reject: (error: Error) => void;
@@ -74,6 +124,8 @@ function unavailable(detail: string): ProblemException {
  */
 export class GuessabilityChecker {
   private worker: Worker | undefined;
+  /** The listeners this checker put on its worker, taken off again when it lets the worker go. */
+  private detach: (() => void) | undefined;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -121,35 +173,64 @@ export class GuessabilityChecker {
 
   /** Stops the worker; checks still waiting fail with `reason`. The next check starts a new one. */
   stop(reason: Error = unavailable('The password check was stopped; try again.')): void {
+    const worker = this.letGo(reason);
+    if (worker) void worker.terminate();
+  }
+
+  /**
+   * The application is shutting down: like `stop`, except that a loaded worker with nothing in
+   * flight is left for the next checker of this process to take over (for up to the idle time),
+   * instead of the next one loading the dictionaries again. A worker with checks in flight is
+   * ended, so no late answer can reach a checker that did not ask.
+   */
+  release(): void {
+    const idle = this.waiting.size === 0;
+    const worker = this.letGo(unavailable('The password check was stopped; try again.'));
+    if (!worker) return;
+    if (!idle || !park(worker, this.idleMs)) void worker.terminate();
+  }
+
+  /** Detaches this checker from its worker, failing what waits with `reason`; returns the worker. */
+  private letGo(reason: Error): Worker | undefined {
     clearTimeout(this.idleTimer);
     clearTimeout(this.stallTimer);
     const worker = this.worker;
     this.worker = undefined;
+    this.detach?.();
+    this.detach = undefined;
     for (const [id, entry] of this.waiting) {
       entry.reject(reason);
       this.waiting.delete(id);
     }
-    if (worker) void worker.terminate();
+    return worker;
   }
 
   private start(): Worker {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        core: require.resolve('@zxcvbn-ts/core'),
-        common: require.resolve('@zxcvbn-ts/language-common'),
-        english: require.resolve('@zxcvbn-ts/language-en'),
-      },
-      resourceLimits: WORKER_LIMITS,
-    });
+    const worker =
+      takeParked() ??
+      new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          core: require.resolve('@zxcvbn-ts/core'),
+          common: require.resolve('@zxcvbn-ts/language-common'),
+          english: require.resolve('@zxcvbn-ts/language-en'),
+        },
+        resourceLimits: WORKER_LIMITS,
+      });
     // An idle checker never holds the process open (tests, CLI commands); requests do that.
     worker.unref();
-    worker.on('message', (reply: Reply) => this.settle(reply));
+    const answered = (reply: Reply) => this.settle(reply);
     const lost = () => {
       if (this.worker === worker) this.stop(unavailable('The password check failed; try again in a few seconds.'));
     };
+    worker.on('message', answered);
     worker.on('error', lost);
     worker.on('exit', lost);
+    this.detach = () => {
+      worker.off('message', answered);
+      worker.off('error', lost);
+      worker.off('exit', lost);
+    };
     this.worker = worker;
     return worker;
   }

@@ -44,3 +44,4 @@ export { RequestContextModule } from './request-context.module';
 export { routeMetadata, StaticRouteReflector } from './route-metadata';
 export { callKind, graphqlCall, graphqlFieldName, requestOf, type GraphqlCall } from './call-site';
 export { IMPERSONATOR_KEY } from './impersonation';
+export { processShared } from './process-shared';
