@@ -1,37 +1,42 @@
-// Jest's runtime with a V8 code cache for the CommonJS modules it compiles.
+// Jest's runtime, with what a worker process can keep between test files without any file seeing
+// another's modules.
 //
-// Jest gives every test file a fresh module registry, so each file compiles the whole graph it
-// loads (Nest, TypeORM, GraphQL, the api's own sources) from source again: about 0.6 s of CPU per
-// e2e file, most of it V8 parsing the same text as the file before. This runtime keeps the code
-// V8 produced for each module source (keyed by file name and a hash of the exact source Jest
-// hands to V8) in the worker process, and gives it back on the next compile of the same source.
-// V8 checks the data against the source and its own flags and rejects what does not match; a
-// rejected entry is dropped and made again. Module evaluation is untouched: every file still gets
-// fresh module instances, so nothing a test sees is shared between files.
+// Jest gives every test file a fresh module registry, so each e2e file reads, transforms and
+// compiles the whole graph it loads (about 3,400 modules: Nest, TypeORM, GraphQL, the api's own
+// sources) again. This runtime keeps, per worker process:
+//   - the transformed source of each module, keyed by its path, the transform options and the
+//     file's size and modification time (a changed file is read and transformed again);
+//   - the code V8 produced when compiling each module (its code cache), CommonJS and ECMAScript
+//     modules alike (Nest 12 ships ECMAScript modules, which Jest loads as vm.SourceTextModule),
+//     handed back only for the very same source text; V8 checks it and rejects what does not fit,
+//     and a rejected entry is made again.
+// Module evaluation is untouched: every file still gets fresh module instances and globals.
 'use strict';
 
-const { createHash } = require('node:crypto');
-const { compileFunction } = require('node:vm');
+const { statSync } = require('node:fs');
+const vm = require('node:vm');
 const Runtime = require('jest-runtime').default;
 
-/** filename -> { hash, data } for the last source of that file this worker compiled. */
+/** How many modules this worker compiled, and how many of them from V8's cached data. */
+const stats = { compiled: 0, fromCache: 0, transformed: 0, transformReused: 0 };
+
+/** filename -> { source, data }: V8's cached data for the last source of that module compiled here. */
 const codeCache = new Map();
 
-const hashOf = (source) => createHash('sha1').update(source).digest('base64');
+function cachedDataFor(filename, source) {
+  const cached = codeCache.get(filename);
+  // Usually the very string the transform memo below handed out, so the comparison is immediate.
+  return cached && cached.source === source ? cached.data : undefined;
+}
 
-/**
- * Compiles a module's source as Jest's own ModuleExecutor.compile does, with V8's cached data for
- * that exact source when this worker has it, and keeps what V8 produces otherwise.
- */
+/** Compiles a CommonJS module as Jest's ModuleExecutor.compile does, with the code cache. */
 function compileWithCache(executor, jestCompile, scriptSource, filename) {
   const vmContext = executor.environment.getVmContext();
   if (vmContext == null || executor.resolution.isCoreModule(filename)) return jestCompile(scriptSource, filename);
-  const hash = hashOf(scriptSource);
-  const cached = codeCache.get(filename);
-  const cachedData = cached && cached.hash === hash ? cached.data : undefined;
+  const cachedData = cachedDataFor(filename, scriptSource);
   let compiled;
   try {
-    compiled = compileFunction(scriptSource, executor.injectedModuleParameters, {
+    compiled = vm.compileFunction(scriptSource, executor.injectedModuleParameters, {
       filename,
       cachedData,
       produceCachedData: cachedData === undefined,
@@ -46,26 +51,109 @@ function compileWithCache(executor, jestCompile, scriptSource, filename) {
   stats.compiled += 1;
   if (cachedData !== undefined && !compiled.cachedDataRejected) stats.fromCache += 1;
   if (compiled.cachedDataRejected) codeCache.delete(filename);
-  else if (compiled.cachedDataProduced && compiled.cachedData)
-    codeCache.set(filename, { hash, data: compiled.cachedData });
+  else if (compiled.cachedDataProduced && compiled.cachedData) {
+    codeCache.set(filename, { source: scriptSource, data: compiled.cachedData });
+  }
   return compiled;
 }
 
-/** How many modules this worker compiled, and how many of them from cached data (for its test). */
-const stats = { compiled: 0, fromCache: 0 };
+// ECMAScript modules: Jest constructs them as `new vm.SourceTextModule(code, { identifier, ... })`
+// through node:vm's exports, so a proxy of that class there gives them the same cache. Patched once per worker.
+const PATCHED = Symbol.for('saas.jest-runtime.source-text-module');
+if (vm.SourceTextModule && !vm.SourceTextModule[PATCHED]) {
+  const caching = new Proxy(vm.SourceTextModule, {
+    construct(target, args, newTarget) {
+      const [code, options = {}] = args;
+      const identifier = typeof options.identifier === 'string' ? options.identifier : undefined;
+      const cachedData = identifier ? cachedDataFor(identifier, code) : undefined;
+      let module;
+      if (cachedData) {
+        try {
+          module = Reflect.construct(target, [code, { ...options, cachedData }], newTarget);
+          stats.fromCache += 1;
+        } catch {
+          codeCache.delete(identifier);
+        }
+      }
+      if (!module) {
+        module = Reflect.construct(target, args, newTarget);
+        if (identifier) codeCache.set(identifier, { source: code, data: module.createCachedData() });
+      }
+      stats.compiled += 1;
+      return module;
+    },
+  });
+  caching[PATCHED] = true;
+  vm.SourceTextModule = caching;
+}
 
-class CodeCachingRuntime extends Runtime {
-  constructor(...args) {
-    super(...args);
-    // Jest 30 compiles CommonJS modules in a ModuleExecutor the runtime makes; if a later Jest
-    // moves that, modules compile as before, without the cache.
+/** `${project}\0${filename}\0${options}` -> { mtimeMs, size, code, file }. */
+const transformed = new Map();
+
+/** TransformCache.transform (read the file, run the project's transform), remembered per worker. */
+function transformWithMemo(transformCache, jestTransform, project, filename, options) {
+  let stat;
+  try {
+    stat = statSync(filename);
+  } catch {
+    return jestTransform(filename, options);
+  }
+  const key = `${project}\0${filename}\0${JSON.stringify(options ?? null)}`;
+  const hit = transformed.get(key);
+  if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) {
+    stats.transformReused += 1;
+    // What Jest's own transform records beside the code: source maps for stack traces, coverage.
+    if (hit.file) {
+      transformCache.transforms.set(filename, hit.file);
+      if (hit.file.sourceMapPath) transformCache.sourceMaps.set(filename, hit.file.sourceMapPath);
+    }
+    return hit.code;
+  }
+  const code = jestTransform(filename, options);
+  stats.transformed += 1;
+  const file = options?.isInternalModule ? undefined : transformCache.transforms.get(filename);
+  transformed.set(key, { mtimeMs: stat.mtimeMs, size: stat.size, code, file });
+  return code;
+}
+
+class CachingRuntime extends Runtime {
+  constructor(config, ...rest) {
+    super(config, ...rest);
+    // Jest 30 keeps these in helpers the runtime makes; if a later Jest moves them, modules load
+    // as before, without the caches.
     const executor = this.executor;
     if (executor && typeof executor.compile === 'function' && executor.injectedModuleParameters) {
       const jestCompile = executor.compile.bind(executor);
       executor.compile = (scriptSource, filename) => compileWithCache(executor, jestCompile, scriptSource, filename);
     }
+    const transformCache = this.transformCache;
+    if (transformCache && typeof transformCache.transform === 'function' && transformCache.transforms) {
+      const jestTransform = transformCache.transform.bind(transformCache);
+      transformCache.transform = (filename, options) =>
+        transformWithMemo(transformCache, jestTransform, config.id, filename, options);
+    }
+    // The ECMAScript-only packages the config has SWC transform (Nest 12 among them) run as the
+    // CommonJS SWC makes of them, not as vm.SourceTextModules: Node keeps every SourceTextModule a
+    // test file made (and through it the file's whole module graph) alive for the rest of the
+    // process, so a worker grew by about 55 MB a file. Anything else keeps Jest's own choice.
+    const resolution = this._resolution;
+    const transformer = this.transformCache?.scriptTransformer;
+    if (
+      resolution &&
+      typeof resolution.shouldLoadAsEsm === 'function' &&
+      transformer &&
+      typeof transformer.shouldTransform === 'function'
+    ) {
+      const jestChoice = resolution.shouldLoadAsEsm.bind(resolution);
+      resolution.shouldLoadAsEsm = (modulePath) =>
+        jestChoice(modulePath) && !(isTransformedDependency(modulePath) && transformer.shouldTransform(modulePath));
+    }
   }
 }
 
-CodeCachingRuntime.codeCacheStats = stats;
-module.exports = CodeCachingRuntime;
+function isTransformedDependency(modulePath) {
+  return modulePath.includes('/node_modules/') && /\.js$/.test(modulePath);
+}
+
+CachingRuntime.cacheStats = stats;
+module.exports = CachingRuntime;

@@ -57,6 +57,14 @@ interface ParkingSlot {
   detach: (() => void) | undefined;
 }
 
+/**
+ * The async context this module was loaded in (start-up: no request, no test). The thread and the
+ * parked thread's timer outlive the checker and the request that started them, so they are made
+ * in it: what an async context holds (a request's store, a test's hooks) is kept for as long as
+ * the resource made in it lives.
+ */
+const processScope = new AsyncResource('guessability-thread');
+
 const parking = () =>
   processShared<ParkingSlot>('guessability-thread', () => ({ worker: undefined, timer: undefined, detach: undefined }));
 
@@ -87,11 +95,13 @@ function park(worker: Worker, idleMs: number): boolean {
     worker.off('error', lost);
     worker.off('exit', lost);
   };
-  slot.timer = setTimeout(() => {
-    if (slot.worker !== worker) return;
-    takeParked();
-    void worker.terminate();
-  }, idleMs);
+  slot.timer = processScope.runInAsyncScope(() =>
+    setTimeout(() => {
+      if (slot.worker !== worker) return;
+      takeParked();
+      void worker.terminate();
+    }, idleMs),
+  );
   slot.timer.unref();
   return true;
 }
@@ -208,15 +218,18 @@ export class GuessabilityChecker {
   private start(): Worker {
     const worker =
       takeParked() ??
-      new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: {
-          core: require.resolve('@zxcvbn-ts/core'),
-          common: require.resolve('@zxcvbn-ts/language-common'),
-          english: require.resolve('@zxcvbn-ts/language-en'),
-        },
-        resourceLimits: WORKER_LIMITS,
-      });
+      processScope.runInAsyncScope(
+        () =>
+          new Worker(WORKER_SOURCE, {
+            eval: true,
+            workerData: {
+              core: require.resolve('@zxcvbn-ts/core'),
+              common: require.resolve('@zxcvbn-ts/language-common'),
+              english: require.resolve('@zxcvbn-ts/language-en'),
+            },
+            resourceLimits: WORKER_LIMITS,
+          }),
+      );
     // An idle checker never holds the process open (tests, CLI commands); requests do that.
     worker.unref();
     const answered = (reply: Reply) => this.settle(reply);
@@ -253,7 +266,8 @@ export class GuessabilityChecker {
     if ('error' in reply) entry.reject(unavailable('The password check failed; try again in a few seconds.'));
     else entry.resolve({ score: reply.score, warning: reply.warning });
     if (this.waiting.size === 0) {
-      this.idleTimer = setTimeout(() => this.stop(), this.idleMs);
+      // Made in the checker's own context, like the stall timer: not holding the last request for idleMs.
+      this.idleTimer = this.scope.runInAsyncScope(() => setTimeout(() => this.stop(), this.idleMs));
       this.idleTimer.unref();
     }
   }

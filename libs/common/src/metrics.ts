@@ -1,9 +1,11 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { processShared } from './process-shared';
 
 /**
- * The process's Prometheus metrics, one registry per application instance (tests run several in
- * one process). Labels are bounded: routes are route patterns, never raw URLs.
+ * The application's Prometheus metrics, one registry per application instance (tests run several
+ * in one process), rendered together with the process's own figures. Labels are bounded: routes
+ * are route patterns, never raw URLs.
  */
 @Injectable()
 export class Metrics {
@@ -68,9 +70,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry });
-  }
+  /**
+   * The process's own figures (CPU, memory, event loop delay, GC): one set per process however
+   * many applications it runs. prom-client's collectors never stop (the GC one is a
+   * PerformanceObserver, the event loop one a native histogram), so one per application would
+   * pile up in a process that makes several (tests, a CLI next to the api).
+   */
+  private readonly processMetrics = processShared('prometheus-process-metrics', () => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    return registry;
+  });
 
   /** A gauge read at scrape time (pool sizes, queue depths). */
   gauge(name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>): void {
@@ -104,8 +114,9 @@ export class Metrics {
     });
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    const [own, process] = await Promise.all([this.registry.metrics(), this.processMetrics.metrics()]);
+    return `${own}\n${process}`;
   }
 
   get contentType(): string {
