@@ -4,9 +4,13 @@ const shared = require('./jest.shared');
 module.exports = {
   // Global only (a project-level testTimeout is ignored); the embedded database takes seconds to boot.
   testTimeout: 60_000,
-  // Two workers on a 2-core machine (Jest's default there is one, in band): most suites wait on
-  // sockets, timers and PGlite as much as they compute. Measured in docs/testing.md.
-  maxWorkers: 2,
+  // Three workers on a 2-core machine (Jest's default there is one, in band): a file waits on
+  // sockets, timers, worker threads and PGlite's compiler threads for about a fifth of its time,
+  // and a third worker fills that. A worker whose heap passed 700 MB after a file is replaced by a
+  // fresh one: the garbage of dozens of apps made every later major GC slower (one suite took six
+  // times as long at the end of a worker's life as at its start). Measured in docs/testing.md.
+  maxWorkers: 3,
+  workerIdleMemoryLimit: '700MB',
   // npm run test:coverage: V8's own coverage of the apps and libs (not the tests), a summary on the
   // terminal and an HTML report in coverage/index.html. The thresholds are the figures of the day
   // they were set, rounded down: coverage may rise, never fall unnoticed.
