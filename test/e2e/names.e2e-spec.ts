@@ -1,4 +1,12 @@
-import { bearer, createTestApp, registerAndLogin, STRONG_PASSWORD, uniqueEmail, type TestApp } from '@app/testing';
+import {
+  bearer,
+  createTestApp,
+  createTestDatabase,
+  registerAndLogin,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  type TestApp,
+} from '@app/testing';
 
 const RLO = '\u202E';
 const ZWSP = '\u200B';
@@ -10,7 +18,9 @@ describe('names that spoof', () => {
   let orgId: string;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // The one e2e file on an in-memory database started from the migrated archive
+    // (EMBEDDED_DB_PATH=memory:// with EMBEDDED_DB_TEMPLATE); the others run in a data directory.
+    t = await createTestApp({ database: await createTestDatabase({ inMemory: true }) });
     token = (await registerAndLogin(t, 'names')).tokens.access_token;
     orgId = (
       await t.inject({

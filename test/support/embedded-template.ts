@@ -1,4 +1,4 @@
-import { writeMigratedSnapshot } from '@app/database';
+import { writeMigratedDataDir, writeMigratedSnapshot } from '@app/database';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -58,14 +58,25 @@ function lockIsStale(lock: string): boolean {
 }
 
 /**
- * The embedded-database counterpart of the services run's template database: one archive of a
- * freshly migrated PGlite per set of migrations, made by the first test file that needs it (the
- * others wait on a lock file holding its maker's pid) and kept in node_modules/.cache. Each e2e
- * file's in-memory database starts from it (EMBEDDED_DB_TEMPLATE) instead of running every
- * migration again. A changed migration changes the key, so a stale archive is never used.
+ * The embedded-database counterpart of the services run's template database: a freshly migrated
+ * PGlite per set of migrations, made by the first test file that needs it (the others wait on a
+ * lock file holding its maker's pid) and kept in node_modules/.cache. A changed migration changes
+ * the key, so a stale one is never used. Two forms:
+ * - a data directory (`embeddedTemplateDir`): each e2e file's database is a copy of it, opened
+ *   where it lies, as the embedded default (EMBEDDED_DB_PATH=./.data/pglite) is;
+ * - an archive (`embeddedTemplate`) that an in-memory database (EMBEDDED_DB_PATH=memory://)
+ *   starts from with EMBEDDED_DB_TEMPLATE.
  */
-export async function embeddedTemplate(): Promise<string> {
-  const file = join(CACHE, `pglite-${cacheKey()}.tar`);
+export function embeddedTemplate(): Promise<string> {
+  return cached(`pglite-${cacheKey()}.tar`, writeMigratedSnapshot);
+}
+
+export function embeddedTemplateDir(): Promise<string> {
+  return cached(`pglite-${cacheKey()}`, writeMigratedDataDir);
+}
+
+async function cached(name: string, make: (path: string) => Promise<unknown>): Promise<string> {
+  const file = join(CACHE, name);
   if (existsSync(file)) return file;
   mkdirSync(CACHE, { recursive: true });
   const lock = `${file}.lock`;
@@ -75,7 +86,7 @@ export async function embeddedTemplate(): Promise<string> {
       fd = openSync(lock, 'wx');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      // Another test file is making it: wait for the archive, or take over from a maker that died.
+      // Another test file is making it: wait for it, or take over from a maker that died.
       if (existsSync(file)) return file;
       if (lockIsStale(lock)) rmSync(lock, { force: true });
       else await new Promise((resolve) => setTimeout(resolve, 100));
@@ -84,7 +95,7 @@ export async function embeddedTemplate(): Promise<string> {
     try {
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      if (!existsSync(file)) await writeMigratedSnapshot(file);
+      if (!existsSync(file)) await make(file);
       return file;
     } finally {
       rmSync(lock, { force: true });

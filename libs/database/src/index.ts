@@ -5,7 +5,7 @@ export { TenantTransaction, APP_DB_ROLE } from './tenant-transaction';
 export { openUnitOfWorkSql } from './tenant-sql';
 export { buildDataSourceOptions, createDataSource, settingsFor, type DataSourceSettings } from './data-source.factory';
 export { isInMemory, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
-export { writeMigratedSnapshot } from './embedded-snapshot';
+export { writeMigratedDataDir, writeMigratedSnapshot } from './embedded-snapshot';
 export { revertLastMigration, runMigrations } from './migration-runner';
 export { SnakeNamingStrategy } from './snake-naming.strategy';
 export { checkRuntimeRole, provisionRuntimeRole, scramVerifier } from './database-roles';
