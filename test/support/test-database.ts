@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, cpSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -27,6 +27,23 @@ export interface TestDatabaseOptions {
  * and it boots in about half the CPU time of unpacking the 40 MB archive into PGlite's in-memory
  * file system, which every e2e file paid.
  */
+/**
+ * Where the copies go: a RAM file system (/dev/shm) when the machine has one with room, else the
+ * temp directory. Copying the 40 MB, ~1,150-file directory onto ext4 took ~0.8 s of system time per
+ * file on this machine, onto tmpfs ~0.06 s; PGlite's own writes during the tests get cheaper too.
+ */
+function scratchRoot(): string {
+  const shm = '/dev/shm';
+  try {
+    accessSync(shm, constants.W_OK);
+    const { bavail, bsize } = statfsSync(shm);
+    if (bavail * bsize > 2 * 1024 ** 3) return shm;
+  } catch {
+    // no such file system here
+  }
+  return tmpdir();
+}
+
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const services = readServicesEnv();
   if (!services && options.inMemory) {
@@ -38,7 +55,7 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   }
   if (!services) {
     const template = await embeddedTemplateDir();
-    const dir = mkdtempSync(join(tmpdir(), 'saas-test-db-'));
+    const dir = mkdtempSync(join(scratchRoot(), 'saas-test-db-'));
     cpSync(template, dir, { recursive: true });
     return {
       kind: 'embedded',
