@@ -9,7 +9,7 @@ const swc = [
       keepClassNames: true,
       target: 'es2022',
     },
-    module: { type: 'commonjs' },
+    module: { type: 'commonjs', lazy: true },
   },
 ];
 

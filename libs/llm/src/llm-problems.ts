@@ -1,5 +1,5 @@
 import { ProblemException } from '@app/common';
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai/core/error';
 
 /**
  * The caller went away (or gave up) before the answer was complete. A problem of its own (499, as

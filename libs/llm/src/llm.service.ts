@@ -2,7 +2,8 @@ import { AppConfig } from '@app/config';
 import { Metrics, ProblemException, ValidationProblemException } from '@app/common';
 import type { LlmChatMessage } from '@app/database';
 import { Injectable, Logger } from '@nestjs/common';
-import OpenAI, { APIError } from 'openai';
+import type OpenAI from 'openai';
+import { APIError } from 'openai/core/error';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { Counter, Histogram } from 'prom-client';
 import { LlmAbortedError, llmNotConfigured, providerProblem } from './llm-problems';
@@ -79,7 +80,12 @@ function promptText(messages: LlmChatMessage[]): string {
 @Injectable()
 export class LlmService {
   private readonly logger = new Logger('LlmService');
-  private readonly client: OpenAI | undefined;
+  /**
+   * The provider's client, made on the first call: the `openai` package is about 150 modules, which
+   * a process that never calls the provider (most requests, the worker, every api without LLM_*)
+   * does not load.
+   */
+  private client: Promise<OpenAI> | undefined;
   private readonly requests: Counter<'model' | 'outcome'>;
   private readonly tokens: Counter<'model' | 'kind'>;
   private readonly duration: Histogram<'model'>;
@@ -88,16 +94,6 @@ export class LlmService {
     private readonly config: AppConfig,
     metrics: Metrics,
   ) {
-    const llm = config.llm;
-    this.client = llm.enabled
-      ? new OpenAI({
-          baseURL: llm.baseUrl,
-          apiKey: llm.apiKey,
-          timeout: llm.timeoutMs,
-          maxRetries: llm.maxRetries,
-          fetch: fetchInThisRealm,
-        })
-      : undefined;
     this.requests = new Counter({
       name: 'llm_requests_total',
       help: 'LLM provider calls by model and outcome (success, or the problem type).',
@@ -120,7 +116,7 @@ export class LlmService {
   }
 
   get enabled(): boolean {
-    return this.client !== undefined;
+    return this.config.llm.enabled;
   }
 
   get models(): readonly string[] {
@@ -147,7 +143,7 @@ export class LlmService {
 
   /** One completion, whole. */
   async chat(request: ResolvedChatRequest, signal?: AbortSignal): Promise<ChatResult> {
-    const client = this.require();
+    const client = await this.require();
     const stopTimer = this.duration.startTimer({ model: request.model });
     try {
       const completion = await client.chat.completions.create(
@@ -186,7 +182,7 @@ export class LlmService {
    * plain error, before any byte went to the client); iterate for the text as it comes.
    */
   async stream(request: ResolvedChatRequest, signal?: AbortSignal): Promise<ChatStream> {
-    const client = this.require();
+    const client = await this.require();
     const stopTimer = this.duration.startTimer({ model: request.model });
     try {
       const upstream = await client.chat.completions.create(
@@ -219,8 +215,19 @@ export class LlmService {
     }
   }
 
-  private require(): OpenAI {
-    if (!this.client) throw llmNotConfigured();
+  private require(): Promise<OpenAI> {
+    const llm = this.config.llm;
+    if (!llm.enabled) return Promise.reject(llmNotConfigured());
+    this.client ??= import('openai').then(
+      ({ default: Client }) =>
+        new Client({
+          baseURL: llm.baseUrl,
+          apiKey: llm.apiKey,
+          timeout: llm.timeoutMs,
+          maxRetries: llm.maxRetries,
+          fetch: fetchInThisRealm,
+        }),
+    );
     return this.client;
   }
 

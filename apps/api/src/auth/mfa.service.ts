@@ -6,7 +6,6 @@ import { TenantTransaction, User } from '@app/database';
 import { ConflictException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { createHmac, hkdfSync, randomInt } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { toDataURL } from 'qrcode';
 import { AuthService, INVALID_CREDENTIALS } from './auth.service';
 import type { MfaStatusDto, TotpSetupDto } from './dto/mfa.dto';
 import type { TokenResponseDto } from './dto/token-response.dto';
@@ -83,6 +82,8 @@ export class MfaService {
       ),
     );
     const otpauthUrl = this.totp(secret, user.email).toString();
+    // The QR code library (with its PNG encoder) loads on the first enrolment, not at start-up.
+    const { toDataURL } = await import('qrcode');
     return { secret: secret.base32, otpauthUrl, qrCode: await toDataURL(otpauthUrl) };
   }
 

@@ -4,15 +4,12 @@ import { isUniqueViolation, newId, ProblemException, ValidationProblemException 
 import { AppConfig } from '@app/config';
 import { Passkey, TenantTransaction, User } from '@app/database';
 import { HttpStatus, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticatorTransportFuture,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type * as WebAuthn from '@simplewebauthn/server';
+import type {
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { SingleUseStore } from '../common/single-use-store';
 import { AuthService, INVALID_CREDENTIALS } from './auth.service';
@@ -26,6 +23,13 @@ import { StepUpService } from './step-up.service';
 export const MAX_PASSKEYS_PER_USER = 20;
 /** ES256, Ed25519, RS256: what platform authenticators and security keys use. */
 const ALGORITHMS = [-7, -8, -257];
+
+let webAuthn: Promise<typeof WebAuthn> | undefined;
+/**
+ * @simplewebauthn/server with its ASN.1 and COSE stack is about 250 modules: loaded on the first
+ * passkey call, not by every process that starts the api.
+ */
+const loadWebAuthn = () => (webAuthn ??= import('@simplewebauthn/server'));
 
 type Purpose = 'register' | 'login' | 'mfa' | 'step-up';
 
@@ -118,7 +122,9 @@ export class PasskeyService {
         detail: `An account keeps at most ${MAX_PASSKEYS_PER_USER} passkeys; delete one first.`,
       });
     }
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await loadWebAuthn()
+    ).generateRegistrationOptions({
       rpName: this.rp.rpName,
       rpID: this.rp.rpId,
       userName: user.email,
@@ -158,6 +164,7 @@ export class PasskeyService {
     if (pending?.purpose !== 'register' || pending.userId !== principal.userId) {
       return refuse('credential answers a challenge that is unknown, used, expired or not this one', 'challenge');
     }
+    const { verifyRegistrationResponse } = await loadWebAuthn();
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verification = await verifyRegistrationResponse({
@@ -260,7 +267,9 @@ export class PasskeyService {
 
   /** Options for a sign-in with any discoverable passkey of this site: the browser offers the choice. */
   async loginOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await loadWebAuthn()
+    ).generateAuthenticationOptions({
       rpID: this.rp.rpId,
       allowCredentials: [],
       userVerification: 'required',
@@ -360,7 +369,9 @@ export class PasskeyService {
         detail: 'This account has no passkey.',
       });
     }
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await loadWebAuthn()
+    ).generateAuthenticationOptions({
       rpID: this.rp.rpId,
       allowCredentials: passkeys.map((passkey) => ({
         id: passkey.credentialId,
@@ -403,6 +414,7 @@ export class PasskeyService {
     if ((purpose === 'login' && !handle) || (handle && handle !== userHandle(passkey.userId))) {
       return { ok: false, reason: 'user_handle', userId: passkey.userId };
     }
+    const { verifyAuthenticationResponse } = await loadWebAuthn();
     let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>['authenticationInfo'];
     try {
       const result = await verifyAuthenticationResponse({
