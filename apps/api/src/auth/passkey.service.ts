@@ -6,7 +6,7 @@ import { Passkey, TenantTransaction, User } from '@app/database';
 import { HttpStatus, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type * as WebAuthn from '@simplewebauthn/server';
 import type {
-  AuthenticatorTransportFuture,
+  AuthenticatorTransport,
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
@@ -134,7 +134,7 @@ export class PasskeyService {
       attestationType: 'none',
       excludeCredentials: existing.map((passkey) => ({
         id: passkey.credentialId,
-        transports: passkey.transports as AuthenticatorTransportFuture[],
+        transports: passkey.transports as AuthenticatorTransport[],
       })),
       authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
       supportedAlgorithmIDs: ALGORITHMS,
@@ -375,7 +375,7 @@ export class PasskeyService {
       rpID: this.rp.rpId,
       allowCredentials: passkeys.map((passkey) => ({
         id: passkey.credentialId,
-        transports: passkey.transports as AuthenticatorTransportFuture[],
+        transports: passkey.transports as AuthenticatorTransport[],
       })),
       userVerification,
       timeout: this.rp.challengeTtl * 1000,
@@ -427,7 +427,7 @@ export class PasskeyService {
           id: passkey.credentialId,
           publicKey: new Uint8Array(passkey.publicKey),
           counter: 0,
-          transports: passkey.transports as AuthenticatorTransportFuture[],
+          transports: passkey.transports as AuthenticatorTransport[],
         },
         requireUserVerification: expected.requireUserVerification,
       });
