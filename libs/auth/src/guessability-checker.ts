@@ -1,4 +1,4 @@
-import { ProblemException, processShared } from '@app/common';
+import { ProblemException } from '@app/common';
 import { AsyncResource } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 
@@ -47,64 +47,11 @@ parentPort.on('message', ({ id, password, userInputs }) => {
 `;
 
 /**
- * Where an application that shuts down leaves its loaded, idle thread for the next application of
- * the same process (see `release`). One slot: a second thread parked replaces nothing, it ends.
- */
-interface ParkingSlot {
-  worker: Worker | undefined;
-  timer: NodeJS.Timeout | undefined;
-  /** Takes off the listeners the slot put on the parked worker. */
-  detach: (() => void) | undefined;
-}
-
-/**
- * The async context this module was loaded in (start-up: no request, no test). The thread and the
- * parked thread's timer outlive the checker and the request that started them, so they are made
- * in it: what an async context holds (a request's store, a test's hooks) is kept for as long as
- * the resource made in it lives.
+ * The async context this module was loaded in (start-up: no request, no test). The thread outlives
+ * the request that started it, so it is made in this one: what an async context holds (a
+ * request's store, a test's hooks) is kept for as long as the resource made in it lives.
  */
 const processScope = new AsyncResource('guessability-thread');
-
-const parking = () =>
-  processShared<ParkingSlot>('guessability-thread', () => ({ worker: undefined, timer: undefined, detach: undefined }));
-
-function takeParked(): Worker | undefined {
-  const slot = parking();
-  const worker = slot.worker;
-  clearTimeout(slot.timer);
-  slot.detach?.();
-  slot.worker = undefined;
-  slot.timer = undefined;
-  slot.detach = undefined;
-  return worker;
-}
-
-/** Leaves `worker` in the slot for up to `idleMs`; false if the slot is taken. */
-function park(worker: Worker, idleMs: number): boolean {
-  const slot = parking();
-  if (slot.worker) return false;
-  // A parked worker that fails or exits just leaves the slot (an 'error' needs a listener, or it
-  // would be thrown).
-  const lost = () => {
-    if (slot.worker === worker) takeParked();
-  };
-  worker.on('error', lost);
-  worker.on('exit', lost);
-  slot.worker = worker;
-  slot.detach = () => {
-    worker.off('error', lost);
-    worker.off('exit', lost);
-  };
-  slot.timer = processScope.runInAsyncScope(() =>
-    setTimeout(() => {
-      if (slot.worker !== worker) return;
-      takeParked();
-      void worker.terminate();
-    }, idleMs),
-  );
-  slot.timer.unref();
-  return true;
-}
 
 interface Waiting {
   resolve: (result: Guessability) => void;
@@ -187,19 +134,6 @@ export class GuessabilityChecker {
     if (worker) void worker.terminate();
   }
 
-  /**
-   * The application is shutting down: like `stop`, except that a loaded worker with nothing in
-   * flight is left for the next checker of this process to take over (for up to the idle time),
-   * instead of the next one loading the dictionaries again. A worker with checks in flight is
-   * ended, so no late answer can reach a checker that did not ask.
-   */
-  release(): void {
-    const idle = this.waiting.size === 0;
-    const worker = this.letGo(unavailable('The password check was stopped; try again.'));
-    if (!worker) return;
-    if (!idle || !park(worker, this.idleMs)) void worker.terminate();
-  }
-
   /** Detaches this checker from its worker, failing what waits with `reason`; returns the worker. */
   private letGo(reason: Error): Worker | undefined {
     clearTimeout(this.idleTimer);
@@ -216,20 +150,18 @@ export class GuessabilityChecker {
   }
 
   private start(): Worker {
-    const worker =
-      takeParked() ??
-      processScope.runInAsyncScope(
-        () =>
-          new Worker(WORKER_SOURCE, {
-            eval: true,
-            workerData: {
-              core: require.resolve('@zxcvbn-ts/core'),
-              common: require.resolve('@zxcvbn-ts/language-common'),
-              english: require.resolve('@zxcvbn-ts/language-en'),
-            },
-            resourceLimits: WORKER_LIMITS,
-          }),
-      );
+    const worker = processScope.runInAsyncScope(
+      () =>
+        new Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: {
+            core: require.resolve('@zxcvbn-ts/core'),
+            common: require.resolve('@zxcvbn-ts/language-common'),
+            english: require.resolve('@zxcvbn-ts/language-en'),
+          },
+          resourceLimits: WORKER_LIMITS,
+        }),
+    );
     // An idle checker never holds the process open (tests, CLI commands); requests do that.
     worker.unref();
     const answered = (reply: Reply) => this.settle(reply);

@@ -3,9 +3,9 @@ const KEY = Symbol.for('saas.process-shared');
 type Shared = Record<string, unknown>;
 
 /**
- * One object per process for what may outlive a single Nest application in it: today, the password
- * checker's idle thread, which the next application of the process takes over instead of loading
- * zxcvbn's dictionaries again (tests, and teams' own suites, boot many apps per process).
+ * One object per process for what may outlive a single Nest application in it: today, the process
+ * metrics' collectors (`Metrics`), which run once per process however many applications it boots
+ * (tests, and teams' own suites, boot many apps per process).
  *
  * In a normal process this is a property of `globalThis`. Jest gives each test file a new global
  * object; `test/support/jest-environment.js` hands every file of a worker process the same one, so
