@@ -9,7 +9,6 @@ import type {
   AuthenticatorTransport,
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
-  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { SingleUseStore } from '../common/single-use-store';
 import { AuthService, INVALID_CREDENTIALS } from './auth.service';
@@ -168,7 +167,7 @@ export class PasskeyService {
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verification = await verifyRegistrationResponse({
-        response: dto.credential as RegistrationResponseJSON,
+        response: dto.credential,
         expectedChallenge: pending.challenge,
         expectedOrigin: this.rp.origins,
         expectedRPID: this.rp.rpId,
@@ -427,7 +426,7 @@ export class PasskeyService {
           id: passkey.credentialId,
           publicKey: new Uint8Array(passkey.publicKey),
           counter: 0,
-          transports: passkey.transports as AuthenticatorTransport[],
+          transports: passkey.transports,
         },
         requireUserVerification: expected.requireUserVerification,
       });
