@@ -121,9 +121,8 @@ export class PasskeyService {
         detail: `An account keeps at most ${MAX_PASSKEYS_PER_USER} passkeys; delete one first.`,
       });
     }
-    const options = await (
-      await loadWebAuthn()
-    ).generateRegistrationOptions({
+    const { generateRegistrationOptions } = await loadWebAuthn();
+    const options = await generateRegistrationOptions({
       rpName: this.rp.rpName,
       rpID: this.rp.rpId,
       userName: user.email,
@@ -266,9 +265,8 @@ export class PasskeyService {
 
   /** Options for a sign-in with any discoverable passkey of this site: the browser offers the choice. */
   async loginOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const options = await (
-      await loadWebAuthn()
-    ).generateAuthenticationOptions({
+    const { generateAuthenticationOptions } = await loadWebAuthn();
+    const options = await generateAuthenticationOptions({
       rpID: this.rp.rpId,
       allowCredentials: [],
       userVerification: 'required',
@@ -368,9 +366,8 @@ export class PasskeyService {
         detail: 'This account has no passkey.',
       });
     }
-    const options = await (
-      await loadWebAuthn()
-    ).generateAuthenticationOptions({
+    const { generateAuthenticationOptions } = await loadWebAuthn();
+    const options = await generateAuthenticationOptions({
       rpID: this.rp.rpId,
       allowCredentials: passkeys.map((passkey) => ({
         id: passkey.credentialId,
