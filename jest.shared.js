@@ -13,8 +13,15 @@ const swc = [
   },
 ];
 
+// Where Node's own resolution puts the package indexes that test/support/lazy-package-index.js
+// stands in for (inside a test file every resolution goes through moduleNameMapper, back to the stand-in).
+const lazyIndexes = Object.fromEntries(
+  ['es-toolkit', 'es-toolkit/compat'].map((name) => [name, require.resolve(name)]),
+);
+
 module.exports = {
   rootDir: __dirname,
+  globals: { __lazyPackageIndexes: lazyIndexes },
   // Node's environment, with one object shared by a worker's test files (test/support/jest-environment.js),
   // and Jest's runtime with a V8 code cache for the modules the files compile (test/support/jest-runtime.js).
   testEnvironment: '<rootDir>/test/support/jest-environment.js',
@@ -24,6 +31,10 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition|cookie|openid-client|oauth4webapi|jose)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
+    // es-toolkit's indexes load its ~560 modules up front; under Jest every file would pay that
+    // again for the ten functions Nest uses (test/support/lazy-package-index.js).
+    '^es-toolkit$': '<rootDir>/test/support/es-toolkit.js',
+    '^es-toolkit/compat$': '<rootDir>/test/support/es-toolkit-compat.js',
     '^@app/migrations$': '<rootDir>/migrations',
     '^@app/testing$': '<rootDir>/test/support',
     '^@app/([a-z-]+)$': '<rootDir>/libs/$1/src',

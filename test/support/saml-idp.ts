@@ -21,8 +21,15 @@ import * as samlify from 'samlify';
 
 // samlify refuses to parse anything until a schema validator is registered. This IdP only reads
 // AuthnRequests made by the code under test, so a permissive validator is enough here; the
-// production SP side does not use samlify at all.
-samlify.setSchemaValidator({ validate: () => Promise.resolve('not validated (test IdP)') });
+// production SP side does not use samlify at all. Registered when the first IdP starts, not when
+// this module loads: every e2e file imports the test-support barrel, and under Jest's lazy package
+// imports a top-level call would load samlify and its XML stack (~60 modules) in files without SAML.
+let validatorRegistered = false;
+function registerPermissiveValidator(): void {
+  if (validatorRegistered) return;
+  samlify.setSchemaValidator({ validate: () => Promise.resolve('not validated (test IdP)') });
+  validatorRegistered = true;
+}
 
 const run = promisify(execFile);
 
@@ -96,6 +103,7 @@ export interface SamlIdp {
 }
 
 export async function startSamlIdp(options: SamlIdpOptions = {}): Promise<SamlIdp> {
+  registerPermissiveValidator();
   const entityId = options.entityId ?? `https://idp-${randomBytes(4).toString('hex')}.example.test/saml`;
   const ssoUrl = options.ssoUrl ?? `${entityId}/sso`;
   const { privateKeyPem, certificatePem } = await selfSignedCertificate();

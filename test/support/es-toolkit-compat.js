@@ -1,0 +1,3 @@
+// `es-toolkit/compat` under Jest: see lazy-package-index.js.
+'use strict';
+module.exports = require('./lazy-package-index').lazyPackageIndex('es-toolkit/compat', (path) => require(path));
