@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { AppLogger, createRootLogger } from './logger';
+import pino from 'pino';
+import { AppLogger, createRootLogger, isoTimeOncePerMillisecond } from './logger';
 
 function sink(): { stream: Writable; text(): string } {
   let written = '';
@@ -39,5 +40,28 @@ describe('createRootLogger', () => {
     expect(() => JSON.parse(text.split('\n')[0]!) as unknown).toThrow();
     // Colour codes are for terminals only, not for a stream the caller supplied.
     expect(text).not.toContain('\u001b[');
+  });
+});
+
+describe('isoTimeOncePerMillisecond', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("writes pino's isoTime text, made again only when the millisecond changes", () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(Date.UTC(2026, 11, 4, 18, 0, 0, 5));
+    const first = isoTimeOncePerMillisecond();
+    expect(first).toBe(',"time":"2026-12-04T18:00:00.005Z"');
+    expect(first).toBe(pino.stdTimeFunctions.isoTime());
+    expect(isoTimeOncePerMillisecond()).toBe(first);
+    now.mockReturnValue(Date.UTC(2026, 11, 4, 18, 0, 0, 6));
+    expect(isoTimeOncePerMillisecond()).toBe(',"time":"2026-12-04T18:00:00.006Z"');
+    expect(isoTimeOncePerMillisecond()).toBe(pino.stdTimeFunctions.isoTime());
+  });
+
+  it('stamps the lines of the loggers', () => {
+    const out = sink();
+    createRootLogger('info', 'api', out.stream).info('hello');
+    const line = JSON.parse(out.text().split('\n')[0]!) as { time: string };
+    expect(new Date(line.time).toISOString()).toBe(line.time);
+    expect(Math.abs(Date.parse(line.time) - Date.now())).toBeLessThan(5_000);
   });
 });
