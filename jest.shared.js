@@ -1,5 +1,7 @@
 // Shared Jest settings: SWC transpiles TypeScript (with decorator metadata for Nest),
 // and @app/<lib> imports resolve to the libs' sources.
+const { join } = require('node:path');
+
 const swc = [
   '@swc/jest',
   {
@@ -18,6 +20,16 @@ const swc = [
 const lazyIndexes = Object.fromEntries(
   ['es-toolkit', 'es-toolkit/compat'].map((name) => [name, require.resolve(name)]),
 );
+// The mapping hands every importer the copy at the root. Should an importer get a nested copy of
+// its own (another version), stop here rather than test it against the wrong one.
+for (const importer of ['@nestjs/graphql', '@nestjs/swagger']) {
+  for (const [name, path] of Object.entries(lazyIndexes)) {
+    const own = require.resolve(name, { paths: [join(__dirname, 'node_modules', importer)] });
+    if (own !== path) {
+      throw new Error(`${importer} has its own ${name} (${own}); update jest.shared.js's es-toolkit mapping`);
+    }
+  }
+}
 
 module.exports = {
   rootDir: __dirname,

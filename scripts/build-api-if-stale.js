@@ -27,7 +27,8 @@ function* sourceFiles(root, dir) {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* sourceFiles(root, path);
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) yield path;
+    // .json too: with resolveJsonModule, tsc copies an imported JSON file into the build.
+    else if (/\.(ts|json)$/.test(entry.name) && !entry.name.endsWith('.spec.ts')) yield path;
   }
 }
 

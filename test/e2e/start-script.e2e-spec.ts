@@ -52,6 +52,7 @@ describe('npm start: the api is compiled again only when its sources changed', (
         utimesSync(join(root, 'apps/api/src/main.ts'), later, later);
       },
       () => write('libs/common/src/other.ts', 'export {};'),
+      () => write('libs/common/src/data.json', '{"a":1}'),
       () => rmSync(join(root, 'migrations/1-init.ts')),
       () => write('package-lock.json', '{"lockfileVersion":3}'),
     ];
