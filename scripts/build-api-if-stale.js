@@ -10,7 +10,7 @@
 const { spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const { existsSync, readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
-const { join, relative } = require('node:path');
+const { join } = require('node:path');
 
 const SOURCE_DIRS = ['apps/api/src', 'libs', 'migrations'];
 const SETTINGS = ['tsconfig.json', 'apps/api/tsconfig.app.json', 'nest-cli.json', 'package-lock.json'];
@@ -38,7 +38,7 @@ function sourcesStamp(root) {
   const hash = createHash('sha256');
   for (const file of files) {
     const stat = statSync(join(root, file), { throwIfNoEntry: false });
-    hash.update(`${relative(root, join(root, file))}\0${stat ? `${stat.size}\0${stat.mtimeMs}` : 'missing'}\n`);
+    hash.update(`${file}\0${stat ? `${stat.size}\0${stat.mtimeMs}` : 'missing'}\n`);
   }
   return hash.digest('hex');
 }

@@ -28,11 +28,16 @@ const IGNORED = [
   /^$/,
 ];
 
-/** name -> [absolute module path, property], or undefined when the index has another shape. */
+/**
+ * name -> [absolute module path, property], or undefined when the index has another shape; `esModule`
+ * on the map says whether the index marks itself an ES module (es-toolkit/compat does, es-toolkit not).
+ */
 function readIndex(indexPath) {
   const bindings = new Map();
   const exported = new Map();
-  for (const line of readFileSync(indexPath, 'utf8').split('\n')) {
+  const text = readFileSync(indexPath, 'utf8');
+  exported.esModule = /^\s*__esModule: \{ value: true \}/m.test(text);
+  for (const line of text.split('\n')) {
     const binding = BINDING.exec(line);
     if (binding) {
       bindings.set(binding[1], resolve(dirname(indexPath), binding[2]));
@@ -65,10 +70,7 @@ function lazyPackageIndex(specifier, load) {
   const exported = readIndex(indexPath);
   if (!exported) return load(indexPath);
   const target = {};
-  // Marked an ES module only where the real index is (es-toolkit/compat is, es-toolkit is not).
-  if (/^\s*__esModule: \{ value: true \}/m.test(readFileSync(indexPath, 'utf8'))) {
-    Object.defineProperty(target, '__esModule', { value: true });
-  }
+  if (exported.esModule) Object.defineProperty(target, '__esModule', { value: true });
   for (const [name, [file, property]] of exported) {
     Object.defineProperty(target, name, {
       enumerable: true,
