@@ -51,11 +51,18 @@ describe('RedisSamlStateStore', () => {
   it('accepts an assertion id once across replicas, until its ttl', async () => {
     const a = new RedisSamlStateStore(redis, prefix);
     const b = new RedisSamlStateStore(other, prefix);
-    const firsts = await Promise.all([a.firstUse('c:a1', 200), b.firstUse('c:a1', 200)]);
+    // A long ttl for the "once" half: a loaded machine must not let it lapse between the calls.
+    const firsts = await Promise.all([a.firstUse('c:a1', 60_000), b.firstUse('c:a1', 60_000)]);
     expect(firsts.sort()).toEqual([false, true]);
-    await expect(a.firstUse('c:a1', 200)).resolves.toBe(false);
+    await expect(a.firstUse('c:a1', 60_000)).resolves.toBe(false);
+    await expect(b.firstUse('c:a1', 60_000)).resolves.toBe(false);
+    const ttl = await redis.pttl(`${prefix}assertion:c:a1`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    // A short ttl for the "until" half: waiting longer than asked only makes it more expired.
+    await expect(a.firstUse('c:a2', 100)).resolves.toBe(true);
     await sleep(300);
-    await expect(b.firstUse('c:a1', 200)).resolves.toBe(true);
+    await expect(b.firstUse('c:a2', 100)).resolves.toBe(true);
   });
 
   it('keeps its keys under its prefix', async () => {

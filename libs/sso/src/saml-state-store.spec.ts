@@ -29,11 +29,13 @@ describe('MemorySamlStateStore', () => {
 
   it('answers firstUse true once per key within the ttl, then again after it', async () => {
     const store = new MemorySamlStateStore();
-    await expect(store.firstUse('c:a1', 30)).resolves.toBe(true);
-    await expect(store.firstUse('c:a1', 30)).resolves.toBe(false);
-    await expect(store.firstUse('c:a2', 30)).resolves.toBe(true);
-    await sleep(50);
-    await expect(store.firstUse('c:a1', 30)).resolves.toBe(true);
+    await expect(store.firstUse('c:a1', 60_000)).resolves.toBe(true);
+    await expect(store.firstUse('c:a1', 60_000)).resolves.toBe(false);
+    await expect(store.firstUse('c:a2', 60_000)).resolves.toBe(true);
+    await expect(store.firstUse('c:b1', 20)).resolves.toBe(true);
+    await sleep(60);
+    await expect(store.firstUse('c:b1', 20)).resolves.toBe(true);
+    await expect(store.firstUse('c:a1', 60_000)).resolves.toBe(false);
   });
 
   it('is bounded and fails closed: full of live assertions, it refuses new ones', async () => {
