@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, freePort, readServicesEnv, startProcess, type TestDatabase } from '@app/testing';
 
@@ -9,7 +12,14 @@ describe('api process', () => {
 
   it('starts on the embedded database with no services, serves /health and /docs, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const api = startProcess('api', { PORT: String(port), HOST: '127.0.0.1', EMBEDDED_DB_PATH: 'memory://' });
+    const loaded = join(mkdtempSync(join(tmpdir(), 'loaded-')), 'packages.txt');
+    const api = startProcess('api', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      EMBEDDED_DB_PATH: 'memory://',
+      NODE_OPTIONS: `--require ${join(__dirname, '../support/loaded-packages.cjs')}`,
+      LOADED_PACKAGES_FILE: loaded,
+    });
     try {
       await api.waitForOutput(/api listening/, 60_000);
       const health = await fetch(`http://127.0.0.1:${port}/health`);
@@ -20,6 +30,26 @@ describe('api process', () => {
     } finally {
       expect(await api.stop('SIGTERM')).toBe(0);
     }
+    // Heavy packages of rarely used paths stay on disk until their first use (docs/architecture.md).
+    const modules = readFileSync(loaded, 'utf8').split('\n');
+    const packages = new Set(modules.map((path) => /^(@[^/]+\/)?[^/]+/.exec(path)?.[0]));
+    expect([...packages]).toEqual(expect.arrayContaining(['@nestjs/core', 'fastify', '@electric-sql/pglite']));
+    for (const lazy of [
+      '@node-saml/node-saml',
+      'xml-crypto',
+      'nodemailer',
+      '@bull-board/api',
+      '@simplewebauthn/server',
+      'qrcode',
+      'pino-pretty',
+    ]) {
+      expect(packages).not.toContain(lazy);
+    }
+    // The LLM layer maps openai's error classes (two small files); the client itself loads with the first call.
+    expect(modules.filter((path) => path.startsWith('openai/'))).toEqual([
+      'openai/core/error.js',
+      'openai/internal/errors.js',
+    ]);
   });
 
   it('finishes the requests in flight when SIGTERM arrives', async () => {

@@ -23,7 +23,8 @@ const SOCKET_PORT = 5432;
  */
 const EMBEDDED_SETTINGS = [
   'shared_buffers=16MB',
-  'max_connections=100',
+  // One session (PGlite is single-user); each allowed connection reserves shared memory.
+  'max_connections=10',
   'max_wal_size=1GB',
   'min_wal_size=80MB',
   'dynamic_shared_memory_type=posix',

@@ -1,10 +1,5 @@
-import {
-  generateServiceProviderMetadata,
-  SAML,
-  SamlStatusError,
-  ValidateInResponseTo,
-  type SamlConfig,
-} from '@node-saml/node-saml';
+import type * as NodeSaml from '@node-saml/node-saml';
+import type { SamlConfig } from '@node-saml/node-saml';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { extractProfile, type SamlProfile } from './saml-profile';
 import { SamlRefusal, type SamlRefusalCode } from './saml-refusal';
@@ -51,13 +46,25 @@ const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 const MAX_RELAY_STATE_BYTES = 80;
 const MAX_ID_LENGTH = 256;
 
+let loadedNodeSaml: typeof NodeSaml | undefined;
+
+/**
+ * node-saml and the XML signature and encryption stack behind it (about 100 modules, 4 MB of heap)
+ * load with an organization's first SAML call, not in every process that starts.
+ */
+function nodeSaml(): typeof NodeSaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loadedNodeSaml ??= require('@node-saml/node-saml') as typeof NodeSaml;
+  return loadedNodeSaml;
+}
+
 /**
  * SP metadata for one connection: entityID, the ACS (HTTP-POST), NameIDFormat emailAddress,
  * WantAssertionsSigned, AuthnRequestsSigned="false". Needs nothing from the IdP, so an
  * administrator can fetch it before configuring the IdP.
  */
 export function serviceProviderMetadata(settings: Pick<SamlConnectionSettings, 'spEntityId' | 'acsUrl'>): string {
-  return generateServiceProviderMetadata({
+  return nodeSaml().generateServiceProviderMetadata({
     issuer: settings.spEntityId,
     callbackUrl: settings.acsUrl,
     identifierFormat: NAMEID_EMAIL,
@@ -99,7 +106,7 @@ export class SamlServiceProvider {
       throw new RangeError(`RelayState over ${MAX_RELAY_STATE_BYTES} bytes`);
     }
     const requestId = `_${randomBytes(20).toString('hex')}`;
-    const saml = new SAML({
+    const saml = new (nodeSaml().SAML)({
       ...this.samlConfig(settings, certificates),
       generateUniqueId: () => requestId,
     });
@@ -120,7 +127,7 @@ export class SamlServiceProvider {
     // the unsigned): node-saml requires the response signature when there is one and the
     // assertion signature when there is one. When only the response is signed, node-saml reads
     // the assertion out of the bytes that signature covers.
-    const saml = new SAML({
+    const saml = new (nodeSaml().SAML)({
       ...this.samlConfig(settings, certificates),
       wantAuthnResponseSigned: envelope.responseSigned,
       wantAssertionsSigned: envelope.assertionSigned,
@@ -188,7 +195,7 @@ export class SamlServiceProvider {
       // InResponseTo is checked here, against the signed value, with an atomic single-use take
       // bound to the connection: node-saml's cache reads then deletes, and trusts the Response
       // attribute even when only the assertion is signed.
-      validateInResponseTo: ValidateInResponseTo.never,
+      validateInResponseTo: nodeSaml().ValidateInResponseTo.never,
       // Let the IdP choose the NameID format and how to authenticate (MFA, Kerberos...): a fixed
       // format or AuthnContext makes some IdPs refuse the request.
       identifierFormat: null,
@@ -358,7 +365,9 @@ const NODE_SAML_ERRORS: ReadonlyArray<[RegExp, SamlRefusalCode]> = [
 export function refusalFromNodeSaml(error: unknown): SamlRefusal {
   if (error instanceof SamlRefusal) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof SamlStatusError) return new SamlRefusal('status-not-success', message, { cause: error });
+  // Nothing node-saml threw exists before it is loaded.
+  if (loadedNodeSaml && error instanceof loadedNodeSaml.SamlStatusError)
+    return new SamlRefusal('status-not-success', message, { cause: error });
   const code = NODE_SAML_ERRORS.find(([pattern]) => pattern.test(message))?.[1] ?? 'malformed';
   return new SamlRefusal(code, `node-saml: ${message}`, { cause: error });
 }

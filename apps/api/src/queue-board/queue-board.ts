@@ -4,9 +4,9 @@ import { type AppConfig } from '@app/config';
 import { BullMqJobQueue, DEFAULT_QUEUE, definedJobs, JobQueue } from '@app/queue';
 import { SessionRegistry } from '@app/auth';
 import { PlatformAdmins } from '@app/rbac';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
+import type * as BullBoardApi from '@bull-board/api';
+import type * as BullBoardBullMq from '@bull-board/api/bullMQAdapter';
+import type * as BullBoardFastify from '@bull-board/fastify';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -72,6 +72,12 @@ export function mountQueueBoard(app: NestFastifyApplication, config: AppConfig):
   // From the job definitions: the processors are not registered yet while the app is being built.
   const names = [...new Set([DEFAULT_QUEUE, ...definedJobs().map((job) => job.queue)])];
 
+  // Loaded only here: without Redis there is no board, and its ~60 modules stay on disk.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { createBullBoard } = require('@bull-board/api') as typeof BullBoardApi;
+  const { BullMQAdapter } = require('@bull-board/api/bullMQAdapter') as typeof BullBoardBullMq;
+  const { FastifyAdapter } = require('@bull-board/fastify') as typeof BullBoardFastify;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({

@@ -1,0 +1,12 @@
+// Preloaded into a built app (NODE_OPTIONS=--require) by a test: when the process exits, writes
+// every module it loaded from node_modules, as its path below node_modules, one per line, to
+// LOADED_PACKAGES_FILE.
+const { writeFileSync } = require('node:fs');
+
+process.on('exit', () => {
+  const paths = Object.keys(require.cache)
+    .map((path) => path.replace(/\\/g, '/'))
+    .filter((path) => path.includes('/node_modules/'))
+    .map((path) => path.slice(path.lastIndexOf('/node_modules/') + '/node_modules/'.length));
+  writeFileSync(process.env.LOADED_PACKAGES_FILE, paths.sort().join('\n'));
+});
