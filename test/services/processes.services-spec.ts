@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +12,13 @@ describe('api process', () => {
 
   it('starts on the embedded database with no services, serves /health and /docs, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const loaded = join(mkdtempSync(join(tmpdir(), 'loaded-')), 'packages.txt');
+    const listDir = mkdtempSync(join(tmpdir(), 'loaded-'));
+    const loaded = join(listDir, 'packages.txt');
     const api = startProcess('api', {
       PORT: String(port),
       HOST: '127.0.0.1',
       EMBEDDED_DB_PATH: 'memory://',
-      NODE_OPTIONS: `--require ${join(__dirname, '../support/loaded-packages.cjs')}`,
+      NODE_OPTIONS: `--require "${join(__dirname, '../support/loaded-packages.cjs')}"`,
       LOADED_PACKAGES_FILE: loaded,
     });
     try {
@@ -32,6 +33,7 @@ describe('api process', () => {
     }
     // Heavy packages of rarely used paths stay on disk until their first use (docs/architecture.md).
     const modules = readFileSync(loaded, 'utf8').split('\n');
+    rmSync(listDir, { recursive: true, force: true });
     const packages = new Set(modules.map((path) => /^(@[^/]+\/)?[^/]+/.exec(path)?.[0]));
     expect([...packages]).toEqual(expect.arrayContaining(['@nestjs/core', 'fastify', '@electric-sql/pglite']));
     for (const lazy of [
@@ -39,6 +41,7 @@ describe('api process', () => {
       'xml-crypto',
       'nodemailer',
       '@bull-board/api',
+      '@bull-board/fastify',
       '@simplewebauthn/server',
       'qrcode',
       'pino-pretty',

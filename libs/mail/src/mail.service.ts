@@ -1,7 +1,6 @@
 import { AppConfig, redactUrl } from '@app/config';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type * as Nodemailer from 'nodemailer';
-import type { Transporter } from 'nodemailer';
 import type { MailMessage } from './mail-message';
 
 /**
@@ -12,7 +11,8 @@ import type { MailMessage } from './mail-message';
 export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger('Mail');
   /** Made with the first message: nodemailer (35 modules) loads only in a process that sends mail. */
-  private transport: Transporter | undefined;
+  private transport: Nodemailer.Transporter | undefined;
+  private closed = false;
   private readonly smtpUrl: string | undefined;
   readonly driver: 'smtp' | 'log';
 
@@ -30,7 +30,9 @@ export class MailService implements OnApplicationShutdown {
     }
   }
 
-  private transporter(): Transporter {
+  private transporter(): Nodemailer.Transporter {
+    // A job still draining after shutdown would otherwise open a pool nothing closes.
+    if (this.closed) throw new Error('The mail service has shut down.');
     if (!this.transport) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { createTransport } = require('nodemailer') as typeof Nodemailer;
@@ -65,6 +67,7 @@ export class MailService implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    this.closed = true;
     this.transport?.close();
   }
 }

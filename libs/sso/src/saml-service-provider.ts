@@ -1,5 +1,4 @@
 import type * as NodeSaml from '@node-saml/node-saml';
-import type { SamlConfig } from '@node-saml/node-saml';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { extractProfile, type SamlProfile } from './saml-profile';
 import { SamlRefusal, type SamlRefusalCode } from './saml-refusal';
@@ -182,7 +181,7 @@ export class SamlServiceProvider {
     return extractProfile(assertion, { inResponseTo });
   }
 
-  private samlConfig(settings: SamlConnectionSettings, certificates: string[]): SamlConfig {
+  private samlConfig(settings: SamlConnectionSettings, certificates: string[]): NodeSaml.SamlConfig {
     return {
       entryPoint: settings.idpSsoUrl,
       issuer: settings.spEntityId,
