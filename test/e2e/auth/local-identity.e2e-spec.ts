@@ -44,15 +44,16 @@ describe('local identity', () => {
 
   const me = (token: string) => t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
 
+  const auditActions = (userId: string) =>
+    t.app
+      .get(TenantTransaction)
+      .runAsSystem((m) => m.find(AuditLog, { where: { actorId: userId }, order: { occurredAt: 'ASC' } }));
+
   // (RS256 publishes its key: see 'RS256 access tokens' below.) This app signs with HS256.
   it('publishes no key set with HS256', async () => {
     expect(t.config.auth.algorithm).toBe('HS256');
     expect((await t.inject({ method: 'GET', url: '/.well-known/jwks.json' })).statusCode).toBe(404);
   });
-  const auditActions = (userId: string) =>
-    t.app
-      .get(TenantTransaction)
-      .runAsSystem((m) => m.find(AuditLog, { where: { actorId: userId }, order: { occurredAt: 'ASC' } }));
 
   describe('registration', () => {
     it('creates the user, hides secrets, and mails a verification link', async () => {
