@@ -45,6 +45,10 @@ describe('api process', () => {
       '@simplewebauthn/server',
       'qrcode',
       'pino-pretty',
+      // Without REDIS_URL nothing uses the queue packages.
+      'bullmq',
+      '@nestjs/bullmq',
+      'ioredis',
     ]) {
       expect(packages).not.toContain(lazy);
     }

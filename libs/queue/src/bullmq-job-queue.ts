@@ -1,13 +1,13 @@
 import { Metrics, newId } from '@app/common';
 import { AppConfig } from '@app/config';
-import { getQueueToken } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_QUEUE, type EnqueueOptions, type JobDefinition } from './job-definition';
 import { ProcessorRegistry } from './processor-registry';
 import { JobQueue } from './job-queue';
+import { bullmq, nestBullmq } from './lazy-packages';
 import { QUEUE_CONNECTION } from './queue-connection';
 
 /** Keeps failed jobs for inspection (the dead letters) and a bounded tail of completed ones. */
@@ -103,7 +103,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
     if (!queue) {
       queue = this.registered(name);
       if (!queue) {
-        queue = new Queue(name, { connection: this.connection, prefix: this.config.queuePrefix });
+        queue = new (bullmq().Queue)(name, { connection: this.connection, prefix: this.config.queuePrefix });
         this.own.push(queue);
       }
       queue.on('error', (error: Error) => this.logger.warn(`queue ${name}: ${error.message}`));
@@ -114,7 +114,7 @@ export class BullMqJobQueue extends JobQueue implements OnApplicationShutdown {
 
   private registered(name: string): Queue | undefined {
     try {
-      return this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+      return this.moduleRef.get<Queue>(nestBullmq().getQueueToken(name), { strict: false });
     } catch {
       return undefined;
     }

@@ -1,15 +1,16 @@
 import { Metrics } from '@app/common';
 import { jobSpan } from '@app/telemetry';
 import { AppConfig } from '@app/config';
-import { BullModule, BullRegistrar, WorkerHost } from '@nestjs/bullmq';
+import type { WorkerHost } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
-import { Worker, type Job, type MinimalJob, type Processor, type WorkerOptions } from 'bullmq';
+import type { Job, MinimalJob, Processor, Worker, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CLS_ID, ClsService } from 'nestjs-cls';
 import { frameworkQueues, retryDelayMs } from './job-definition';
 import { ProcessorRegistry } from './processor-registry';
 import { QUEUE_CONNECTION } from './queue-connection';
+import { bullmq, nestBullmq } from './lazy-packages';
 import { createRedisConnection } from './redis-connection';
 
 /**
@@ -17,10 +18,14 @@ import { createRedisConnection } from './redis-connection';
  * classes with it, so the host can first check their queues, then run only those this process
  * consumes (WORKER_QUEUES).
  */
-class DeferredWorker extends Worker {
-  constructor(name: string, processor?: string | Processor | null, options?: WorkerOptions) {
-    super(name, processor, { ...options, autorun: false } as WorkerOptions);
-  }
+let deferredWorker: typeof Worker | undefined;
+function deferredWorkerClass(): typeof Worker {
+  deferredWorker ??= class DeferredWorker extends bullmq().Worker {
+    constructor(name: string, processor?: string | Processor | null, options?: WorkerOptions) {
+      super(name, processor, { ...options, autorun: false } as WorkerOptions);
+    }
+  };
+  return deferredWorker;
 }
 
 /**
@@ -101,7 +106,7 @@ export class BullMqWorkerHost implements BeforeApplicationShutdown {
     for (const queue of queues) {
       const connection = createRedisConnection(this.config.redisUrl, 'worker', `worker-${queue}`);
       this.connections.push(connection);
-      const worker = new Worker(queue, (job: Job) => this.process(job), {
+      const worker = new (bullmq().Worker)(queue, (job: Job) => this.process(job), {
         connection,
         prefix: this.config.queuePrefix,
         concurrency: this.config.workerQueueConcurrency[queue] ?? this.config.workerConcurrency,
@@ -138,14 +143,15 @@ export class BullMqWorkerHost implements BeforeApplicationShutdown {
     const hosts = this.discovery
       .getProviders()
       .map((wrapper) => wrapper.instance as unknown)
-      .filter((instance): instance is WorkerHost => instance instanceof WorkerHost);
+      .filter((instance): instance is WorkerHost => instance instanceof nestBullmq().WorkerHost);
     if (hosts.length === 0) return [];
-    BullModule.workerClass = DeferredWorker;
+    const { BullModule, BullRegistrar } = nestBullmq();
+    BullModule.workerClass = deferredWorkerClass();
     try {
       this.moduleRef.get(BullRegistrar, { strict: false }).register();
     } finally {
       // Process-wide: whatever else makes Workers through BullModule gets BullMQ's own again.
-      BullModule.workerClass = Worker;
+      BullModule.workerClass = bullmq().Worker;
     }
     const workers = hosts.map((host) => host.worker);
     // Every queue a job contract names (processed here or not) is the framework's, and `default`.

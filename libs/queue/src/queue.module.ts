@@ -1,5 +1,4 @@
 import { AppConfig } from '@app/config';
-import { BullModule } from '@nestjs/bullmq';
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { frameworkQueues } from './job-definition';
@@ -16,6 +15,7 @@ import { RedisEvictionCheck } from './redis-eviction-check';
 import { RedisHealth } from './redis-health';
 import { Outbox, OutboxRelay } from './outbox';
 import { JobScheduler } from './job-scheduler';
+import { nestBullmq } from './lazy-packages';
 
 /**
  * The queue seam: JobQueue is BullMQ with REDIS_URL, in-process without.
@@ -44,7 +44,8 @@ export class QueueModule {
     // Team-written @Processor classes are never started by the module itself (manual registration):
     // only the worker starts them (BullMqWorkerHost), so an api process never consumes a queue.
     const connection = QueueConnectionModule.forRole(options.worker ? 'worker' : 'producer');
-    const bull = config.redisUrl
+    const BullModule = config.redisUrl ? nestBullmq().BullModule : undefined;
+    const bull = BullModule
       ? [
           connection,
           BullModule.forRootAsync({

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ioredis } from './lazy-packages';
 
 const ROLE_OPTIONS: Record<'producer' | 'worker' | 'probe', RedisOptions> = {
   // Enqueueing fails fast while Redis is away instead of queueing commands in memory.
@@ -15,5 +16,5 @@ export function createRedisConnection(
   name: string,
   extra: RedisOptions = {},
 ): Redis {
-  return new Redis(url, { ...ROLE_OPTIONS[role], ...extra, connectionName: name });
+  return new (ioredis().Redis)(url, { ...ROLE_OPTIONS[role], ...extra, connectionName: name });
 }
