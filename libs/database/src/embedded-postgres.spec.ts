@@ -56,6 +56,7 @@ describe('a new embedded database', () => {
     try {
       await query('CREATE TABLE kept (note text); INSERT INTO kept VALUES ($$written before the restart$$)');
       expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
+      expect(await query('SHOW wal_segment_size')).toEqual([{ wal_segment_size: '1MB' }]);
       expect(await query('SELECT note FROM kept')).toEqual([{ note: 'written before the restart' }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
