@@ -33,7 +33,6 @@ const url = (protocols: string[]) =>
     { message: `must be a URL (${protocols.join(', ')})` },
   );
 
-/** Seconds, written as `900` or with a unit: `30s`, `15m`, `24h`, `7d`. */
 /** A 5-field cron expression (UTC), e.g. `30 3 * * *` for 03:30 every day. */
 const cron = z.string().refine(
   (value) => {
@@ -48,6 +47,7 @@ const cron = z.string().refine(
   { message: 'must be a 5-field cron expression, e.g. "30 3 * * *"' },
 );
 
+/** Seconds, written as `900` or with a unit: `30s`, `15m`, `24h`, `7d`. */
 const duration = z
   .string()
   .regex(/^\d+\s*[smhd]?$/, 'must be a duration such as 900, 15m, 24h or 7d')
