@@ -106,6 +106,22 @@ export default tseslint.config(
     },
   },
   {
+    // The queue packages load on first use (libs/queue/src/lazy-packages.ts): the embedded default
+    // never needs them. The framework's own code takes their types only.
+    files: ['libs/**/*.ts'],
+    ignores: ['libs/queue/src/lazy-packages.ts', '**/*.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        ...['bullmq', '@nestjs/bullmq', 'ioredis'].map((name) => ({
+          name,
+          allowTypeImports: true,
+          message: `Load ${name} through libs/queue/src/lazy-packages.ts; import its types with \`import type\`.`,
+        })),
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

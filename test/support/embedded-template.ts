@@ -26,6 +26,7 @@ function cacheKey(): string {
       .sort(),
     'libs/database/src/data-source.factory.ts',
     'libs/database/src/embedded-snapshot.ts',
+    'libs/database/src/embedded-postgres.ts',
     'node_modules/@electric-sql/pglite/package.json',
   ];
   for (const name of sources)

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Client } from 'pg';
 import { initdbArchive, startEmbeddedPostgres } from './embedded-postgres';
 
@@ -32,12 +32,34 @@ describe('embedded PostgreSQL settings', () => {
 });
 
 describe('a new embedded database', () => {
-  it('starts from initdb’s archive, made once and shared by every new database', async () => {
-    const archive = await initdbArchive();
-    expect(archive).toMatch(/[/\\]saas-embedded-postgres[/\\]pglite-initdb-[0-9a-f]{16}\.tar$/);
-    const made = statSync(archive!).mtimeMs;
-    expect(await initdbArchive()).toBe(archive);
-    expect(statSync(archive!).mtimeMs).toBe(made);
+  it('starts from initdb’s archive, made once in a child process and kept; an older archive is removed', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'initdb-cache-'));
+    const stale = join(cache, 'pglite-initdb-0000000000000000.tar');
+    writeFileSync(stale, 'an archive of an earlier PGlite');
+    try {
+      const archive = await initdbArchive([cache]);
+      if (!archive) throw new Error('no archive was made');
+      expect(archive).toMatch(/[/\\]pglite-initdb-[0-9a-f]{16}\.tar$/);
+      expect(existsSync(stale)).toBe(false);
+      // Nothing half-written is left beside it.
+      expect(readdirSync(cache)).toEqual([basename(archive)]);
+      const made = statSync(archive).mtimeMs;
+      expect(await initdbArchive([cache])).toBe(archive);
+      expect(statSync(archive).mtimeMs).toBe(made);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a data directory that holds files but no database, and leaves it as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'embedded-stray-'));
+    writeFileSync(join(dir, 'notes.txt'), 'not a database');
+    try {
+      await expect(startEmbeddedPostgres(dir)).rejects.toThrow(/holds files but no database \(no PG_VERSION\)/);
+      expect(readdirSync(dir)).toEqual(['notes.txt']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is created in an empty directory, keeps its data, and resumes from the directory on the next start', async () => {

@@ -1,11 +1,21 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { Logger } from '@nestjs/common';
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 
 /** Where the normal postgres driver finds the embedded server: a Unix socket directory. */
 export interface EmbeddedPostgresHandle {
@@ -46,9 +56,9 @@ const EMBEDDED_SETTINGS = [
 /**
  * initdb's own settings while it runs (it starts PostgreSQL twice): the same small reservations. They
  * are written to postgresql.conf too, which PGlite then replaces with EMBEDDED_SETTINGS at every start.
- * WAL segments of 1 MB instead of 16: initdb leaves about 7 MB of WAL, which is then 7 files rather
- * than one 16 MB file, a difference an in-memory database (and the archive) holds in memory. A
- * directory made before keeps its 16 MB segments (the size is fixed at initdb; both work).
+ * WAL segments of 1 MB instead of 16: initdb writes about 7 MB of WAL, which then takes seven 1 MB
+ * files instead of a whole 16 MB one, so an in-memory database holds ~9 MB less and the archive is
+ * 31 MB instead of 40. A directory made earlier keeps its 16 MB segments (fixed at initdb; both work).
  */
 const INITDB_SETTINGS = ['--wal-segsize=1', '-c', 'shared_buffers=16MB', '-c', 'max_connections=10'];
 
@@ -64,8 +74,9 @@ const { archive, settings, initdb } = JSON.parse(job);
 require(entry).PGlite.create({ postgresqlconf: settings, initDbStartParams: initdb })
   .then(async (db) => {
     const tar = await db.dumpDataDir('none');
-    writeFileSync(archive, new Uint8Array(await tar.arrayBuffer()));
+    writeFileSync(archive, new Uint8Array(await tar.arrayBuffer()), { flag: 'wx' });
     await db.close();
+    process.exit(0);
   })
   .catch((error) => {
     process.stderr.write(String((error && error.message) || error) + '\\n');
@@ -73,87 +84,172 @@ require(entry).PGlite.create({ postgresqlconf: settings, initDbStartParams: init
   });
 `;
 
+const ARCHIVE_NAME = /^pglite-initdb-[0-9a-f]{16}\.tar$/;
+const logger = new Logger('EmbeddedPostgres');
+const inFlight = new Map<string, Promise<string | undefined>>();
+
 /**
- * A new database's data directory right after initdb, as an archive PGlite starts from, made once
- * per PGlite build and settings and kept in node_modules/.cache (or the system's temporary directory
- * where that cannot be written). initdb is the costliest moment of an embedded database's life:
- * PGlite runs it in a second PostgreSQL instance beside the first, and WASM memory once grown is
- * never returned, so a process that ran initdb keeps ~600 MB at its peak and ~40 MB more for
- * good. Made in a short-lived child process instead, the process that serves the database only
- * unpacks the archive. Undefined if it cannot be made (the caller then lets PGlite run initdb).
+ * A new database's data directory right after initdb, as an archive PGlite starts from. Made once
+ * per PGlite build and settings, in a short-lived child process, and kept in the installation's
+ * node_modules/.cache, or the user's own cache directory (XDG_CACHE_HOME, else ~/.cache) where that
+ * cannot be written; `dirs` replaces those two (tests). The process that serves the database then
+ * only unpacks it: initdb is the costliest moment of an embedded database's life
+ * (docs/architecture.md, "Two processes, two ways to run"). Undefined, with a warning, if it cannot
+ * be made: the caller then lets PGlite run initdb in the process, as before.
  */
-export async function initdbArchive(): Promise<string | undefined> {
-  const entry = require.resolve('@electric-sql/pglite');
-  const pglite = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
-  const key = createHash('sha256')
-    .update(JSON.stringify([pglite.version, EMBEDDED_SETTINGS, INITDB_SETTINGS, INITDB_CHILD]))
-    .digest('hex')
-    .slice(0, 16);
-  const name = `pglite-initdb-${key}.tar`;
-  const dirs = [
-    join(dirname(entry), '..', '..', '..', '.cache', 'saas-embedded-postgres'),
-    join(tmpdir(), 'saas-embedded-postgres'),
-  ];
-  for (const dir of dirs) if (existsSync(join(dir, name))) return join(dir, name);
-  for (const dir of dirs) {
-    const archive = join(dir, name);
-    const partial = `${archive}.${process.pid}.partial`;
-    try {
-      mkdirSync(dir, { recursive: true });
-      const job = JSON.stringify({ archive: partial, settings: EMBEDDED_SETTINGS, initdb: INITDB_SETTINGS });
-      await promisify(execFile)(
-        process.execPath,
-        ['--max-semi-space-size=8', '--liftoff-only', '-e', INITDB_CHILD, entry, job],
-        {
-          timeout: 120_000,
-        },
-      );
-      // Whole or not at all: a concurrent maker's rename of identical bytes is just as good.
-      renameSync(partial, archive);
-      // Archives of an earlier PGlite or earlier settings are not read again.
-      for (const old of readdirSync(dir)) {
-        if (/^pglite-initdb-[0-9a-f]{16}\.tar$/.test(old) && old !== name) rmSync(join(dir, old), { force: true });
-      }
-      return archive;
-    } catch {
-      rmSync(partial, { force: true });
-    }
+export function initdbArchive(dirs?: string[]): Promise<string | undefined> {
+  const key = JSON.stringify(dirs ?? null);
+  let making = inFlight.get(key);
+  if (!making) {
+    // One child per process at a time; later callers find the file.
+    making = makeInitdbArchive(dirs).finally(() => inFlight.delete(key));
+    inFlight.set(key, making);
   }
-  return undefined;
+  return making;
 }
 
-/** Whether `dir` holds nothing yet (or does not exist): a new database goes there. */
-function isEmptyDir(dir: string): boolean {
+async function makeInitdbArchive(dirs?: string[]): Promise<string | undefined> {
+  let entry: string;
+  let name: string;
   try {
-    return readdirSync(dir).length === 0;
+    entry = require.resolve('@electric-sql/pglite');
+    const pglite = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    const key = createHash('sha256')
+      .update(JSON.stringify([pglite.version, EMBEDDED_SETTINGS, INITDB_SETTINGS, INITDB_CHILD]))
+      .digest('hex')
+      .slice(0, 16);
+    name = `pglite-initdb-${key}.tar`;
+  } catch (error) {
+    logger.warn(`initdb runs in this process: PGlite's version could not be read (${reasonOf(error)})`);
+    return undefined;
+  }
+  const candidates = dirs ?? [
+    join(dirname(entry), '..', '..', '..', '.cache', 'saas-embedded-postgres'),
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'saas-embedded-postgres'),
+  ];
+  for (const dir of candidates) if (existsSync(join(dir, name))) return join(dir, name);
+  const dir = candidates.find(isWritableDir);
+  if (!dir) {
+    logger.warn(`initdb runs in this process: none of ${candidates.join(', ')} can be written`);
+    return undefined;
+  }
+  const archive = join(dir, name);
+  const partial = `${archive}.${randomUUID()}.partial`;
+  try {
+    await runInitdbChild(entry, partial);
+    // Whole or not at all: a concurrent maker's rename of identical bytes is just as good.
+    renameSync(partial, archive);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    logger.warn(`initdb runs in this process: its archive could not be made in ${dir} (${reasonOf(error)})`);
+    return undefined;
+  }
+  // Archives of an earlier PGlite or earlier settings are not read again. Best effort only.
+  try {
+    for (const old of readdirSync(dir)) if (ARCHIVE_NAME.test(old) && old !== name) rmSync(join(dir, old));
+  } catch {
+    // A leftover file costs disk space, nothing else.
+  }
+  return archive;
+}
+
+function isWritableDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs INITDB_CHILD. Not with this process's NODE_OPTIONS (a preload, an inspector flag or a heap
+ * limit is meant for the api, not for initdb); only the end of its error output is kept.
+ */
+function runInitdbChild(entry: string, archive: string): Promise<void> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const job = JSON.stringify({ archive, settings: EMBEDDED_SETTINGS, initdb: INITDB_SETTINGS });
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', '--liftoff-only', '-e', INITDB_CHILD, entry, job], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 120_000,
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-2_000);
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`the initdb process ended with ${signal ?? `exit code ${code}`}: ${stderr.trim()}`));
+    });
+  });
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Whether the data directory `dir` is new: missing or empty. One that holds PostgreSQL's files is
+ * not. Anything else is refused rather than handed to PGlite, whose initdb would fail obscurely on
+ * it: a directory of other files, or one left half-written when a first start was interrupted.
+ */
+function isNewDataDir(dir: string): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
+    throw new Error(`EMBEDDED_DB_PATH ${dir} cannot be read: ${reasonOf(error)}`);
   }
+  if (entries.length === 0) return true;
+  if (entries.includes('PG_VERSION')) return false;
+  throw new Error(
+    `EMBEDDED_DB_PATH ${dir} holds files but no database (no PG_VERSION). Point it at a new or empty ` +
+      'directory; if this one is left from an interrupted first start, delete it.',
+  );
 }
 
 /**
- * The template archive as PGlite reads it (it asks only for the type and the bytes). Not a Blob:
- * reading 40 MB back out of a Node Blob costs about half a second of CPU, a plain buffer nothing.
+ * An archive as PGlite reads it (it asks only for the type and the bytes), read from `file` now.
+ * Not a Blob: reading tens of MB back out of a Node Blob costs about half a second of CPU, a plain
+ * buffer nothing.
  */
-function archiveOf(template: string): Blob {
-  const bytes = readFileSync(template);
+function archiveOf(file: string): Blob {
+  const bytes = readFileSync(file);
   // A file this size gets a buffer of its own (not a slice of Node's pool): hand that over as is.
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
   let buffer: ArrayBuffer | undefined = whole
     ? bytes.buffer
     : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   // Read once: PGlite keeps its options for the life of the database, this object among them, and
-  // the archive's 40 MB should not stay with it.
+  // the archive's bytes should not stay with it.
   const archive = {
     type: 'application/x-tar',
     arrayBuffer: () => {
-      const once = buffer ?? new ArrayBuffer(0);
+      if (!buffer) return Promise.reject(new Error('the embedded database archive was already read'));
+      const once = buffer;
       buffer = undefined;
       return Promise.resolve(once);
     },
   };
   return archive as unknown as Blob;
+}
+
+/** initdb's archive as PGlite reads it, if it can be made and read (else PGlite runs initdb here). */
+async function newDatabaseArchive(): Promise<Blob | undefined> {
+  const file = await initdbArchive();
+  if (!file) return undefined;
+  try {
+    return archiveOf(file);
+  } catch (error) {
+    // Removed between being found and being read (another installation's prune, a cleaner).
+    logger.warn(`initdb runs in this process: ${file} could not be read (${reasonOf(error)})`);
+    return undefined;
+  }
 }
 
 export const isInMemory = (dataPath: string) => dataPath.startsWith('memory://');
@@ -173,14 +269,14 @@ export async function startEmbeddedPostgres(dataPath: string, template?: string)
     dataDir = resolve(dataPath);
   }
   // A new database starts from initdb's archive (made in a child process) rather than running initdb here.
-  const fresh = dataDir === undefined || isEmptyDir(dataDir);
-  const start = template ?? (fresh ? await initdbArchive() : undefined);
+  const isNew = dataDir === undefined || isNewDataDir(dataDir);
+  const archive = template ? archiveOf(template) : isNew ? await newDatabaseArchive() : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     postgresqlconf: EMBEDDED_SETTINGS,
     initDbStartParams: INITDB_SETTINGS,
-    ...(start ? { loadDataDir: archiveOf(start) } : {}),
+    ...(archive ? { loadDataDir: archive } : {}),
   });
   const socketDir = mkdtempSync(join(tmpdir(), 'pglite-'));
   const server = new PGLiteSocketServer({

@@ -13,12 +13,13 @@ import { QUEUE_CONNECTION } from './queue-connection';
 import { bullmq, nestBullmq } from './lazy-packages';
 import { createRedisConnection } from './redis-connection';
 
+let deferredWorker: typeof Worker | undefined;
+
 /**
  * A BullMQ Worker that waits to be told to run: @nestjs/bullmq makes the Workers of @Processor
  * classes with it, so the host can first check their queues, then run only those this process
- * consumes (WORKER_QUEUES).
+ * consumes (WORKER_QUEUES). Defined on first use, as BullMQ itself is loaded.
  */
-let deferredWorker: typeof Worker | undefined;
 function deferredWorkerClass(): typeof Worker {
   deferredWorker ??= class DeferredWorker extends bullmq().Worker {
     constructor(name: string, processor?: string | Processor | null, options?: WorkerOptions) {

@@ -44,11 +44,11 @@ export class QueueModule {
     // Team-written @Processor classes are never started by the module itself (manual registration):
     // only the worker starts them (BullMqWorkerHost), so an api process never consumes a queue.
     const connection = QueueConnectionModule.forRole(options.worker ? 'worker' : 'producer');
-    const BullModule = config.redisUrl ? nestBullmq().BullModule : undefined;
-    const bull = BullModule
+    const bullModule = config.redisUrl ? nestBullmq().BullModule : undefined;
+    const bull = bullModule
       ? [
           connection,
-          BullModule.forRootAsync({
+          bullModule.forRootAsync({
             imports: [connection],
             inject: [QUEUE_CONNECTION, AppConfig],
             useFactory: (connection: Redis, appConfig: AppConfig) => ({
@@ -57,7 +57,7 @@ export class QueueModule {
             }),
             extraOptions: { manualRegistration: true },
           }),
-          BullModule.registerQueue(...frameworkQueues().map((name) => ({ name }))),
+          bullModule.registerQueue(...frameworkQueues().map((name) => ({ name }))),
         ]
       : [];
     return {

@@ -1,5 +1,13 @@
 import { auditActor, sha256, type Principal } from '@app/auth';
-import { callKind, graphqlCall, Metrics, ProblemException, StaticRouteReflector, type GraphqlCall } from '@app/common';
+import {
+  callKind,
+  graphqlCall,
+  Metrics,
+  ProblemException,
+  routeMetadata,
+  StaticRouteReflector,
+  type GraphqlCall,
+} from '@app/common';
 import { AppConfig } from '@app/config';
 import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import {
@@ -47,8 +55,10 @@ function asHttpCall(context: ExecutionContext, call: GraphqlCall): ExecutionCont
   } as unknown as ExecutionContext;
 }
 
-const isCredentialEndpoint = (context: ExecutionContext): boolean =>
-  Reflect.getMetadata(CREDENTIAL_ENDPOINT, context.getHandler()) === true;
+/** Whether the route is a credential endpoint (@CredentialEndpoint), read once per route, not per request. */
+const isCredentialEndpoint = routeMetadata(
+  (handler) => (Reflect.getMetadata(CREDENTIAL_ENDPOINT, handler) as boolean | undefined) === true,
+);
 
 /** The account a credential request targets (email, or the MFA/reset token's hash), if any. */
 function targetAccount(request: LimitedRequest): string | undefined {
