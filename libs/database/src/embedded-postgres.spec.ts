@@ -11,7 +11,7 @@ describe('embedded PostgreSQL settings', () => {
                      WHERE source NOT IN ('default', 'override') AND name NOT IN ('shared_buffers', 'max_connections')
                      ORDER BY name`;
 
-  it('keeps initdb’s time zone, locale and text search settings, with 16 MB of shared buffers and 10 connections', async () => {
+  it('keeps initdb’s time zone, locale and text search settings, with 8 MB of shared buffers and 10 connections', async () => {
     const plain = await PGlite.create({});
     const expected = (await plain.query(SETTINGS)).rows;
     await plain.close();
@@ -21,7 +21,7 @@ describe('embedded PostgreSQL settings', () => {
     try {
       await client.connect();
       expect((await client.query(SETTINGS)).rows).toEqual(expected);
-      expect((await client.query('SHOW shared_buffers')).rows).toEqual([{ shared_buffers: '16MB' }]);
+      expect((await client.query('SHOW shared_buffers')).rows).toEqual([{ shared_buffers: '8MB' }]);
       expect((await client.query('SHOW max_connections')).rows).toEqual([{ max_connections: '10' }]);
       expect((await client.query('SHOW TimeZone')).rows).toEqual([{ TimeZone: 'UTC' }]);
     } finally {
