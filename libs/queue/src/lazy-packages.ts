@@ -4,7 +4,7 @@ import type * as IoRedis from 'ioredis';
 
 /*
  * BullMQ, @nestjs/bullmq and ioredis load on first use. Without REDIS_URL (the embedded default)
- * nothing needs them, and they are ~300 modules and ~10 MB of a process's memory. Everything
+ * nothing needs them, and they are ~280 modules and ~10 MB of a process's memory. Everything
  * else in the framework imports their types only (`import type`), which the build erases.
  */
 let bullmqModule: typeof BullMq | undefined;
