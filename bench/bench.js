@@ -4,7 +4,7 @@
 // the median quoted, and every throughput also as a ratio to the baseline measured in the same run
 // (absolute numbers drift on shared machines; ratios hold). Writes bench/results.json and bench/report.md.
 //
-// Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400)
+// Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400) --rate req/s (0: off)
 //          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
@@ -50,6 +50,7 @@ function parseArgs(argv) {
     connections: 16,
     mails: 400,
     probes: 200,
+    rate: 0,
     scenarios: ALL,
     out: join(ROOT, 'bench'),
   };
@@ -503,40 +504,49 @@ async function main() {
         (name) => !['baseline', 'jobs', 'events', ...Object.keys(EXISTENCE_PROBES)].includes(name),
       ),
     ];
-    for (const name of order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')) {
-      const {
-        countTransactions,
-        sampleMemory,
-        alongside,
-        requestsPerUnit = 1,
-        cpuPid = api.pid,
-        ...target
-      } = scenarios[name];
-      const run = (duration) => load({ ...target, connections: options.connections, duration });
-      if (options.warmup > 0) await run(options.warmup);
-      const rounds = [];
-      for (let round = 0; round < options.rounds; round++) {
-        const before = countTransactions ? await transactions() : 0;
-        let peak = 0;
-        const sampler = sampleMemory ? setInterval(() => (peak = Math.max(peak, rssMb(api.pid) ?? 0)), 200) : undefined;
-        const cpuBefore = name === 'baseline' ? 0 : cpuMs(cpuPid);
-        const [main, side] = await Promise.all([
-          run(options.duration),
-          alongside ? load({ ...alongside, duration: options.duration }) : undefined,
-        ]);
-        clearInterval(sampler);
-        if (sampleMemory) memory.underLoadMb = Math.max(memory.underLoadMb ?? 0, peak);
-        const after = countTransactions ? await transactions() : 0;
-        // The api's own CPU per request: steadier across noisy machines than throughput.
-        const cpuUsPerRequest =
-          name === 'baseline' ? undefined : ((cpuMs(cpuPid) - cpuBefore) * 1000) / (main.total + (side?.total ?? 0));
-        rounds.push({
-          ...main,
-          side,
-          cpuUsPerRequest,
-          txPerRequest: countTransactions ? (after - before) / main.total : undefined,
-        });
-      }
+    const measured = order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline');
+    const setup = (name) => {
+      const { countTransactions, sampleMemory, alongside, requestsPerUnit = 1, cpuPid = api.pid, ...target } =
+        scenarios[name];
+      return { countTransactions, sampleMemory, alongside, requestsPerUnit, cpuPid, target };
+    };
+    const run = (target, duration, rate) =>
+      load({ ...target, connections: options.connections, duration, ...(rate ? { overallRate: rate } : {}) });
+    // One round of a scenario: its requests, and the CPU the serving process spent on them.
+    const measure = async (name, rate) => {
+      const { countTransactions, sampleMemory, alongside, cpuPid, target } = setup(name);
+      const before = countTransactions && !rate ? await transactions() : 0;
+      let peak = 0;
+      const sampler = sampleMemory ? setInterval(() => (peak = Math.max(peak, rssMb(api.pid) ?? 0)), 200) : undefined;
+      const cpuBefore = name === 'baseline' ? 0 : cpuMs(cpuPid);
+      const [main, side] = await Promise.all([
+        run(target, options.duration, rate),
+        alongside ? load({ ...alongside, duration: options.duration }) : undefined,
+      ]);
+      clearInterval(sampler);
+      if (sampleMemory) memory.underLoadMb = Math.max(memory.underLoadMb ?? 0, peak);
+      const after = countTransactions && !rate ? await transactions() : 0;
+      // The serving process's own CPU per request: steadier across noisy machines than throughput.
+      const cpuUsPerRequest =
+        name === 'baseline' ? undefined : ((cpuMs(cpuPid) - cpuBefore) * 1000) / (main.total + (side?.total ?? 0));
+      return {
+        ...main,
+        side,
+        cpuUsPerRequest,
+        txPerRequest: countTransactions && !rate ? (after - before) / main.total : undefined,
+      };
+    };
+    // Every scenario warms up first (JIT, pools, the password checker's thread), then the rounds are
+    // interleaved: round 1 of every scenario, then round 2, ... so a drift of the machine's speed
+    // during the run reaches a route and its floor alike.
+    for (const name of measured) if (options.warmup > 0) await run(setup(name).target, options.warmup);
+    const roundsOf = Object.fromEntries(measured.map((name) => [name, []]));
+    for (let round = 0; round < options.rounds; round++) {
+      for (const name of measured) roundsOf[name].push(await measure(name));
+    }
+    for (const name of measured) {
+      const rounds = roundsOf[name];
+      const { countTransactions, alongside, requestsPerUnit } = setup(name);
       results[name] = {
         requestsPerSecond: Math.round(median(rounds.map((r) => r.requestsPerSecond))),
         p50Ms: median(rounds.map((r) => r.p50)),
@@ -545,7 +555,10 @@ async function main() {
         non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
         ...(name === 'baseline'
           ? {}
-          : { apiCpuUsPerRequest: Math.round(median(rounds.map((r) => r.cpuUsPerRequest))) }),
+          : {
+              apiCpuUsPerRequest: Math.round(median(rounds.map((r) => r.cpuUsPerRequest))),
+              cpuUsPerRound: rounds.map((r) => Math.round(r.cpuUsPerRequest)),
+            }),
         ...(countTransactions
           ? { transactionsPerRequest: Number(median(rounds.map((r) => r.txPerRequest)).toFixed(2)) }
           : {}),
@@ -559,6 +572,41 @@ async function main() {
             }
           : {}),
       };
+    }
+    // CPU per request against the floor doing the same work with nothing of the framework: the
+    // ratio of each round (a route and its floor measured minutes apart at most), then the median.
+    const ratioOf = (name, floor) =>
+      Number(
+        median(roundsOf[name].map((r, i) => r.cpuUsPerRequest / roundsOf[floor][i].cpuUsPerRequest)).toFixed(2),
+      );
+    for (const [name, floor] of Object.entries(FLOOR_OF)) {
+      if (roundsOf[name] && roundsOf[floor]) results[name].cpuVsFloor = ratioOf(name, floor);
+    }
+    // The same pairs at one fixed request rate for both (--rate): at full speed a cheap floor runs
+    // many times the requests of its route, so the two are measured under different loads (how many
+    // requests share an event-loop turn, how much the load generator and PostgreSQL take from the
+    // two cores); at an equal rate below the route's capacity they see the same arrivals.
+    const equalRate = {};
+    const pairs = Object.entries(FLOOR_OF).filter(([name, floor]) => roundsOf[name] && roundsOf[floor]);
+    if (options.rate > 0 && pairs.length > 0) {
+      const cpuAtRate = Object.fromEntries(pairs.flat().map((name) => [name, []]));
+      for (let round = 0; round < options.rounds; round++) {
+        for (const name of Object.keys(cpuAtRate)) cpuAtRate[name].push(await measure(name, options.rate));
+      }
+      for (const [name, floor] of pairs) {
+        const cpu = (scenario) => Math.round(median(cpuAtRate[scenario].map((r) => r.cpuUsPerRequest)));
+        equalRate[name] = {
+          floor,
+          requestsPerSecond: Math.round(median(cpuAtRate[name].map((r) => r.requestsPerSecond))),
+          cpuUsPerRequest: cpu(name),
+          floorCpuUsPerRequest: cpu(floor),
+          cpuVsFloor: Number(
+            median(
+              cpuAtRate[name].map((r, i) => r.cpuUsPerRequest / cpuAtRate[floor][i].cpuUsPerRequest),
+            ).toFixed(2),
+          ),
+        };
+      }
     }
     await stats.end();
     // Mail jobs end to end: a password-reset request writes an outbox row (the request job) in its
@@ -732,11 +780,6 @@ async function main() {
     const baseline = results.baseline.requestsPerSecond;
     for (const result of Object.values(results))
       result.ratioToBaseline = Number((result.requestsPerSecond / baseline).toFixed(3));
-    // CPU per request against the floor doing the same work with nothing of the framework.
-    for (const [name, floor] of Object.entries(FLOOR_OF)) {
-      const [cpu, floorCpu] = [results[name]?.apiCpuUsPerRequest, results[floor]?.apiCpuUsPerRequest];
-      if (cpu && floorCpu) results[name].cpuVsFloor = Number((cpu / floorCpu).toFixed(2));
-    }
 
     const report = {
       date: new Date().toISOString(),
@@ -747,8 +790,10 @@ async function main() {
         rounds: options.rounds,
         warmup: options.warmup,
         connections: options.connections,
+        rate: options.rate,
       },
       scenarios: results,
+      equalRate,
       jobs,
       accountExistenceTiming: existence,
       events,
@@ -764,7 +809,7 @@ async function main() {
     const lines = [
       `# Benchmark (${report.date})`,
       '',
-      `${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; ${options.connections} connections, ${options.rounds} × ${options.duration} s after a ${options.warmup} s warm-up, median.`,
+      `${report.machine.cpus} × ${report.machine.cpu}, Node ${report.machine.node}; ${options.connections} connections, as fast as they go; ${options.rounds} interleaved rounds of ${options.duration} s (every scenario once per round) after a ${options.warmup} s warm-up of each, median (× its floor: the median of the rounds' ratios).`,
       `The api runs as deployed: ${[...Object.entries(report.api.env).map(([k, v]) => `${k}=${v}`), ...report.api.nodeFlags].join(' ') || 'default settings'}.`,
       '',
       '| scenario | req/s | × baseline | p50 ms | p99 ms | CPU µs / request (serving process) | × its floor | DB transactions / request | errors + non-2xx |',
@@ -776,6 +821,19 @@ async function main() {
       '',
       "Floors (bench/floors.js, each alone in its process): `nest-floor` is bare NestJS + platform-fastify with one route, the floor of `health`; `me-floor` is bare Fastify + pg running the same statements as `me` (the api's own SQL texts), the floor of `me`.",
       '',
+      ...(Object.keys(equalRate).length > 0
+        ? [
+            `At one request rate for a route and its floor (${options.rate} req/s each, ${options.rounds} interleaved rounds of ${options.duration} s, median; CPU µs per request of the serving process):`,
+            '',
+            '| route | its floor | req/s served | route CPU µs / request | floor CPU µs / request | × its floor |',
+            '| --- | --- | ---: | ---: | ---: | ---: |',
+            ...Object.entries(equalRate).map(
+              ([name, r]) =>
+                `| ${name} | ${r.floor} | ${r.requestsPerSecond} | ${r.cpuUsPerRequest} | ${r.floorCpuUsPerRequest} | ${r.cpuVsFloor} |`,
+            ),
+            '',
+          ]
+        : []),
       ...(results.login?.healthDuring
         ? [
             `/health during the login storm: p50 ${results.login.healthDuring.p50Ms} ms, p99 ${results.login.healthDuring.p99Ms} ms.`,

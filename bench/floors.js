@@ -11,6 +11,8 @@ const { join } = require('node:path');
 
 const DIST = join(__dirname, '..', 'dist', 'apps', 'api');
 const [kind, port] = [process.argv[2], Number(process.argv[3])];
+// The bench stops a floor with SIGTERM: exit normally so flags like --cpu-prof write their output.
+process.on('SIGTERM', () => process.exit(0));
 
 async function nest() {
   const { Controller, Get, Module } = require('@nestjs/common');

@@ -41,7 +41,7 @@ export {
   type OutboundResponse,
 } from './outbound-fetch';
 export { RequestContextModule } from './request-context.module';
-export { routeMetadata, StaticRouteReflector } from './route-metadata';
+export { routeMetadata } from './route-metadata';
 export { callKind, graphqlCall, graphqlFieldName, requestOf, type GraphqlCall } from './call-site';
 export { IMPERSONATOR_KEY } from './impersonation';
 export { processShared } from './process-shared';

@@ -1,22 +1,19 @@
 import { auditActor, sha256, type Principal } from '@app/auth';
-import {
-  callKind,
-  graphqlCall,
-  Metrics,
-  ProblemException,
-  routeMetadata,
-  StaticRouteReflector,
-  type GraphqlCall,
-} from '@app/common';
+import { callKind, graphqlCall, Metrics, ProblemException, routeMetadata, type GraphqlCall } from '@app/common';
 import { AppConfig } from '@app/config';
 import { HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import {
   getOptionsToken,
   getStorageToken,
   InjectThrottlerOptions,
   InjectThrottlerStorage,
   ThrottlerGuard,
+  type Resolvable,
+  type ThrottlerGenerateKeyFunction,
+  type ThrottlerGetTrackerFunction,
   type ThrottlerModuleOptions,
+  type ThrottlerOptions,
   type ThrottlerRequest,
 } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -31,6 +28,53 @@ interface RateLimitState {
 }
 
 const MINUTE_MS = 60_000;
+/**
+ * The metadata keys @nestjs/throttler's decorators write (`@SkipThrottle`, `@Throttle`), each
+ * followed by the limit's name. The package does not export them; rate-limit.guard.spec checks
+ * these against what its decorators write.
+ */
+export const THROTTLER_METADATA = {
+  skip: 'THROTTLER:SKIP',
+  limit: 'THROTTLER:LIMIT',
+  ttl: 'THROTTLER:TTL',
+  blockDuration: 'THROTTLER:BLOCK_DURATION',
+  tracker: 'THROTTLER:TRACKER',
+  keyGenerator: 'THROTTLER:KEY_GENERATOR',
+} as const;
+
+/** One named limit as it applies to one route: what its decorators and the module options say. */
+interface LimitOnRoute {
+  throttler: ThrottlerOptions;
+  /** `@SkipThrottle()` for this limit. */
+  skipped: boolean;
+  skipIf: ((context: ExecutionContext) => boolean) | undefined;
+  limit: number | RequestValue;
+  ttl: number | RequestValue;
+  /** Absent: as long as the window (ttl). */
+  blockDuration: number | RequestValue | undefined;
+  getTracker: ThrottlerGetTrackerFunction;
+  generateKey: ThrottlerGenerateKeyFunction;
+}
+
+function toNumber(value: unknown, option: string, name: string | undefined): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || Number.isNaN(number)) {
+    throw new Error(`Invalid "${option}" for the "${name ?? 'default'}" rate limit: ${JSON.stringify(value)}.`);
+  }
+  return number;
+}
+
+type RequestValue = (context: ExecutionContext) => number | Promise<number>;
+
+/** A configured value: a number checked once, or a function of the request, called on each. */
+function fixed(value: Resolvable<number>, option: string, name: string | undefined): number | RequestValue {
+  return typeof value === 'function' ? value : toNumber(value, option, name);
+}
+
+async function valueFor(value: number | RequestValue, context: ExecutionContext, option: string, name?: string) {
+  return typeof value === 'number' ? value : toNumber(await value(context), option, name);
+}
+
 const COUNTED = Symbol('rate limit counted');
 const WEIGHT = Symbol('rate limit weight');
 
@@ -121,8 +165,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: RateLimitStorage,
     private readonly metrics: Metrics,
   ) {
-    // The throttler's per-limit metadata lookups, answered from a cache after each route's first request.
-    super(options, storage, new StaticRouteReflector());
+    // Its metadata is read once per route (limitsOnRoute), not on every request.
+    super(options, storage, new Reflector());
   }
 
   /**
@@ -130,18 +174,78 @@ export class RateLimitGuard extends ThrottlerGuard {
    * resolves (every field passes the global guards; the first one does the counting).
    */
   override canActivate(context: ExecutionContext): Promise<boolean> {
-    if (callKind(context) !== 'graphql') return super.canActivate(context);
+    if (callKind(context) !== 'graphql') return this.count(context);
     const call = graphqlCall(context);
     const request = call.request as LimitedRequest & { [COUNTED]?: Promise<boolean> };
-    request[COUNTED] ??= super.canActivate(asHttpCall(context, call));
+    request[COUNTED] ??= this.count(asHttpCall(context, call));
     return request[COUNTED];
+  }
+
+  /**
+   * Each named limit's decorators (`@SkipThrottle`, `@Throttle`) and options for a route, read once
+   * per route: @nestjs/throttler's own canActivate reads them (six lookups per limit) and awaits
+   * each value on every request.
+   */
+  private readonly limitsOnRoute = routeMetadata((handler, controller): LimitOnRoute[] =>
+    this.throttlers.map((throttler) => {
+      const name = throttler.name ?? 'default';
+      const read = <T>(key: string): T | undefined =>
+        this.reflector.getAllAndOverride<T | undefined>(`${key}${name}`, [handler, controller]);
+      const blockDuration = read<Resolvable<number>>(THROTTLER_METADATA.blockDuration) ?? throttler.blockDuration;
+      return {
+        throttler,
+        skipped: read<boolean>(THROTTLER_METADATA.skip) === true,
+        skipIf: throttler.skipIf ?? this.commonOptions.skipIf,
+        limit: fixed(read<Resolvable<number>>(THROTTLER_METADATA.limit) ?? throttler.limit, 'limit', name),
+        ttl: fixed(read<Resolvable<number>>(THROTTLER_METADATA.ttl) ?? throttler.ttl, 'ttl', name),
+        blockDuration: blockDuration === undefined ? undefined : fixed(blockDuration, 'blockDuration', name),
+        getTracker:
+          read<ThrottlerGetTrackerFunction>(THROTTLER_METADATA.tracker) ??
+          throttler.getTracker ??
+          (this.commonOptions.getTracker as ThrottlerGetTrackerFunction),
+        generateKey:
+          read<ThrottlerGenerateKeyFunction>(THROTTLER_METADATA.keyGenerator) ??
+          throttler.generateKey ??
+          (this.commonOptions.generateKey as ThrottlerGenerateKeyFunction),
+      };
+    }),
+  );
+
+  /** What ThrottlerGuard.canActivate does, from the route's plan: every limit that applies counts the request. */
+  private async count(context: ExecutionContext): Promise<boolean> {
+    for (const route of this.limitsOnRoute(context)) {
+      if (route.skipped || route.skipIf?.(context)) continue;
+      const { throttler } = route;
+      // Numbers as configured need no wait; a function of the request is called each time.
+      const ttl = typeof route.ttl === 'number' ? route.ttl : await valueFor(route.ttl, context, 'ttl', throttler.name);
+      const limit =
+        typeof route.limit === 'number' ? route.limit : await valueFor(route.limit, context, 'limit', throttler.name);
+      const blockDuration =
+        route.blockDuration === undefined
+          ? ttl
+          : typeof route.blockDuration === 'number'
+            ? route.blockDuration
+            : await valueFor(route.blockDuration, context, 'blockDuration', throttler.name);
+      const allowed = await this.handleRequest({
+        context,
+        limit,
+        ttl,
+        throttler,
+        blockDuration,
+        getTracker: route.getTracker,
+        generateKey: route.generateKey,
+      });
+      if (!allowed) return false;
+    }
+    return true;
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
     const request = context.switchToHttp().getRequest<LimitedRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const tracker = await getTracker(request, context);
+    const found = getTracker(request, context);
+    const tracker = typeof found === 'string' ? found : await found;
     const key = generateKey(context, tracker, throttler.name ?? 'default');
     const weight = (request as LimitedRequest & { [WEIGHT]?: number })[WEIGHT] ?? 1;
     const record = await (this.storageService as RateLimitStorage).increment(key, ttl, limit, blockDuration, weight);
