@@ -2,6 +2,7 @@ import { newId } from '@app/common';
 import { AuditLog, Organization, OrganizationMember, Role, Team, TeamMember, TenantTransaction } from '@app/database';
 import { TENANT_TABLES } from '@app/migrations';
 import { createTestApp, createTwoTenants, type TestApp, type TwoTenants } from '@app/testing';
+import type { EntitySubscriberInterface } from 'typeorm';
 
 /** Tenant isolation enforced by PostgreSQL itself, on whichever database this run uses. */
 describe('row-level security', () => {
@@ -236,6 +237,34 @@ describe('row-level security', () => {
       manager.findOneBy(Team, { id: tenants.a.team.id }),
     );
     expect(after?.description).toBe(before?.description);
+  });
+
+  it("sends a unit of work's open and commit through TypeORM once a subscriber is registered", async () => {
+    const heard: string[] = [];
+    const subscriber: EntitySubscriberInterface = {
+      afterTransactionStart: () => void heard.push('start'),
+      beforeTransactionCommit: () => void heard.push('before commit'),
+      afterTransactionCommit: () => void heard.push('after commit'),
+    };
+    const direct = await tx.run(tenants.a.organization.id, (manager) => manager.find(Team));
+    expect(direct.length).toBeGreaterThan(0);
+    expect(heard).toEqual([]);
+    t.dataSource.subscribers.push(subscriber);
+    try {
+      const name = `subscribed-${newId()}`;
+      await tx.run(tenants.a.organization.id, (manager) =>
+        manager.update(Team, { id: tenants.a.team.id }, { description: name }),
+      );
+      expect(heard).toEqual(['before commit', 'after commit']);
+      const [row] = await tx.run(tenants.a.organization.id, (manager) =>
+        manager.query<Array<{ description: string }>>('SELECT description FROM teams WHERE id = $1', [
+          tenants.a.team.id,
+        ]),
+      );
+      expect(row?.description).toBe(name);
+    } finally {
+      t.dataSource.subscribers.splice(t.dataSource.subscribers.indexOf(subscriber), 1);
+    }
   });
 
   it('refuses a tenant id that is not a UUID', async () => {

@@ -63,13 +63,20 @@ export class TenantTransaction {
     }
     const afterCommit: Array<() => void> = [];
     const runner = this.dataSource.createQueryRunner();
+    // The unit of work's own two statements (open, commit) go straight to the connection when no
+    // TypeORM subscriber is registered: TypeORM's query() and commitTransaction() would only tell
+    // no one about them (four broadcasts, a result wrapper, five awaits). A module that registers
+    // a subscriber gets TypeORM's path and its transaction events back.
+    const direct = this.dataSource.subscribers.length === 0;
     let result: T;
     try {
       // Marked first, so a failure anywhere below rolls back whatever the server opened.
       markTransactionOpen(runner);
       // One round trip opens the transaction and sets role and tenant (the organization id was
       // checked to be a UUID above).
-      await runner.query(openUnitOfWorkSql(scope));
+      const open = openUnitOfWorkSql(scope);
+      if (direct) await connectionOf(runner).then((connection) => connection.query(open));
+      else await runner.query(open);
       const manager = runner.manager;
       result = cls
         ? await cls.run({ ifNested: 'inherit' }, async () => {
@@ -81,7 +88,10 @@ export class TenantTransaction {
             }
           })
         : await work(manager);
-      await runner.commitTransaction();
+      if (direct && depthOf(runner) === 1) {
+        await (await connectionOf(runner)).query('COMMIT');
+        markTransactionClosed(runner);
+      } else await runner.commitTransaction();
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
@@ -118,6 +128,22 @@ function markTransactionOpen(runner: QueryRunner): void {
   const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
   state.isTransactionActive = true;
   state.transactionDepth = 1;
+}
+
+function depthOf(runner: QueryRunner): number {
+  return (runner as unknown as { transactionDepth: number }).transactionDepth;
+}
+
+/** After a COMMIT sent on the connection itself: what commitTransaction() leaves behind. */
+function markTransactionClosed(runner: QueryRunner): void {
+  const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+  state.isTransactionActive = false;
+  state.transactionDepth = 0;
+}
+
+/** The pg client under a query runner (taken from the pool on first use, as runner.query would). */
+async function connectionOf(runner: QueryRunner): Promise<{ query(sql: string): Promise<unknown> }> {
+  return (await runner.connect()) as { query(sql: string): Promise<unknown> };
 }
 
 function activeCls() {
