@@ -4,7 +4,8 @@
 // the median quoted, and every throughput also as a ratio to the baseline measured in the same run
 // (absolute numbers drift on shared machines; ratios hold). Writes bench/results.json and bench/report.md.
 //
-// Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400) --rate req/s (0: off)
+// Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400)
+//          --rate auto|req/s|0 (auto: each route and its floor again at half the route's full-speed rate; 0: off)
 //          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
@@ -50,7 +51,7 @@ function parseArgs(argv) {
     connections: 16,
     mails: 400,
     probes: 200,
-    rate: 0,
+    rate: 'auto',
     scenarios: ALL,
     out: join(ROOT, 'bench'),
   };
@@ -58,7 +59,11 @@ function parseArgs(argv) {
     const [name, value] = [argv[i]?.replace(/^--/, ''), argv[i + 1]];
     if (name === 'scenarios') options.scenarios = value.split(',');
     else if (name === 'out') options.out = value;
-    else if (name in options) options[name] = Number(value);
+    else if (name === 'rate') {
+      if (value !== 'auto' && !/^\d+$/.test(value ?? ''))
+        throw new Error('--rate takes auto, 0 or requests per second');
+      options.rate = value === 'auto' ? value : Number(value);
+    } else if (name in options) options[name] = Number(value);
     else throw new Error(`unknown option --${name}`);
   }
   for (const scenario of options.scenarios)
@@ -506,8 +511,14 @@ async function main() {
     ];
     const measured = order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline');
     const setup = (name) => {
-      const { countTransactions, sampleMemory, alongside, requestsPerUnit = 1, cpuPid = api.pid, ...target } =
-        scenarios[name];
+      const {
+        countTransactions,
+        sampleMemory,
+        alongside,
+        requestsPerUnit = 1,
+        cpuPid = api.pid,
+        ...target
+      } = scenarios[name];
       return { countTransactions, sampleMemory, alongside, requestsPerUnit, cpuPid, target };
     };
     const run = (target, duration, rate) =>
@@ -538,11 +549,18 @@ async function main() {
     };
     // Every scenario warms up first (JIT, pools, the password checker's thread), then the rounds are
     // interleaved: round 1 of every scenario, then round 2, ... so a drift of the machine's speed
-    // during the run reaches a route and its floor alike.
+    // during the run reaches a route and its floor alike. The login storm (password hashing, session
+    // and audit writes) keeps its rounds for after the others, so its after-effects (autovacuum, the
+    // hashing thread) land in no other scenario's round.
     for (const name of measured) if (options.warmup > 0) await run(setup(name).target, options.warmup);
     const roundsOf = Object.fromEntries(measured.map((name) => [name, []]));
+    const afterwards = measured.filter((name) => name === 'login');
+    const interleaved = measured.filter((name) => !afterwards.includes(name));
     for (let round = 0; round < options.rounds; round++) {
-      for (const name of measured) roundsOf[name].push(await measure(name));
+      for (const name of interleaved) roundsOf[name].push(await measure(name));
+    }
+    for (const name of afterwards) {
+      for (let round = 0; round < options.rounds; round++) roundsOf[name].push(await measure(name));
     }
     for (const name of measured) {
       const rounds = roundsOf[name];
@@ -575,38 +593,49 @@ async function main() {
     }
     // CPU per request against the floor doing the same work with nothing of the framework: the
     // ratio of each round (a route and its floor measured minutes apart at most), then the median.
-    const ratioOf = (name, floor) =>
-      Number(
-        median(roundsOf[name].map((r, i) => r.cpuUsPerRequest / roundsOf[floor][i].cpuUsPerRequest)).toFixed(2),
-      );
+    // A round whose floor used less than a clock tick of CPU (a very short run) has no ratio.
+    const ratioOf = (routeRounds, floorRounds) => {
+      const ratios = routeRounds
+        .map((r, i) => r.cpuUsPerRequest / floorRounds[i].cpuUsPerRequest)
+        .filter((ratio) => Number.isFinite(ratio) && ratio > 0);
+      return ratios.length > 0 ? Number(median(ratios).toFixed(2)) : undefined;
+    };
     for (const [name, floor] of Object.entries(FLOOR_OF)) {
-      if (roundsOf[name] && roundsOf[floor]) results[name].cpuVsFloor = ratioOf(name, floor);
+      if (roundsOf[name] && roundsOf[floor]) results[name].cpuVsFloor = ratioOf(roundsOf[name], roundsOf[floor]);
     }
     // The same pairs at one fixed request rate for both (--rate): at full speed a cheap floor runs
     // many times the requests of its route, so the two are measured under different loads (how many
     // requests share an event-loop turn, how much the load generator and PostgreSQL take from the
-    // two cores); at an equal rate below the route's capacity they see the same arrivals.
+    // two cores); at an equal rate below the route's capacity they see the same arrivals. The api's
+    // background work (the outbox poll, log flushes) is spread over fewer requests than at full
+    // speed, which counts against the api.
     const equalRate = {};
-    const pairs = Object.entries(FLOOR_OF).filter(([name, floor]) => roundsOf[name] && roundsOf[floor]);
-    if (options.rate > 0 && pairs.length > 0) {
-      const cpuAtRate = Object.fromEntries(pairs.flat().map((name) => [name, []]));
-      for (let round = 0; round < options.rounds; round++) {
-        for (const name of Object.keys(cpuAtRate)) cpuAtRate[name].push(await measure(name, options.rate));
-      }
+    // `auto`: half of what the route served at full speed, so both stay well below their capacity.
+    const rateOf = (name) => (options.rate === 'auto' ? Math.round(results[name].requestsPerSecond / 2) : options.rate);
+    const pairs = Object.entries(FLOOR_OF).filter(
+      ([name, floor]) => roundsOf[name] && roundsOf[floor] && options.rate !== 0 && rateOf(name) >= 1,
+    );
+    const atRate = Object.fromEntries(pairs.map(([name]) => [name, { route: [], floor: [] }]));
+    for (let round = 0; round < options.rounds; round++) {
       for (const [name, floor] of pairs) {
-        const cpu = (scenario) => Math.round(median(cpuAtRate[scenario].map((r) => r.cpuUsPerRequest)));
-        equalRate[name] = {
-          floor,
-          requestsPerSecond: Math.round(median(cpuAtRate[name].map((r) => r.requestsPerSecond))),
-          cpuUsPerRequest: cpu(name),
-          floorCpuUsPerRequest: cpu(floor),
-          cpuVsFloor: Number(
-            median(
-              cpuAtRate[name].map((r, i) => r.cpuUsPerRequest / cpuAtRate[floor][i].cpuUsPerRequest),
-            ).toFixed(2),
-          ),
-        };
+        // Which of the two goes first alternates from round to round.
+        const order = round % 2 === 0 ? ['route', 'floor'] : ['floor', 'route'];
+        for (const side of order) atRate[name][side].push(await measure(side === 'route' ? name : floor, rateOf(name)));
       }
+    }
+    for (const [name, floor] of pairs) {
+      const { route, floor: base } = atRate[name];
+      const cpu = (rounds) => Math.round(median(rounds.map((r) => r.cpuUsPerRequest)));
+      equalRate[name] = {
+        floor,
+        rate: rateOf(name),
+        requestsPerSecond: Math.round(median(route.map((r) => r.requestsPerSecond))),
+        floorRequestsPerSecond: Math.round(median(base.map((r) => r.requestsPerSecond))),
+        cpuUsPerRequest: cpu(route),
+        floorCpuUsPerRequest: cpu(base),
+        cpuVsFloor: ratioOf(route, base),
+        errors: [...route, ...base].reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+      };
     }
     await stats.end();
     // Mail jobs end to end: a password-reset request writes an outbox row (the request job) in its
@@ -823,13 +852,13 @@ async function main() {
       '',
       ...(Object.keys(equalRate).length > 0
         ? [
-            `At one request rate for a route and its floor (${options.rate} req/s each, ${options.rounds} interleaved rounds of ${options.duration} s, median; CPU µs per request of the serving process):`,
+            `A route and its floor at one request rate (${options.rate === 'auto' ? 'half of what the route served at full speed' : `${options.rate} req/s`}, the same for both; ${options.rounds} interleaved rounds of ${options.duration} s, median of the rounds' ratios; CPU µs per request of the serving process):`,
             '',
-            '| route | its floor | req/s served | route CPU µs / request | floor CPU µs / request | × its floor |',
-            '| --- | --- | ---: | ---: | ---: | ---: |',
+            '| route | its floor | rate asked | req/s served (route / floor) | route CPU µs / request | floor CPU µs / request | × its floor | errors + non-2xx |',
+            '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
             ...Object.entries(equalRate).map(
               ([name, r]) =>
-                `| ${name} | ${r.floor} | ${r.requestsPerSecond} | ${r.cpuUsPerRequest} | ${r.floorCpuUsPerRequest} | ${r.cpuVsFloor} |`,
+                `| ${name} | ${r.floor} | ${r.rate} | ${r.requestsPerSecond} / ${r.floorRequestsPerSecond} | ${r.cpuUsPerRequest} | ${r.floorCpuUsPerRequest} | ${r.cpuVsFloor ?? ''} | ${r.errors} |`,
             ),
             '',
           ]

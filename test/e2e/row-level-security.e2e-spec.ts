@@ -1,8 +1,8 @@
-import { newId } from '@app/common';
+import { isUniqueViolation, newId } from '@app/common';
 import { AuditLog, Organization, OrganizationMember, Role, Team, TeamMember, TenantTransaction } from '@app/database';
 import { TENANT_TABLES } from '@app/migrations';
 import { createTestApp, createTwoTenants, type TestApp, type TwoTenants } from '@app/testing';
-import type { EntitySubscriberInterface } from 'typeorm';
+import { QueryFailedError, type EntitySubscriberInterface } from 'typeorm';
 
 /** Tenant isolation enforced by PostgreSQL itself, on whichever database this run uses. */
 describe('row-level security', () => {
@@ -242,7 +242,7 @@ describe('row-level security', () => {
   it("sends a unit of work's open and commit through TypeORM once a subscriber is registered", async () => {
     const heard: string[] = [];
     const subscriber: EntitySubscriberInterface = {
-      afterTransactionStart: () => void heard.push('start'),
+      beforeQuery: (event) => void (event.query.startsWith('START TRANSACTION') && heard.push('open')),
       beforeTransactionCommit: () => void heard.push('before commit'),
       afterTransactionCommit: () => void heard.push('after commit'),
     };
@@ -255,7 +255,7 @@ describe('row-level security', () => {
       await tx.run(tenants.a.organization.id, (manager) =>
         manager.update(Team, { id: tenants.a.team.id }, { description: name }),
       );
-      expect(heard).toEqual(['before commit', 'after commit']);
+      expect(heard).toEqual(['open', 'before commit', 'after commit']);
       const [row] = await tx.run(tenants.a.organization.id, (manager) =>
         manager.query<Array<{ description: string }>>('SELECT description FROM teams WHERE id = $1', [
           tenants.a.team.id,
@@ -265,6 +265,27 @@ describe('row-level security', () => {
     } finally {
       t.dataSource.subscribers.splice(t.dataSource.subscribers.indexOf(subscriber), 1);
     }
+  });
+
+  it('reports a failing COMMIT as TypeORM would, and hands back a clean connection', async () => {
+    // A deferred unique constraint is checked at COMMIT: the one statement of a unit of work that
+    // fails after all of its work succeeded.
+    const attempt = tx.run(tenants.a.organization.id, async (manager) => {
+      await manager.query(
+        'CREATE TEMP TABLE deferred_check (id int, UNIQUE (id) DEFERRABLE INITIALLY DEFERRED) ON COMMIT DROP',
+      );
+      await manager.query('INSERT INTO deferred_check VALUES (1), (1)');
+    });
+    const error = await attempt.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(QueryFailedError);
+    expect(isUniqueViolation(error)).toBe(true);
+    const [row] = await tx.run(tenants.a.organization.id, (manager) =>
+      manager.query<Array<{ org: string }>>(`SELECT current_setting('app.org_id') AS org`),
+    );
+    expect(row?.org).toBe(tenants.a.organization.id);
   });
 
   it('refuses a tenant id that is not a UUID', async () => {

@@ -47,6 +47,10 @@ describe('benchmark script', () => {
           cpuVsFloor?: number;
         }
       >;
+      equalRate: Record<
+        string,
+        { floor: string; rate: number; requestsPerSecond: number; floorCpuUsPerRequest: number; errors: number }
+      >;
       memory: { idleMb: number };
       jobs?: { mails: number; delivered: number; duplicates: number; jobsPerSecond: number };
     };
@@ -58,6 +62,13 @@ describe('benchmark script', () => {
     expect(results.scenarios.health?.requestsPerSecond).toBeGreaterThan(0);
     expect(results.scenarios.health?.ratioToBaseline).toBeGreaterThan(0);
     expect(results.scenarios.health?.apiCpuUsPerRequest).toBeGreaterThan(0);
+    // The pair again at one rate for both: half of what /health served at full speed.
+    expect(results.equalRate.health).toMatchObject({
+      floor: 'nest-floor',
+      rate: Math.round(results.scenarios.health!.requestsPerSecond / 2),
+      errors: 0,
+    });
+    expect(results.equalRate.health?.requestsPerSecond).toBeGreaterThan(0);
     expect(results.scenarios.baseline?.apiCpuUsPerRequest).toBeUndefined();
     expect(results.memory.idleMb).toBeGreaterThan(0);
     // Every mail job went through the outbox, BullMQ and the worker process, and arrived once.

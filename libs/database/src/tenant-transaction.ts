@@ -1,7 +1,7 @@
 import { isUuid } from '@app/common';
 import { Injectable } from '@nestjs/common';
 import { ClsServiceManager } from 'nestjs-cls';
-import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager, type QueryRunner } from 'typeorm';
 
 /** The database role every unit of work runs as; row-level security applies to it. */
 import { openUnitOfWorkSql } from './tenant-sql';
@@ -64,10 +64,12 @@ export class TenantTransaction {
     const afterCommit: Array<() => void> = [];
     const runner = this.dataSource.createQueryRunner();
     // The unit of work's own two statements (open, commit) go straight to the connection when no
-    // TypeORM subscriber is registered: TypeORM's query() and commitTransaction() would only tell
-    // no one about them (four broadcasts, a result wrapper, five awaits). A module that registers
-    // a subscriber gets TypeORM's path and its transaction events back.
-    const direct = this.dataSource.subscribers.length === 0;
+    // TypeORM subscriber, query logging or slow-query threshold would hear of them: TypeORM's
+    // query() and commitTransaction() would only broadcast to no one (four broadcasts, a result
+    // wrapper, five awaits). A module that registers a subscriber gets TypeORM's path back, with
+    // the commit and rollback events (transaction-start events never fired: the transaction is
+    // opened by the statement below, not by startTransaction()).
+    const direct = this.direct();
     let result: T;
     try {
       // Marked first, so a failure anywhere below rolls back whatever the server opened.
@@ -75,7 +77,7 @@ export class TenantTransaction {
       // One round trip opens the transaction and sets role and tenant (the organization id was
       // checked to be a UUID above).
       const open = openUnitOfWorkSql(scope);
-      if (direct) await connectionOf(runner).then((connection) => connection.query(open));
+      if (direct) await sendDirect(runner, open);
       else await runner.query(open);
       const manager = runner.manager;
       result = cls
@@ -89,7 +91,7 @@ export class TenantTransaction {
           })
         : await work(manager);
       if (direct && depthOf(runner) === 1) {
-        await (await connectionOf(runner)).query('COMMIT');
+        await sendDirect(runner, 'COMMIT');
         markTransactionClosed(runner);
       } else await runner.commitTransaction();
     } catch (error) {
@@ -108,6 +110,11 @@ export class TenantTransaction {
     return result;
   }
 
+  private direct(): boolean {
+    const { logging, maxQueryExecutionTime } = this.dataSource.options;
+    return this.dataSource.subscribers.length === 0 && !logging && !maxQueryExecutionTime;
+  }
+
   /**
    * Runs `callback` after the open unit of work commits (not at all if it rolls back); at once
    * when none is open. For nudges (the outbox relay), never for work that must not be lost.
@@ -122,7 +129,7 @@ export class TenantTransaction {
 /**
  * Tells TypeORM the runner is inside a transaction we opened ourselves (with the tenant settings
  * in the same round trip), so commit/rollback work and a nested manager.transaction() uses a
- * savepoint. The same two fields startTransaction() sets; tested in tenant-transaction.spec.
+ * savepoint. The same two fields startTransaction() sets; tested in row-level-security.e2e-spec.
  */
 function markTransactionOpen(runner: QueryRunner): void {
   const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
@@ -141,9 +148,18 @@ function markTransactionClosed(runner: QueryRunner): void {
   state.transactionDepth = 0;
 }
 
-/** The pg client under a query runner (taken from the pool on first use, as runner.query would). */
-async function connectionOf(runner: QueryRunner): Promise<{ query(sql: string): Promise<unknown> }> {
-  return (await runner.connect()) as { query(sql: string): Promise<unknown> };
+/**
+ * One statement on the pg client under a query runner (taken from the pool on first use, as
+ * runner.query would). A failure is wrapped as TypeORM's would be (QueryFailedError, the driver's
+ * error as `driverError`), so error mapping sees the same thing on either path.
+ */
+async function sendDirect(runner: QueryRunner, sql: string): Promise<void> {
+  const connection = (await runner.connect()) as { query(sql: string): Promise<unknown> };
+  try {
+    await connection.query(sql);
+  } catch (error) {
+    throw new QueryFailedError(sql, undefined, error as Error);
+  }
 }
 
 function activeCls() {

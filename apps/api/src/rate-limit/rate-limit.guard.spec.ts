@@ -11,7 +11,7 @@ let dynamicLimitCalls = 0;
 class Routes {
   plain(): void {}
 
-  @Throttle({ default: { limit: 2, ttl: 60_000 } })
+  @Throttle({ default: { limit: 2, ttl: 20_000 } })
   tight(): void {}
 
   @SkipThrottle({ default: true })
@@ -32,9 +32,31 @@ class Routes {
   login(): void {}
 }
 
+/** Class-level decorators, and handlers that override them. */
+@Throttle({ default: { limit: 3, ttl: 30_000, blockDuration: 90_000 } })
+@SkipThrottle({ 'auth-ip': true })
+class Decorated {
+  inherited(): void {}
+
+  @Throttle({ default: { limit: 1, ttl: () => 45_000, getTracker: () => 'fixed-tracker' } })
+  overridden(): void {}
+
+  @SkipThrottle({ default: true })
+  skippedHere(): void {}
+
+  @CredentialEndpoint()
+  @SkipThrottle({ 'auth-ip': false })
+  credentialUnskipped(): void {}
+}
+
 type Handler = keyof Routes;
 
-function call(handler: Handler, request: Record<string, unknown>, headers: Map<string, string>): ExecutionContext {
+function call(
+  handler: Handler,
+  request: Record<string, unknown>,
+  headers: Map<string, string>,
+  controller: new () => object = Routes,
+): ExecutionContext {
   const reply = {
     header(name: string, value: string) {
       headers.set(name, value);
@@ -44,8 +66,8 @@ function call(handler: Handler, request: Record<string, unknown>, headers: Map<s
   const http = { getRequest: () => request, getResponse: () => reply, getNext: () => undefined };
   return {
     getType: () => 'http',
-    getClass: () => Routes,
-    getHandler: () => Object.getOwnPropertyDescriptor(Routes.prototype, handler)?.value as () => void,
+    getClass: () => controller,
+    getHandler: () => Object.getOwnPropertyDescriptor(controller.prototype, handler)?.value as () => void,
     getArgs: () => [request, reply],
     getArgByIndex: (index: number) => [request, reply][index],
     switchToHttp: () => http,
@@ -132,5 +154,53 @@ describe('RateLimitGuard', () => {
     const headers = new Map<string, string>();
     await guard.canActivate(call('login', { ip: '198.51.100.1', body: { email: 'a@example.test' } }, headers));
     expect(Object.fromEntries(headers)).toMatchObject({ 'ratelimit-limit': '3', 'ratelimit-remaining': '2' });
+  });
+
+  it("counts exactly what @nestjs/throttler's own canActivate counts, route by route", async () => {
+    const routes: Array<[new () => object, string]> = [
+      ...(['plain', 'tight', 'skipped', 'dynamic', 'login'] as const).map((h): [new () => object, string] => [
+        Routes,
+        h,
+      ]),
+      ...(['inherited', 'overridden', 'skippedHere', 'credentialUnskipped'] as const).map(
+        (h): [new () => object, string] => [Decorated, h],
+      ),
+    ];
+    const libraryCanActivate = Object.getPrototypeOf(RateLimitGuard.prototype) as {
+      canActivate(this: RateLimitGuard, context: ExecutionContext): Promise<boolean>;
+    };
+    const trace = async (viaLibrary: boolean): Promise<unknown[]> => {
+      storage = new RateLimitStorage(config);
+      const seen: unknown[] = [];
+      const increment = storage.increment.bind(storage);
+      storage.increment = (...args) => {
+        seen.push(args.slice(0, 4));
+        return increment(...args);
+      };
+      guard = new RateLimitGuard(rateLimitOptions(config), storage, new Metrics());
+      await guard.onModuleInit();
+      for (const [controller, handler] of routes) {
+        for (let i = 0; i < 4; i++) {
+          const context = call(
+            handler as Handler,
+            { ip: `192.0.2.${routes.findIndex(([, h]) => h === handler)}`, body: { email: `${handler}@example.test` } },
+            new Map(),
+            controller,
+          );
+          const outcome = await (
+            viaLibrary ? libraryCanActivate.canActivate.call(guard, context) : guard.canActivate(context)
+          )
+            .then(String)
+            .catch((error: unknown) => (error instanceof ProblemException ? String(error.getStatus()) : error));
+          seen.push(`${handler} ${i}: ${String(outcome)}`);
+        }
+      }
+      return seen;
+    };
+    const ours = await trace(false);
+    expect(ours).toEqual(await trace(true));
+    // The class-level and handler-level values are the ones used (not the module's).
+    expect(ours).toContainEqual(['default:ip:192.0.2.5', 30_000, 3, 90_000]);
+    expect(ours).toContainEqual(['default:fixed-tracker', 45_000, 1, 90_000]);
   });
 });

@@ -181,6 +181,9 @@ export class RateLimitGuard extends ThrottlerGuard {
     return request[COUNTED];
   }
 
+  private readonly overridesShouldSkip =
+    this.shouldSkip !== (ThrottlerGuard.prototype as unknown as { shouldSkip: unknown }).shouldSkip;
+
   /**
    * Each named limit's decorators (`@SkipThrottle`, `@Throttle`) and options for a route, read once
    * per route: @nestjs/throttler's own canActivate reads them (six lookups per limit) and awaits
@@ -198,7 +201,7 @@ export class RateLimitGuard extends ThrottlerGuard {
         skipIf: throttler.skipIf ?? this.commonOptions.skipIf,
         limit: fixed(read<Resolvable<number>>(THROTTLER_METADATA.limit) ?? throttler.limit, 'limit', name),
         ttl: fixed(read<Resolvable<number>>(THROTTLER_METADATA.ttl) ?? throttler.ttl, 'ttl', name),
-        blockDuration: blockDuration === undefined ? undefined : fixed(blockDuration, 'blockDuration', name),
+        blockDuration: blockDuration == null ? undefined : fixed(blockDuration, 'blockDuration', name),
         getTracker:
           read<ThrottlerGetTrackerFunction>(THROTTLER_METADATA.tracker) ??
           throttler.getTracker ??
@@ -213,6 +216,8 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   /** What ThrottlerGuard.canActivate does, from the route's plan: every limit that applies counts the request. */
   private async count(context: ExecutionContext): Promise<boolean> {
+    // ThrottlerGuard's hook for subclasses; asked only when a subclass overrides it.
+    if (this.overridesShouldSkip && (await this.shouldSkip(context))) return true;
     for (const route of this.limitsOnRoute(context)) {
       if (route.skipped || route.skipIf?.(context)) continue;
       const { throttler } = route;
