@@ -42,37 +42,48 @@ export const THROTTLER_METADATA = {
   keyGenerator: 'THROTTLER:KEY_GENERATOR',
 } as const;
 
+interface LimitValues {
+  limit: number;
+  ttl: number;
+  /** When not configured: as long as the window (ttl). */
+  blockDuration: number;
+}
+
 /** One named limit as it applies to one route: what its decorators and the module options say. */
 interface LimitOnRoute {
   throttler: ThrottlerOptions;
   /** `@SkipThrottle()` for this limit. */
   skipped: boolean;
   skipIf: ((context: ExecutionContext) => boolean) | undefined;
-  limit: number | RequestValue;
-  ttl: number | RequestValue;
-  /** Absent: as long as the window (ttl). */
-  blockDuration: number | RequestValue | undefined;
+  /** Numbers when configured as numbers; otherwise worked out per request (a function of it). */
+  values: LimitValues | ((context: ExecutionContext) => Promise<LimitValues>);
   getTracker: ThrottlerGetTrackerFunction;
   generateKey: ThrottlerGenerateKeyFunction;
 }
 
-function toNumber(value: unknown, option: string, name: string | undefined): number {
+function toNumber(value: unknown, option: string, name: string): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || Number.isNaN(number)) {
-    throw new Error(`Invalid "${option}" for the "${name ?? 'default'}" rate limit: ${JSON.stringify(value)}.`);
+    throw new Error(`Invalid "${option}" for the "${name}" rate limit: ${JSON.stringify(value)}.`);
   }
   return number;
 }
 
-type RequestValue = (context: ExecutionContext) => number | Promise<number>;
-
-/** A configured value: a number checked once, or a function of the request, called on each. */
-function fixed(value: Resolvable<number>, option: string, name: string | undefined): number | RequestValue {
-  return typeof value === 'function' ? value : toNumber(value, option, name);
-}
-
-async function valueFor(value: number | RequestValue, context: ExecutionContext, option: string, name?: string) {
-  return typeof value === 'number' ? value : toNumber(await value(context), option, name);
+/** A limit's three values for a request; `blockDuration` undefined (or null) means the ttl. */
+async function limitValues(
+  configured: { limit: Resolvable<number>; ttl: Resolvable<number>; blockDuration?: Resolvable<number> | null },
+  context: ExecutionContext,
+  name: string,
+): Promise<LimitValues> {
+  const valueOf = async (value: Resolvable<number>, option: string) =>
+    toNumber(typeof value === 'function' ? await value(context) : value, option, name);
+  const ttl = await valueOf(configured.ttl, 'ttl');
+  const { blockDuration } = configured;
+  return {
+    limit: await valueOf(configured.limit, 'limit'),
+    ttl,
+    blockDuration: blockDuration == null ? ttl : await valueOf(blockDuration, 'blockDuration'),
+  };
 }
 
 const COUNTED = Symbol('rate limit counted');
@@ -194,14 +205,24 @@ export class RateLimitGuard extends ThrottlerGuard {
       const name = throttler.name ?? 'default';
       const read = <T>(key: string): T | undefined =>
         this.reflector.getAllAndOverride<T | undefined>(`${key}${name}`, [handler, controller]);
-      const blockDuration = read<Resolvable<number>>(THROTTLER_METADATA.blockDuration) ?? throttler.blockDuration;
+      const configured = {
+        limit: read<Resolvable<number>>(THROTTLER_METADATA.limit) ?? throttler.limit,
+        ttl: read<Resolvable<number>>(THROTTLER_METADATA.ttl) ?? throttler.ttl,
+        blockDuration: read<Resolvable<number>>(THROTTLER_METADATA.blockDuration) ?? throttler.blockDuration,
+      };
+      const perRequest = Object.values(configured).some((value) => typeof value === 'function');
       return {
         throttler,
         skipped: read<boolean>(THROTTLER_METADATA.skip) === true,
         skipIf: throttler.skipIf ?? this.commonOptions.skipIf,
-        limit: fixed(read<Resolvable<number>>(THROTTLER_METADATA.limit) ?? throttler.limit, 'limit', name),
-        ttl: fixed(read<Resolvable<number>>(THROTTLER_METADATA.ttl) ?? throttler.ttl, 'ttl', name),
-        blockDuration: blockDuration == null ? undefined : fixed(blockDuration, 'blockDuration', name),
+        // Numbers are checked here, once; functions of the request are called on every request.
+        values: perRequest
+          ? (context: ExecutionContext) => limitValues(configured, context, name)
+          : {
+              limit: toNumber(configured.limit, 'limit', name),
+              ttl: toNumber(configured.ttl, 'ttl', name),
+              blockDuration: toNumber(configured.blockDuration ?? configured.ttl, 'blockDuration', name),
+            },
         getTracker:
           read<ThrottlerGetTrackerFunction>(THROTTLER_METADATA.tracker) ??
           throttler.getTracker ??
@@ -220,23 +241,12 @@ export class RateLimitGuard extends ThrottlerGuard {
     if (this.overridesShouldSkip && (await this.shouldSkip(context))) return true;
     for (const route of this.limitsOnRoute(context)) {
       if (route.skipped || route.skipIf?.(context)) continue;
-      const { throttler } = route;
-      // Numbers as configured need no wait; a function of the request is called each time.
-      const ttl = typeof route.ttl === 'number' ? route.ttl : await valueFor(route.ttl, context, 'ttl', throttler.name);
-      const limit =
-        typeof route.limit === 'number' ? route.limit : await valueFor(route.limit, context, 'limit', throttler.name);
-      const blockDuration =
-        route.blockDuration === undefined
-          ? ttl
-          : typeof route.blockDuration === 'number'
-            ? route.blockDuration
-            : await valueFor(route.blockDuration, context, 'blockDuration', throttler.name);
+      // Configured numbers need no wait.
+      const values = typeof route.values === 'function' ? await route.values(context) : route.values;
       const allowed = await this.handleRequest({
         context,
-        limit,
-        ttl,
-        throttler,
-        blockDuration,
+        ...values,
+        throttler: route.throttler,
         getTracker: route.getTracker,
         generateKey: route.generateKey,
       });
