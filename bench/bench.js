@@ -7,6 +7,8 @@
 // Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400)
 //          --rate auto|req/s|0 (auto: each route and its floor again at half the route's full-speed rate; 0: off)
 //          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
+//          --compare-env 'K=V K2=V2' and/or --compare-entry path/to/main.js: a second api ("b") with those
+//            variables or that build, its health/me/teams rounds interleaved with the first's (an A/B)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
@@ -42,6 +44,9 @@ const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
 const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
 /** Each measured route and the floor its CPU per request is compared with. */
 const FLOOR_OF = { health: 'nest-floor', me: 'me-floor' };
+/** The routes that get a twin on the second api in an A/B run (--compare-env, --compare-entry). */
+const COMPARED = ['health', 'me', 'teams'];
+const twin = (name) => `${name}@b`;
 
 function parseArgs(argv) {
   const options = {
@@ -52,12 +57,22 @@ function parseArgs(argv) {
     mails: 400,
     probes: 200,
     rate: 'auto',
+    compareEnv: undefined,
+    compareEntry: undefined,
     scenarios: ALL,
     out: join(ROOT, 'bench'),
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [name, value] = [argv[i]?.replace(/^--/, ''), argv[i + 1]];
     if (name === 'scenarios') options.scenarios = value.split(',');
+    else if (name === 'compare-env') {
+      const pairs = (value ?? '').split(' ').filter(Boolean);
+      if (pairs.length === 0 || !pairs.every((pair) => /^[A-Z_][A-Z0-9_]*=/.test(pair)))
+        throw new Error("--compare-env takes 'NAME=value NAME2=value2'");
+      options.compareEnv = Object.fromEntries(
+        pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      );
+    } else if (name === 'compare-entry') options.compareEntry = value;
     else if (name === 'out') options.out = value;
     else if (name === 'rate') {
       if (value !== 'auto' && !/^\d+$/.test(value ?? ''))
@@ -362,25 +377,33 @@ async function main() {
     };
     // BENCH_API_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof": profile the api under load.
     const apiFlags = [...asDeployed.nodeFlags, ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
-    const api = await start(
-      [...apiFlags, API_ENTRY],
-      {
-        ...appEnv,
-        ...asDeployed.env,
-        NODE_ENV: 'production',
-        PORT: String(apiPort),
-        HOST: '127.0.0.1',
-        // As in production: one JSON line per request.
-        LOG_LEVEL: 'info',
-        // Throughput is the question here, not the limits (their cost is in docs/security.md).
-        RATE_LIMIT_PER_MINUTE: '1000000000',
-        AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
-        LOCKOUT_THRESHOLD: '1000000000',
-      },
-      /api listening/,
-    );
+    const apiEnv = {
+      ...appEnv,
+      ...asDeployed.env,
+      NODE_ENV: 'production',
+      PORT: String(apiPort),
+      HOST: '127.0.0.1',
+      // As in production: one JSON line per request.
+      LOG_LEVEL: 'info',
+      // Throughput is the question here, not the limits (their cost is in docs/security.md).
+      RATE_LIMIT_PER_MINUTE: '1000000000',
+      AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
+      LOCKOUT_THRESHOLD: '1000000000',
+    };
+    const api = await start([...apiFlags, API_ENTRY], apiEnv, /api listening/);
     children.push(api);
     children.push(await start([join(__dirname, 'baseline.js'), String(basePort)], {}, /ready/));
+    // A/B: the same api (or another build) with other variables, on the same database and Redis.
+    const comparing = Boolean(options.compareEnv || options.compareEntry);
+    const apiB = comparing && { port: await freePort() };
+    if (apiB) {
+      apiB.child = await start(
+        [...apiFlags, options.compareEntry ?? API_ENTRY],
+        { ...apiEnv, PORT: String(apiB.port), ...options.compareEnv },
+        /api listening/,
+      );
+      children.push(apiB.child);
+    }
 
     // Seed: a user with an organization, a team and an API key.
     const base = `http://127.0.0.1:${apiPort}/api/v1`;
@@ -489,6 +512,14 @@ async function main() {
         alongside: { url: `http://127.0.0.1:${apiPort}/health`, connections: 1 },
       },
     };
+    for (const name of apiB ? COMPARED : []) {
+      const { url, ...rest } = scenarios[name];
+      scenarios[twin(name)] = {
+        ...rest,
+        url: url.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${apiB.port}`),
+        cpuPid: apiB.child.pid,
+      };
+    }
     const stats = new Client({ connectionString: ownerUrl });
     // Dropped with its database in `finally`: that must not hide the error that got us there.
     stats.on('error', () => undefined);
@@ -509,7 +540,9 @@ async function main() {
         (name) => !['baseline', 'jobs', 'events', ...Object.keys(EXISTENCE_PROBES)].includes(name),
       ),
     ];
-    const measured = order.filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline');
+    const measured = order
+      .filter((scenario) => options.scenarios.includes(scenario) || scenario === 'baseline')
+      .flatMap((scenario) => (apiB && COMPARED.includes(scenario) ? [scenario, twin(scenario)] : [scenario]));
     const setup = (name) => {
       const {
         countTransactions,
@@ -617,12 +650,14 @@ async function main() {
     const pairs = Object.entries(FLOOR_OF).filter(
       ([name, floor]) => roundsOf[name] && roundsOf[floor] && options.rate !== 0 && rateOf(name) >= 1,
     );
-    const atRate = Object.fromEntries(pairs.map(([name]) => [name, { route: [], floor: [] }]));
+    const atRate = Object.fromEntries(pairs.map(([name]) => [name, { route: [], floor: [], b: [] }]));
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, floor] of pairs) {
-        // Which of the two goes first alternates from round to round.
-        const order = round % 2 === 0 ? ['route', 'floor'] : ['floor', 'route'];
-        for (const side of order) atRate[name][side].push(await measure(side === 'route' ? name : floor, rateOf(name)));
+        // Which goes first alternates from round to round (the second api's twin, if any, in between).
+        const sides = scenarios[twin(name)] ? ['route', 'b', 'floor'] : ['route', 'floor'];
+        const order = round % 2 === 0 ? sides : [...sides].reverse();
+        const scenarioOf = { route: name, b: twin(name), floor };
+        for (const side of order) atRate[name][side].push(await measure(scenarioOf[side], rateOf(name)));
       }
     }
     for (const [name, floor] of pairs) {
@@ -636,9 +671,40 @@ async function main() {
         cpuUsPerRequest: cpu(route),
         floorCpuUsPerRequest: cpu(base),
         cpuVsFloor: ratioOf(route, base),
-        errors: [...route, ...base].reduce((sum, r) => sum + r.errors + r.non2xx, 0),
+        ...(atRate[name].b.length > 0
+          ? { b: { cpuUsPerRequest: cpu(atRate[name].b), bVsA: ratioOf(atRate[name].b, route) } }
+          : {}),
+        errors: [...route, ...base, ...atRate[name].b].reduce((sum, r) => sum + r.errors + r.non2xx, 0),
       };
     }
+    // A/B: the second api's CPU per request against the first's, round by round (same round, minutes
+    // apart at most), then the median; below 1, b is cheaper.
+    const compare = apiB
+      ? {
+          env: options.compareEnv ?? {},
+          entry: options.compareEntry,
+          scenarios: Object.fromEntries(
+            COMPARED.filter((name) => roundsOf[name]).map((name) => [
+              name,
+              {
+                a: results[name].apiCpuUsPerRequest,
+                b: results[twin(name)].apiCpuUsPerRequest,
+                bVsA: ratioOf(roundsOf[twin(name)], roundsOf[name]),
+                ...(equalRate[name]?.b
+                  ? {
+                      atRate: {
+                        rate: equalRate[name].rate,
+                        a: equalRate[name].cpuUsPerRequest,
+                        b: equalRate[name].b.cpuUsPerRequest,
+                        bVsA: equalRate[name].b.bVsA,
+                      },
+                    }
+                  : {}),
+              },
+            ]),
+          ),
+        }
+      : undefined;
     await stats.end();
     // Mail jobs end to end: a password-reset request writes an outbox row (the request job) in its
     // transaction; the relay publishes it to BullMQ; the worker looks the account up and writes the
@@ -825,6 +891,7 @@ async function main() {
       },
       scenarios: results,
       equalRate,
+      compare,
       jobs,
       accountExistenceTiming: existence,
       events,
@@ -861,6 +928,19 @@ async function main() {
             ...Object.entries(equalRate).map(
               ([name, r]) =>
                 `| ${name} | ${r.floor} | ${r.rate} | ${r.requestsPerSecond} / ${r.floorRequestsPerSecond} | ${r.cpuUsPerRequest} | ${r.floorCpuUsPerRequest} | ${r.cpuVsFloor ?? ''} | ${r.errors} |`,
+            ),
+            '',
+          ]
+        : []),
+      ...(compare
+        ? [
+            `A/B: a second api ("b") with ${[...Object.entries(compare.env).map(([k, v]) => `${k}=${v}`), ...(compare.entry ? [`the build at ${compare.entry}`] : [])].join(' ')}, on the same database and Redis, its rounds interleaved with the first's; CPU µs per request, and the median of the rounds' b/a ratios (below 1: b is cheaper):`,
+            '',
+            '| route | a | b | b / a | at one rate: a | b | b / a |',
+            '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+            ...Object.entries(compare.scenarios).map(
+              ([name, r]) =>
+                `| ${name} | ${r.a} | ${r.b} | ${r.bVsA ?? ''} | ${r.atRate?.a ?? ''} | ${r.atRate?.b ?? ''} | ${r.atRate?.bVsA ?? ''} |`,
             ),
             '',
           ]

@@ -176,6 +176,11 @@ export interface HttpSecurityConfig {
   authRateLimitPerMinute: number;
   /** What to do when the shared limiter store (Redis) is unreachable. */
   rateLimitFailMode: 'open' | 'closed';
+  /**
+   * At most how many hits, beyond the request's own, a replica may take from Redis at once and
+   * spend locally (never more than an eighth of what is left of the limit); 0: a round trip per request.
+   */
+  rateLimitLease: number;
 }
 
 /** The LLM provider: OpenAI or any server that speaks its HTTP API (vLLM, Ollama, LiteLLM, ...). */
@@ -430,6 +435,7 @@ export class AppConfig {
       rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
       authRateLimitPerMinute: raw.AUTH_RATE_LIMIT_PER_MINUTE,
       rateLimitFailMode: raw.RATE_LIMIT_FAIL_MODE,
+      rateLimitLease: raw.RATE_LIMIT_LEASE,
     };
     this.events = {
       heartbeatSeconds: raw.EVENTS_HEARTBEAT,

@@ -123,6 +123,7 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(10),
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed'], { message: 'must be open or closed' }).default('open'),
+  RATE_LIMIT_LEASE: nonNegativeInt.max(1000, 'must be at most 1000').default(16),
 
   JWT_SECRET: z.string().optional(),
   JWT_ALGORITHM: z.enum(['HS256', 'RS256'], { message: 'must be HS256 or RS256' }).default('HS256'),

@@ -16,19 +16,42 @@ export interface ThrottleRecord {
 
 // One round trip, atomic: count the hit in a fixed window; once over the limit, block for
 // `blockMs` (the block key outlives the window so a blocked client cannot just wait it out early).
+// When the caller is well under its limit, the replica may also take a lease: up to ARGV[5] more
+// hits, never more than an eighth of what would be left, counted now and spent locally later.
+// Every hit a replica admits has been counted here first, so the replicas together never admit
+// more than the limit; unspent leases only make a caller's limit run out a little earlier.
 const INCREMENT = `
-local hits = redis.call('INCRBY', KEYS[1], ARGV[4])
-if hits == tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
+local weight = tonumber(ARGV[4])
+local limit = tonumber(ARGV[2])
 local blocked = redis.call('PTTL', KEYS[2])
-if blocked <= 0 and hits > tonumber(ARGV[2]) then
+local grant = weight
+if blocked <= 0 then
+  local spare = limit - tonumber(redis.call('GET', KEYS[1]) or '0') - weight
+  local extra = math.min(tonumber(ARGV[5]), math.floor(spare / 8))
+  if extra > 0 then grant = weight + extra end
+end
+local hits = redis.call('INCRBY', KEYS[1], grant)
+if hits == grant then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if blocked <= 0 and hits > limit then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
   blocked = tonumber(ARGV[3])
 end
-return { hits, ttl, blocked }
+return { hits, ttl, blocked, grant }
 `;
 
+/** Hits this replica has counted in Redis ahead of use, for one key, until the window ends. */
+interface Lease {
+  /** Counted, not yet spent. */
+  spare: number;
+  /** Hits in the window as this replica knows them: Redis's count when leased, less what is spare. */
+  used: number;
+  /** No later than the Redis window's end (measured from before the round trip). */
+  expiresAt: number;
+}
+
 const MAX_MEMORY_KEYS = 100_000;
+const noop = (): void => undefined;
 
 type RateLimitRedis = Redis & {
   rateLimitIncrement(
@@ -38,6 +61,7 @@ type RateLimitRedis = Redis & {
     limit: string,
     blockMs: string,
     weight: string,
+    lease: string,
   ): Promise<unknown>;
 };
 
@@ -51,6 +75,10 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   private readonly logger = new Logger('RateLimit');
   private readonly redis: Redis | undefined;
   private readonly memory = new Map<string, { hits: number; expiresAt: number; blockedUntil: number }>();
+  private readonly leases = new Map<string, Lease>();
+  /** Keys with a lease request on its way to Redis: settles (never rejects) once it is kept. */
+  private readonly leasing = new Map<string, Promise<void>>();
+  private readonly lease: string;
   private lastWarning = 0;
   /** Requests let through because the store was unreachable (fail open). */
   failedOpen = 0;
@@ -59,6 +87,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     private readonly config: AppConfig,
     @Optional() private readonly metrics?: Metrics,
   ) {
+    this.lease = String(config.http.rateLimitLease);
     // Auto-pipelining: the counts of requests arriving in the same tick go out as one write.
     this.redis = config.redisUrl
       ? createRedisConnection(config.redisUrl, 'producer', 'rate-limit', { enableAutoPipelining: true })
@@ -91,24 +120,104 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     const hits = typeof weight === 'number' && weight >= 1 ? Math.floor(weight) : 1;
     if (!this.redis) return this.incrementInMemory(key, ttl, limit, blockDuration, hits);
     const prefixed = `${this.config.queuePrefix}:rl:${key}`;
+    const leased = this.spendLease(prefixed, hits);
+    if (leased) return leased;
+    // Requests arriving together for one key: the first asks for a lease and the others wait for
+    // its answer, then spend from it. Were each to ask, their leases, counted at once, could spend
+    // the limit before any of them is used. One who still finds nothing counts itself, exactly.
+    const pending = this.leasing.get(prefixed);
+    if (pending) {
+      await pending;
+      const spent = this.spendLease(prefixed, hits);
+      if (spent) return spent;
+    }
+    const lease = this.leasing.has(prefixed) ? '0' : this.lease;
+    const call = this.countInRedis(prefixed, ttl, limit, blockDuration, hits, lease);
+    if (lease !== '0') {
+      const settled = call.then(noop, noop);
+      this.leasing.set(prefixed, settled);
+      void settled.then(() => this.leasing.get(prefixed) === settled && this.leasing.delete(prefixed));
+    }
     try {
-      const [total, ttlMs, blockedMs] = (await (this.redis as RateLimitRedis).rateLimitIncrement(
-        prefixed,
-        `${prefixed}:blocked`,
-        String(ttl),
-        String(limit),
-        String(blockDuration),
-        String(hits),
-      )) as [number, number, number];
-      return {
-        totalHits: total,
-        timeToExpire: Math.max(0, Math.ceil(ttlMs / 1000)),
-        isBlocked: blockedMs > 0,
-        timeToBlockExpire: Math.max(0, Math.ceil(blockedMs / 1000)),
-      };
+      return await call;
     } catch (error) {
       return this.unavailable(error, ttl);
     }
+  }
+
+  /** One round trip: counts the hits (and a lease of up to `lease` more) in Redis. */
+  private async countInRedis(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    hits: number,
+    lease: string,
+  ): Promise<ThrottleRecord> {
+    const sentAt = Date.now();
+    const [total, ttlMs, blockedMs, granted] = (await (this.redis as RateLimitRedis).rateLimitIncrement(
+      key,
+      `${key}:blocked`,
+      String(ttl),
+      String(limit),
+      String(blockDuration),
+      String(hits),
+      lease,
+    )) as [number, number, number, number];
+    // Kept before this promise settles, so the requests waiting on it find it.
+    if (granted > hits) this.keepLease(key, granted - hits, total, sentAt + ttlMs);
+    return {
+      totalHits: total - (this.leases.get(key)?.spare ?? 0),
+      timeToExpire: Math.max(0, Math.ceil(ttlMs / 1000)),
+      isBlocked: blockedMs > 0,
+      timeToBlockExpire: Math.max(0, Math.ceil(blockedMs / 1000)),
+    };
+  }
+
+  /** The request admitted from hits this replica already counted in Redis, if it holds enough. */
+  private spendLease(key: string, hits: number): ThrottleRecord | undefined {
+    const lease = this.leases.get(key);
+    if (!lease) return undefined;
+    const now = Date.now();
+    if (lease.expiresAt <= now) {
+      this.leases.delete(key);
+      return undefined;
+    }
+    if (lease.spare < hits) return undefined;
+    lease.spare -= hits;
+    lease.used += hits;
+    if (lease.spare === 0) this.leases.delete(key);
+    return {
+      totalHits: lease.used,
+      timeToExpire: Math.ceil((lease.expiresAt - now) / 1000),
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    };
+  }
+
+  /**
+   * Keeps `extra` counted hits to spend on this key's next requests. Two grants for one key can
+   * cross (requests in the same tick); their spares add up, so no counted hit is forgotten.
+   */
+  private keepLease(key: string, extra: number, total: number, expiresAt: number): void {
+    // A lease still held is of the same window (it ends no later than the window does), so both
+    // ends are bounds of one window and the earlier is kept.
+    const held = this.leases.get(key);
+    const live = held && held.expiresAt > Date.now() ? held : undefined;
+    if (!held && this.leases.size >= MAX_MEMORY_KEYS) this.sweepLeases();
+    const spare = extra + (live?.spare ?? 0);
+    this.leases.set(key, {
+      spare,
+      used: Math.max(0, total - spare),
+      expiresAt: Math.min(expiresAt, live?.expiresAt ?? expiresAt),
+    });
+  }
+
+  /** Forgetting a lease only loses its spare hits (the caller's limit runs out a little early). */
+  private sweepLeases(): void {
+    const now = Date.now();
+    for (const [key, lease] of this.leases) if (lease.expiresAt <= now) this.leases.delete(key);
+    if (this.leases.size >= MAX_MEMORY_KEYS) this.leases.clear();
   }
 
   private incrementInMemory(
