@@ -7,8 +7,8 @@
 // Options: --duration s (10) --rounds n (3) --warmup s (3) --connections n (16) --mails n (400)
 //          --rate auto|req/s|0 (auto: each route and its floor again at half the route's full-speed rate; 0: off)
 //          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
-//          --compare-env 'K=V K2=V2' and/or --compare-entry path/to/main.js: a second api ("b") with those
-//            variables or that build, its health/me/teams rounds interleaved with the first's (an A/B)
+//          --compare-env 'K=V K2=V2', --compare-node-flags '--flag=v' and/or --compare-entry path/to/main.js:
+//            a second api ("b") with those variables, node flags (after the deployed ones) or that build, its health/me/teams rounds interleaved with the first's (an A/B)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
@@ -59,6 +59,7 @@ function parseArgs(argv) {
     rate: 'auto',
     compareEnv: undefined,
     compareEntry: undefined,
+    compareNodeFlags: undefined,
     scenarios: ALL,
     out: join(ROOT, 'bench'),
   };
@@ -73,7 +74,12 @@ function parseArgs(argv) {
         pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
       );
     } else if (name === 'compare-entry') options.compareEntry = value;
-    else if (name === 'out') options.out = value;
+    else if (name === 'compare-node-flags') {
+      const flags = (value ?? '').split(' ').filter(Boolean);
+      if (flags.length === 0 || !flags.every((flag) => flag.startsWith('--')))
+        throw new Error("--compare-node-flags takes '--flag=value --flag2'");
+      options.compareNodeFlags = flags;
+    } else if (name === 'out') options.out = value;
     else if (name === 'rate') {
       if (value !== 'auto' && !/^\d+$/.test(value ?? ''))
         throw new Error('--rate takes auto, 0 or requests per second');
@@ -394,11 +400,11 @@ async function main() {
     children.push(api);
     children.push(await start([join(__dirname, 'baseline.js'), String(basePort)], {}, /ready/));
     // A/B: the same api (or another build) with other variables, on the same database and Redis.
-    const comparing = Boolean(options.compareEnv || options.compareEntry);
+    const comparing = Boolean(options.compareEnv || options.compareEntry || options.compareNodeFlags);
     const apiB = comparing && { port: await freePort() };
     if (apiB) {
       apiB.child = await start(
-        [...apiFlags, options.compareEntry ?? API_ENTRY],
+        [...apiFlags, ...(options.compareNodeFlags ?? []), options.compareEntry ?? API_ENTRY],
         { ...apiEnv, PORT: String(apiB.port), ...options.compareEnv },
         /api listening/,
       );
@@ -682,6 +688,7 @@ async function main() {
     const compare = apiB
       ? {
           env: options.compareEnv ?? {},
+          nodeFlags: options.compareNodeFlags ?? [],
           entry: options.compareEntry,
           scenarios: Object.fromEntries(
             COMPARED.filter((name) => roundsOf[name]).map((name) => [
@@ -934,7 +941,7 @@ async function main() {
         : []),
       ...(compare
         ? [
-            `A/B: a second api ("b") with ${[...Object.entries(compare.env).map(([k, v]) => `${k}=${v}`), ...(compare.entry ? [`the build at ${compare.entry}`] : [])].join(' ')}, on the same database and Redis, its rounds interleaved with the first's; CPU µs per request, and the median of the rounds' b/a ratios (below 1: b is cheaper):`,
+            `A/B: a second api ("b") with ${[...Object.entries(compare.env).map(([k, v]) => `${k}=${v}`), ...compare.nodeFlags, ...(compare.entry ? [`the build at ${compare.entry}`] : [])].join(' ')}, on the same database and Redis, its rounds interleaved with the first's; CPU µs per request, and the median of the rounds' b/a ratios (below 1: b is cheaper):`,
             '',
             '| route | a | b | b / a | at one rate: a | b | b / a |',
             '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
