@@ -520,6 +520,8 @@ async function main() {
     };
     for (const name of apiB ? COMPARED : []) {
       const { url, ...rest } = scenarios[name];
+      // Memory is sampled from the first api only.
+      delete rest.sampleMemory;
       scenarios[twin(name)] = {
         ...rest,
         url: url.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${apiB.port}`),
@@ -598,7 +600,18 @@ async function main() {
     const afterwards = measured.filter((name) => name === 'login');
     const interleaved = measured.filter((name) => !afterwards.includes(name));
     for (let round = 0; round < options.rounds; round++) {
-      for (const name of interleaved) roundsOf[name].push(await measure(name));
+      // In an A/B run, which of a route and its twin goes first alternates from round to round.
+      const inOrder =
+        round % 2 === 0
+          ? interleaved
+          : interleaved.map((name, i) =>
+              scenarios[twin(name)] && interleaved[i + 1] === twin(name)
+                ? twin(name)
+                : name.endsWith('@b') && interleaved[i - 1] === name.slice(0, -2)
+                  ? name.slice(0, -2)
+                  : name,
+            );
+      for (const name of inOrder) roundsOf[name].push(await measure(name));
     }
     for (const name of afterwards) {
       for (let round = 0; round < options.rounds; round++) roundsOf[name].push(await measure(name));

@@ -124,23 +124,36 @@ describe('rate-limit leases', () => {
 
   it('takes no lease near the limit, nor with RATE_LIMIT_LEASE=0', async () => {
     const prefix = `rl-${randomUUID()}`;
-    // Limit 10: an eighth of what is left is under one hit, so every request is a round trip.
+    // Limit 16 or less: an eighth of what is left is under two hits, so every request is a round trip.
     const storage = await replica(prefix);
-    for (let i = 0; i < 3; i += 1) await storage.increment('user:d', 60_000, 10, 60_000);
+    await storage.increment('user:d', 60_000, 16, 60_000);
+    expect(await counted(prefix, 'user:d')).toBe(1);
+    for (let i = 0; i < 2; i += 1) await storage.increment('user:d', 60_000, 16, 60_000);
     expect(await counted(prefix, 'user:d')).toBe(3);
+    // Limit 17: two hits are an eighth of what is left after the first, so a lease of 2.
+    await storage.increment('user:i', 60_000, 17, 60_000);
+    expect(await counted(prefix, 'user:i')).toBe(3);
     const off = await replica(prefix, 0);
     for (let i = 0; i < 3; i += 1) await off.increment('user:e', 60_000, 600, 60_000);
     expect(await counted(prefix, 'user:e')).toBe(3);
   });
 
+  it('spends a lease only under the limit it was taken for', async () => {
+    const prefix = `rl-${randomUUID()}`;
+    const storage = await replica(prefix);
+    for (let i = 0; i < 3; i += 1) await storage.increment('user:j', 60_000, 200, 60_000);
+    // The same caller on a route with a stricter limit (@Throttle): Redis has 17 hits, over 5.
+    expect(await storage.increment('user:j', 60_000, 5, 60_000)).toMatchObject({ isBlocked: true });
+  });
+
   it('drops a lease when its window ends', async () => {
     const prefix = `rl-${randomUUID()}`;
     const storage = await replica(prefix);
-    expect(await storage.increment('user:f', 300, 200, 300)).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(await storage.increment('user:f', 1_500, 200, 1_500)).toMatchObject({ totalHits: 1, isBlocked: false });
     expect(await counted(prefix, 'user:f')).toBe(17);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
     // The old window's spare hits went with it: a new window, counted in Redis again.
-    expect(await storage.increment('user:f', 300, 200, 300)).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(await storage.increment('user:f', 1_500, 200, 1_500)).toMatchObject({ totalHits: 1, isBlocked: false });
     expect(await counted(prefix, 'user:f')).toBe(17);
   });
 });

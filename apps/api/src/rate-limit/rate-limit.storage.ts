@@ -17,7 +17,8 @@ export interface ThrottleRecord {
 // One round trip, atomic: count the hit in a fixed window; once over the limit, block for
 // `blockMs` (the block key outlives the window so a blocked client cannot just wait it out early).
 // When the caller is well under its limit, the replica may also take a lease: up to ARGV[5] more
-// hits, never more than an eighth of what would be left, counted now and spent locally later.
+// hits, never more than an eighth of what would be left and none unless that is 2 or more (so a
+// limit of 16 or less is counted exactly), counted now and spent locally later.
 // Every hit a replica admits has been counted here first, so the replicas together never admit
 // more than the limit; unspent leases only make a caller's limit run out a little earlier.
 const INCREMENT = `
@@ -28,7 +29,7 @@ local grant = weight
 if blocked <= 0 then
   local spare = limit - tonumber(redis.call('GET', KEYS[1]) or '0') - weight
   local extra = math.min(tonumber(ARGV[5]), math.floor(spare / 8))
-  if extra > 0 then grant = weight + extra end
+  if extra >= 2 then grant = weight + extra end
 end
 local hits = redis.call('INCRBY', KEYS[1], grant)
 if hits == grant then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
@@ -120,23 +121,26 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     const hits = typeof weight === 'number' && weight >= 1 ? Math.floor(weight) : 1;
     if (!this.redis) return this.incrementInMemory(key, ttl, limit, blockDuration, hits);
     const prefixed = `${this.config.queuePrefix}:rl:${key}`;
-    const leased = this.spendLease(prefixed, hits);
+    // A lease is spent only under the limit and window it was taken for (a route's @Throttle may
+    // set others for the same key).
+    const leaseKey = `${prefixed} ${limit} ${ttl}`;
+    const leased = this.spendLease(leaseKey, hits);
     if (leased) return leased;
     // Requests arriving together for one key: the first asks for a lease and the others wait for
     // its answer, then spend from it. Were each to ask, their leases, counted at once, could spend
     // the limit before any of them is used. One who still finds nothing counts itself, exactly.
-    const pending = this.leasing.get(prefixed);
+    const pending = this.leasing.get(leaseKey);
     if (pending) {
       await pending;
-      const spent = this.spendLease(prefixed, hits);
+      const spent = this.spendLease(leaseKey, hits);
       if (spent) return spent;
     }
-    const lease = this.leasing.has(prefixed) ? '0' : this.lease;
-    const call = this.countInRedis(prefixed, ttl, limit, blockDuration, hits, lease);
+    const lease = this.leasing.has(leaseKey) ? '0' : this.lease;
+    const call = this.countInRedis(prefixed, leaseKey, ttl, limit, blockDuration, hits, lease);
     if (lease !== '0') {
       const settled = call.then(noop, noop);
-      this.leasing.set(prefixed, settled);
-      void settled.then(() => this.leasing.get(prefixed) === settled && this.leasing.delete(prefixed));
+      this.leasing.set(leaseKey, settled);
+      void settled.then(() => this.leasing.get(leaseKey) === settled && this.leasing.delete(leaseKey));
     }
     try {
       return await call;
@@ -148,13 +152,15 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   /** One round trip: counts the hits (and a lease of up to `lease` more) in Redis. */
   private async countInRedis(
     key: string,
+    leaseKey: string,
     ttl: number,
     limit: number,
     blockDuration: number,
     hits: number,
     lease: string,
   ): Promise<ThrottleRecord> {
-    const sentAt = Date.now();
+    // A monotonic clock: a wall clock stepped back could let a lease outlive Redis's window.
+    const sentAt = performance.now();
     const [total, ttlMs, blockedMs, granted] = (await (this.redis as RateLimitRedis).rateLimitIncrement(
       key,
       `${key}:blocked`,
@@ -165,9 +171,11 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       lease,
     )) as [number, number, number, number];
     // Kept before this promise settles, so the requests waiting on it find it.
-    if (granted > hits) this.keepLease(key, granted - hits, total, sentAt + ttlMs);
+    if (granted > hits) this.keepLease(leaseKey, granted - hits, total, sentAt + ttlMs);
+    const held = this.leases.get(leaseKey);
+    const spare = held && held.expiresAt > performance.now() ? held.spare : 0;
     return {
-      totalHits: total - (this.leases.get(key)?.spare ?? 0),
+      totalHits: Math.max(hits, total - spare),
       timeToExpire: Math.max(0, Math.ceil(ttlMs / 1000)),
       isBlocked: blockedMs > 0,
       timeToBlockExpire: Math.max(0, Math.ceil(blockedMs / 1000)),
@@ -178,7 +186,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   private spendLease(key: string, hits: number): ThrottleRecord | undefined {
     const lease = this.leases.get(key);
     if (!lease) return undefined;
-    const now = Date.now();
+    const now = performance.now();
     if (lease.expiresAt <= now) {
       this.leases.delete(key);
       return undefined;
@@ -203,7 +211,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     // A lease still held is of the same window (it ends no later than the window does), so both
     // ends are bounds of one window and the earlier is kept.
     const held = this.leases.get(key);
-    const live = held && held.expiresAt > Date.now() ? held : undefined;
+    const live = held && held.expiresAt > performance.now() ? held : undefined;
     if (!held && this.leases.size >= MAX_MEMORY_KEYS) this.sweepLeases();
     const spare = extra + (live?.spare ?? 0);
     this.leases.set(key, {
@@ -215,7 +223,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
 
   /** Forgetting a lease only loses its spare hits (the caller's limit runs out a little early). */
   private sweepLeases(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [key, lease] of this.leases) if (lease.expiresAt <= now) this.leases.delete(key);
     if (this.leases.size >= MAX_MEMORY_KEYS) this.leases.clear();
   }
