@@ -30,11 +30,24 @@ describe('GraphQL on PostgreSQL and Redis', () => {
     a.inject({ method: 'POST', url: `/api/v1${url}`, headers: bearer(as.tokens.access_token), payload });
 
   beforeAll(async () => {
-    a = await createTestApp({ redis: true, env: { RATE_LIMIT_PER_MINUTE: '200', GRAPHQL_COST_PER_REQUEST: '100' } });
+    a = await createTestApp({
+      redis: true,
+      env: {
+        RATE_LIMIT_PER_MINUTE: '200',
+        GRAPHQL_COST_PER_REQUEST: '100',
+        // Exact counts in the headers across replicas (leases: rate-limit.services-spec).
+        RATE_LIMIT_LEASE: '0',
+      },
+    });
     b = await createTestApp({
       redis: true,
       replicaOf: a,
-      env: { RATE_LIMIT_PER_MINUTE: '200', GRAPHQL_COST_PER_REQUEST: '100' },
+      env: {
+        RATE_LIMIT_PER_MINUTE: '200',
+        GRAPHQL_COST_PER_REQUEST: '100',
+        // Exact counts in the headers across replicas (leases: rate-limit.services-spec).
+        RATE_LIMIT_LEASE: '0',
+      },
     });
     for (const app of [a, b]) {
       await app.app.listen({ port: 0, host: '127.0.0.1' });

@@ -88,7 +88,8 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     private readonly config: AppConfig,
     @Optional() private readonly metrics?: Metrics,
   ) {
-    this.lease = String(config.http.rateLimitLease);
+    // Failing closed means no request is served unless Redis counted it just now: no leases then.
+    this.lease = config.http.rateLimitFailMode === 'closed' ? '0' : String(config.http.rateLimitLease);
     // Auto-pipelining: the counts of requests arriving in the same tick go out as one write.
     this.redis = config.redisUrl
       ? createRedisConnection(config.redisUrl, 'producer', 'rate-limit', { enableAutoPipelining: true })
