@@ -75,7 +75,7 @@ describe('rate-limit leases', () => {
     const prefix = `rl-${randomUUID()}`;
     const storage = await replica(prefix);
     const records = [];
-    for (let i = 0; i < 230; i += 1) records.push(await storage.increment('user:a', 60_000, 200, 60_000));
+    for (let i = 0; i < 230; i += 1) records.push(await storage.increment('user:a', 60_000, 200, 60_000, 1, true));
     const admitted = records.filter((record) => !record.isBlocked);
     expect(admitted).toHaveLength(200);
     // Admitted in order, each one's count its place: what RateLimit-Remaining is made from.
@@ -83,7 +83,7 @@ describe('rate-limit leases', () => {
     expect(records.slice(200).every((record) => record.isBlocked)).toBe(true);
     // The first round trip took the request's hit and a lease of 16 more.
     const fresh = `rl-${randomUUID()}`;
-    await (await replica(fresh)).increment('user:b', 60_000, 200, 60_000);
+    await (await replica(fresh)).increment('user:b', 60_000, 200, 60_000, 1, true);
     expect(await counted(fresh, 'user:b')).toBe(17);
   });
 
@@ -91,7 +91,7 @@ describe('rate-limit leases', () => {
     const prefix = `rl-${randomUUID()}`;
     const storage = await replica(prefix);
     const together = await Promise.all(
-      Array.from({ length: 17 }, () => storage.increment('user:h', 60_000, 200, 60_000)),
+      Array.from({ length: 17 }, () => storage.increment('user:h', 60_000, 200, 60_000, 1, true)),
     );
     expect(await counted(prefix, 'user:h')).toBe(17);
     expect(together.map((record) => record.totalHits).sort((x, y) => x - y)).toEqual(
@@ -102,11 +102,11 @@ describe('rate-limit leases', () => {
   it('one replica serves a burst of concurrent requests in full, then exactly what is left', async () => {
     const storage = await replica(`rl-${randomUUID()}`);
     const burst = await Promise.all(
-      Array.from({ length: 150 }, () => storage.increment('user:g', 60_000, 200, 60_000)),
+      Array.from({ length: 150 }, () => storage.increment('user:g', 60_000, 200, 60_000, 1, true)),
     );
     expect(burst.filter((record) => record.isBlocked)).toHaveLength(0);
     const after = [];
-    for (let i = 0; i < 80; i += 1) after.push(await storage.increment('user:g', 60_000, 200, 60_000));
+    for (let i = 0; i < 80; i += 1) after.push(await storage.increment('user:g', 60_000, 200, 60_000, 1, true));
     expect(after.filter((record) => !record.isBlocked)).toHaveLength(50);
   });
 
@@ -114,7 +114,7 @@ describe('rate-limit leases', () => {
     const prefix = `rl-${randomUUID()}`;
     const replicas = await Promise.all([replica(prefix), replica(prefix), replica(prefix)]);
     const records = await Promise.all(
-      Array.from({ length: 600 }, (_, i) => replicas[i % 3]!.increment('user:c', 60_000, 200, 60_000)),
+      Array.from({ length: 600 }, (_, i) => replicas[i % 3]!.increment('user:c', 60_000, 200, 60_000, 1, true)),
     );
     const admitted = records.filter((record) => !record.isBlocked).length;
     expect(admitted).toBeLessThanOrEqual(200);
@@ -126,34 +126,47 @@ describe('rate-limit leases', () => {
     const prefix = `rl-${randomUUID()}`;
     // Limit 16 or less: an eighth of what is left is under two hits, so every request is a round trip.
     const storage = await replica(prefix);
-    await storage.increment('user:d', 60_000, 16, 60_000);
+    await storage.increment('user:d', 60_000, 16, 60_000, 1, true);
     expect(await counted(prefix, 'user:d')).toBe(1);
-    for (let i = 0; i < 2; i += 1) await storage.increment('user:d', 60_000, 16, 60_000);
+    for (let i = 0; i < 2; i += 1) await storage.increment('user:d', 60_000, 16, 60_000, 1, true);
     expect(await counted(prefix, 'user:d')).toBe(3);
     // Limit 17: two hits are an eighth of what is left after the first, so a lease of 2.
-    await storage.increment('user:i', 60_000, 17, 60_000);
+    await storage.increment('user:i', 60_000, 17, 60_000, 1, true);
     expect(await counted(prefix, 'user:i')).toBe(3);
     const off = await replica(prefix, 0);
-    for (let i = 0; i < 3; i += 1) await off.increment('user:e', 60_000, 600, 60_000);
+    for (let i = 0; i < 3; i += 1) await off.increment('user:e', 60_000, 600, 60_000, 1, true);
     expect(await counted(prefix, 'user:e')).toBe(3);
   });
 
   it('spends a lease only under the limit it was taken for', async () => {
     const prefix = `rl-${randomUUID()}`;
     const storage = await replica(prefix);
-    for (let i = 0; i < 3; i += 1) await storage.increment('user:j', 60_000, 200, 60_000);
+    for (let i = 0; i < 3; i += 1) await storage.increment('user:j', 60_000, 200, 60_000, 1, true);
     // The same caller on a route with a stricter limit (@Throttle): Redis has 17 hits, over 5.
-    expect(await storage.increment('user:j', 60_000, 5, 60_000)).toMatchObject({ isBlocked: true });
+    expect(await storage.increment('user:j', 60_000, 5, 60_000, 1, true)).toMatchObject({ isBlocked: true });
+  });
+
+  it('takes no lease for a key the caller did not ask to lease (the credential limits)', async () => {
+    const prefix = `rl-${randomUUID()}`;
+    const storage = await replica(prefix);
+    for (let i = 0; i < 3; i += 1) await storage.increment('account:k', 60_000, 200, 60_000);
+    expect(await counted(prefix, 'account:k')).toBe(3);
   });
 
   it('drops a lease when its window ends', async () => {
     const prefix = `rl-${randomUUID()}`;
     const storage = await replica(prefix);
-    expect(await storage.increment('user:f', 1_500, 200, 1_500)).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(await storage.increment('user:f', 1_500, 200, 1_500, 1, true)).toMatchObject({
+      totalHits: 1,
+      isBlocked: false,
+    });
     expect(await counted(prefix, 'user:f')).toBe(17);
     await new Promise((resolve) => setTimeout(resolve, 1_600));
     // The old window's spare hits went with it: a new window, counted in Redis again.
-    expect(await storage.increment('user:f', 1_500, 200, 1_500)).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(await storage.increment('user:f', 1_500, 200, 1_500, 1, true)).toMatchObject({
+      totalHits: 1,
+      isBlocked: false,
+    });
     expect(await counted(prefix, 'user:f')).toBe(17);
   });
 });

@@ -26,7 +26,7 @@ export function installGraphqlAddressLimit(
       done();
       return;
     }
-    storage.increment(`graphql-ip:${request.ip}`, MINUTE_MS, limit, MINUTE_MS, 1).then(
+    storage.increment(`graphql-ip:${request.ip}`, MINUTE_MS, limit, MINUTE_MS, 1, true).then(
       (record) => {
         if (!record.isBlocked) {
           done();

@@ -84,13 +84,17 @@ describe('RateLimitGuard', () => {
   let storage: RateLimitStorage;
   let guard: RateLimitGuard;
   let calls: string[];
+  /** Keys the guard allowed to be counted ahead (leases). */
+  let leased: Set<string>;
 
   beforeEach(async () => {
     storage = new RateLimitStorage(config);
     calls = [];
+    leased = new Set();
     const increment = storage.increment.bind(storage);
     storage.increment = (key, ...rest) => {
       calls.push(key);
+      if (rest[4] === true) leased.add(key.split(':')[0] ?? key);
       return increment(key, ...rest);
     };
     guard = new RateLimitGuard(rateLimitOptions(config), storage, new Metrics());
@@ -148,6 +152,8 @@ describe('RateLimitGuard', () => {
   it('counts a credential endpoint against the address and the account limits too', async () => {
     expect(await passes('login', 10, { email: 'someone@example.test' })).toBe(3);
     expect(new Set(calls.map((key) => key.split(':')[0]))).toEqual(new Set(['default', 'auth-ip', 'auth-account']));
+    // Only the caller's own general limit may be counted ahead, never the credential limits.
+    expect(leased).toEqual(new Set(['default']));
   });
 
   it('shows the tightest limit in the RateLimit headers', async () => {

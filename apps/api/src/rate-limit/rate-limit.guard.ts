@@ -263,7 +263,16 @@ export class RateLimitGuard extends ThrottlerGuard {
     const tracker = typeof found === 'string' ? found : await found;
     const key = generateKey(context, tracker, throttler.name ?? 'default');
     const weight = (request as LimitedRequest & { [WEIGHT]?: number })[WEIGHT] ?? 1;
-    const record = await (this.storageService as RateLimitStorage).increment(key, ttl, limit, blockDuration, weight);
+    // Counting ahead only for the general limit, whose key is the caller itself; never for the
+    // credential limits, keyed by address and by the account a sign-in targets.
+    const record = await (this.storageService as RateLimitStorage).increment(
+      key,
+      ttl,
+      limit,
+      blockDuration,
+      weight,
+      throttler.name === 'default',
+    );
     if (record.isBlocked) {
       this.metrics.rateLimited.inc({ limit: throttler.name ?? 'default' });
       const retryAfter = Math.max(1, record.timeToBlockExpire);

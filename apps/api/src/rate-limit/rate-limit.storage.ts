@@ -111,6 +111,9 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   /**
    * Counts `weight` hits (1 for a request; a costly GraphQL operation counts more). The fifth
    * parameter is the throttler's name when @nestjs/throttler calls it: not a number, so 1.
+   * `leaseable`: whether hits may be counted ahead for this key (see INCREMENT). Off unless asked
+   * for: a key that names someone other than the caller (the target account of a sign-in) must not
+   * answer faster when it was used recently, or timing would tell who signed in.
    */
   async increment(
     key: string,
@@ -118,6 +121,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     limit: number,
     blockDuration: number,
     weight: number | string = 1,
+    leaseable = false,
   ): Promise<ThrottleRecord> {
     const hits = typeof weight === 'number' && weight >= 1 ? Math.floor(weight) : 1;
     if (!this.redis) return this.incrementInMemory(key, ttl, limit, blockDuration, hits);
@@ -136,7 +140,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       const spent = this.spendLease(leaseKey, hits);
       if (spent) return spent;
     }
-    const lease = this.leasing.has(leaseKey) ? '0' : this.lease;
+    const lease = !leaseable || this.leasing.has(leaseKey) ? '0' : this.lease;
     const call = this.countInRedis(prefixed, leaseKey, ttl, limit, blockDuration, hits, lease);
     if (lease !== '0') {
       const settled = call.then(noop, noop);
