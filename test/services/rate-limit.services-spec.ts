@@ -53,7 +53,7 @@ describe('rate-limit leases', () => {
     await api?.close();
   });
 
-  const replica = async (prefix: string, lease?: number) => {
+  const replica = async (prefix: string, lease?: number, env: Record<string, string> = {}) => {
     const storage = new RateLimitStorage(
       AppConfig.fromEnv({
         JWT_SECRET: 'x'.repeat(40),
@@ -61,6 +61,7 @@ describe('rate-limit leases', () => {
         REDIS_URL: api.config.redisUrl ?? '',
         QUEUE_PREFIX: prefix,
         ...(lease === undefined ? {} : { RATE_LIMIT_LEASE: String(lease) }),
+        ...env,
       }),
     );
     made.push(storage);
@@ -144,6 +145,13 @@ describe('rate-limit leases', () => {
     for (let i = 0; i < 3; i += 1) await storage.increment('user:j', 60_000, 200, 60_000, 1, true);
     // The same caller on a route with a stricter limit (@Throttle): Redis has 17 hits, over 5.
     expect(await storage.increment('user:j', 60_000, 5, 60_000, 1, true)).toMatchObject({ isBlocked: true });
+  });
+
+  it('takes no lease when failing closed: every request served is counted then', async () => {
+    const prefix = `rl-${randomUUID()}`;
+    const storage = await replica(prefix, undefined, { RATE_LIMIT_FAIL_MODE: 'closed' });
+    for (let i = 0; i < 3; i += 1) await storage.increment('user:l', 60_000, 200, 60_000, 1, true);
+    expect(await counted(prefix, 'user:l')).toBe(3);
   });
 
   it('takes no lease for a key the caller did not ask to lease (the credential limits)', async () => {
