@@ -5,6 +5,7 @@ import {
   newId,
   ProblemDetailsFilter,
   type ProblemFormat,
+  routeUrlOf,
   sendProblem,
 } from '@app/common';
 import type { AppConfig } from '@app/config';
@@ -133,7 +134,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
         requestId: request.id,
         ...traceFields(),
         method: request.method,
-        route: request.routeOptions.url ?? null,
+        route: routeUrlOf(request) ?? null,
         path: request.url.split('?')[0],
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),

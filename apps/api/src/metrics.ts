@@ -1,5 +1,5 @@
 import { safeEqual } from '@app/auth';
-import { Metrics } from '@app/common';
+import { Metrics, routeUrlOf } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { nameServerSpan } from '@app/telemetry';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,13 +17,13 @@ export function instrument(app: NestFastifyApplication, config: AppConfig): void
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, _reply, done) => {
     metrics.httpInFlight.inc();
-    nameServerSpan(request.method, request.routeOptions.url, request.ip);
+    nameServerSpan(request.method, routeUrlOf(request), request.ip);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpInFlight.dec();
     metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      { method: request.method, route: routeUrlOf(request) ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
     done();

@@ -1,7 +1,7 @@
-import { captureRequestContext } from '@app/audit';
+import { requestContextStore } from '@app/audit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import { CLS_ID, ClsService } from 'nestjs-cls';
+import { ClsService } from 'nestjs-cls';
 
 /**
  * Opens each request's CLS context (request id, caller address, user agent) in a Fastify hook,
@@ -19,10 +19,6 @@ export function openRequestContext(app: NestFastifyApplication, fastify: Fastify
   const cls = app.get(ClsService);
   fastify.addHook('onRequest', (request, _reply, done) => {
     // A fresh store for every request, even if the hook ever runs inside another context.
-    cls.run({ ifNested: 'override' }, () => {
-      cls.set(CLS_ID, request.id);
-      captureRequestContext(cls, request.ip, request.headers['user-agent']);
-      done();
-    });
+    cls.runWith(requestContextStore(request.id, request.ip, request.headers['user-agent']), () => done());
   });
 }

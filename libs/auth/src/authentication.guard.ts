@@ -57,32 +57,50 @@ export class AuthenticationGuard implements CanActivate {
       this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler, controller]) === true,
   );
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * A request without a credential is answered at once (true on a public route, 401 elsewhere),
+   * without a promise: Nest waits for a guard only when it returns one.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const kind = callKind(context);
     if (!kind) return true;
     const isPublic = this.isPublicRoute(context);
-    if (kind === 'graphql') {
-      // Every field of a GraphQL operation passes here; the credential is checked once per request.
-      const { request } = graphqlCall(context);
-      const principal = await this.once(request);
-      if (principal || isPublic) return true;
-      throw this.refusal(request);
-    }
+    if (kind === 'graphql') return this.graphqlField(context, isPublic);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.identify(request);
+    const token = credentialOf(request);
+    if (token) return this.identify(request, token).then((principal) => this.decide(context, request, principal, isPublic));
+    return this.decide(context, request, undefined, isPublic);
+  }
+
+  private decide(
+    context: ExecutionContext,
+    request: AuthenticatedRequest,
+    principal: Principal | undefined,
+    isPublic: boolean,
+  ): true {
     if (principal || isPublic) return true;
     void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
     throw this.refusal(request);
   }
 
+  /** Every field of a GraphQL operation passes here; the credential is checked once per request. */
+  private async graphqlField(context: ExecutionContext, isPublic: boolean): Promise<boolean> {
+    const { request } = graphqlCall(context);
+    const principal = await this.once(request);
+    if (principal || isPublic) return true;
+    throw this.refusal(request);
+  }
+
   private once(request: AuthenticatedRequest): Promise<Principal | undefined> {
-    request[IDENTIFIED] ??= this.identify(request);
+    if (!request[IDENTIFIED]) {
+      const token = credentialOf(request);
+      request[IDENTIFIED] = token ? this.identify(request, token) : Promise.resolve(undefined);
+    }
     return request[IDENTIFIED];
   }
 
-  private async identify(request: AuthenticatedRequest): Promise<Principal | undefined> {
-    const token = credentialOf(request);
-    const principal = token ? await this.authenticate(token) : undefined;
+  private async identify(request: AuthenticatedRequest, token: string): Promise<Principal | undefined> {
+    const principal = await this.authenticate(token);
     if (principal) {
       request.principal = principal;
       if (this.cls.isActive()) {

@@ -56,7 +56,8 @@ export interface PrincipalKinds {
 
 export type Principal = PrincipalKinds[keyof PrincipalKinds];
 
-export const PRINCIPAL_KEY = 'principal';
+/** The request context key of the caller. A symbol: nestjs-cls reads a string key as a dotted path (split and walked on every get and set); a symbol is one property lookup. */
+export const PRINCIPAL_KEY = Symbol('principal');
 
 /** The actor columns of an audit row for this caller. */
 export function auditActor(principal: Principal): { actorType: AuditActorType; actorId: string } {

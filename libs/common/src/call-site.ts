@@ -53,3 +53,20 @@ export function requestOf(context: ExecutionContext): FastifyRequest {
 export function graphqlFieldName(call: GraphqlCall): string {
   return `${call.info.parentType.name}.${call.info.fieldName}`;
 }
+
+const ROUTE_URL = Symbol('routeUrl');
+
+/**
+ * The route pattern a request matched (`/api/v1/organizations/:orgId`), undefined when none did.
+ * Fastify's `request.routeOptions` builds a new object of a dozen fields on every read, and the
+ * access log, the metrics and the guards each want the pattern: it is read once and kept on the
+ * request.
+ */
+export function routeUrlOf(request: FastifyRequest): string | undefined {
+  const kept = request as FastifyRequest & { [ROUTE_URL]?: string | null };
+  const url = kept[ROUTE_URL];
+  if (url !== undefined) return url ?? undefined;
+  const read = request.routeOptions.url;
+  kept[ROUTE_URL] = read ?? null;
+  return read;
+}

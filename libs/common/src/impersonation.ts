@@ -1,6 +1,6 @@
 /**
  * The request context key of the platform admin acting for the signed-in user (an impersonation
  * session), set by the authentication guard; the audit log adds it to every row the request writes.
- * (No dot in it: nestjs-cls reads a dotted key as a path into the object stored under its first part.)
+ * A symbol: nestjs-cls reads a string key as a dotted path (split and walked on every get and set); a symbol is one property lookup.
  */
-export const IMPERSONATOR_KEY = 'impersonatorId';
+export const IMPERSONATOR_KEY = Symbol('impersonatorId');

@@ -42,6 +42,6 @@ export {
 } from './outbound-fetch';
 export { RequestContextModule } from './request-context.module';
 export { routeMetadata } from './route-metadata';
-export { callKind, graphqlCall, graphqlFieldName, requestOf, type GraphqlCall } from './call-site';
+export { callKind, graphqlCall, graphqlFieldName, requestOf, routeUrlOf, type GraphqlCall } from './call-site';
 export { IMPERSONATOR_KEY } from './impersonation';
 export { processShared } from './process-shared';

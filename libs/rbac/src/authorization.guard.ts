@@ -14,6 +14,7 @@ import {
   isUuid,
   ProblemException,
   routeMetadata,
+  routeUrlOf,
   ValidationProblemException,
   type GraphqlCall,
 } from '@app/common';
@@ -91,14 +92,26 @@ export class AuthorizationGuard implements CanActivate {
     };
   });
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * A REST route that names no permission (the caller's own account, or a public route) is decided
+   * at once, without a promise: Nest waits for a guard only when it returns one.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const kind = callKind(context);
     if (!kind) return true;
-    if (kind === 'http') return this.decide(this.rules(context), this.httpSite(context));
+    const rules = this.rules(context);
+    if (kind === 'graphql') return this.graphqlField(context, rules);
+    if (!rules.required && !rules.platformAdminOnly) {
+      return this.ownAccountOnly(rules, context.switchToHttp().getRequest<RoutedRequest>().principal);
+    }
+    return this.decide(rules, this.httpSite(context));
+  }
+
+  private async graphqlField(context: ExecutionContext, rules: RouteRules): Promise<boolean> {
     const call = graphqlCall(context);
     const site = this.graphqlSite(call);
     try {
-      return await this.decide(this.rules(context), site);
+      return await this.decide(rules, site);
     } catch (error) {
       // A GraphQL refusal is recorded after the operation: remember which field and organization.
       noteRefusalScope(error, { organizationId: site.orgId, field: graphqlFieldName(call) });
@@ -121,13 +134,7 @@ export class AuthorizationGuard implements CanActivate {
       return true;
     }
     const { required } = rules;
-    if (!required) {
-      // Routes without a permission act on the signed-in user's own account: for no other kind of caller.
-      if (principal && principal.kind !== 'user' && !rules.isPublic) {
-        this.requireUser(principal);
-      }
-      return true;
-    }
+    if (!required) return this.ownAccountOnly(rules, principal);
     if (!principal) throw new UnauthorizedException('Authentication is required.');
     const { orgId, teamId } = site;
     if (!orgId) throw new Error(`${site.route} names permissions but no organization (:orgId, or an orgId argument).`);
@@ -168,6 +175,12 @@ export class AuthorizationGuard implements CanActivate {
     return site.enter(orgId, principal, membership);
   }
 
+  /** Routes without a permission act on the signed-in user's own account: for no other kind of caller. */
+  private ownAccountOnly(rules: RouteRules, principal: Principal | undefined): true {
+    if (principal && principal.kind !== 'user' && !rules.isPublic) this.requireUser(principal);
+    return true;
+  }
+
   /** A REST route: the organization and team are its :orgId and :teamId; the grant goes in the request's context. */
   private httpSite(context: ExecutionContext): CallSite {
     const request = context.switchToHttp().getRequest<RoutedRequest>();
@@ -176,7 +189,9 @@ export class AuthorizationGuard implements CanActivate {
       principal: request.principal,
       orgId,
       teamId,
-      route: `${request.method} ${request.routeOptions.url ?? ''}`,
+      get route() {
+        return `${request.method} ${routeUrlOf(request) ?? ''}`;
+      },
       value: (name) => request.params[name],
       membership: (userId, organizationId) => this.resolver.resolve(userId, organizationId),
       enter: (organizationId, principal, access) => {
@@ -210,7 +225,9 @@ export class AuthorizationGuard implements CanActivate {
       // Below the root, the organization is the parent's, never an argument's; the team may narrow it.
       orgId: ROOT_TYPES.has(call.info.parentType.name) ? text(call.args.orgId) : text(call.root?.organizationId),
       teamId: text(call.args.teamId) ?? text(call.root?.teamId),
-      route: `${request.method} ${request.routeOptions.url ?? '/graphql'} ${graphqlFieldName(call)}`,
+      get route() {
+        return `${request.method} ${routeUrlOf(request) ?? '/graphql'} ${graphqlFieldName(call)}`;
+      },
       value: (name) => text(call.args[name]),
       membership: (userId, orgId) => {
         const key = `${userId}:${orgId}`;

@@ -2,7 +2,8 @@ import { ClsServiceManager } from 'nestjs-cls';
 import { permissionDenied } from './permission-denied';
 import type { Membership } from './permission-resolver';
 
-export const ACCESS_KEY = 'rbac.access';
+/** A symbol: nestjs-cls reads a string key as a dotted path (split and walked on every get and set); a symbol is one property lookup. */
+export const ACCESS_KEY = Symbol('rbac.access');
 
 /** Where a permission holds for the current caller: the whole organization, or these teams. */
 export type PermissionReach = { organization: true } | { organization: false; teamIds: string[] };

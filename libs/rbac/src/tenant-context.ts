@@ -1,6 +1,7 @@
 import { ClsServiceManager } from 'nestjs-cls';
 
-export const TENANT_KEY = 'tenant.organizationId';
+/** A symbol: nestjs-cls reads a string key as a dotted path (split and walked on every get and set); a symbol is one property lookup. */
+export const TENANT_KEY = Symbol('tenant.organizationId');
 
 /** The organization of the current request, set by the authorization guard. */
 export const TenantContext = {

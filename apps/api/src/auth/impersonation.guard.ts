@@ -1,5 +1,5 @@
 import { AuditService } from '@app/audit';
-import { IMPERSONATION_SAFE, NO_IMPERSONATION, type Principal } from '@app/auth';
+import { IMPERSONATION_SAFE, NO_IMPERSONATION, type Impersonator, type Principal, type UserPrincipal } from '@app/auth';
 import { callKind, graphqlCall, graphqlFieldName, ProblemException, requestOf, routeMetadata } from '@app/common';
 import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -24,12 +24,22 @@ export class ImpersonationGuard implements CanActivate {
     safe: this.reflector.getAllAndOverride<boolean | undefined>(IMPERSONATION_SAFE, [handler, controller]) === true,
   }));
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous unless the caller is an impersonation (Nest waits for a guard only when it returns a promise). */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const kind = callKind(context);
     if (!kind) return true;
     const request = requestOf(context) as { principal?: Principal; method: string; url: string };
     const principal = request.principal;
     if (principal?.kind !== 'user' || !principal.impersonator) return true;
+    return this.check(context, kind, request, principal as UserPrincipal & { impersonator: Impersonator });
+  }
+
+  private async check(
+    context: ExecutionContext,
+    kind: 'http' | 'graphql',
+    request: { method: string; url: string },
+    principal: UserPrincipal & { impersonator: Impersonator },
+  ): Promise<boolean> {
     const { forbidden, safe } = this.rule(context);
     let writes: boolean;
     let what: string;

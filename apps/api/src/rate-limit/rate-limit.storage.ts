@@ -126,6 +126,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     const hits = typeof weight === 'number' && weight >= 1 ? Math.floor(weight) : 1;
     if (!this.redis) return this.incrementInMemory(key, ttl, limit, blockDuration, hits);
     const prefixed = `${this.config.queuePrefix}:rl:${key}`;
+    if (!leaseable || this.lease === '0') return this.countExactly(prefixed, ttl, limit, blockDuration, hits);
     // A lease is spent only under the limit and window it was taken for (a route's @Throttle may
     // set others for the same key).
     const leaseKey = `${prefixed} ${limit} ${ttl}`;
@@ -140,7 +141,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       const spent = this.spendLease(leaseKey, hits);
       if (spent) return spent;
     }
-    const lease = !leaseable || this.leasing.has(leaseKey) ? '0' : this.lease;
+    const lease = this.leasing.has(leaseKey) ? '0' : this.lease;
     const call = this.countInRedis(prefixed, leaseKey, ttl, limit, blockDuration, hits, lease);
     if (lease !== '0') {
       const settled = call.then(noop, noop);
@@ -154,10 +155,25 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     }
   }
 
+  /** A key that takes no lease: one round trip, no lease bookkeeping. */
+  private async countExactly(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    hits: number,
+  ): Promise<ThrottleRecord> {
+    try {
+      return await this.countInRedis(key, undefined, ttl, limit, blockDuration, hits, '0');
+    } catch (error) {
+      return this.unavailable(error, ttl);
+    }
+  }
+
   /** One round trip: counts the hits (and a lease of up to `lease` more) in Redis. */
   private async countInRedis(
     key: string,
-    leaseKey: string,
+    leaseKey: string | undefined,
     ttl: number,
     limit: number,
     blockDuration: number,
@@ -176,8 +192,8 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       lease,
     )) as [number, number, number, number];
     // Kept before this promise settles, so the requests waiting on it find it.
-    if (granted > hits) this.keepLease(leaseKey, granted - hits, total, sentAt + ttlMs);
-    const held = this.leases.get(leaseKey);
+    if (leaseKey !== undefined && granted > hits) this.keepLease(leaseKey, granted - hits, total, sentAt + ttlMs);
+    const held = leaseKey === undefined ? undefined : this.leases.get(leaseKey);
     const spare = held && held.expiresAt > performance.now() ? held.spare : 0;
     return {
       totalHits: Math.max(hits, total - spare),

@@ -1,6 +1,14 @@
 import { AuditService, SecurityEvents } from '@app/audit';
 import { auditActor, confinedTo, type Principal } from '@app/auth';
-import { isUuid, problemType, sentProblem, toProblem, type ProblemDetails, type SentProblem } from '@app/common';
+import {
+  isUuid,
+  problemType,
+  routeUrlOf,
+  sentProblem,
+  toProblem,
+  type ProblemDetails,
+  type SentProblem,
+} from '@app/common';
 import { TenantTransaction, type SecurityEventKind } from '@app/database';
 import { NotAMemberException } from '@app/rbac';
 import { Injectable, Logger } from '@nestjs/common';
@@ -47,7 +55,7 @@ export class RefusalRecorder {
         return;
       }
       const routeOrg = (request.params as { orgId?: string } | undefined)?.orgId;
-      const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+      const route = `${request.method} ${routeUrlOf(request) ?? request.url.split('?')[0]}`;
       this.record(request, principal, sent.problem, refusal, routeOrg, route).then(
         () => done(null, payload),
         (error: unknown) => {
@@ -73,7 +81,7 @@ export class RefusalRecorder {
     const { problem } = toProblem(exception, undefined);
     const refusal = classify({ problem, exception });
     if (!refusal) return;
-    const path = request.routeOptions.url ?? request.url.split('?')[0] ?? '/graphql';
+    const path = routeUrlOf(request) ?? request.url.split('?')[0] ?? '/graphql';
     await this.record(request, principal, problem, refusal, organizationId, `${request.method} ${path} ${field}`);
   }
 
