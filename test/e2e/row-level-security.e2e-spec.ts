@@ -267,6 +267,41 @@ describe('row-level security', () => {
     }
   });
 
+  it('reads rows straight from the connection under the same tenant, and through TypeORM once a subscriber listens', async () => {
+    const sql = 'SELECT id FROM teams ORDER BY id';
+    const [own, viaTypeorm] = await tx.run(tenants.a.organization.id, async (manager) => [
+      await tx.rows<{ id: string }>(manager, sql, []),
+      await manager.query<Array<{ id: string }>>(sql),
+    ]);
+    expect(own).toEqual(viaTypeorm);
+    expect(own.map((row) => row.id)).toContain(tenants.a.team.id);
+    // Row-level security holds on the direct path: tenant B's team is not there.
+    const [other] = await tx.run(tenants.a.organization.id, (manager) =>
+      tx.rows<{ n: number }>(manager, 'SELECT count(*)::int AS n FROM teams WHERE id = $1', [tenants.b.team.id]),
+    );
+    expect(other?.n).toBe(0);
+    // A failure is TypeORM's QueryFailedError, with the driver's error, on either path.
+    const failed = await tx
+      .run(tenants.a.organization.id, (manager) => tx.rows(manager, 'SELECT * FROM no_such_table', []))
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(failed).toBeInstanceOf(QueryFailedError);
+    expect((failed as QueryFailedError).driverError).toMatchObject({ code: '42P01' });
+    const heard: string[] = [];
+    const subscriber: EntitySubscriberInterface = { beforeQuery: (event) => void heard.push(event.query) };
+    await tx.run(tenants.a.organization.id, (manager) => tx.rows(manager, sql, []));
+    expect(heard).toEqual([]);
+    t.dataSource.subscribers.push(subscriber);
+    try {
+      await tx.run(tenants.a.organization.id, (manager) => tx.rows(manager, sql, []));
+      expect(heard).toContain(sql);
+    } finally {
+      t.dataSource.subscribers.splice(t.dataSource.subscribers.indexOf(subscriber), 1);
+    }
+  });
+
   it('reports a failing COMMIT as TypeORM would, and hands back a clean connection', async () => {
     // A deferred unique constraint is checked at COMMIT: the one statement of a unit of work that
     // fails after all of its work succeeded.

@@ -1,6 +1,6 @@
 import { isUuid } from '@app/common';
 import { Injectable } from '@nestjs/common';
-import { ClsServiceManager } from 'nestjs-cls';
+import { ClsServiceManager, type ClsStore } from 'nestjs-cls';
 import { DataSource, QueryFailedError, type EntityManager, type QueryRunner } from 'typeorm';
 
 /** The database role every unit of work runs as; row-level security applies to it. */
@@ -80,9 +80,10 @@ export class TenantTransaction {
       if (direct) await sendDirect(runner, open);
       else await runner.query(open);
       const manager = runner.manager;
+      // The request's context plus the open unit of work, in a copy: the caller's never holds it.
+      const active: ActiveScope = { manager, ...scope, afterCommit };
       result = cls
-        ? await cls.run({ ifNested: 'inherit' }, async () => {
-            cls.set<ActiveScope>(ACTIVE_SCOPE, { manager, ...scope, afterCommit });
+        ? await cls.runWith({ ...(cls.get() as ClsStore | undefined), [ACTIVE_SCOPE]: active }, async () => {
             try {
               return await work(manager);
             } finally {
@@ -108,6 +109,18 @@ export class TenantTransaction {
       }
     }
     return result;
+  }
+
+  /**
+   * The rows of one statement in an open unit of work (`manager` is the one `run` handed out),
+   * as manager.query returns a SELECT's. Sent straight to the connection when nothing hears
+   * TypeORM's query events (the test execute() applies to its own statements): the per-request
+   * reads (GET /users/me) skip a broadcast before and after, a result wrapper and their awaits.
+   */
+  rows<T>(manager: EntityManager, sql: string, parameters: readonly unknown[]): Promise<T[]> {
+    const runner = manager.queryRunner;
+    if (!runner || runner.isReleased || !this.direct()) return manager.query<T[]>(sql, [...parameters]);
+    return sendDirect(runner, sql, parameters) as Promise<T[]>;
   }
 
   private direct(): boolean {
@@ -150,15 +163,20 @@ function markTransactionClosed(runner: QueryRunner): void {
 
 /**
  * One statement on the pg client under a query runner (taken from the pool on first use, as
- * runner.query would). A failure is wrapped as TypeORM's would be (QueryFailedError, the driver's
- * error as `driverError`), so error mapping sees the same thing on either path.
+ * runner.query would); its rows. Without parameters it goes as a simple query (the opening
+ * statement is several in one text). A failure is wrapped as TypeORM's would be
+ * (QueryFailedError, the driver's error as `driverError`), so error mapping sees the same thing
+ * on either path.
  */
-async function sendDirect(runner: QueryRunner, sql: string): Promise<void> {
-  const connection = (await runner.connect()) as { query(sql: string): Promise<unknown> };
+async function sendDirect(runner: QueryRunner, sql: string, parameters?: readonly unknown[]): Promise<unknown[]> {
+  const connection = (await runner.connect()) as {
+    query(sql: string, parameters?: readonly unknown[]): Promise<{ rows: unknown[] }>;
+  };
   try {
-    await connection.query(sql);
+    const result = parameters ? await connection.query(sql, parameters) : await connection.query(sql);
+    return result.rows;
   } catch (error) {
-    throw new QueryFailedError(sql, undefined, error as Error);
+    throw new QueryFailedError(sql, parameters ? [...parameters] : undefined, error as Error);
   }
 }
 

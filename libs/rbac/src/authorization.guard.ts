@@ -137,7 +137,7 @@ export class AuthorizationGuard implements CanActivate {
     if (!required) return this.ownAccountOnly(rules, principal);
     if (!principal) throw new UnauthorizedException('Authentication is required.');
     const { orgId, teamId } = site;
-    if (!orgId) throw new Error(`${site.route} names permissions but no organization (:orgId, or an orgId argument).`);
+    if (!orgId) throw new Error(`${site.route()} names permissions but no organization (:orgId, or an orgId argument).`);
     const invalid = [
       ...(isUuid(orgId) ? [] : [{ field: 'orgId', message: 'orgId must be a UUID' }]),
       ...(teamId === undefined || isUuid(teamId) ? [] : [{ field: 'teamId', message: 'teamId must be a UUID' }]),
@@ -189,9 +189,7 @@ export class AuthorizationGuard implements CanActivate {
       principal: request.principal,
       orgId,
       teamId,
-      get route() {
-        return `${request.method} ${routeUrlOf(request) ?? ''}`;
-      },
+      route: () => `${request.method} ${routeUrlOf(request) ?? ''}`,
       value: (name) => request.params[name],
       membership: (userId, organizationId) => this.resolver.resolve(userId, organizationId),
       enter: (organizationId, principal, access) => {
@@ -225,9 +223,7 @@ export class AuthorizationGuard implements CanActivate {
       // Below the root, the organization is the parent's, never an argument's; the team may narrow it.
       orgId: ROOT_TYPES.has(call.info.parentType.name) ? text(call.args.orgId) : text(call.root?.organizationId),
       teamId: text(call.args.teamId) ?? text(call.root?.teamId),
-      get route() {
-        return `${request.method} ${routeUrlOf(request) ?? '/graphql'} ${graphqlFieldName(call)}`;
-      },
+      route: () => `${request.method} ${routeUrlOf(request) ?? '/graphql'} ${graphqlFieldName(call)}`,
       value: (name) => text(call.args[name]),
       membership: (userId, orgId) => {
         const key = `${userId}:${orgId}`;
@@ -306,7 +302,7 @@ export class AuthorizationGuard implements CanActivate {
       actorId: principal.userId,
       targetType: 'organization',
       targetId: orgId,
-      metadata: { as: bypass, authMethod: method, route: site.route },
+      metadata: { as: bypass, authMethod: method, route: site.route() },
     });
   }
 
@@ -325,6 +321,7 @@ export class AuthorizationGuard implements CanActivate {
   ): Promise<boolean> {
     if (!needed.every((permission) => READ_ONLY.test(permission))) return false;
     if (!(await this.admins.isPlatformAdmin(principal.userId))) return false;
+    const route = site.route();
     await this.audit.record({
       action: 'platform-admin.access',
       outcome: 'success',
@@ -333,8 +330,8 @@ export class AuthorizationGuard implements CanActivate {
       targetType: 'organization',
       targetId: orgId,
       metadata: {
-        method: site.route.split(' ')[0],
-        route: site.route.slice(site.route.indexOf(' ') + 1),
+        method: route.split(' ')[0],
+        route: route.slice(route.indexOf(' ') + 1),
         permissions: needed,
       },
     });
@@ -356,8 +353,8 @@ interface CallSite {
   principal: Principal | undefined;
   orgId: string | undefined;
   teamId: string | undefined;
-  /** "GET /api/v1/organizations/:orgId", "POST /graphql Query.organization": for audit rows. */
-  route: string;
+  /** "GET /api/v1/organizations/:orgId", "POST /graphql Query.organization": for audit rows (made when asked). */
+  route(): string;
   /** A route parameter or GraphQL argument, for @OrSelf. */
   value(name: string): string | undefined;
   membership(userId: string, orgId: string): Promise<Membership | null>;

@@ -252,7 +252,7 @@ export class UsersService {
    */
   async get(userId: string): Promise<UserDto> {
     const [user] = await this.transactions.runAsSystem((manager) =>
-      manager.query<UserDto[]>(OWN_PROFILE_SQL, [userId]),
+      this.transactions.rows<UserDto>(manager, OWN_PROFILE_SQL, [userId]),
     );
     if (!user) throw new NotFoundException('No such user.');
     return user;
