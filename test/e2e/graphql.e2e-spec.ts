@@ -31,30 +31,43 @@ interface GraphqlAnswer {
 /**
  * Counts the SQL statements the data source's query runners send while `work` runs; with
  * `requestId`, only those sent on behalf of that request (its request context), not the app's
- * background work (the outbox relay, jobs) that happens to run meanwhile.
+ * background work (the outbox relay, jobs) that happens to run meanwhile. Counted on the pg
+ * connection a runner holds, so statements sent straight to it (a unit of work's opening and
+ * commit, TenantTransaction.rows) count as well as those through runner.query.
  */
 async function countStatements(
   dataSource: DataSource,
   work: () => Promise<unknown>,
   requestId?: string,
 ): Promise<number> {
+  type Connection = { query: (...args: unknown[]) => unknown };
   const original = dataSource.createQueryRunner.bind(dataSource);
+  const patched = new Map<Connection, Connection['query']>();
   let statements = 0;
   dataSource.createQueryRunner = (...args: Parameters<DataSource['createQueryRunner']>): QueryRunner => {
     const runner = original(...args);
-    const query: QueryRunner['query'] = runner.query.bind(runner);
-    runner.query = ((...queryArgs: Parameters<QueryRunner['query']>) => {
-      const cls = ClsServiceManager.getClsService();
-      if (requestId === undefined || (cls.isActive() && cls.getId() === requestId)) statements += 1;
-      if (process.env.SHOW_SQL) process.stdout.write(`SQL ${String(queryArgs[0]).slice(0, 150)}\n`);
-      return query(...queryArgs);
-    }) as QueryRunner['query'];
+    const connect = runner.connect.bind(runner);
+    runner.connect = async () => {
+      const connection = (await connect()) as Connection;
+      if (!patched.has(connection)) {
+        const query = connection.query;
+        patched.set(connection, query);
+        connection.query = function (this: unknown, ...queryArgs: unknown[]) {
+          const cls = ClsServiceManager.getClsService();
+          if (requestId === undefined || (cls.isActive() && cls.getId() === requestId)) statements += 1;
+          if (process.env.SHOW_SQL) process.stdout.write(`SQL ${String(queryArgs[0]).slice(0, 150)}\n`);
+          return query.apply(this, queryArgs);
+        };
+      }
+      return connection;
+    };
     return runner;
   };
   try {
     await work();
   } finally {
     dataSource.createQueryRunner = original;
+    for (const [connection, query] of patched) connection.query = query;
   }
   return statements;
 }
