@@ -68,7 +68,8 @@ export class AuthenticationGuard implements CanActivate {
     if (kind === 'graphql') return this.graphqlField(context, isPublic);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = credentialOf(request);
-    if (token) return this.identify(request, token).then((principal) => this.decide(context, request, principal, isPublic));
+    if (token)
+      return this.identify(request, token).then((principal) => this.decide(context, request, principal, isPublic));
     return this.decide(context, request, undefined, isPublic);
   }
 

@@ -137,7 +137,8 @@ export class AuthorizationGuard implements CanActivate {
     if (!required) return this.ownAccountOnly(rules, principal);
     if (!principal) throw new UnauthorizedException('Authentication is required.');
     const { orgId, teamId } = site;
-    if (!orgId) throw new Error(`${site.route()} names permissions but no organization (:orgId, or an orgId argument).`);
+    if (!orgId)
+      throw new Error(`${site.route()} names permissions but no organization (:orgId, or an orgId argument).`);
     const invalid = [
       ...(isUuid(orgId) ? [] : [{ field: 'orgId', message: 'orgId must be a UUID' }]),
       ...(teamId === undefined || isUuid(teamId) ? [] : [{ field: 'teamId', message: 'teamId must be a UUID' }]),
