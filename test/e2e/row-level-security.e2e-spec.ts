@@ -2,7 +2,7 @@ import { isUniqueViolation, newId } from '@app/common';
 import { AuditLog, Organization, OrganizationMember, Role, Team, TeamMember, TenantTransaction } from '@app/database';
 import { TENANT_TABLES } from '@app/migrations';
 import { createTestApp, createTwoTenants, type TestApp, type TwoTenants } from '@app/testing';
-import { QueryFailedError, type EntitySubscriberInterface } from 'typeorm';
+import { QueryFailedError, type EntityManager, type EntitySubscriberInterface, type QueryRunner } from 'typeorm';
 
 /** Tenant isolation enforced by PostgreSQL itself, on whichever database this run uses. */
 describe('row-level security', () => {
@@ -289,13 +289,24 @@ describe('row-level security', () => {
       );
     expect(failed).toBeInstanceOf(QueryFailedError);
     expect((failed as QueryFailedError).driverError).toMatchObject({ code: '42P01' });
+    // Which path it took: TypeORM's runner.query, or the connection itself.
+    const pathOf = async (manager: EntityManager) => {
+      const runner = manager.queryRunner as QueryRunner;
+      const query = runner.query.bind(runner);
+      let viaTypeorm = 0;
+      runner.query = ((...args: Parameters<QueryRunner['query']>) => {
+        viaTypeorm += 1;
+        return query(...args);
+      }) as QueryRunner['query'];
+      await tx.rows(manager, sql, []);
+      return viaTypeorm;
+    };
+    expect(await tx.run(tenants.a.organization.id, pathOf)).toBe(0);
     const heard: string[] = [];
     const subscriber: EntitySubscriberInterface = { beforeQuery: (event) => void heard.push(event.query) };
-    await tx.run(tenants.a.organization.id, (manager) => tx.rows(manager, sql, []));
-    expect(heard).toEqual([]);
     t.dataSource.subscribers.push(subscriber);
     try {
-      await tx.run(tenants.a.organization.id, (manager) => tx.rows(manager, sql, []));
+      expect(await tx.run(tenants.a.organization.id, pathOf)).toBe(1);
       expect(heard).toContain(sql);
     } finally {
       t.dataSource.subscribers.splice(t.dataSource.subscribers.indexOf(subscriber), 1);

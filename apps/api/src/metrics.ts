@@ -1,7 +1,7 @@
 import { safeEqual } from '@app/auth';
 import { Metrics, routeUrlOf } from '@app/common';
 import type { AppConfig } from '@app/config';
-import { nameServerSpan } from '@app/telemetry';
+import { nameServerSpan, tracingEnabled } from '@app/telemetry';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, type Server } from 'node:http';
 import type { Pool } from 'pg';
@@ -17,7 +17,9 @@ export function instrument(app: NestFastifyApplication, config: AppConfig): void
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, _reply, done) => {
     metrics.httpInFlight.inc();
-    nameServerSpan(request.method, routeUrlOf(request), request.ip);
+    // Read here without keeping it (routeUrlOf): the Nest adapter may still send the request to the
+    // 404 handler (an empty route parameter), which changes the route it matched.
+    if (tracingEnabled()) nameServerSpan(request.method, request.routeOptions.url, request.ip);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -112,8 +112,9 @@ export class TenantTransaction {
   }
 
   /**
-   * The rows of one statement in an open unit of work (`manager` is the one `run` handed out),
-   * as manager.query returns a SELECT's. Sent straight to the connection when nothing hears
+   * The rows of one SELECT in an open unit of work (`manager` is the one `run` handed out), as
+   * manager.query returns them. For SELECTs only: for an UPDATE or DELETE, manager.query returns
+   * `[rows, rowCount]`, and this would not. Sent straight to the connection when nothing hears
    * TypeORM's query events (the test execute() applies to its own statements): the per-request
    * reads (GET /users/me) skip a broadcast before and after, a result wrapper and their awaits.
    */
