@@ -175,10 +175,10 @@ export class BullMqWorkerHost implements BeforeApplicationShutdown {
     const timer = this.metrics.jobDuration.startTimer({ job: job.name });
     try {
       await jobSpan(job.name, { 'job.id': id, 'job.queue': job.queueName, 'job.attempt': job.attemptsMade + 1 }, () =>
-        this.cls.run(async () => {
-          this.cls.set(CLS_ID, id);
-          await processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1, job });
-        }),
+        // A context of its own, whatever context the queue's callback runs in.
+        this.cls.runWith({ [CLS_ID]: id }, () =>
+          processor.handler.handle(job.data, { id, attempt: job.attemptsMade + 1, job }),
+        ),
       );
       timer({ outcome: 'success' });
     } catch (error) {

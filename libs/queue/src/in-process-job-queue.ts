@@ -71,10 +71,9 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
       const timer = this.metrics.jobDuration.startTimer({ job: definition.name });
       try {
         await jobSpan(definition.name, { 'job.id': id, 'job.queue': definition.queue, 'job.attempt': attempt }, () =>
-          this.cls.run(async () => {
-            this.cls.set(CLS_ID, id);
-            await processor.handler.handle(payload, { id, attempt });
-          }),
+          // A context of its own, as on the worker: not the enqueuing request's (its caller, tenant,
+          // impersonator and address would otherwise reach the job's audit rows).
+          this.cls.runWith({ [CLS_ID]: id }, () => processor.handler.handle(payload, { id, attempt })),
         );
         timer({ outcome: 'success' });
         return;
