@@ -28,6 +28,7 @@ const ALL = [
   'health',
   'me-floor',
   'me',
+  'teams-floor',
   'teams',
   'teams-api-key',
   'dashboard-graphql',
@@ -43,7 +44,7 @@ const KEEP_MARKER = '<!-- generated above by `npm run bench`; kept below -->';
 const WORKER_ENTRY = join(ROOT, 'dist/apps/worker/apps/worker/src/main.js');
 const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
 /** Each measured route and the floor its CPU per request is compared with. */
-const FLOOR_OF = { health: 'nest-floor', me: 'me-floor' };
+const FLOOR_OF = { health: 'nest-floor', me: 'me-floor', teams: 'teams-floor' };
 /** The routes that get a twin on the second api in an A/B run (--compare-env, --compare-entry). */
 const COMPARED = ['health', 'me', 'teams'];
 const twin = (name) => `${name}@b`;
@@ -453,13 +454,13 @@ async function main() {
       floors.nest = { port, child: await start([join(__dirname, 'floors.js'), 'nest', String(port)], {}, /ready/) };
       children.push(floors.nest.child);
     }
-    if (options.scenarios.includes('me-floor')) {
+    if (options.scenarios.includes('me-floor') || options.scenarios.includes('teams-floor')) {
       const port = await freePort();
       floors.pg = {
         port,
         child: await start(
           [join(__dirname, 'floors.js'), 'pg', String(port)],
-          { DATABASE_URL: databaseUrl, BENCH_USER_ID: me.id },
+          { DATABASE_URL: databaseUrl, BENCH_USER_ID: me.id, BENCH_ORG_ID: org.id },
           /ready/,
         ),
       };
@@ -479,6 +480,11 @@ async function main() {
         countTransactions: true,
       },
       me: { url: `${base}/users/me`, headers: auth, countTransactions: true },
+      'teams-floor': floors.pg && {
+        url: `http://127.0.0.1:${floors.pg.port}/teams`,
+        cpuPid: floors.pg.child.pid,
+        countTransactions: true,
+      },
       teams: {
         url: `${base}/organizations/${org.id}/teams`,
         headers: auth,
@@ -937,7 +943,7 @@ async function main() {
           `| ${name} | ${r.requestsPerSecond} | ${r.ratioToBaseline} | ${r.p50Ms} | ${r.p99Ms} | ${r.apiCpuUsPerRequest ?? ''} | ${r.cpuVsFloor ?? ''} | ${r.transactionsPerRequest ?? ''} | ${r.errors + r.non2xx} |`,
       ),
       '',
-      "Floors (bench/floors.js, each alone in its process): `nest-floor` is bare NestJS + platform-fastify with one route, the floor of `health`; `me-floor` is bare Fastify + pg running the same statements as `me` (the api's own SQL texts), the floor of `me`.",
+      "Floors (bench/floors.js, each alone in its process): `nest-floor` is bare NestJS + platform-fastify with one route, the floor of `health`; `me-floor` is bare Fastify + pg running the same statements as `me` (the api's own SQL texts), the floor of `me`; `teams-floor`, the same process running the statements of `teams`, is its floor.",
       '',
       ...(Object.keys(equalRate).length > 0
         ? [
@@ -1031,7 +1037,12 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
-  process.exit(1);
-});
+// bench/gc-regimes.js borrows the process and load helpers.
+module.exports = { API_ENTRY, asDeployed, cpuMs, freePort, load, median, start };
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
+    process.exit(1);
+  });
+}

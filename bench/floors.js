@@ -5,7 +5,10 @@
 //                                     the api runs for GET /api/v1/users/me: the unit of work's
 //                                     opening statement, the profile SELECT, COMMIT (DATABASE_URL,
 //                                     BENCH_USER_ID). The SQL texts are the api's own (imported from
-//                                     the build), so the two cannot drift apart.
+//                                     the build), so the two cannot drift apart. With BENCH_ORG_ID,
+//                                     also GET /teams: the statements of GET /api/v1/organizations/
+//                                     :orgId/teams (a tenant unit of work's opening, the page with its
+//                                     window count, COMMIT), its first page of 20.
 require('reflect-metadata');
 const { join } = require('node:path');
 
@@ -39,26 +42,41 @@ async function pg() {
   const { Pool } = require('pg');
   const { openUnitOfWorkSql } = require(join(DIST, 'libs/database/src/tenant-sql.js'));
   const { OWN_PROFILE_SQL } = require(join(DIST, 'apps/api/src/users/own-profile-sql.js'));
-  const userId = process.env.BENCH_USER_ID;
+  const { TEAM_PAGE_SQL } = require(join(DIST, 'apps/api/src/teams/team-page-sql.js'));
+  const [userId, orgId] = [process.env.BENCH_USER_ID, process.env.BENCH_ORG_ID];
   if (!userId) throw new Error('BENCH_USER_ID is required');
   // The api's pool size by default (DATABASE_POOL_SIZE).
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-  const open = openUnitOfWorkSql({ organizationId: null, system: true });
-  const fastify = require('fastify')({ logger: false });
-  fastify.get('/me', async () => {
+  // One unit of work: its opening statement, `work` on the connection, COMMIT.
+  const unitOfWork = async (open, work) => {
     const client = await pool.connect();
     try {
       await client.query(open);
-      const { rows } = await client.query(OWN_PROFILE_SQL, [userId]);
+      const result = await work(client);
       await client.query('COMMIT');
-      return rows[0];
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
-  });
+  };
+  const fastify = require('fastify')({ logger: false });
+  const system = openUnitOfWorkSql({ organizationId: null, system: true });
+  fastify.get('/me', () =>
+    unitOfWork(system, async (client) => (await client.query(OWN_PROFILE_SQL, [userId])).rows[0]),
+  );
+  if (orgId) {
+    const tenant = openUnitOfWorkSql({ organizationId: orgId, system: false });
+    fastify.get('/teams', () =>
+      unitOfWork(tenant, async (client) => {
+        const { rows } = await client.query(TEAM_PAGE_SQL, [orgId, 20, 0]);
+        const total = rows.length > 0 ? Number(rows[0].total) : 0;
+        return { items: rows.map(({ total: _, ...team }) => team), total, page: 1, pageSize: 20 };
+      }),
+    );
+  }
   await fastify.listen({ port, host: '127.0.0.1' });
 }
 

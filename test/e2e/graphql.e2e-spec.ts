@@ -7,11 +7,17 @@ import { AuditLog, SecurityEvent, TenantTransaction } from '@app/database';
 import { IS_PUBLIC } from '@app/auth';
 import { OWN_ACCOUNT, PLATFORM_ADMIN_ONLY, REQUIRED_PERMISSIONS, SYSTEM_ROLES } from '@app/rbac';
 import { DiscoveryService } from '@nestjs/core';
-import { ClsServiceManager } from 'nestjs-cls';
 import { getIntrospectionQuery } from 'graphql';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import { bearer, createTestApp, joinByInvitation, registerAndLogin, type TestApp } from '@app/testing';
-import type { DataSource, QueryRunner } from 'typeorm';
+import {
+  bearer,
+  createTestApp,
+  joinByInvitation,
+  recordStatements,
+  registerAndLogin,
+  type TestApp,
+} from '@app/testing';
+import type { DataSource } from 'typeorm';
 import { readAllowList } from '../../apps/api/src/graphql/persisted-queries';
 import { SCHEMA_FILE, schemaText } from '../../apps/api/src/graphql/schema-file';
 import { TENANT_SCOPED_RESOLVER } from '../../apps/api/src/graphql/tenant-scope';
@@ -28,48 +34,13 @@ interface GraphqlAnswer {
   errors?: GraphqlError[];
 }
 
-/**
- * Counts the SQL statements the data source's query runners send while `work` runs; with
- * `requestId`, only those sent on behalf of that request (its request context), not the app's
- * background work (the outbox relay, jobs) that happens to run meanwhile. Counted on the pg
- * connection a runner holds, so statements sent straight to it (a unit of work's opening and
- * commit, TenantTransaction.rows) count as well as those through runner.query.
- */
+/** How many SQL statements `work` sends (on behalf of `requestId`, if given): see recordStatements. */
 async function countStatements(
   dataSource: DataSource,
   work: () => Promise<unknown>,
   requestId?: string,
 ): Promise<number> {
-  type Connection = { query: (...args: unknown[]) => unknown };
-  const original = dataSource.createQueryRunner.bind(dataSource);
-  const patched = new Map<Connection, Connection['query']>();
-  let statements = 0;
-  dataSource.createQueryRunner = (...args: Parameters<DataSource['createQueryRunner']>): QueryRunner => {
-    const runner = original(...args);
-    const connect = runner.connect.bind(runner);
-    runner.connect = async () => {
-      const connection = (await connect()) as Connection;
-      if (!patched.has(connection)) {
-        const query = connection.query;
-        patched.set(connection, query);
-        connection.query = function (this: unknown, ...queryArgs: unknown[]) {
-          const cls = ClsServiceManager.getClsService();
-          if (requestId === undefined || (cls.isActive() && cls.getId() === requestId)) statements += 1;
-          if (process.env.SHOW_SQL) process.stdout.write(`SQL ${String(queryArgs[0]).slice(0, 150)}\n`);
-          return query.apply(this, queryArgs);
-        };
-      }
-      return connection;
-    };
-    return runner;
-  };
-  try {
-    await work();
-  } finally {
-    dataSource.createQueryRunner = original;
-    for (const [connection, query] of patched) connection.query = query;
-  }
-  return statements;
+  return (await recordStatements(dataSource, work, requestId)).length;
 }
 
 describe('GraphQL: the same authentication, permissions and tenancy as REST', () => {

@@ -19,6 +19,7 @@ import type { MemberDto } from '../members/dto/member.dto';
 import { describeMembers, describeTeamMembers } from '../members/member-view';
 import { lockDirectory, syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
+import { TEAM_COUNT_SQL, TEAM_PAGE_SQL } from './team-page-sql';
 
 /** Teams inside an organization, their members and their team-scoped roles. */
 @Injectable()
@@ -66,13 +67,26 @@ export class TeamsService {
   /** `limit` teams from `offset`, oldest first, and how many there are. */
   slice(orgId: string, offset: number, limit: number): Promise<Slice<TeamDto>> {
     return this.transactions.run(orgId, async (manager) => {
-      const [teams, total] = await manager.findAndCount(Team, {
-        where: { organizationId: orgId },
-        order: { createdAt: 'ASC', id: 'ASC' },
-        skip: offset,
-        take: limit,
-      });
-      return { items: teams.map((team) => TeamDto.from(team)), total };
+      const rows = await this.transactions.rows<TeamDto & { total: string }>(manager, TEAM_PAGE_SQL, [
+        orgId,
+        limit,
+        offset,
+      ]);
+      const first = rows[0];
+      if (!first) {
+        // Past the last team (or a page of none): no row carries the count.
+        const [counted] = await this.transactions.rows<{ total: string }>(manager, TEAM_COUNT_SQL, [orgId]);
+        return { items: [], total: Number(counted?.total ?? 0) };
+      }
+      const items = rows.map(({ id, organizationId, name, slug, description, createdAt }): TeamDto => ({
+        id,
+        organizationId,
+        name,
+        slug,
+        description,
+        createdAt,
+      }));
+      return { items, total: Number(first.total) };
     });
   }
 

@@ -1,0 +1,98 @@
+import { openUnitOfWorkSql } from '@app/database';
+import { bearer, createTestApp, recordStatements, registerAndLogin, type TestApp } from '@app/testing';
+import { TEAM_COUNT_SQL, TEAM_PAGE_SQL } from '../../apps/api/src/teams/team-page-sql';
+import { OWN_PROFILE_SQL } from '../../apps/api/src/users/own-profile-sql';
+
+type Account = Awaited<ReturnType<typeof registerAndLogin>>;
+
+/**
+ * The bench measures GET /users/me and the teams list against bare Fastify + pg running their SQL
+ * (bench/floors.js imports the same texts). These tests hold the api to those texts: if a route's
+ * statements change and the shared constants do not, the floor would run other work, and this fails.
+ */
+describe('the statements the bench floors run are the routes’ own', () => {
+  let t: TestApp;
+  let owner: Account;
+  let orgId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    owner = await registerAndLogin(t, 'floor-sql');
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/v1/organizations',
+      headers: bearer(owner.tokens.access_token),
+      payload: { name: 'Floors' },
+    });
+    orgId = res.json<{ id: string }>().id;
+    for (const name of ['Alpha', 'Beta', 'Gamma']) {
+      const team = await t.inject({
+        method: 'POST',
+        url: `/api/v1/organizations/${orgId}/teams`,
+        headers: bearer(owner.tokens.access_token),
+        payload: { name },
+      });
+      expect(team.statusCode).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** The statements a warm request sends on its own behalf, and its answer. */
+  async function warmRequest(url: string) {
+    const get = (requestId?: string) =>
+      t.inject({
+        method: 'GET',
+        url,
+        headers: { ...bearer(owner.tokens.access_token), ...(requestId ? { 'x-request-id': requestId } : {}) },
+      });
+    expect((await get()).statusCode).toBe(200);
+    const requestId = `floor-${Math.random().toString(36).slice(2)}`;
+    let answer: Awaited<ReturnType<typeof get>> | undefined;
+    const statements = await recordStatements(t.dataSource, async () => (answer = await get(requestId)), requestId);
+    expect(answer?.statusCode).toBe(200);
+    return { statements, body: answer!.json<{ items?: Array<Record<string, unknown>> } & Record<string, unknown>>() };
+  }
+
+  it('GET /users/me: the opening statement, OWN_PROFILE_SQL, COMMIT', async () => {
+    const { statements, body } = await warmRequest('/api/v1/users/me');
+    expect(statements).toEqual([openUnitOfWorkSql({ organizationId: null, system: true }), OWN_PROFILE_SQL, 'COMMIT']);
+    expect(body).toMatchObject({ id: owner.userId, emailVerified: expect.any(Boolean) as unknown });
+  });
+
+  it('GET /organizations/:orgId/teams: the tenant opening, TEAM_PAGE_SQL, COMMIT; the page as before', async () => {
+    const { statements, body } = await warmRequest(`/api/v1/organizations/${orgId}/teams`);
+    expect(statements).toEqual([openUnitOfWorkSql({ organizationId: orgId, system: false }), TEAM_PAGE_SQL, 'COMMIT']);
+    expect(body).toEqual({
+      items: ['Alpha', 'Beta', 'Gamma'].map(
+        (name): unknown =>
+          expect.objectContaining({
+            name,
+            organizationId: orgId,
+            description: null,
+            createdAt: expect.any(String) as unknown,
+          }) as unknown,
+      ),
+      total: 3,
+      page: 1,
+      pageSize: 20,
+    });
+    expect(Object.keys(body.items?.[0] ?? {}).sort()).toEqual(
+      ['createdAt', 'description', 'id', 'name', 'organizationId', 'slug'].sort(),
+    );
+  });
+
+  it('a page past the last team still says how many there are (one count more)', async () => {
+    const { statements, body } = await warmRequest(`/api/v1/organizations/${orgId}/teams?page=3&pageSize=2`);
+    expect(statements).toEqual([
+      openUnitOfWorkSql({ organizationId: orgId, system: false }),
+      TEAM_PAGE_SQL,
+      TEAM_COUNT_SQL,
+      'COMMIT',
+    ]);
+    expect(body).toEqual({ items: [], total: 3, page: 3, pageSize: 2 });
+    const second = await warmRequest(`/api/v1/organizations/${orgId}/teams?page=2&pageSize=2`);
+    expect(second.body).toMatchObject({ items: [expect.objectContaining({ name: 'Gamma' })], total: 3 });
+  });
+});
