@@ -348,21 +348,27 @@ function measureEvents(adminUrl, redisUrl) {
   };
 }
 
-async function main() {
-  const options = parseArgs(process.argv.slice(2));
+/**
+ * A database of its own for one bench run, migrated as in production: the migrate step owns the
+ * schema and provisions a runtime login that owns nothing (NODE_ENV=production refuses an owner);
+ * the api and the raw-SQL floors both use it. `drop()` removes the database and the login.
+ */
+async function freshDatabase() {
   const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const database = `bench_${randomBytes(4).toString('hex')}`;
   const ownerUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
-  // As in production: the migrate step owns the schema and provisions a runtime login that owns
-  // nothing (NODE_ENV=production refuses an owner); the api and the raw-SQL floor both use it.
   const runtimeRole = `${database}_rt`;
   const databaseUrl = Object.assign(new URL(ownerUrl), { username: runtimeRole, password: 'bench' }).toString();
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${database}"`);
-  const children = [];
+  const drop = async () => {
+    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
+    await admin.query(`DROP ROLE IF EXISTS "${runtimeRole}"`).catch(() => undefined);
+    await admin.end();
+  };
   try {
+    await admin.query(`CREATE DATABASE "${database}"`);
     execFileSync(process.execPath, [API_ENTRY, 'migrate'], {
       env: {
         ...process.env,
@@ -373,30 +379,51 @@ async function main() {
       },
       stdio: 'ignore',
     });
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { adminUrl, redisUrl, database, ownerUrl, databaseUrl, admin, drop };
+}
+
+/** The api's environment in a bench run: production settings, as deployed, limits out of the way. */
+function apiEnvironment({ database, databaseUrl, redisUrl }, port) {
+  return {
+    ...asDeployed.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: database,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    // As in production: one JSON line per request.
+    LOG_LEVEL: 'info',
+    // Throughput is the question here, not the limits (their cost is in docs/security.md).
+    RATE_LIMIT_PER_MINUTE: '1000000000',
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
+    LOCKOUT_THRESHOLD: '1000000000',
+  };
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const db = await freshDatabase();
+  const { adminUrl, redisUrl, database, ownerUrl, databaseUrl } = db;
+  const children = [];
+  try {
     const [apiPort, basePort] = [await freePort(), await freePort()];
-    const appEnv = {
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: database,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    };
     // BENCH_API_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof": profile the api under load.
     const apiFlags = [...asDeployed.nodeFlags, ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
-    const apiEnv = {
-      ...appEnv,
-      ...asDeployed.env,
-      NODE_ENV: 'production',
-      PORT: String(apiPort),
-      HOST: '127.0.0.1',
-      // As in production: one JSON line per request.
-      LOG_LEVEL: 'info',
-      // Throughput is the question here, not the limits (their cost is in docs/security.md).
-      RATE_LIMIT_PER_MINUTE: '1000000000',
-      AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
-      LOCKOUT_THRESHOLD: '1000000000',
-    };
+    const apiEnv = apiEnvironment(db, apiPort);
+    // What the worker shares with the api (its database, Redis, queues and secrets).
+    const appEnv = Object.fromEntries(
+      ['NODE_ENV', 'DATABASE_URL', 'REDIS_URL', 'QUEUE_PREFIX', 'JWT_SECRET', 'MFA_ENCRYPTION_KEY'].map((name) => [
+        name,
+        apiEnv[name],
+      ]),
+    );
     const api = await start([...apiFlags, API_ENTRY], apiEnv, /api listening/);
     children.push(api);
     children.push(await start([join(__dirname, 'baseline.js'), String(basePort)], {}, /ready/));
@@ -1031,14 +1058,12 @@ async function main() {
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
-    await admin.query(`DROP ROLE IF EXISTS "${runtimeRole}"`).catch(() => undefined);
-    await admin.end();
+    await db.drop();
   }
 }
 
 // bench/gc-regimes.js borrows the process and load helpers.
-module.exports = { API_ENTRY, asDeployed, cpuMs, freePort, load, median, start };
+module.exports = { API_ENTRY, apiEnvironment, asDeployed, cpuMs, freePort, freshDatabase, load, median, start };
 
 if (require.main === module) {
   main().catch((error) => {

@@ -10,10 +10,18 @@
 //          the deployed ones) --processes n (4 per variant) --idle s (30) --duration s (5) --warmup s (3)
 //          --routes health,me (both) --connections n (16) --out file.json (none)
 // Environment: BENCH_ADMIN_URL, BENCH_REDIS_URL as for bench/bench.js.
-const { randomBytes } = require('node:crypto');
 const { writeFileSync } = require('node:fs');
-const { Client } = require('pg');
-const { API_ENTRY, asDeployed, cpuMs, freePort, load, median, start } = require('./bench');
+const {
+  API_ENTRY,
+  apiEnvironment,
+  asDeployed,
+  cpuMs,
+  freePort,
+  freshDatabase,
+  load,
+  median,
+  start,
+} = require('./bench');
 
 function parseArgs(argv) {
   const options = {
@@ -50,40 +58,13 @@ const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds 
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  const adminUrl = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const database = `bench_${randomBytes(4).toString('hex')}`;
-  const ownerUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
-  const runtimeRole = `${database}_rt`;
-  const databaseUrl = Object.assign(new URL(ownerUrl), { username: runtimeRole, password: 'bench' }).toString();
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${database}"`);
+  const db = await freshDatabase();
   let child;
   try {
-    const { execFileSync } = require('node:child_process');
-    execFileSync(process.execPath, [API_ENTRY, 'migrate'], {
-      env: { ...process.env, ENV_FILE: 'none', DATABASE_URL: databaseUrl, DATABASE_MIGRATION_URL: ownerUrl },
-      stdio: 'ignore',
-    });
     const port = await freePort();
-    const env = {
-      ...asDeployed.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: database,
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_PER_MINUTE: '1000000000',
-      AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
-      LOCKOUT_THRESHOLD: '1000000000',
-    };
+    const env = apiEnvironment(db, port);
     const base = `http://127.0.0.1:${port}`;
-    const email = `regimes-${database}@example.test`;
+    const email = `regimes-${db.database}@example.test`;
     const password = 'Tangerine-Vortex-Quill-8841';
     const post = async (path, body) => {
       const res = await fetch(`${base}/api/v1${path}`, {
@@ -147,9 +128,7 @@ async function main() {
   } finally {
     child?.kill('SIGTERM');
     await pause(0.5);
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);
-    await admin.query(`DROP ROLE IF EXISTS "${runtimeRole}"`).catch(() => undefined);
-    await admin.end();
+    await db.drop();
   }
 }
 
