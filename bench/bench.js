@@ -112,7 +112,11 @@ function start(args, env, ready) {
   const child = spawn(process.execPath, args, { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`did not start: ${output.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(() => {
+      // Not left running: the caller never got hold of it.
+      child.kill('SIGKILL');
+      reject(new Error(`did not start: ${output.slice(-2000)}`));
+    }, 60_000);
     let started = false;
     const collect = (chunk) => {
       // Once started, the output (a log line per request, as in production) is drained, not kept.
@@ -361,6 +365,8 @@ async function freshDatabase() {
   const runtimeRole = `${database}_rt`;
   const databaseUrl = Object.assign(new URL(ownerUrl), { username: runtimeRole, password: 'bench' }).toString();
   const admin = new Client({ connectionString: adminUrl });
+  // Idle for minutes in a long run: a dropped connection must not end the run (drop() reports it).
+  admin.on('error', () => undefined);
   await admin.connect();
   const drop = async () => {
     await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`).catch(() => undefined);

@@ -39,7 +39,7 @@ function parseArgs(argv) {
     if (name === 'variants') {
       options.variants = (value ?? '').split('|').map((variant) => variant.trim());
       for (const variant of options.variants) {
-        if (variant !== 'deployed' && !variant.split(' ').every((flag) => flag.startsWith('--')))
+        if (variant !== 'deployed' && !flagsOf(variant).every((flag) => flag.startsWith('--')))
           throw new Error(`--variants: '${variant}' is neither 'deployed' nor a list of --flags`);
       }
     } else if (name === 'routes') {
@@ -47,13 +47,13 @@ function parseArgs(argv) {
       if (!options.routes.every((route) => ['health', 'me'].includes(route)))
         throw new Error('--routes takes health, me or both');
     } else if (name === 'out') options.out = value;
-    else if (name in options && /^\d+$/.test(value ?? '')) options[name] = Number(value);
+    else if (Object.hasOwn(options, name) && /^\d+$/.test(value ?? '')) options[name] = Number(value);
     else throw new Error(`unknown option or bad value: --${name} ${value ?? ''}`);
   }
   return options;
 }
 
-const flagsOf = (variant) => (variant === 'deployed' ? [] : variant.split(' '));
+const flagsOf = (variant) => (variant === 'deployed' ? [] : variant.split(/\s+/).filter(Boolean));
 const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 async function main() {
@@ -106,8 +106,12 @@ async function main() {
           if (result.errors + result.non2xx > 0) throw new Error(`${route}: ${result.errors + result.non2xx} failures`);
           cpu[route] = Math.round(((cpuMs(child.pid) - before) * 1000) / result.total);
         }
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
+        const exited = child.exitCode !== null || child.signalCode !== null;
+        if (!exited) {
+          const gone = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          await gone;
+        }
         child = undefined;
         runs.push({ variant, index, cpuUsPerRequest: cpu });
         process.stdout.write(

@@ -71,7 +71,7 @@ describe('the statements the bench floors run are the routes’ own', () => {
             name,
             organizationId: orgId,
             description: null,
-            createdAt: expect.any(String) as unknown,
+            createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
           }) as unknown,
       ),
       total: 3,
@@ -94,5 +94,47 @@ describe('the statements the bench floors run are the routes’ own', () => {
     expect(body).toEqual({ items: [], total: 3, page: 3, pageSize: 2 });
     const second = await warmRequest(`/api/v1/organizations/${orgId}/teams?page=2&pageSize=2`);
     expect(second.body).toMatchObject({ items: [expect.objectContaining({ name: 'Gamma' })], total: 3 });
+  });
+
+  it('an organization without teams: one statement, a total of 0', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/v1/organizations',
+      headers: bearer(owner.tokens.access_token),
+      payload: { name: 'Empty' },
+    });
+    const emptyOrg = res.json<{ id: string }>().id;
+    const { statements, body } = await warmRequest(`/api/v1/organizations/${emptyOrg}/teams`);
+    expect(statements).toEqual([
+      openUnitOfWorkSql({ organizationId: emptyOrg, system: false }),
+      TEAM_PAGE_SQL,
+      'COMMIT',
+    ]);
+    expect(body).toEqual({ items: [], total: 0, page: 1, pageSize: 20 });
+  });
+
+  it('GraphQL: a page after the last team has no edges and still the total', async () => {
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const res = await t.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: bearer(owner.tokens.access_token),
+        payload: { query, variables },
+      });
+      expect(res.statusCode).toBe(200);
+      const answer = res.json<{ data?: { organization: { teams: Record<string, unknown> } }; errors?: unknown }>();
+      expect(answer.errors).toBeUndefined();
+      return answer.data!.organization.teams;
+    };
+    const all = await gql('query($o: ID!) { organization(orgId: $o) { teams(first: 3) { edges { cursor } } } }', {
+      o: orgId,
+    });
+    const edges = all.edges as Array<{ cursor: string }>;
+    expect(edges).toHaveLength(3);
+    const after = await gql(
+      'query($o: ID!, $a: String) { organization(orgId: $o) { teams(first: 2, after: $a) { totalCount edges { node { name } } pageInfo { hasNextPage hasPreviousPage } } } }',
+      { o: orgId, a: edges[2]?.cursor },
+    );
+    expect(after).toEqual({ totalCount: 3, edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: true } });
   });
 });

@@ -73,8 +73,10 @@ export class TeamsService {
         offset,
       ]);
       const first = rows[0];
+      // No team at all: exact, within this transaction.
+      if (!first && offset === 0) return { items: [], total: 0 };
       if (!first) {
-        // Past the last team (or a page of none): no row carries the count.
+        // Past the last team: no row carries the count.
         const [counted] = await this.transactions.rows<{ total: string }>(manager, TEAM_COUNT_SQL, [orgId]);
         return { items: [], total: Number(counted?.total ?? 0) };
       }
