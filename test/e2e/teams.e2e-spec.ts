@@ -156,6 +156,19 @@ describe('teams and team-scoped roles', () => {
     }
   });
 
+  it('names the page when it is out of range, whatever its size; the last allowed page answers empty', async () => {
+    for (const page of ['1e20', '1000001', '0', 'x']) {
+      const res = await call(owner, 'GET', `/teams?page=${page}`);
+      expect({ page, status: res.statusCode }).toEqual({ page, status: 400 });
+      const fields = res.json<{ errors: Array<{ field: string }> }>().errors.map((error) => error.field);
+      expect(new Set(fields)).toEqual(new Set(['page']));
+    }
+    const last = await call(owner, 'GET', '/teams?page=1000000&pageSize=100');
+    expect(last.statusCode).toBe(200);
+    expect(last.json()).toMatchObject({ items: [], page: 1000000, pageSize: 100 });
+    expect(last.json<{ total: number }>().total).toBeGreaterThan(0);
+  });
+
   it('deletes a team with teams:delete', async () => {
     const teamId = await createTeam(owner, 'Doomed');
     expect((await call(owner, 'DELETE', `/teams/${teamId}`)).statusCode).toBe(204);

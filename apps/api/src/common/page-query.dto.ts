@@ -2,13 +2,17 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
-/** `?page=1&pageSize=20`: 1-based pages, at most 100 items each. */
+/** Past this a page is refused by name, not left to the database's range checks (`1e20` is an integer). */
+export const MAX_PAGE = 1_000_000;
+
+/** `?page=1&pageSize=20`: 1-based pages, at most 100 items each, at most MAX_PAGE pages in. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ default: 1, minimum: 1 })
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: MAX_PAGE })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_PAGE)
   page = 1;
 
   @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
