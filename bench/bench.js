@@ -659,6 +659,13 @@ async function main() {
     for (const name of afterwards) {
       for (let round = 0; round < options.rounds; round++) roundsOf[name].push(await measure(name));
     }
+    // A round in which a request failed measured error pages, not the route: its CPU figure and its
+    // ratio are left out (the errors column still counts its failures).
+    const clean = (r) => r.errors + r.non2xx === 0;
+    const cpuOf = (rounds) => {
+      const good = rounds.filter(clean);
+      return good.length > 0 ? Math.round(median(good.map((r) => r.cpuUsPerRequest))) : undefined;
+    };
     for (const name of measured) {
       const rounds = roundsOf[name];
       const { countTransactions, alongside, requestsPerUnit } = setup(name);
@@ -671,7 +678,7 @@ async function main() {
         ...(name === 'baseline'
           ? {}
           : {
-              apiCpuUsPerRequest: Math.round(median(rounds.map((r) => r.cpuUsPerRequest))),
+              apiCpuUsPerRequest: cpuOf(rounds),
               cpuUsPerRound: rounds.map((r) => Math.round(r.cpuUsPerRequest)),
             }),
         ...(countTransactions
@@ -692,7 +699,6 @@ async function main() {
     // ratio of each round (a route and its floor measured minutes apart at most), then the median.
     // A round whose floor used less than a clock tick of CPU (a very short run) has no ratio, nor
     // has one in which either side had a failed request (the cost of an error page is not the route's).
-    const clean = (r) => r.errors + r.non2xx === 0;
     const ratioOf = (routeRounds, floorRounds) => {
       const ratios = routeRounds
         .map((r, i) => (clean(r) && clean(floorRounds[i]) ? r.cpuUsPerRequest / floorRounds[i].cpuUsPerRequest : NaN))
@@ -726,17 +732,16 @@ async function main() {
     }
     for (const [name, floor] of pairs) {
       const { route, floor: base } = atRate[name];
-      const cpu = (rounds) => Math.round(median(rounds.map((r) => r.cpuUsPerRequest)));
       equalRate[name] = {
         floor,
         rate: rateOf(name),
         requestsPerSecond: Math.round(median(route.map((r) => r.requestsPerSecond))),
         floorRequestsPerSecond: Math.round(median(base.map((r) => r.requestsPerSecond))),
-        cpuUsPerRequest: cpu(route),
-        floorCpuUsPerRequest: cpu(base),
+        cpuUsPerRequest: cpuOf(route),
+        floorCpuUsPerRequest: cpuOf(base),
         cpuVsFloor: ratioOf(route, base),
         ...(atRate[name].b.length > 0
-          ? { b: { cpuUsPerRequest: cpu(atRate[name].b), bVsA: ratioOf(atRate[name].b, route) } }
+          ? { b: { cpuUsPerRequest: cpuOf(atRate[name].b), bVsA: ratioOf(atRate[name].b, route) } }
           : {}),
         errors: [...route, ...base, ...atRate[name].b].reduce((sum, r) => sum + r.errors + r.non2xx, 0),
       };

@@ -66,6 +66,12 @@ describe('audit log', () => {
         .sort(),
     ).toEqual(['from', 'outcome']);
     expect((await logs('?cursor=bm9wZQ')).statusCode).toBe(400);
+    // A chain position past PostgreSQL's bigint is refused by name, as any cursor it did not issue.
+    for (const seq of ['9999999999999999999', '9223372036854775808']) {
+      const beyond = await logs(`?cursor=${Buffer.from(`s:${seq}`).toString('base64url')}`);
+      expect({ seq, status: beyond.statusCode }).toEqual({ seq, status: 400 });
+      expect(beyond.json<{ errors?: Array<{ field: string }> }>().errors?.map((e) => e.field)).toEqual(['cursor']);
+    }
   });
 
   it('writes no row for a change that rolled back, and a denied row for a refused attempt', async () => {

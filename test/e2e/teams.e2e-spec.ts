@@ -157,6 +157,7 @@ describe('teams and team-scoped roles', () => {
   });
 
   it('names the page when it is out of range, whatever its size; the last allowed page answers empty', async () => {
+    await createTeam(owner, 'Paged');
     for (const page of ['1e20', '1000001', '0', 'x']) {
       const res = await call(owner, 'GET', `/teams?page=${page}`);
       expect({ page, status: res.statusCode }).toEqual({ page, status: 400 });

@@ -35,12 +35,15 @@ function invalidCursor(): ValidationProblemException {
   return new ValidationProblemException([{ field: 'cursor', message: 'cursor is not one this api issued' }]);
 }
 
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
 /** Cursors are opaque to clients: a chain position, or (time, id) across chains. */
 const cursors = {
   encodeSeq: (seq: string) => Buffer.from(`s:${seq}`).toString('base64url'),
   decodeSeq(cursor: string): string {
     const match = /^s:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!match?.[1]) throw invalidCursor();
+    // Nineteen digits can still exceed a bigint: refused here by name, not by the database.
+    if (!match?.[1] || BigInt(match[1]) > MAX_BIGINT) throw invalidCursor();
     return match[1];
   },
   encodeTime: (row: AuditLog) => Buffer.from(`t:${row.occurredAt.toISOString()}|${row.id}`).toString('base64url'),

@@ -3,16 +3,16 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /** Past this a page is refused by name, not left to the database's range checks (`1e20` is an integer). */
-export const MAX_PAGE = 1_000_000;
+export const MAX_PAGE_NUMBER = 1_000_000;
 
-/** `?page=1&pageSize=20`: 1-based pages, at most 100 items each, at most MAX_PAGE pages in. */
+/** `?page=1&pageSize=20`: 1-based pages, at most 100 items each, at most MAX_PAGE_NUMBER pages in. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: MAX_PAGE })
+  @ApiPropertyOptional({ default: 1, minimum: 1, maximum: MAX_PAGE_NUMBER })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(MAX_PAGE)
+  @Max(MAX_PAGE_NUMBER)
   page = 1;
 
   @ApiPropertyOptional({ default: 20, minimum: 1, maximum: 100 })
