@@ -60,7 +60,7 @@ const ROUTE_URL = Symbol('routeUrl');
  * The route pattern a request matched (`/api/v1/organizations/:orgId`), undefined when none did.
  * Fastify's `request.routeOptions` builds a new object of a dozen fields on every read, and the
  * access log, the metrics and the guards each want the pattern: it is read once and kept on the
- * request. Only once the handler has run (onSend, onResponse, or a guard's refusal): before that,
+ * request. Only once the adapter has routed it for good (a guard, onSend, onResponse): before that,
  * the Nest adapter may still hand the request to the 404 handler (an empty route parameter), which
  * changes the route it matched.
  */

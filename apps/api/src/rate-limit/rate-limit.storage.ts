@@ -148,11 +148,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
       this.leasing.set(leaseKey, settled);
       void settled.then(() => this.leasing.get(leaseKey) === settled && this.leasing.delete(leaseKey));
     }
-    try {
-      return await call;
-    } catch (error) {
-      return this.unavailable(error, ttl);
-    }
+    return this.settle(call, ttl);
   }
 
   /** A key that takes no lease: one round trip, no lease bookkeeping. */
@@ -163,8 +159,13 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     blockDuration: number,
     hits: number,
   ): Promise<ThrottleRecord> {
+    return this.settle(this.countInRedis(key, undefined, ttl, limit, blockDuration, hits, '0'), ttl);
+  }
+
+  /** A count's answer, or what an unreachable Redis means for this window (unavailable). */
+  private async settle(count: Promise<ThrottleRecord>, ttl: number): Promise<ThrottleRecord> {
     try {
-      return await this.countInRedis(key, undefined, ttl, limit, blockDuration, hits, '0');
+      return await count;
     } catch (error) {
       return this.unavailable(error, ttl);
     }

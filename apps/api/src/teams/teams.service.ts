@@ -80,15 +80,7 @@ export class TeamsService {
         const [counted] = await this.transactions.rows<{ total: string }>(manager, TEAM_COUNT_SQL, [orgId]);
         return { items: [], total: Number(counted?.total ?? 0) };
       }
-      const items = rows.map(({ id, organizationId, name, slug, description, createdAt }): TeamDto => ({
-        id,
-        organizationId,
-        name,
-        slug,
-        description,
-        createdAt,
-      }));
-      return { items, total: Number(first.total) };
+      return { items: rows.map((row) => TeamDto.from(row)), total: Number(first.total) };
     });
   }
 

@@ -62,7 +62,8 @@ export class TeamDto {
   @ApiProperty()
   createdAt!: Date;
 
-  static from(team: Team): TeamDto {
+  /** The shown fields of a Team, or of a row read under TeamDto's names (the teams page). */
+  static from(team: Pick<Team, 'id' | 'organizationId' | 'name' | 'slug' | 'description' | 'createdAt'>): TeamDto {
     const { id, organizationId, name, slug, description, createdAt } = team;
     return { id, organizationId, name, slug, description, createdAt };
   }
