@@ -4,11 +4,12 @@ import { auditActor, type Principal } from '@app/auth';
 import { newId, ValidationProblemException } from '@app/common';
 import { Team, type TenantTransaction } from '@app/database';
 import { ResourceAccess, type PermissionKey } from '@app/rbac';
-import { NotFoundException } from '@nestjs/common';
+import { Logger, NotFoundException } from '@nestjs/common';
 import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { orderFor } from './list-query';
-import { skipOf, type Page } from './page-query.dto';
+import { skipOf, type Page, type Slice } from './page-query.dto';
+import { ResourceSql, type CompiledPage } from './resource-sql';
 
 /** A row of one organization; `teamId` when it may belong to a team. */
 export interface TenantOwned {
@@ -36,6 +37,9 @@ export interface ResourceDefinition<E extends TenantOwned> {
  * change), pages with a stable order. A resource's service extends it and adds what is its own.
  */
 export abstract class TenantResources<E extends TenantOwned> {
+  /** Built on first use (undefined until then); null: this entity reads through TypeORM's find. */
+  private sql: ResourceSql | null | undefined;
+
   protected constructor(
     protected readonly transactions: TenantTransaction,
     protected readonly audit: AuditService,
@@ -58,14 +62,59 @@ export abstract class TenantResources<E extends TenantOwned> {
       const filter = reach.organization
         ? scoped
         : ({ ...scoped, teamId: this.narrow(where, reach.teamIds) } as FindOptionsWhere<E>);
-      const [items, total] = await manager.findAndCount(entity, {
-        where: filter,
-        order: orderFor(query.sort) as never,
-        skip: skipOf(query),
-        take: query.pageSize,
-      });
+      const order = orderFor(query.sort);
+      const sql = this.sqlOf(manager);
+      const compiled = sql?.compile(filter, order);
+      if (!sql || !compiled) {
+        const [items, total] = await manager.findAndCount(entity, {
+          where: filter,
+          order: order as never,
+          skip: skipOf(query),
+          take: query.pageSize,
+        });
+        return { items, total, page: query.page, pageSize: query.pageSize };
+      }
+      const { items, total } = await this.readPage(manager, sql, compiled, skipOf(query), query.pageSize);
       return { items, total, page: query.page, pageSize: query.pageSize };
     });
+  }
+
+  /** One statement: the rows and, counted by a window over them, how many match (one more past the end). */
+  private async readPage(
+    manager: EntityManager,
+    sql: ResourceSql,
+    compiled: CompiledPage,
+    offset: number,
+    limit: number,
+  ): Promise<Slice<E>> {
+    const rows = await this.transactions.rows<Record<string, unknown>>(manager, compiled.page, [
+      ...compiled.parameters,
+      limit,
+      offset,
+    ]);
+    const first = rows[0];
+    if (!first && offset === 0) return { items: [], total: 0 };
+    if (!first) {
+      const [counted] = await this.transactions.rows<{ __total: string }>(manager, compiled.count, compiled.parameters);
+      return { items: [], total: Number(counted?.__total ?? 0) };
+    }
+    return { items: rows.map((row) => sql.entityOf<E>(row)), total: Number(first.__total) };
+  }
+
+  /**
+   * The entity's reads as SQL built once (ResourceSql), or null when the entity has a column it
+   * does not cover (TypeORM's find then). Decided on first use, from the data source's metadata.
+   */
+  private sqlOf(manager: EntityManager): ResourceSql | null {
+    if (this.sql === undefined) {
+      this.sql = ResourceSql.of(manager.connection.getMetadata(this.definition.entity));
+      if (!this.sql) {
+        new Logger(TenantResources.name).log(
+          `${this.definition.name}: reads go through TypeORM's find (a column type, transformer or soft-delete column the compiled reads do not cover)`,
+        );
+      }
+    }
+    return this.sql;
   }
 
   /** One row the caller may read; 404 otherwise (another organization's, or another team's). */
@@ -129,7 +178,12 @@ export abstract class TenantResources<E extends TenantOwned> {
   /** The row, if it is this organization's and the caller may read it. */
   protected async visible(manager: EntityManager, orgId: string, id: string): Promise<E> {
     const { entity, name, permissions, teamScoped } = this.definition;
-    const row = await manager.findOneBy(entity, { id, organizationId: orgId } as FindOptionsWhere<E>);
+    const sql = this.sqlOf(manager);
+    const row = sql
+      ? ((await this.transactions.rows<Record<string, unknown>>(manager, sql.byIdSql, [id, orgId])).map((found) =>
+          sql.entityOf<E>(found),
+        )[0] ?? null)
+      : await manager.findOneBy(entity, { id, organizationId: orgId } as FindOptionsWhere<E>);
     if (!row || (teamScoped && !ResourceAccess.allows(permissions.read, row.teamId ?? null))) {
       throw new NotFoundException(`No such ${name}.`);
     }
