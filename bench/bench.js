@@ -8,7 +8,7 @@
 //          --rate auto|req/s|0 (auto: each route and its floor again at half the route's full-speed rate; 0: off)
 //          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
 //          --compare-env 'K=V K2=V2', --compare-node-flags '--flag=v' and/or --compare-entry path/to/main.js:
-//            a second api ("b") with those variables, node flags (after the deployed ones) or that build, its health/me/teams rounds interleaved with the first's (an A/B)
+//            a second api ("b") with those variables, node flags (after the deployed ones) or that build, its health/me/teams/projects rounds interleaved with the first's (an A/B)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
@@ -31,6 +31,7 @@ const ALL = [
   'teams-floor',
   'teams',
   'teams-api-key',
+  'projects',
   'dashboard-graphql',
   'dashboard-rest',
   'login',
@@ -46,7 +47,7 @@ const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
 /** Each measured route and the floor its CPU per request is compared with. */
 const FLOOR_OF = { health: 'nest-floor', me: 'me-floor', teams: 'teams-floor' };
 /** The routes that get a twin on the second api in an A/B run (--compare-env, --compare-entry). */
-const COMPARED = ['health', 'me', 'teams'];
+const COMPARED = ['health', 'me', 'teams', 'projects'];
 const twin = (name) => `${name}@b`;
 
 function parseArgs(argv) {
@@ -480,6 +481,9 @@ async function main() {
       for (let i = teamIds.length; i < DASHBOARD_TEAMS; i++) {
         teamIds.push((await post(`/organizations/${org.id}/teams`, { name: `Team ${i}` }, auth)).id);
       }
+    }
+    // Ten projects (TenantResources' compiled page read), for the dashboards and the projects list.
+    if (options.scenarios.some((name) => name.startsWith('dashboard-') || name === 'projects')) {
       for (let i = 0; i < 10; i++) await post(`/organizations/${org.id}/projects`, { name: `Project ${i}` }, auth);
     }
 
@@ -531,6 +535,12 @@ async function main() {
       'teams-api-key': {
         url: `${base}/organizations/${org.id}/teams`,
         headers: { 'x-api-key': key },
+        countTransactions: true,
+      },
+      // A generated module's list (TenantResources): no floor of its own, compared between builds.
+      projects: {
+        url: `${base}/organizations/${org.id}/projects?pageSize=10`,
+        headers: auth,
         countTransactions: true,
       },
       'dashboard-graphql': {

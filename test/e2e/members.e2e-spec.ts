@@ -1,15 +1,19 @@
 import { SYSTEM_ROLES } from '@app/rbac';
-import { AuditLog, TenantTransaction } from '@app/database';
+import { AuditLog, openUnitOfWorkSql, OrganizationMember, TenantTransaction } from '@app/database';
 import {
   bearer,
   createTestApp,
   joinByInvitation,
+  recordStatements,
   registerAndLogin,
   setPlatformAdmin,
   startSmtpSink,
   type SmtpSink,
   type TestApp,
 } from '@app/testing';
+
+import { MEMBER_PAGE_SQL } from '../../apps/api/src/members/member-page-sql';
+import { describeMembers } from '../../apps/api/src/members/member-view';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
 
@@ -166,6 +170,62 @@ describe('organization members', () => {
         })
       ).statusCode,
     ).toBe(404);
+  });
+
+  it('lists a page in one statement: the account fields shown, never a credential column; roles in grant order', async () => {
+    const two = await acquaintance('m-two-roles');
+    expect((await add(owner, two.userId, [SYSTEM_ROLES.viewer.id, SYSTEM_ROLES.admin.id])).statusCode).toBe(201);
+    const get = (query: string, requestId?: string) =>
+      t.inject({
+        method: 'GET',
+        url: url(query),
+        headers: { ...bearer(owner.tokens.access_token), ...(requestId ? { 'x-request-id': requestId } : {}) },
+      });
+    expect((await get('')).statusCode).toBe(200);
+    const requestId = `members-${Math.random().toString(36).slice(2)}`;
+    let listed: Awaited<ReturnType<typeof get>> | undefined;
+    const statements = await recordStatements(t.dataSource, async () => (listed = await get('', requestId)), requestId);
+    expect(statements).toEqual([
+      openUnitOfWorkSql({ organizationId: orgId, system: false }),
+      MEMBER_PAGE_SQL,
+      'COMMIT',
+    ]);
+    expect(MEMBER_PAGE_SQL).not.toMatch(/password|totp|mfa|secret/i);
+    const body = listed!.json<{ items: Array<Record<string, unknown>>; total: number }>();
+    // The same members, fields and roles as the per-member description (GET …/members/:userId) gives.
+    const described = await t.app.get(TenantTransaction).run(orgId, async (manager) => {
+      const members = await manager.find(OrganizationMember, {
+        where: { organizationId: orgId },
+        order: { createdAt: 'ASC', id: 'ASC' },
+      });
+      return describeMembers(manager, orgId, null, members);
+    });
+    expect(body.total).toBe(described.length);
+    const sortedRoles = (items: Array<Record<string, unknown>>) =>
+      items.map((item) => ({
+        ...item,
+        roles: [...(item.roles as Array<{ id: string }>)].sort((a, b) => a.id.localeCompare(b.id)),
+      }));
+    expect(sortedRoles(body.items)).toEqual(
+      sortedRoles(JSON.parse(JSON.stringify(described)) as Array<Record<string, unknown>>),
+    );
+    expect(body.items.find((item) => item.userId === two.userId)).toEqual({
+      userId: two.userId,
+      email: two.email,
+      fullName: null,
+      joinedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+      roles: [
+        { id: SYSTEM_ROLES.viewer.id, name: 'viewer', isSystem: true },
+        { id: SYSTEM_ROLES.admin.id, name: 'admin', isSystem: true },
+      ],
+    });
+    // Paged: the second of two-member pages, and a page past the end with its total.
+    const firstTwo = (await get('?pageSize=2')).json<{ items: Array<{ userId: string }> }>().items;
+    const nextTwo = (await get('?pageSize=2&page=2')).json<{ items: Array<{ userId: string }> }>().items;
+    expect([...firstTwo, ...nextTwo].map((item) => item.userId)).toEqual(
+      body.items.slice(0, 4).map((item) => item.userId),
+    );
+    expect((await get('?page=100')).json()).toEqual({ items: [], total: body.total, page: 100, pageSize: 20 });
   });
 
   it("hides the members of another tenant's organization", async () => {

@@ -2,6 +2,9 @@ import { RoleAssignment, User } from '@app/database';
 import { In, IsNull, type EntityManager } from 'typeorm';
 import type { MemberDto } from './dto/member.dto';
 
+/** What a member list shows of an account; never its password hash, MFA secret or other credentials. */
+const ACCOUNT_FIELDS = { id: true, email: true, fullName: true } as const;
+
 /**
  * Members as the api shows them: user details and the roles held in the organization
  * (teamId null) or in one team. Runs inside the caller's tenant unit of work.
@@ -14,7 +17,7 @@ export async function describeMembers(
 ): Promise<MemberDto[]> {
   if (members.length === 0) return [];
   const userIds = members.map((m) => m.userId);
-  const users = await manager.find(User, { where: { id: In(userIds) } });
+  const users = await manager.find(User, { select: ACCOUNT_FIELDS, where: { id: In(userIds) } });
   const assignments = await manager.find(RoleAssignment, {
     where: { organizationId, teamId: teamId ?? IsNull(), userId: In(userIds) },
     relations: { role: true },
@@ -47,7 +50,9 @@ export async function describeTeamMembers(
   if (members.length === 0) return byTeam;
   const userIds = [...new Set(members.map((m) => m.userId))];
   const teamIds = [...new Set(members.map((m) => m.teamId))];
-  const users = new Map((await manager.find(User, { where: { id: In(userIds) } })).map((user) => [user.id, user]));
+  const users = new Map(
+    (await manager.find(User, { select: ACCOUNT_FIELDS, where: { id: In(userIds) } })).map((user) => [user.id, user]),
+  );
   const assignments = await manager.find(RoleAssignment, {
     where: { organizationId, teamId: In(teamIds), userId: In(userIds) },
     relations: { role: true },
