@@ -5,6 +5,7 @@ import {
   createTestApp,
   joinByInvitation,
   login,
+  recordStatements,
   register,
   registerAndLogin,
   startSmtpSink,
@@ -97,6 +98,44 @@ describe('users and platform admins', () => {
     expect((await call(stranger, 'GET', `/users/0195d2a0-7b1c-7c3e-8a4b-1234567890ab`)).statusCode).toBe(404);
     expect((await call(stranger, 'GET', '/users/not-a-uuid')).statusCode).toBe(400);
     expect((await call(admin, 'GET', `/users/${owner.userId}`)).json()).toMatchObject({ isActive: true });
+  });
+
+  it('reads no credential column of an account to show it (user list, profiles, members)', async () => {
+    const owner = await registerAndLogin(t, 'u-columns');
+    const mate = await registerAndLogin(t, 'u-columns-mate');
+    const orgId = (await call(owner, 'POST', '/organizations', { name: 'Columns' })).json<{ id: string }>().id;
+    await joinByInvitation(t, owner, orgId, mate);
+    const teamId = (await call(owner, 'POST', `/organizations/${orgId}/teams`, { name: 'T' })).json<{ id: string }>()
+      .id;
+    const reads: Array<[Account, Method, string, object?]> = [
+      [admin, 'GET', '/users?pageSize=100'],
+      [admin, 'GET', `/users/${owner.userId}`],
+      [mate, 'GET', `/users/${owner.userId}`],
+      [owner, 'GET', `/organizations/${orgId}/members`],
+      // Answers with the member as the list describes them.
+      [owner, 'PUT', `/organizations/${orgId}/members/${mate.userId}/roles`, { roleIds: [SYSTEM_ROLES.viewer.id] }],
+      [owner, 'GET', `/organizations/${orgId}/teams/${teamId}/members`],
+    ];
+    for (const [as, method, url, payload] of reads) {
+      const requestId = `columns-${Math.random().toString(36).slice(2)}`;
+      let status = 0;
+      const statements = await recordStatements(
+        t.dataSource,
+        async () =>
+          (status = (
+            await t.inject({
+              method,
+              url: `/api/v1${url}`,
+              headers: { ...bearer(as.tokens.access_token), 'x-request-id': requestId },
+              payload,
+            })
+          ).statusCode),
+        requestId,
+      );
+      expect([url, status]).toEqual([url, 200]);
+      expect(statements.some((sql) => /\busers\b/.test(sql))).toBe(true);
+      expect([url, statements.filter((sql) => /password_hash|totp_|recovery_code/.test(sql))]).toEqual([url, []]);
+    }
   });
 
   it('grants and revokes platform admin at once, keeps the last one, and refuses non-admins', async () => {

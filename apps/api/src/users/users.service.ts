@@ -13,7 +13,7 @@ import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
 import { OWN_PROFILE_SQL } from './own-profile-sql';
 import { UserDto } from './dto/user.dto';
-import { AdminUserDto, type UserProfileDto, type UserSearchDto } from './dto/admin-user.dto';
+import { ADMIN_USER_FIELDS, AdminUserDto, type UserProfileDto, type UserSearchDto } from './dto/admin-user.dto';
 import type { Page } from '../common/page-query.dto';
 import type { EntityManager } from 'typeorm';
 
@@ -51,6 +51,8 @@ export async function soleOwnerships(
   );
 }
 
+/** ADMIN_USER_FIELDS as a find's `select`. */
+const ADMIN_USER_SELECT = Object.fromEntries(ADMIN_USER_FIELDS.map((field) => [field, true]));
 @Injectable()
 export class UsersService {
   constructor(
@@ -69,7 +71,11 @@ export class UsersService {
   /** Platform admins: every user, newest first, optionally filtered by part of the email or name. */
   async search(query: UserSearchDto): Promise<Page<AdminUserDto>> {
     return this.transactions.runWithoutTenant(async (manager) => {
-      const builder = manager.createQueryBuilder(User, 'u').orderBy('u.createdAt', 'DESC').addOrderBy('u.id', 'DESC');
+      const builder = manager
+        .createQueryBuilder(User, 'u')
+        .select(ADMIN_USER_FIELDS.map((field) => `u.${field}`))
+        .orderBy('u.createdAt', 'DESC')
+        .addOrderBy('u.id', 'DESC');
       const q = query.q?.trim();
       if (q) {
         const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
@@ -98,7 +104,10 @@ export class UsersService {
     if (viewerId === userId) return this.get(userId);
     const isAdmin = await this.admins.isPlatformAdmin(viewerId);
     return this.transactions.runAsSystem(async (manager) => {
-      const user = await manager.findOneBy(User, { id: userId });
+      const user = await manager.findOne(User, {
+        select: ADMIN_USER_SELECT,
+        where: { id: userId },
+      });
       if (user && isAdmin) return AdminUserDto.fromUser(user);
       const shared = await manager.query<unknown[]>(
         `SELECT 1 FROM organization_members mine

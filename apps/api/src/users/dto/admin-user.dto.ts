@@ -5,6 +5,22 @@ import { pageOf } from '../../common/dto-fields';
 import { PageQueryDto } from '../../common/page-query.dto';
 import { UserDto } from './user.dto';
 
+/**
+ * The account columns AdminUserDto is made of: what reading a user for it selects, so the password
+ * hash, MFA secret and recovery data never leave the database on these paths.
+ */
+export const ADMIN_USER_FIELDS = [
+  'id',
+  'email',
+  'fullName',
+  'emailVerifiedAt',
+  'mfaEnabled',
+  'isPlatformAdmin',
+  'createdAt',
+  'isActive',
+  'lastLoginAt',
+] as const satisfies ReadonlyArray<keyof User>;
+
 /** A user as platform admins see it: account state too, still no secrets. */
 export class AdminUserDto extends UserDto {
   @ApiProperty({ description: 'false once deactivated: no sign-in, no sessions.' })
@@ -13,7 +29,7 @@ export class AdminUserDto extends UserDto {
   @ApiProperty({ nullable: true, type: Date })
   lastLoginAt!: Date | null;
 
-  static fromUser(user: User): AdminUserDto {
+  static fromUser(user: Pick<User, (typeof ADMIN_USER_FIELDS)[number]>): AdminUserDto {
     return { ...UserDto.from(user), isActive: user.isActive, lastLoginAt: user.lastLoginAt };
   }
 }

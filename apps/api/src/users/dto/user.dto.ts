@@ -24,7 +24,9 @@ export class UserDto {
   @ApiProperty()
   createdAt!: Date;
 
-  static from(user: User): UserDto {
+  static from(
+    user: Pick<User, 'id' | 'email' | 'fullName' | 'emailVerifiedAt' | 'mfaEnabled' | 'isPlatformAdmin' | 'createdAt'>,
+  ): UserDto {
     return {
       id: user.id,
       email: user.email,
