@@ -1,6 +1,6 @@
 import { openUnitOfWorkSql } from '@app/database';
 import { bearer, createTestApp, recordStatements, registerAndLogin, type TestApp } from '@app/testing';
-import { TEAM_COUNT_SQL, TEAM_PAGE_SQL } from '../../apps/api/src/teams/team-page-sql';
+import { TEAM_COUNT_SQL, TEAM_PAGE_SQL, TEAM_SQL } from '../../apps/api/src/teams/team-page-sql';
 import { OWN_PROFILE_SQL } from '../../apps/api/src/users/own-profile-sql';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
@@ -81,6 +81,14 @@ describe('the statements the bench floors run are the routes’ own', () => {
     expect(Object.keys(body.items?.[0] ?? {}).sort()).toEqual(
       ['createdAt', 'description', 'id', 'name', 'organizationId', 'slug'].sort(),
     );
+  });
+
+  it('GET /organizations/:orgId/teams/:teamId: the tenant opening, TEAM_SQL, COMMIT; TeamDto’s fields', async () => {
+    const listed = await warmRequest(`/api/v1/organizations/${orgId}/teams`);
+    const first = listed.body.items?.[0] as { id: string };
+    const { statements, body } = await warmRequest(`/api/v1/organizations/${orgId}/teams/${first.id}`);
+    expect(statements).toEqual([openUnitOfWorkSql({ organizationId: orgId, system: false }), TEAM_SQL, 'COMMIT']);
+    expect(body).toEqual(first);
   });
 
   it('a page past the last team still says how many there are (one count more)', async () => {

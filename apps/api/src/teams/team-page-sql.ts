@@ -11,3 +11,7 @@ export const TEAM_PAGE_SQL = `SELECT id, organization_id AS "organizationId", na
 
 /** The total alone, for a page past the last team (no row carries the window's count). */
 export const TEAM_COUNT_SQL = `SELECT count(*) AS total FROM teams WHERE organization_id = $1`;
+
+/** One team of the organization by id (GET …/teams/:teamId, and the check that it exists): TeamDto's fields. */
+export const TEAM_SQL = `SELECT id, organization_id AS "organizationId", name, slug, description, created_at AS "createdAt"
+    FROM teams WHERE id = $1 AND organization_id = $2`;

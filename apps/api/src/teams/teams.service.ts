@@ -19,7 +19,7 @@ import type { MemberDto } from '../members/dto/member.dto';
 import { describeMembers, describeTeamMembers } from '../members/member-view';
 import { lockDirectory, syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
-import { TEAM_COUNT_SQL, TEAM_PAGE_SQL } from './team-page-sql';
+import { TEAM_COUNT_SQL, TEAM_PAGE_SQL, TEAM_SQL } from './team-page-sql';
 
 /** Teams inside an organization, their members and their team-scoped roles. */
 @Injectable()
@@ -99,7 +99,7 @@ export class TeamsService {
   }
 
   async get(orgId: string, teamId: string): Promise<TeamDto> {
-    return TeamDto.from(await this.transactions.run(orgId, (manager) => this.findTeam(manager, orgId, teamId)));
+    return this.transactions.run(orgId, (manager) => this.findTeam(manager, orgId, teamId));
   }
 
   async update(actor: Principal, orgId: string, teamId: string, dto: UpdateTeamDto): Promise<TeamDto> {
@@ -297,10 +297,11 @@ export class TeamsService {
     return this.describeOne(orgId, teamId, userId);
   }
 
-  private async findTeam(manager: EntityManager, orgId: string, teamId: string): Promise<Team> {
-    const team = await manager.findOneBy(Team, { id: teamId, organizationId: orgId });
+  /** The team's shown fields (one statement, TEAM_SQL); 404 when the organization has no such team. */
+  private async findTeam(manager: EntityManager, orgId: string, teamId: string): Promise<TeamDto> {
+    const [team] = await this.transactions.rows<TeamDto>(manager, TEAM_SQL, [teamId, orgId]);
     if (!team) throw new NotFoundException('No such team.');
-    return team;
+    return TeamDto.from(team);
   }
 
   private async assign(
