@@ -135,7 +135,7 @@ export abstract class TenantResources<E extends TenantOwned> {
       if (teamScoped && row.teamId) await this.requireTeam(manager, row.teamId);
       await manager.insert(entity, row as QueryDeepPartialEntity<E>);
       await this.record(manager, actor, orgId, `${name}.create`, row.id, {});
-      return manager.findOneByOrFail(entity, { id: row.id } as FindOptionsWhere<E>);
+      return this.reread(manager, orgId, row.id);
     });
   }
 
@@ -160,7 +160,7 @@ export abstract class TenantResources<E extends TenantOwned> {
         await manager.update(entity, { id }, defined as QueryDeepPartialEntity<E>);
       }
       await this.record(manager, actor, orgId, `${name}.update`, id, { fields: Object.keys(defined) });
-      return manager.findOneByOrFail(entity, { id } as FindOptionsWhere<E>);
+      return this.reread(manager, orgId, id);
     });
   }
 
@@ -175,15 +175,27 @@ export abstract class TenantResources<E extends TenantOwned> {
     });
   }
 
+  /** The row as written, in the same unit of work (after an insert or update: the database's defaults and timestamps). */
+  private async reread(manager: EntityManager, orgId: string, id: string): Promise<E> {
+    const row = await this.byId(manager, orgId, id);
+    if (!row) throw new Error(`${this.definition.name} ${id} vanished in its own unit of work`);
+    return row;
+  }
+
+  /** This organization's row with that id, or null (one statement). */
+  private async byId(manager: EntityManager, orgId: string, id: string): Promise<E | null> {
+    const sql = this.sqlOf(manager);
+    if (!sql) {
+      return manager.findOneBy(this.definition.entity, { id, organizationId: orgId } as FindOptionsWhere<E>);
+    }
+    const [found] = await this.transactions.rows<Record<string, unknown>>(manager, sql.byIdSql, [id, orgId]);
+    return found ? sql.entityOf<E>(found) : null;
+  }
+
   /** The row, if it is this organization's and the caller may read it. */
   protected async visible(manager: EntityManager, orgId: string, id: string): Promise<E> {
-    const { entity, name, permissions, teamScoped } = this.definition;
-    const sql = this.sqlOf(manager);
-    const row = sql
-      ? ((await this.transactions.rows<Record<string, unknown>>(manager, sql.byIdSql, [id, orgId])).map((found) =>
-          sql.entityOf<E>(found),
-        )[0] ?? null)
-      : await manager.findOneBy(entity, { id, organizationId: orgId } as FindOptionsWhere<E>);
+    const { name, permissions, teamScoped } = this.definition;
+    const row = await this.byId(manager, orgId, id);
     if (!row || (teamScoped && !ResourceAccess.allows(permissions.read, row.teamId ?? null))) {
       throw new NotFoundException(`No such ${name}.`);
     }
