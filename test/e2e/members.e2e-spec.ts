@@ -1,5 +1,5 @@
 import { SYSTEM_ROLES } from '@app/rbac';
-import { AuditLog, openUnitOfWorkSql, OrganizationMember, TenantTransaction } from '@app/database';
+import { AuditLog, openUnitOfWorkSql, OrganizationMember, TeamMember, TenantTransaction } from '@app/database';
 import {
   bearer,
   createTestApp,
@@ -12,7 +12,8 @@ import {
   type TestApp,
 } from '@app/testing';
 
-import { MEMBER_PAGE_SQL } from '../../apps/api/src/members/member-page-sql';
+import { MEMBER_PAGE_SQL, TEAM_MEMBERS_SQL } from '../../apps/api/src/members/member-page-sql';
+import { TEAM_SQL } from '../../apps/api/src/teams/team-page-sql';
 import { describeMembers } from '../../apps/api/src/members/member-view';
 
 type Account = Awaited<ReturnType<typeof registerAndLogin>>;
@@ -226,6 +227,68 @@ describe('organization members', () => {
       body.items.slice(0, 4).map((item) => item.userId),
     );
     expect((await get('?page=100')).json()).toEqual({ items: [], total: body.total, page: 100, pageSize: 20 });
+  });
+
+  it("lists a team's members in one statement after the team check, with their team roles", async () => {
+    const teamRes = await t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${orgId}/teams`,
+      headers: bearer(owner.tokens.access_token),
+      payload: { name: 'Listed' },
+    });
+    const teamId = teamRes.json<{ id: string }>().id;
+    const worker = await acquaintance('m-team-worker');
+    expect((await add(owner, worker.userId)).statusCode).toBe(201);
+    const joined = await t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${orgId}/teams/${teamId}/members`,
+      headers: bearer(owner.tokens.access_token),
+      payload: { userId: worker.userId, roleIds: [SYSTEM_ROLES['team-member'].id, SYSTEM_ROLES['team-admin'].id] },
+    });
+    expect(joined.statusCode).toBe(201);
+    const membersUrl = `/api/v1/organizations/${orgId}/teams/${teamId}/members`;
+    const get = (requestId?: string) =>
+      t.inject({
+        method: 'GET',
+        url: membersUrl,
+        headers: { ...bearer(owner.tokens.access_token), ...(requestId ? { 'x-request-id': requestId } : {}) },
+      });
+    expect((await get()).statusCode).toBe(200);
+    const requestId = `team-members-${Math.random().toString(36).slice(2)}`;
+    let listed: Awaited<ReturnType<typeof get>> | undefined;
+    const statements = await recordStatements(t.dataSource, async () => (listed = await get(requestId)), requestId);
+    expect(statements).toEqual([
+      openUnitOfWorkSql({ organizationId: orgId, system: false }),
+      TEAM_SQL,
+      TEAM_MEMBERS_SQL,
+      'COMMIT',
+    ]);
+    const body = listed!.json<Array<Record<string, unknown>>>();
+    const described = await t.app.get(TenantTransaction).run(orgId, async (manager) => {
+      const members = await manager.find(TeamMember, { where: { teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+      return describeMembers(manager, orgId, teamId, members);
+    });
+    expect(body).toEqual(JSON.parse(JSON.stringify(described)));
+    // The team's creator (team-admin) and the worker, in the order they joined, team roles in grant order.
+    expect(body.map((member) => [member.userId, (member.roles as Array<{ name: string }>).map((r) => r.name)])).toEqual(
+      [
+        [owner.userId, ['team-admin']],
+        [worker.userId, ['team-member', 'team-admin']],
+      ],
+    );
+    // Another organization's team, asked for under this one: 404, not an empty list.
+    const elsewhere = await t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${lobbyId}/teams`,
+      headers: bearer(owner.tokens.access_token),
+      payload: { name: 'Lobby team' },
+    });
+    const theirs = await t.inject({
+      method: 'GET',
+      url: `/api/v1/organizations/${orgId}/teams/${elsewhere.json<{ id: string }>().id}/members`,
+      headers: bearer(owner.tokens.access_token),
+    });
+    expect(theirs.statusCode).toBe(404);
   });
 
   it("hides the members of another tenant's organization", async () => {

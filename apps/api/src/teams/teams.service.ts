@@ -19,6 +19,7 @@ import type { MemberDto } from '../members/dto/member.dto';
 import { describeMembers, describeTeamMembers } from '../members/member-view';
 import { lockDirectory, syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
+import { TEAM_MEMBERS_SQL } from '../members/member-page-sql';
 import { TEAM_COUNT_SQL, TEAM_PAGE_SQL, TEAM_SQL } from './team-page-sql';
 
 /** Teams inside an organization, their members and their team-scoped roles. */
@@ -168,8 +169,7 @@ export class TeamsService {
   listMembers(orgId: string, teamId: string): Promise<MemberDto[]> {
     return this.transactions.run(orgId, async (manager) => {
       await this.findTeam(manager, orgId, teamId);
-      const members = await manager.find(TeamMember, { where: { teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
-      return describeMembers(manager, orgId, teamId, members);
+      return this.transactions.rows<MemberDto>(manager, TEAM_MEMBERS_SQL, [teamId, orgId]);
     });
   }
 
