@@ -5,6 +5,7 @@ import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
+  getRecording,
   joinByInvitation,
   registerAndLogin,
   setPlatformAdmin,
@@ -81,6 +82,11 @@ describe('API keys', () => {
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(created.key.slice(21));
     expect(list.body).not.toMatch(/keyHash|"key"/);
+    const shownOnly = await getRecording(t, `/api/v1/organizations/${orgId}/api-keys`, owner.tokens.access_token);
+    expect(shownOnly.statusCode).toBe(200);
+    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // Showing a key list reads none of its credential columns (nor anyone else's).
+    expect(shownOnly.credentialReads).toEqual([]);
     const one = await call(owner, 'GET', `/organizations/${orgId}/api-keys/${created.id}`);
     expect(Object.keys(one.json<object>())).not.toContain('key');
 

@@ -3,6 +3,7 @@ import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
+  getRecording,
   login,
   markEmailVerified,
   register,
@@ -91,6 +92,11 @@ describe('invitations', () => {
 
     const listed = await call(ivy, 'GET', '/invitations');
     expect(listed.statusCode).toBe(200);
+    const shownOnly = await getRecording(t, `/api/v1/invitations`, ivy.tokens.access_token);
+    expect(shownOnly.statusCode).toBe(200);
+    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // Showing a received invitation reads none of its credential columns (nor anyone else's).
+    expect(shownOnly.credentialReads).toEqual([]);
     expect(listed.json<Array<{ organization: object }>>().map((i) => i.organization)).toEqual([
       { id: orgId, name: 'Invite <Co>', slug: expect.any(String) as string },
     ]);

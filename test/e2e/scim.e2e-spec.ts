@@ -3,6 +3,7 @@ import { SYSTEM_ROLES } from '@app/rbac';
 import {
   bearer,
   createTestApp,
+  getRecording,
   joinByInvitation,
   login,
   markEmailVerified,
@@ -100,6 +101,11 @@ describe('directory sync (SCIM 2.0)', () => {
     const listed = await call(owner, 'GET', `/organizations/${orgId}/scim/tokens`);
     expect(listed.statusCode).toBe(200);
     expect(listed.body).not.toContain(token.slice(22));
+    const shownOnly = await getRecording(t, `/api/v1/organizations/${orgId}/scim/tokens`, owner.tokens.access_token);
+    expect(shownOnly.statusCode).toBe(200);
+    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // Showing a token list reads none of its credential columns (nor anyone else's).
+    expect(shownOnly.credentialReads).toEqual([]);
     expect(token).toMatch(/^scim_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     // A plain member cannot make one.
     const member = await registerAndLogin(t, 'scim-member');

@@ -6,6 +6,7 @@ import {
   bearer,
   flowCookieOf,
   createTestApp,
+  getRecording,
   joinByInvitation,
   login,
   register,
@@ -375,6 +376,15 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
     const refused = await call(member, 'GET', `/organizations/${orgId}/sso/connections`);
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ missingPermissions: ['sso:manage'] });
+    const shownOnly = await getRecording(
+      t,
+      `/api/v1/organizations/${orgId}/sso/connections`,
+      owner.tokens.access_token,
+    );
+    expect(shownOnly.statusCode).toBe(200);
+    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // Showing a connection list reads none of its credential columns (nor anyone else's).
+    expect(shownOnly.credentialReads).toEqual([]);
     const outsider = await registerAndLogin(t, 'sso-outsider');
     expect((await call(outsider, 'GET', `/organizations/${orgId}/domains`)).statusCode).toBe(404);
     expect(

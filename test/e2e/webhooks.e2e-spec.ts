@@ -2,7 +2,15 @@ import { newId } from '@app/common';
 import { AuditLog, TenantTransaction } from '@app/database';
 import { sealSecret, newSigningSecret } from '@app/events';
 import { SecretBox } from '@app/auth';
-import { bearer, createTestApp, joinByInvitation, registerAndLogin, WebhookReceiver, type TestApp } from '@app/testing';
+import {
+  bearer,
+  createTestApp,
+  getRecording,
+  joinByInvitation,
+  registerAndLogin,
+  WebhookReceiver,
+  type TestApp,
+} from '@app/testing';
 import type { EntityManager } from 'typeorm';
 
 /** Endpoints that should only see test events subscribe to a type nothing here emits. */
@@ -106,6 +114,15 @@ describe('webhooks', () => {
     expect(listed.json<Endpoint[]>()).toEqual([
       expect.objectContaining({ id: endpoint.id, eventTypes: ['team.updated'] }),
     ]);
+    const shownOnly = await getRecording(
+      t,
+      `/api/v1/organizations/${orgId}/webhooks/endpoints`,
+      owner.tokens.access_token,
+    );
+    expect(shownOnly.statusCode).toBe(200);
+    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // Listing endpoints reads neither sealed secret.
+    expect(shownOnly.credentialReads).toEqual([]);
 
     const team = (await call(owner, 'POST', `/organizations/${orgId}/teams`, { name: 'Core' })).json<{ id: string }>();
     expect(

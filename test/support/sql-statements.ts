@@ -1,5 +1,6 @@
 import { ClsServiceManager } from 'nestjs-cls';
 import type { DataSource, QueryRunner } from 'typeorm';
+import type { TestApp } from './test-app';
 
 /**
  * The SQL texts the data source's query runners send while `work` runs, in order; with
@@ -46,4 +47,34 @@ export async function recordStatements(
     for (const [connection, query] of patched) connection.query = query;
   }
   return statements;
+}
+
+/** Columns that hold a credential or what verifies one: no answer that only shows a row may read them. */
+export const CREDENTIAL_COLUMNS =
+  /\b(password_hash|totp_secret_encrypted|totp_last_used_step|recovery_code_hashes|key_hash|token_hash|secret_sealed|previous_secret_sealed|oidc_client_secret)\b/;
+
+/**
+ * One GET through the app, as `token`'s bearer, and the SQL statements sent on its behalf (those
+ * naming a credential column apart): for "showing a row reads no secret" checks.
+ */
+export async function getRecording(
+  t: TestApp,
+  url: string,
+  token: string,
+): Promise<{ statusCode: number; statements: string[]; credentialReads: string[] }> {
+  const requestId = `recording-${Math.random().toString(36).slice(2)}`;
+  let statusCode = 0;
+  const statements = await recordStatements(
+    t.dataSource,
+    async () => {
+      const response = await t.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      });
+      statusCode = response.statusCode;
+    },
+    requestId,
+  );
+  return { statusCode, statements, credentialReads: statements.filter((sql) => CREDENTIAL_COLUMNS.test(sql)) };
 }

@@ -6,7 +6,7 @@ import { grantableToApiKeys, isPermissionKey, permissionDenied, PermissionResolv
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Page, Slice } from '../common/page-query.dto';
-import { ApiKeyDto, type CreateApiKeyDto, type CreatedApiKeyDto } from './dto/api-key.dto';
+import { API_KEY_SHOWN, ApiKeyDto, type CreateApiKeyDto, type CreatedApiKeyDto } from './dto/api-key.dto';
 
 /**
  * Organization API keys. The secret is returned once, at creation, and stored as its SHA-256.
@@ -69,6 +69,7 @@ export class ApiKeysService {
   slice(orgId: string, offset: number, limit: number): Promise<Slice<ApiKeyDto>> {
     return this.transactions.run(orgId, async (manager) => {
       const [rows, total] = await manager.findAndCount(ApiKey, {
+        select: API_KEY_SHOWN.select,
         where: { organizationId: orgId },
         order: { createdAt: 'DESC', id: 'DESC' },
         skip: offset,

@@ -8,6 +8,7 @@ import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { In, IsNull, LessThanOrEqual, MoreThan, Not, Raw, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { AccountMailer } from '../auth/account-mailer';
 import { skipOf, type Page } from '../common/page-query.dto';
+import { shown, type ShownRow } from '../common/shown-fields';
 import type { MemberRoleDto } from '../members/dto/member.dto';
 import { MembersService } from '../members/members.service';
 import type {
@@ -40,11 +41,27 @@ function problem(status: HttpStatus, slug: string, title: string, detail: string
   return new ProblemException({ status, slug, title, detail });
 }
 
-export function invitationStatus(invitation: Invitation, now = Date.now()): InvitationStatus {
+export function invitationStatus(
+  invitation: Pick<Invitation, 'acceptedAt' | 'revokedAt' | 'expiresAt'>,
+  now = Date.now(),
+): InvitationStatus {
   if (invitation.acceptedAt) return 'accepted';
   if (invitation.revokedAt) return 'revoked';
   return invitation.expiresAt.getTime() <= now ? 'expired' : 'pending';
 }
+
+/** What an invitation's listing shows and reads: never its token's hash. */
+const INVITATION_SHOWN = shown<Invitation>()(
+  'id',
+  'organizationId',
+  'email',
+  'roleIds',
+  'invitedByUserId',
+  'createdAt',
+  'expiresAt',
+  'acceptedAt',
+  'revokedAt',
+);
 
 /** Pending invitations addressed to `email`: not used, not revoked, not expired. */
 function pendingFor(email: string): FindOptionsWhere<Invitation> {
@@ -127,6 +144,7 @@ export class InvitationsService {
   async list(orgId: string, query: InvitationQueryDto & { offset?: number }): Promise<Page<InvitationDto>> {
     return this.transactions.run(orgId, async (manager) => {
       const [rows, total] = await manager.findAndCount(Invitation, {
+        select: INVITATION_SHOWN.select,
         where: { organizationId: orgId, ...statusFilter(query.status) },
         order: { createdAt: 'DESC', id: 'DESC' },
         skip: skipOf(query),
@@ -191,6 +209,17 @@ export class InvitationsService {
     // filtered to the caller's own verified address.
     return this.transactions.runAsSystem(async (manager) => {
       const rows = await manager.find(Invitation, {
+        // What the answer shows, of the invitation, its organization and its inviter (their name):
+        // not the invitation's token hash, nor any of the inviter's credentials.
+        select: {
+          id: true,
+          organizationId: true,
+          roleIds: true,
+          createdAt: true,
+          expiresAt: true,
+          organization: { id: true, name: true, slug: true },
+          invitedBy: { id: true, fullName: true },
+        },
         where: pendingFor(user.email),
         relations: { organization: true, invitedBy: true },
         order: { createdAt: 'DESC' },
@@ -357,9 +386,12 @@ export class InvitationsService {
     return lacking.length > 0;
   }
 
-  private async verifiedUser(principal: UserPrincipal): Promise<User> {
+  private async verifiedUser(principal: UserPrincipal): Promise<Pick<User, 'id' | 'email' | 'emailVerifiedAt'>> {
     const user = await this.transactions.runWithoutTenant((manager) =>
-      manager.findOneByOrFail(User, { id: principal.userId }),
+      manager.findOneOrFail(User, {
+        select: { id: true, email: true, emailVerifiedAt: true },
+        where: { id: principal.userId },
+      }),
     );
     if (!user.emailVerifiedAt) {
       throw problem(
@@ -395,7 +427,10 @@ export class InvitationsService {
     return new Map(roles.map((role) => [role.id, { id: role.id, name: role.name, isSystem: role.isSystem }]));
   }
 
-  private async describe(manager: EntityManager, rows: Invitation[]): Promise<InvitationDto[]> {
+  private async describe(
+    manager: EntityManager,
+    rows: Array<ShownRow<typeof INVITATION_SHOWN>>,
+  ): Promise<InvitationDto[]> {
     const roles = await this.rolesById(
       manager,
       rows.flatMap((row) => row.roleIds),

@@ -5,7 +5,7 @@ import { AppConfig } from '@app/config';
 import { ScimToken, TenantTransaction } from '@app/database';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { IsNull } from 'typeorm';
-import { CreatedScimTokenDto, ScimTokenDto, type CreateScimTokenDto } from './dto/scim-token.dto';
+import { CreatedScimTokenDto, SCIM_TOKEN_SHOWN, ScimTokenDto, type CreateScimTokenDto } from './dto/scim-token.dto';
 import { generateScimToken } from './scim-access';
 
 const MAX_LIVE_TOKENS = 5;
@@ -62,9 +62,13 @@ export class ScimTokensService {
 
   list(orgId: string): Promise<ScimTokenDto[]> {
     return this.transactions.run(orgId, async (manager) =>
-      (await manager.find(ScimToken, { where: { organizationId: orgId }, order: { createdAt: 'ASC' } })).map((row) =>
-        ScimTokenDto.from(row),
-      ),
+      (
+        await manager.find(ScimToken, {
+          select: SCIM_TOKEN_SHOWN.select,
+          where: { organizationId: orgId },
+          order: { createdAt: 'ASC' },
+        })
+      ).map((row) => ScimTokenDto.from(row)),
     );
   }
 

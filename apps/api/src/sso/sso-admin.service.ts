@@ -28,6 +28,28 @@ import {
   type UpdateSsoConnectionDto,
 } from './dto/sso.dto';
 import { connectionUrls } from './sso-urls';
+import { shown, type ShownRow } from '../common/shown-fields';
+
+/** What a connection's view shows and reads: never its sealed OIDC client secret. */
+const SSO_CONNECTION_SHOWN = shown<SsoConnection>()(
+  'id',
+  'organizationId',
+  'type',
+  'name',
+  'enabled',
+  'idpEntityId',
+  'idpSsoUrl',
+  'idpCertificates',
+  'oidcIssuer',
+  'oidcClientId',
+  'oidcScopes',
+  'allowIdpInitiated',
+  'defaultRoleId',
+  'roleMappings',
+  'teamMappings',
+  'createdAt',
+  'updatedAt',
+);
 
 const MAX_CONNECTIONS = 10;
 const MAX_DOMAINS = 50;
@@ -99,7 +121,11 @@ export class SsoAdminService {
 
   listConnections(orgId: string): Promise<SsoConnectionDto[]> {
     return this.transactions.run(orgId, async (manager) => {
-      const rows = await manager.find(SsoConnection, { where: { organizationId: orgId }, order: { createdAt: 'ASC' } });
+      const rows = await manager.find(SsoConnection, {
+        select: SSO_CONNECTION_SHOWN.select,
+        where: { organizationId: orgId },
+        order: { createdAt: 'ASC' },
+      });
       return rows.map((row) => this.view(row));
     });
   }
@@ -507,7 +533,7 @@ export class SsoAdminService {
     return row;
   }
 
-  private view(row: SsoConnection): SsoConnectionDto {
+  private view(row: ShownRow<typeof SSO_CONNECTION_SHOWN>): SsoConnectionDto {
     const urls = connectionUrls(this.config, row.id);
     const saml = row.type === 'saml';
     return {

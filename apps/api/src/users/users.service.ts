@@ -13,7 +13,7 @@ import type { ChangePasswordDto } from './dto/change-password.dto';
 import type { UpdateProfileDto } from './dto/update-profile.dto';
 import { OWN_PROFILE_SQL } from './own-profile-sql';
 import { UserDto } from './dto/user.dto';
-import { ADMIN_USER_FIELDS, AdminUserDto, type UserProfileDto, type UserSearchDto } from './dto/admin-user.dto';
+import { ADMIN_USER_SHOWN, AdminUserDto, type UserProfileDto, type UserSearchDto } from './dto/admin-user.dto';
 import type { Page } from '../common/page-query.dto';
 import type { EntityManager } from 'typeorm';
 
@@ -50,9 +50,6 @@ export async function soleOwnerships(
     [userId, OWNER_ROLE_ID],
   );
 }
-
-/** ADMIN_USER_FIELDS as a find's `select`. */
-const ADMIN_USER_SELECT = Object.fromEntries(ADMIN_USER_FIELDS.map((field) => [field, true]));
 @Injectable()
 export class UsersService {
   constructor(
@@ -73,7 +70,7 @@ export class UsersService {
     return this.transactions.runWithoutTenant(async (manager) => {
       const builder = manager
         .createQueryBuilder(User, 'u')
-        .select(ADMIN_USER_FIELDS.map((field) => `u.${field}`))
+        .select(ADMIN_USER_SHOWN.fields.map((field) => `u.${field}`))
         .orderBy('u.createdAt', 'DESC')
         .addOrderBy('u.id', 'DESC');
       const q = query.q?.trim();
@@ -105,7 +102,7 @@ export class UsersService {
     const isAdmin = await this.admins.isPlatformAdmin(viewerId);
     return this.transactions.runAsSystem(async (manager) => {
       const user = await manager.findOne(User, {
-        select: ADMIN_USER_SELECT,
+        select: ADMIN_USER_SHOWN.select,
         where: { id: userId },
       });
       if (user && isAdmin) return AdminUserDto.fromUser(user);

@@ -22,6 +22,7 @@ import type { EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
 import {
   WebhookDeliveryDto,
+  WEBHOOK_ENDPOINT_SHOWN,
   WebhookEndpointDto,
   type CreatedWebhookEndpointDto,
   type CreateWebhookEndpointDto,
@@ -112,6 +113,7 @@ export class WebhooksService {
     return this.transactions.run(orgId, async (manager) =>
       (
         await manager.find(WebhookEndpoint, {
+          select: WEBHOOK_ENDPOINT_SHOWN.select,
           where: { organizationId: orgId },
           order: { createdAt: 'ASC', id: 'ASC' },
         })

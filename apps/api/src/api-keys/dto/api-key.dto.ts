@@ -12,6 +12,20 @@ import {
   MaxLength,
 } from 'class-validator';
 import { DisplayNameField, pageOf } from '../../common/dto-fields';
+import { shown, type ShownRow } from '../../common/shown-fields';
+
+/** What a key's listing shows and reads: never its hash. */
+export const API_KEY_SHOWN = shown<ApiKey>()(
+  'id',
+  'name',
+  'prefix',
+  'permissions',
+  'expiresAt',
+  'lastUsedAt',
+  'revokedAt',
+  'createdByUserId',
+  'createdAt',
+);
 
 export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
 
@@ -71,7 +85,7 @@ export class ApiKeyDto {
   @ApiProperty()
   createdAt!: Date;
 
-  static from(row: ApiKey, now = Date.now()): ApiKeyDto {
+  static from(row: ShownRow<typeof API_KEY_SHOWN>, now = Date.now()): ApiKeyDto {
     return {
       id: row.id,
       name: row.name,

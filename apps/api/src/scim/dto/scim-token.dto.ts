@@ -1,6 +1,18 @@
 import type { ScimToken } from '@app/database';
 import { ApiProperty } from '@nestjs/swagger';
 import { DisplayNameField } from '../../common/dto-fields';
+import { shown, type ShownRow } from '../../common/shown-fields';
+
+/** What a token's listing shows and reads: never its hash. */
+export const SCIM_TOKEN_SHOWN = shown<ScimToken>()(
+  'id',
+  'name',
+  'prefix',
+  'createdByUserId',
+  'createdAt',
+  'lastUsedAt',
+  'revokedAt',
+);
 
 export class CreateScimTokenDto {
   @ApiProperty({ example: 'Okta provisioning' })
@@ -30,7 +42,7 @@ export class ScimTokenDto {
   @ApiProperty({ nullable: true, type: Date })
   revokedAt!: Date | null;
 
-  static from(row: ScimToken): ScimTokenDto {
+  static from(row: ShownRow<typeof SCIM_TOKEN_SHOWN>): ScimTokenDto {
     return {
       id: row.id,
       name: row.name,

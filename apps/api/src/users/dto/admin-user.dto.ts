@@ -3,13 +3,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { pageOf } from '../../common/dto-fields';
 import { PageQueryDto } from '../../common/page-query.dto';
+import { shown, type ShownRow } from '../../common/shown-fields';
 import { UserDto } from './user.dto';
 
 /**
  * The account columns AdminUserDto is made of: what reading a user for it selects, so the password
  * hash, MFA secret and recovery data never leave the database on these paths.
  */
-export const ADMIN_USER_FIELDS = [
+export const ADMIN_USER_SHOWN = shown<User>()(
   'id',
   'email',
   'fullName',
@@ -19,7 +20,7 @@ export const ADMIN_USER_FIELDS = [
   'createdAt',
   'isActive',
   'lastLoginAt',
-] as const satisfies ReadonlyArray<keyof User>;
+);
 
 /** A user as platform admins see it: account state too, still no secrets. */
 export class AdminUserDto extends UserDto {
@@ -29,7 +30,7 @@ export class AdminUserDto extends UserDto {
   @ApiProperty({ nullable: true, type: Date })
   lastLoginAt!: Date | null;
 
-  static fromUser(user: Pick<User, (typeof ADMIN_USER_FIELDS)[number]>): AdminUserDto {
+  static fromUser(user: ShownRow<typeof ADMIN_USER_SHOWN>): AdminUserDto {
     return { ...UserDto.from(user), isActive: user.isActive, lastLoginAt: user.lastLoginAt };
   }
 }

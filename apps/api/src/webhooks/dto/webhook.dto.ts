@@ -15,6 +15,21 @@ import {
 } from 'class-validator';
 import { NoSpoofing, OmittableField, pageOf } from '../../common/dto-fields';
 import { PageQueryDto } from '../../common/page-query.dto';
+import { shown, type ShownRow } from '../../common/shown-fields';
+
+/** What an endpoint's listing shows and reads: never its sealed secrets. */
+export const WEBHOOK_ENDPOINT_SHOWN = shown<WebhookEndpoint>()(
+  'id',
+  'url',
+  'description',
+  'eventTypes',
+  'enabled',
+  'failingSince',
+  'disabledReason',
+  'previousSecretExpiresAt',
+  'createdAt',
+  'updatedAt',
+);
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -120,7 +135,7 @@ export class WebhookEndpointDto {
   @ApiProperty()
   updatedAt!: Date;
 
-  static from(row: WebhookEndpoint): WebhookEndpointDto {
+  static from(row: ShownRow<typeof WEBHOOK_ENDPOINT_SHOWN>): WebhookEndpointDto {
     return {
       id: row.id,
       url: row.url,
