@@ -203,6 +203,10 @@ describe('invitations', () => {
     expect((await call(owner, 'GET', `${org()}?status=expired`)).json()).toMatchObject({
       items: [expect.objectContaining({ id: invitation.id, status: 'expired' })],
     });
+    const listing = await getRecording(t, `/api/v1${org()}`, owner.tokens.access_token);
+    expect(listing.statusCode).toBe(200);
+    // The organization's invitations are listed without their tokens' hashes.
+    expect(listing.credentialReads).toEqual([]);
 
     const before = smtp.messages.length;
     const resent = await call(owner, 'POST', org(`/${invitation.id}/resend`));
