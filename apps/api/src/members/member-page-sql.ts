@@ -26,10 +26,14 @@ export const MEMBER_PAGE_SQL = `SELECT m.user_id AS "userId", COALESCE(u.email, 
 /** The total alone, for a page past the last member. */
 export const MEMBER_COUNT_SQL = `SELECT count(*) AS total FROM organization_members WHERE organization_id = $1`;
 
-/** A team's members with their team roles (GET …/teams/:teamId/members), longest-standing first. */
-export const TEAM_MEMBERS_SQL = `SELECT m.user_id AS "userId", COALESCE(u.email, '') AS email, u.full_name AS "fullName",
-         m.created_at AS "joinedAt",
+/**
+ * The members of one or more teams of the organization with their team roles, each row naming its
+ * team, longest-standing first (GET …/teams/:teamId/members with one id, GraphQL's batched
+ * Team.members with several): one statement however many teams.
+ */
+export const TEAM_MEMBERS_SQL = `SELECT m.team_id AS "teamId", m.user_id AS "userId", COALESCE(u.email, '') AS email,
+         u.full_name AS "fullName", m.created_at AS "joinedAt",
          ${rolesHeldWhere('a.team_id = m.team_id')}
     FROM team_members m LEFT JOIN users u ON u.id = m.user_id
-   WHERE m.team_id = $1 AND m.organization_id = $2
+   WHERE m.team_id = ANY($1) AND m.organization_id = $2
    ORDER BY m.created_at, m.id`;

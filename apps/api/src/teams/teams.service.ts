@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import type { Page, Slice } from '../common/page-query.dto';
 import type { MemberDto } from '../members/dto/member.dto';
-import { describeMembers, describeTeamMembers } from '../members/member-view';
+import { describeMembers } from '../members/member-view';
 import { lockDirectory, syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
 import { TEAM_MEMBERS_SQL } from '../members/member-page-sql';
@@ -86,17 +86,25 @@ export class TeamsService {
   }
 
   /**
-   * The members of several teams of one organization, in one unit of work and a fixed number of
-   * queries whatever the number of teams (GraphQL batches Team.members through this).
+   * The members of several teams of one organization, in one unit of work and one statement
+   * whatever the number of teams (GraphQL batches Team.members through this). Keyed by team id; a
+   * team without members is absent.
    */
   membersOfTeams(orgId: string, teamIds: readonly string[]): Promise<Map<string, MemberDto[]>> {
     return this.transactions.run(orgId, async (manager) => {
-      const members = await manager.find(TeamMember, {
-        where: { teamId: In([...teamIds]) },
-        order: { createdAt: 'ASC', id: 'ASC' },
-      });
-      return describeTeamMembers(manager, orgId, members);
+      const byTeam = new Map<string, MemberDto[]>();
+      for (const { teamId, ...member } of await this.teamMembers(manager, orgId, teamIds)) {
+        const list = byTeam.get(teamId);
+        if (list) list.push(member);
+        else byTeam.set(teamId, [member]);
+      }
+      return byTeam;
     });
+  }
+
+  /** TEAM_MEMBERS_SQL's rows: each member of those teams, with the team they are listed under. */
+  private teamMembers(manager: EntityManager, orgId: string, teamIds: readonly string[]) {
+    return this.transactions.rows<MemberDto & { teamId: string }>(manager, TEAM_MEMBERS_SQL, [[...teamIds], orgId]);
   }
 
   async get(orgId: string, teamId: string): Promise<TeamDto> {
@@ -169,7 +177,7 @@ export class TeamsService {
   listMembers(orgId: string, teamId: string): Promise<MemberDto[]> {
     return this.transactions.run(orgId, async (manager) => {
       await this.findTeam(manager, orgId, teamId);
-      return this.transactions.rows<MemberDto>(manager, TEAM_MEMBERS_SQL, [teamId, orgId]);
+      return (await this.teamMembers(manager, orgId, [teamId])).map(({ teamId: _team, ...member }) => member);
     });
   }
 
