@@ -8,7 +8,7 @@
 //          --rate auto|req/s|0 (auto: each route and its floor again at half the route's full-speed rate; 0: off)
 //          --probes n (200, per timing scenario: forgot-timing, login-timing) --scenarios a,b (all) --out dir (bench)
 //          --compare-env 'K=V K2=V2', --compare-node-flags '--flag=v' and/or --compare-entry path/to/main.js:
-//            a second api ("b") with those variables, node flags (after the deployed ones) or that build, its health/me/teams/projects/members rounds interleaved with the first's (an A/B)
+//            a second api ("b") with those variables, node flags (after the deployed ones) or that build, its health/me/teams/projects/members/dashboard rounds interleaved with the first's (an A/B)
 // Environment: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (redis://127.0.0.1:6379),
 //              BENCH_API_NODE_FLAGS (extra node flags for the api, e.g. --cpu-prof)
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
@@ -48,7 +48,7 @@ const TARGETS = { me: 0.6, teams: 0.35, 'teams-api-key': 0.35 };
 /** Each measured route and the floor its CPU per request is compared with. */
 const FLOOR_OF = { health: 'nest-floor', me: 'me-floor', teams: 'teams-floor' };
 /** The routes that get a twin on the second api in an A/B run (--compare-env, --compare-entry). */
-const COMPARED = ['health', 'me', 'teams', 'projects', 'members'];
+const COMPARED = ['health', 'me', 'teams', 'projects', 'members', 'dashboard-graphql', 'dashboard-rest'];
 const twin = (name) => `${name}@b`;
 
 function parseArgs(argv) {

@@ -72,8 +72,8 @@ async function pg() {
     fastify.get('/teams', () =>
       unitOfWork(tenant, async (client) => {
         const { rows } = await client.query(TEAM_PAGE_SQL, [orgId, 20, 0]);
-        const total = rows.length > 0 ? Number(rows[0].total) : 0;
-        return { items: rows.map(({ total: _, ...team }) => team), total, page: 1, pageSize: 20 };
+        const total = rows.length > 0 ? Number(rows[0].__total) : 0;
+        return { items: rows.map(({ __total: _, ...team }) => team), total, page: 1, pageSize: 20 };
       }),
     );
   }

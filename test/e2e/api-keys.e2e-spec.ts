@@ -84,9 +84,18 @@ describe('API keys', () => {
     expect(list.body).not.toMatch(/keyHash|"key"/);
     const shownOnly = await getRecording(t, `/api/v1/organizations/${orgId}/api-keys`, owner.tokens.access_token);
     expect(shownOnly.statusCode).toBe(200);
-    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // The listing's own read was recorded (not only the unit of work's opening and COMMIT).
+    expect(shownOnly.statements.some((sql) => /\bapi_keys\b/.test(sql))).toBe(true);
     // Showing a key list reads none of its credential columns (nor anyone else's).
     expect(shownOnly.credentialReads).toEqual([]);
+    const shownOne = await getRecording(
+      t,
+      `/api/v1/organizations/${orgId}/api-keys/${created.id}`,
+      owner.tokens.access_token,
+    );
+    expect(shownOne.statusCode).toBe(200);
+    expect(shownOne.statements.some((sql) => /\bapi_keys\b/.test(sql))).toBe(true);
+    expect(shownOne.credentialReads).toEqual([]);
     const one = await call(owner, 'GET', `/organizations/${orgId}/api-keys/${created.id}`);
     expect(Object.keys(one.json<object>())).not.toContain('key');
 

@@ -382,9 +382,18 @@ describe('single sign-on: SAML connections, verified domains, just-in-time membe
       owner.tokens.access_token,
     );
     expect(shownOnly.statusCode).toBe(200);
-    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // The listing's own read was recorded (not only the unit of work's opening and COMMIT).
+    expect(shownOnly.statements.some((sql) => /\bsso_connections\b/.test(sql))).toBe(true);
     // Showing a connection list reads none of its credential columns (nor anyone else's).
     expect(shownOnly.credentialReads).toEqual([]);
+    const shownOne = await getRecording(
+      t,
+      `/api/v1/organizations/${orgId}/sso/connections/${connection.id}`,
+      owner.tokens.access_token,
+    );
+    expect(shownOne.statusCode).toBe(200);
+    expect(shownOne.statements.some((sql) => /\bsso_connections\b/.test(sql))).toBe(true);
+    expect(shownOne.credentialReads).toEqual([]);
     const outsider = await registerAndLogin(t, 'sso-outsider');
     expect((await call(outsider, 'GET', `/organizations/${orgId}/domains`)).statusCode).toBe(404);
     expect(

@@ -120,9 +120,18 @@ describe('webhooks', () => {
       owner.tokens.access_token,
     );
     expect(shownOnly.statusCode).toBe(200);
-    expect(shownOnly.statements.length).toBeGreaterThan(1);
+    // The listing's own read was recorded (not only the unit of work's opening and COMMIT).
+    expect(shownOnly.statements.some((sql) => /\bwebhook_endpoints\b/.test(sql))).toBe(true);
     // Listing endpoints reads neither sealed secret.
     expect(shownOnly.credentialReads).toEqual([]);
+    const shownOne = await getRecording(
+      t,
+      `/api/v1/organizations/${orgId}/webhooks/endpoints/${endpoint.id}`,
+      owner.tokens.access_token,
+    );
+    expect(shownOne.statusCode).toBe(200);
+    expect(shownOne.statements.some((sql) => /\bwebhook_endpoints\b/.test(sql))).toBe(true);
+    expect(shownOne.credentialReads).toEqual([]);
 
     const team = (await call(owner, 'POST', `/organizations/${orgId}/teams`, { name: 'Core' })).json<{ id: string }>();
     expect(

@@ -49,9 +49,12 @@ export async function recordStatements(
   return statements;
 }
 
-/** Columns that hold a credential or what verifies one: no answer that only shows a row may read them. */
+/**
+ * Columns that hold a credential or what verifies one (no answer that only shows a row may read
+ * them), and `SELECT *` / `alias.*`, which would read them unnamed.
+ */
 export const CREDENTIAL_COLUMNS =
-  /\b(password_hash|totp_secret_encrypted|totp_last_used_step|recovery_code_hashes|key_hash|token_hash|secret_sealed|previous_secret_sealed|oidc_client_secret)\b/;
+  /\b(password_hash|totp_secret_encrypted|totp_last_used_step|recovery_code_hashes|key_hash|token_hash|secret_sealed|previous_secret_sealed|oidc_client_secret)\b|\bSELECT\s+\*|\w\.\*/i;
 
 /**
  * One GET through the app, as `token`'s bearer, and the SQL statements sent on its behalf (those

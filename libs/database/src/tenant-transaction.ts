@@ -116,8 +116,8 @@ export class TenantTransaction {
    * manager.query returns them. For SELECTs only: for an UPDATE or DELETE, manager.query returns
    * `[rows, rowCount]`, and this would not. Sent straight to the connection when nothing hears
    * TypeORM's query events (the test execute() applies to its own statements): the per-request
-   * reads (GET /users/me, the teams list) skip a broadcast before and after, a result wrapper and
-   * their awaits.
+   * reads (GET /users/me, the teams and member lists, a team, TenantResources' pages and rows)
+   * skip a broadcast before and after, a result wrapper and their awaits.
    */
   rows<T>(manager: EntityManager, sql: string, parameters: readonly unknown[]): Promise<T[]> {
     const runner = manager.queryRunner;

@@ -81,7 +81,11 @@ export class ApiKeysService {
   }
 
   get(orgId: string, id: string): Promise<ApiKeyDto> {
-    return this.transactions.run(orgId, async (manager) => ApiKeyDto.from(await this.find(manager, orgId, id)));
+    return this.transactions.run(orgId, async (manager) => {
+      const row = await manager.findOne(ApiKey, { select: API_KEY_SHOWN.select, where: { id, organizationId: orgId } });
+      if (!row) throw new NotFoundException('No such API key.');
+      return ApiKeyDto.from(row);
+    });
   }
 
   /** Revokes at once on every replica. Revoking twice is harmless. */

@@ -39,7 +39,6 @@ const RAW_TYPES = new Set<unknown>([
   'float4',
   'double precision',
   'float8',
-  'enum',
 ]);
 
 /** How many distinct filter-and-sort shapes a resource keeps compiled; past that, each is built per call. */
@@ -74,8 +73,6 @@ interface Condition {
  */
 export class ResourceSql {
   private readonly shapes = new Map<string, { page: string; count: string }>();
-  /** Rows come back as instances of the entity's class, as TypeORM's find returns them. */
-  private readonly prototype: object;
 
   private constructor(
     private readonly metadata: EntityMetadata,
@@ -87,14 +84,21 @@ export class ResourceSql {
     readonly properties: readonly string[],
     /** SELECT … WHERE id = $1 AND organization_id = $2. */
     readonly byIdSql: string,
-  ) {
-    const target = metadata.target;
-    this.prototype = typeof target === 'function' ? (target.prototype as object) : Object.prototype;
-  }
+  ) {}
 
   /** Null when the entity has something these reads would hydrate differently from TypeORM. */
   static of(metadata: EntityMetadata): ResourceSql | null {
     if (metadata.tableType !== 'regular' || metadata.deleteDateColumn || metadata.discriminatorColumn) return null;
+    // What TypeORM's find does after loading a row, which these reads would skip: eager and lazy
+    // relations, relation ids, @AfterLoad listeners. (Subscribers, which may hear afterLoad, are
+    // checked on every read by TenantResources: one can be registered later.)
+    if (
+      metadata.eagerRelations.length > 0 ||
+      metadata.lazyRelations.length > 0 ||
+      metadata.relationIds.length > 0 ||
+      metadata.afterLoadListeners.length > 0
+    )
+      return null;
     const id = metadata.findColumnWithPropertyName('id');
     const org = metadata.findColumnWithPropertyName('organizationId');
     if (!id || !org || metadata.primaryColumns.length !== 1 || metadata.primaryColumns[0] !== id) return null;
@@ -105,7 +109,14 @@ export class ResourceSql {
       if (column.isVirtual || (column.relationMetadata && column.propertyName === column.relationMetadata.propertyName))
         continue;
       if (!column.isSelect) continue;
-      if (column.embeddedMetadata || column.isArray || column.transformer || !RAW_TYPES.has(column.type)) return null;
+      if (
+        column.embeddedMetadata ||
+        column.isArray ||
+        column.transformer ||
+        column.isVirtualProperty ||
+        !RAW_TYPES.has(column.type)
+      )
+        return null;
       columns.push(column);
     }
     const selectList = columns
@@ -132,7 +143,9 @@ export class ResourceSql {
     // Sorted, so the same filters in another order are one shape (and one cached text).
     for (const property of Object.keys(where).sort()) {
       const value = (where as Record<string, unknown>)[property];
-      if (value === undefined) continue;
+      // TypeORM refuses an undefined filter by default (invalidWhereValuesBehavior): its call, not
+      // a silently wider page.
+      if (value === undefined) return null;
       const column = this.metadata.findColumnWithPropertyName(property);
       if (!column || !this.columns.includes(column)) return null;
       const condition = conditionOf(column, value);
@@ -157,9 +170,13 @@ export class ResourceSql {
     return { ...texts, parameters };
   }
 
-  /** A row as the entity's shape: only its properties (the window's total is left behind). */
+  /**
+   * A row as TypeORM's find hydrates it: the entity made the way TypeORM makes it when it loads a
+   * row (`metadata.create`: its constructor, as this TypeORM version always uses it), then the
+   * selected properties (the window's total is left behind).
+   */
   entityOf<E>(row: Record<string, unknown>): E {
-    const entity = Object.create(this.prototype) as Record<string, unknown>;
+    const entity = this.metadata.create(undefined, { fromDeserializer: true }) as Record<string, unknown>;
     for (const property of this.properties) entity[property] = row[property];
     return entity as E;
   }

@@ -10,6 +10,7 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { orderFor } from './list-query';
 import { skipOf, type Page, type Slice } from './page-query.dto';
 import { ResourceSql, type CompiledPage } from './resource-sql';
+import { windowPage } from './window-page';
 
 /** A row of one organization; `teamId` when it may belong to a team. */
 export interface TenantOwned {
@@ -87,18 +88,15 @@ export abstract class TenantResources<E extends TenantOwned> {
     offset: number,
     limit: number,
   ): Promise<Slice<E>> {
-    const rows = await this.transactions.rows<Record<string, unknown>>(manager, compiled.page, [
-      ...compiled.parameters,
+    const { rows, total } = await windowPage<Record<string, unknown>>(
+      this.transactions,
+      manager,
+      compiled,
+      compiled.parameters,
       limit,
       offset,
-    ]);
-    const first = rows[0];
-    if (!first && offset === 0) return { items: [], total: 0 };
-    if (!first) {
-      const [counted] = await this.transactions.rows<{ __total: string }>(manager, compiled.count, compiled.parameters);
-      return { items: [], total: Number(counted?.__total ?? 0) };
-    }
-    return { items: rows.map((row) => sql.entityOf<E>(row)), total: Number(first.__total) };
+    );
+    return { items: rows.map((row) => sql.entityOf<E>(row)), total };
   }
 
   /**
@@ -106,6 +104,8 @@ export abstract class TenantResources<E extends TenantOwned> {
    * does not cover (TypeORM's find then). Decided on first use, from the data source's metadata.
    */
   private sqlOf(manager: EntityManager): ResourceSql | null {
+    // A subscriber may listen for afterLoad, which only TypeORM's find raises.
+    if (manager.connection.subscribers.length > 0) return null;
     if (this.sql === undefined) {
       this.sql = ResourceSql.of(manager.connection.getMetadata(this.definition.entity));
       if (!this.sql) {

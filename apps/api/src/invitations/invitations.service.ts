@@ -156,7 +156,10 @@ export class InvitationsService {
 
   async get(orgId: string, id: string): Promise<InvitationDto> {
     return this.transactions.run(orgId, async (manager) => {
-      const invitation = await manager.findOneBy(Invitation, { id, organizationId: orgId });
+      const invitation = await manager.findOne(Invitation, {
+        select: INVITATION_SHOWN.select,
+        where: { id, organizationId: orgId },
+      });
       if (!invitation) throw new NotFoundException('No such invitation.');
       return required((await this.describe(manager, [invitation]))[0]);
     });

@@ -18,13 +18,13 @@ const rolesHeldWhere = (teamCondition: string) =>
 export const MEMBER_PAGE_SQL = `SELECT m.user_id AS "userId", COALESCE(u.email, '') AS email, u.full_name AS "fullName",
          m.created_at AS "joinedAt",
          ${rolesHeldWhere('a.team_id IS NULL')},
-         count(*) OVER () AS total
+         count(*) OVER () AS "__total"
     FROM organization_members m LEFT JOIN users u ON u.id = m.user_id
    WHERE m.organization_id = $1
    ORDER BY m.created_at, m.id LIMIT $2 OFFSET $3`;
 
 /** The total alone, for a page past the last member. */
-export const MEMBER_COUNT_SQL = `SELECT count(*) AS total FROM organization_members WHERE organization_id = $1`;
+export const MEMBER_COUNT_SQL = `SELECT count(*) AS "__total" FROM organization_members WHERE organization_id = $1`;
 
 /**
  * The members of one or more teams of the organization with their team roles, each row naming its

@@ -21,6 +21,8 @@ export async function describeMembers(
   const assignments = await manager.find(RoleAssignment, {
     where: { organizationId, teamId: teamId ?? IsNull(), userId: In(userIds) },
     relations: { role: true },
+    // In the order they were granted, as the member lists give them.
+    order: { createdAt: 'ASC', id: 'ASC' },
   });
   return members.map((member) => {
     const user = users.find((u) => u.id === member.userId);

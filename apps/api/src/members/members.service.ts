@@ -18,6 +18,7 @@ import type { Page, Slice } from '../common/page-query.dto';
 import type { MemberDto } from './dto/member.dto';
 import { describeMembers } from './member-view';
 import { MEMBER_COUNT_SQL, MEMBER_PAGE_SQL } from './member-page-sql';
+import { windowPage } from '../common/window-page';
 import { MemberMailer } from './member-mailer';
 
 const OWNER_ROLE_ID = SYSTEM_ROLES.owner.id;
@@ -92,27 +93,15 @@ export class MembersService {
   /** `limit` members from `offset`, longest-standing first, and how many there are. */
   slice(orgId: string, offset: number, limit: number): Promise<Slice<MemberDto>> {
     return this.transactions.run(orgId, async (manager) => {
-      const rows = await this.transactions.rows<MemberDto & { total: string }>(manager, MEMBER_PAGE_SQL, [
-        orgId,
+      const { rows, total } = await windowPage<MemberDto>(
+        this.transactions,
+        manager,
+        { page: MEMBER_PAGE_SQL, count: MEMBER_COUNT_SQL },
+        [orgId],
         limit,
         offset,
-      ]);
-      const first = rows[0];
-      if (!first && offset === 0) return { items: [], total: 0 };
-      if (!first) {
-        const [counted] = await this.transactions.rows<{ total: string }>(manager, MEMBER_COUNT_SQL, [orgId]);
-        return { items: [], total: Number(counted?.total ?? 0) };
-      }
-      return {
-        items: rows.map(({ userId, email, fullName, joinedAt, roles }) => ({
-          userId,
-          email,
-          fullName,
-          joinedAt,
-          roles,
-        })),
-        total: Number(first.total),
-      };
+      );
+      return { items: rows.map(({ __total: _total, ...member }) => member), total };
     });
   }
 

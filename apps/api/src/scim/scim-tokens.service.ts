@@ -55,7 +55,7 @@ export class ScimTokensService {
           prefix,
         },
       );
-      return manager.findOneByOrFail(ScimToken, { id: entity.id });
+      return manager.findOneOrFail(ScimToken, { select: SCIM_TOKEN_SHOWN.select, where: { id: entity.id } });
     });
     return { ...ScimTokenDto.from(row), token, baseUrl: scimBaseUrl(this.config, orgId) };
   }

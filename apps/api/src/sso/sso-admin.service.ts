@@ -113,7 +113,7 @@ export class SsoAdminService {
         type,
         ...(type === 'oidc' ? { oidcIssuer: entity.oidcIssuer } : { idpEntityId: entity.idpEntityId }),
       });
-      return manager.findOneByOrFail(SsoConnection, { id: entity.id });
+      return manager.findOneOrFail(SsoConnection, { select: SSO_CONNECTION_SHOWN.select, where: { id: entity.id } });
     });
     await this.permissions.invalidate(orgId);
     return this.view(row);
@@ -131,7 +131,14 @@ export class SsoAdminService {
   }
 
   getConnection(orgId: string, id: string): Promise<SsoConnectionDto> {
-    return this.transactions.run(orgId, async (manager) => this.view(await this.findConnection(manager, orgId, id)));
+    return this.transactions.run(orgId, async (manager) => {
+      const row = await manager.findOne(SsoConnection, {
+        select: SSO_CONNECTION_SHOWN.select,
+        where: { id, organizationId: orgId },
+      });
+      if (!row) throw new NotFoundException('No such connection.');
+      return this.view(row);
+    });
   }
 
   async updateConnection(
@@ -166,7 +173,7 @@ export class SsoAdminService {
       await this.record(manager, actor, orgId, 'sso.connection.update', ['sso_connection', id], {
         fields: Object.keys(dto),
       });
-      return manager.findOneByOrFail(SsoConnection, { id });
+      return manager.findOneOrFail(SsoConnection, { select: SSO_CONNECTION_SHOWN.select, where: { id } });
     });
     await this.permissions.invalidate(orgId);
     return this.view(row);

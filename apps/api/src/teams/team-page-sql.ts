@@ -5,12 +5,12 @@
  * statement. Kept apart (no imports) so the benchmark's raw-SQL floor runs exactly these texts.
  */
 export const TEAM_PAGE_SQL = `SELECT id, organization_id AS "organizationId", name, slug, description, created_at AS "createdAt",
-         count(*) OVER () AS total
+         count(*) OVER () AS "__total"
     FROM teams WHERE organization_id = $1
    ORDER BY created_at, id LIMIT $2 OFFSET $3`;
 
 /** The total alone, for a page past the last team (no row carries the window's count). */
-export const TEAM_COUNT_SQL = `SELECT count(*) AS total FROM teams WHERE organization_id = $1`;
+export const TEAM_COUNT_SQL = `SELECT count(*) AS "__total" FROM teams WHERE organization_id = $1`;
 
 /** One team of the organization by id (GET …/teams/:teamId, and the check that it exists): TeamDto's fields. */
 export const TEAM_SQL = `SELECT id, organization_id AS "organizationId", name, slug, description, created_at AS "createdAt"

@@ -20,6 +20,7 @@ import { describeMembers } from '../members/member-view';
 import { lockDirectory, syncGroupRoles } from '../scim/scim-group-membership';
 import { TeamDto, type CreateTeamDto, type UpdateTeamDto } from './dto/team.dto';
 import { TEAM_MEMBERS_SQL } from '../members/member-page-sql';
+import { windowPage } from '../common/window-page';
 import { TEAM_COUNT_SQL, TEAM_PAGE_SQL, TEAM_SQL } from './team-page-sql';
 
 /** Teams inside an organization, their members and their team-scoped roles. */
@@ -50,10 +51,10 @@ export class TeamsService {
           await this.insertAssignments(manager, actor, orgId, id, actor.userId, [SYSTEM_ROLES['team-admin'].id]);
         }
         await this.record(manager, actor, orgId, 'team.create', 'team', id, { name: dto.name });
-        return manager.findOneByOrFail(Team, { id });
+        return this.findTeam(manager, orgId, id);
       });
       if (actor.kind === 'user') await this.permissions.invalidate(orgId, actor.userId);
-      return TeamDto.from(team);
+      return team;
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('This slug is already taken in the organization.');
       throw error;
@@ -68,20 +69,15 @@ export class TeamsService {
   /** `limit` teams from `offset`, oldest first, and how many there are. */
   slice(orgId: string, offset: number, limit: number): Promise<Slice<TeamDto>> {
     return this.transactions.run(orgId, async (manager) => {
-      const rows = await this.transactions.rows<TeamDto & { total: string }>(manager, TEAM_PAGE_SQL, [
-        orgId,
+      const { rows, total } = await windowPage<TeamDto>(
+        this.transactions,
+        manager,
+        { page: TEAM_PAGE_SQL, count: TEAM_COUNT_SQL },
+        [orgId],
         limit,
         offset,
-      ]);
-      const first = rows[0];
-      // No team at all: exact, within this transaction.
-      if (!first && offset === 0) return { items: [], total: 0 };
-      if (!first) {
-        // Past the last team: no row carries the count.
-        const [counted] = await this.transactions.rows<{ total: string }>(manager, TEAM_COUNT_SQL, [orgId]);
-        return { items: [], total: Number(counted?.total ?? 0) };
-      }
-      return { items: rows.map((row) => TeamDto.from(row)), total: Number(first.total) };
+      );
+      return { items: rows.map((row) => TeamDto.from(row)), total };
     });
   }
 
@@ -118,9 +114,9 @@ export class TeamsService {
         const changes = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
         if (Object.keys(changes).length > 0) await manager.update(Team, { id: teamId }, changes);
         await this.record(manager, actor, orgId, 'team.update', 'team', teamId, { fields: Object.keys(changes) });
-        return manager.findOneByOrFail(Team, { id: teamId });
+        return this.findTeam(manager, orgId, teamId);
       });
-      return TeamDto.from(team);
+      return team;
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictException('This slug is already taken in the organization.');
       throw error;

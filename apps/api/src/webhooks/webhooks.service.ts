@@ -104,7 +104,7 @@ export class WebhooksService {
           eventTypes,
         },
       );
-      return manager.findOneByOrFail(WebhookEndpoint, { id });
+      return manager.findOneOrFail(WebhookEndpoint, { select: WEBHOOK_ENDPOINT_SHOWN.select, where: { id } });
     });
     return { ...WebhookEndpointDto.from(row), secret };
   }
@@ -122,7 +122,11 @@ export class WebhooksService {
   }
 
   async get(orgId: string, id: string): Promise<WebhookEndpointDto> {
-    return WebhookEndpointDto.from(await this.transactions.run(orgId, (manager) => this.find(manager, orgId, id)));
+    const row = await this.transactions.run(orgId, (manager) =>
+      manager.findOne(WebhookEndpoint, { select: WEBHOOK_ENDPOINT_SHOWN.select, where: { id, organizationId: orgId } }),
+    );
+    if (!row) throw new NotFoundException('No such webhook endpoint.');
+    return WebhookEndpointDto.from(row);
   }
 
   async update(
@@ -155,7 +159,7 @@ export class WebhooksService {
           fields: Object.keys(changes),
         },
       );
-      return manager.findOneByOrFail(WebhookEndpoint, { id });
+      return manager.findOneOrFail(WebhookEndpoint, { select: WEBHOOK_ENDPOINT_SHOWN.select, where: { id } });
     });
     return WebhookEndpointDto.from(row);
   }
