@@ -100,8 +100,9 @@ export abstract class TenantResources<E extends TenantOwned> {
   }
 
   /**
-   * The entity's reads as SQL built once (ResourceSql), or null when the entity has a column it
-   * does not cover (TypeORM's find then). Decided on first use, from the data source's metadata.
+   * The entity's reads as SQL built once (ResourceSql), or null when the entity has something it
+   * does not cover or a subscriber is registered (TypeORM's find then). The entity is judged once,
+   * on first use, from the data source's metadata.
    */
   private sqlOf(manager: EntityManager): ResourceSql | null {
     // A subscriber may listen for afterLoad, which only TypeORM's find raises.
@@ -110,7 +111,7 @@ export abstract class TenantResources<E extends TenantOwned> {
       this.sql = ResourceSql.of(manager.connection.getMetadata(this.definition.entity));
       if (!this.sql) {
         new Logger(TenantResources.name).log(
-          `${this.definition.name}: reads go through TypeORM's find (a column type, transformer or soft-delete column the compiled reads do not cover)`,
+          `${this.definition.name}: reads go through TypeORM's find (the entity has something the compiled reads do not cover; see resource-sql.ts)`,
         );
       }
     }
