@@ -18,7 +18,7 @@ export {
   uniqueEmail,
   type Tokens,
 } from './auth-helpers';
-export { CREDENTIAL_COLUMNS, getRecording, recordStatements } from './sql-statements';
+export { CREDENTIAL_COLUMNS, readsOf, recordStatements, SHOWN_ONLY } from './sql-statements';
 export { fillPath, registeredRoutes, type HttpMethod, type RegisteredRoute } from './route-table';
 export { createRoleFixture, type RoleFixture, type TenantRoles, type RoleName, ROLE_NAMES } from './role-fixture';
 export { RESOURCE_FIXTURES, type ResourceFixture } from './resource-fixtures';

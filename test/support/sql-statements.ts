@@ -56,15 +56,21 @@ export async function recordStatements(
 export const CREDENTIAL_COLUMNS =
   /\b(password_hash|totp_secret_encrypted|totp_last_used_step|recovery_code_hashes|key_hash|token_hash|secret_sealed|previous_secret_sealed|oidc_client_secret)\b|\bSELECT\s+\*|\w\.\*/i;
 
+/** What a GET that shows rows should come to: answered, its table read, no credential column read. */
+export const SHOWN_ONLY = { statusCode: 200, readsTable: true, credentialReads: [] as string[] };
+
 /**
- * One GET through the app, as `token`'s bearer, and the SQL statements sent on its behalf (those
- * naming a credential column apart): for "showing a row reads no secret" checks.
+ * One GET through the app, as `token`'s bearer, judged by the SQL sent on its behalf: its status,
+ * whether a statement read `table` (so the route's own read was recorded, not only the unit of
+ * work's opening and COMMIT), and the statements naming a credential column or selecting `*`.
+ * Compare with SHOWN_ONLY.
  */
-export async function getRecording(
+export async function readsOf(
   t: TestApp,
   url: string,
   token: string,
-): Promise<{ statusCode: number; statements: string[]; credentialReads: string[] }> {
+  table: string,
+): Promise<{ statusCode: number; readsTable: boolean; credentialReads: string[] }> {
   const requestId = `recording-${Math.random().toString(36).slice(2)}`;
   let statusCode = 0;
   const statements = await recordStatements(
@@ -79,5 +85,10 @@ export async function getRecording(
     },
     requestId,
   );
-  return { statusCode, statements, credentialReads: statements.filter((sql) => CREDENTIAL_COLUMNS.test(sql)) };
+  const tableName = new RegExp(`\\b${table}\\b`);
+  return {
+    statusCode,
+    readsTable: statements.some((sql) => tableName.test(sql)),
+    credentialReads: statements.filter((sql) => CREDENTIAL_COLUMNS.test(sql)),
+  };
 }
