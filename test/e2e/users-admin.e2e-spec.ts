@@ -101,7 +101,7 @@ describe('users and platform admins', () => {
     expect((await call(admin, 'GET', `/users/${owner.userId}`)).json()).toMatchObject({ isActive: true });
   });
 
-  it('reads no credential column of an account to show it (user list, profiles, members)', async () => {
+  it('reads no credential column of an account to show it (user list, profiles, members, changed accounts)', async () => {
     const owner = await registerAndLogin(t, 'u-columns');
     const mate = await registerAndLogin(t, 'u-columns-mate');
     const orgId = (await call(owner, 'POST', '/organizations', { name: 'Columns' })).json<{ id: string }>().id;
@@ -116,6 +116,8 @@ describe('users and platform admins', () => {
       // Answers with the member as the list describes them.
       [owner, 'PUT', `/organizations/${orgId}/members/${mate.userId}/roles`, { roleIds: [SYSTEM_ROLES.viewer.id] }],
       [owner, 'GET', `/organizations/${orgId}/teams/${teamId}/members`],
+      // Answers with the changed profile.
+      [owner, 'PUT', '/users/me', { fullName: 'Columns Owner' }],
     ];
     for (const [as, method, url, payload] of reads) {
       const requestId = `columns-${Math.random().toString(36).slice(2)}`;
@@ -143,7 +145,22 @@ describe('users and platform admins', () => {
     const helper = await registerAndLogin(t, 'helper');
     expect((await call(first, 'POST', `/users/${helper.userId}/platform-admin`)).statusCode).toBe(403);
     expect((await call(helper, 'GET', '/users')).statusCode).toBe(403);
-    const granted = await call(admin, 'POST', `/users/${helper.userId}/platform-admin`);
+    const requestId = `grant-${Math.random().toString(36).slice(2)}`;
+    let answered: Awaited<ReturnType<typeof call>> | undefined;
+    const statements = await recordStatements(
+      t.dataSource,
+      async () =>
+        (answered = await t.inject({
+          method: 'POST',
+          url: `/api/v1/users/${helper.userId}/platform-admin`,
+          headers: { ...bearer(admin.tokens.access_token), 'x-request-id': requestId },
+        })),
+      requestId,
+    );
+    // The answer (the account whose flag changed) is built without its credential columns.
+    expect(statements.some((sql) => /\busers\b/.test(sql))).toBe(true);
+    expect(statements.filter((sql) => CREDENTIAL_COLUMNS.test(sql))).toEqual([]);
+    const granted = answered!;
     expect(granted.statusCode).toBe(200);
     expect(granted.json()).toMatchObject({ isPlatformAdmin: true });
     expect((await call(helper, 'GET', '/users')).statusCode).toBe(200);
@@ -234,9 +251,23 @@ describe('users and platform admins', () => {
 
     // Reactivation: platform admins only, audited; sign-in works again, old sessions and keys stay dead.
     expect((await call(first, 'POST', `/users/${founder.userId}/reactivate`)).statusCode).toBe(403);
-    const back = await call(admin, 'POST', `/users/${founder.userId}/reactivate`);
-    expect(back.statusCode).toBe(200);
-    expect(back.json()).toMatchObject({ isActive: true });
+    const requestId = `reactivate-${Math.random().toString(36).slice(2)}`;
+    let back: Awaited<ReturnType<typeof call>> | undefined;
+    const statements = await recordStatements(
+      t.dataSource,
+      async () =>
+        (back = await t.inject({
+          method: 'POST',
+          url: `/api/v1/users/${founder.userId}/reactivate`,
+          headers: { ...bearer(admin.tokens.access_token), 'x-request-id': requestId },
+        })),
+      requestId,
+    );
+    // The answer (the account as platform admins see it) is built without its credential columns.
+    expect(statements.some((sql) => /\busers\b/.test(sql))).toBe(true);
+    expect(statements.filter((sql) => CREDENTIAL_COLUMNS.test(sql))).toEqual([]);
+    expect(back?.statusCode).toBe(200);
+    expect(back?.json()).toMatchObject({ isActive: true });
     expect((await call(founder, 'GET', '/users/me')).statusCode).toBe(401);
     const oldKey = await t.inject({
       method: 'GET',

@@ -6,6 +6,10 @@ import { PlatformAdmins } from '@app/rbac';
 import { HttpStatus, Injectable, Logger, NotFoundException, type OnApplicationBootstrap } from '@nestjs/common';
 import { Raw, type EntityManager } from 'typeorm';
 import { SessionService } from '../auth/session.service';
+import type { ShownRow } from '../common/shown-fields';
+import { ADMIN_USER_SHOWN } from './dto/admin-user.dto';
+
+type AdminUserRow = ShownRow<typeof ADMIN_USER_SHOWN>;
 
 export type GrantChannel = 'api' | 'cli' | 'bootstrap';
 
@@ -44,19 +48,20 @@ export class PlatformAdminService implements OnApplicationBootstrap {
     }
   }
 
-  async setByEmail(email: string, value: boolean, via: GrantChannel): Promise<User> {
+  async setByEmail(email: string, value: boolean, via: GrantChannel): Promise<AdminUserRow> {
     const user = await this.transactions.runAsSystem((manager) => findByEmail(manager, email));
     if (!user) throw new NotFoundException(`No user with the email ${email}.`);
     return this.set(null, user.id, value, via);
   }
 
   /** Grants or revokes; idempotent; audited with who did it and through which channel. */
-  async set(actorId: string | null, userId: string, value: boolean, via: GrantChannel): Promise<User> {
+  async set(actorId: string | null, userId: string, value: boolean, via: GrantChannel): Promise<AdminUserRow> {
     let endedImpersonations: string[] = [];
     const user = await this.transactions.runAsSystem(async (manager) => {
       // Serialise all flag changes, so two admins revoking each other cannot leave none.
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['platform-admins']);
-      const target = await manager.findOneBy(User, { id: userId });
+      // What the answer shows (AdminUserDto), not the account's credentials.
+      const target = await manager.findOne(User, { select: ADMIN_USER_SHOWN.select, where: { id: userId } });
       if (!target) throw new NotFoundException('No such user.');
       if (target.isPlatformAdmin === value) return target;
       if (!value) {
@@ -93,8 +98,13 @@ export class PlatformAdminService implements OnApplicationBootstrap {
   }
 }
 
-function findByEmail(manager: EntityManager, email: string): Promise<User | null> {
-  return manager.findOneBy(User, {
-    email: Raw((column) => `lower(${column}) = :email`, { email: email.toLowerCase() }),
+/** The account with that address (any case): its id, verification and admin flag, nothing else. */
+function findByEmail(
+  manager: EntityManager,
+  email: string,
+): Promise<Pick<User, 'id' | 'emailVerifiedAt' | 'isPlatformAdmin'> | null> {
+  return manager.findOne(User, {
+    select: { id: true, emailVerifiedAt: true, isPlatformAdmin: true },
+    where: { email: Raw((column) => `lower(${column}) = :email`, { email: email.toLowerCase() }) },
   });
 }

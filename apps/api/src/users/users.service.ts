@@ -237,7 +237,11 @@ export class UsersService {
    */
   async reactivate(actorId: string, userId: string): Promise<AdminUserDto> {
     const user = await this.transactions.runAsSystem(async (manager) => {
-      const row = await manager.findOne(User, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      const row = await manager.findOne(User, {
+        select: ADMIN_USER_SHOWN.select,
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!row) throw new NotFoundException('No such user.');
       if (row.isActive) return row;
       await manager.update(User, { id: userId }, { isActive: true });
@@ -245,7 +249,7 @@ export class UsersService {
         { action: 'user.reactivate', outcome: 'success', actorId, targetType: 'user', targetId: userId },
         manager,
       );
-      return manager.findOneByOrFail(User, { id: userId });
+      return manager.findOneOrFail(User, { select: ADMIN_USER_SHOWN.select, where: { id: userId } });
     });
     await this.admins.invalidate(userId);
     await this.permissions.invalidateUser(userId);
@@ -278,9 +282,12 @@ export class UsersService {
         },
         manager,
       );
-      return manager.findOneByOrFail(User, { id: userId });
+      // The answer is the own profile, read as GET /users/me reads it.
+      const [profile] = await this.transactions.rows<UserDto>(manager, OWN_PROFILE_SQL, [userId]);
+      if (!profile) throw new NotFoundException('No such user.');
+      return profile;
     });
-    return UserDto.from(user);
+    return user;
   }
 
   /** Verifies the current password, applies the policy, and signs out every other session. */
