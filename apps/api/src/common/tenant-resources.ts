@@ -8,8 +8,8 @@ import { Logger, NotFoundException } from '@nestjs/common';
 import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { orderFor } from './list-query';
-import { skipOf, type Page, type Slice } from './page-query.dto';
-import { ResourceSql, type CompiledPage } from './resource-sql';
+import { skipOf, type Page } from './page-query.dto';
+import { ResourceSql } from './resource-sql';
 import { windowPage } from './window-page';
 
 /** A row of one organization; `teamId` when it may belong to a team. */
@@ -75,28 +75,16 @@ export abstract class TenantResources<E extends TenantOwned> {
         });
         return { items, total, page: query.page, pageSize: query.pageSize };
       }
-      const { items, total } = await this.readPage(manager, sql, compiled, skipOf(query), query.pageSize);
-      return { items, total, page: query.page, pageSize: query.pageSize };
+      const { rows, total } = await windowPage<Record<string, unknown>>(
+        this.transactions,
+        manager,
+        compiled,
+        compiled.parameters,
+        query.pageSize,
+        skipOf(query),
+      );
+      return { items: rows.map((row) => sql.entityOf<E>(row)), total, page: query.page, pageSize: query.pageSize };
     });
-  }
-
-  /** One statement: the rows and, counted by a window over them, how many match (one more past the end). */
-  private async readPage(
-    manager: EntityManager,
-    sql: ResourceSql,
-    compiled: CompiledPage,
-    offset: number,
-    limit: number,
-  ): Promise<Slice<E>> {
-    const { rows, total } = await windowPage<Record<string, unknown>>(
-      this.transactions,
-      manager,
-      compiled,
-      compiled.parameters,
-      limit,
-      offset,
-    );
-    return { items: rows.map((row) => sql.entityOf<E>(row)), total };
   }
 
   /**

@@ -1,10 +1,10 @@
 import type { TenantTransaction } from '@app/database';
 import type { EntityManager } from 'typeorm';
 
-/** The column a page statement's window count comes back in (`count(*) OVER () AS "__total"`). */
-export const WINDOW_TOTAL = '__total';
-
-/** A page statement and the count for a page past the end, both over the same filters. */
+/**
+ * A page statement and the count for a page past the end, both over the same filters; the count
+ * comes back as `__total` (`count(*) OVER () AS "__total"` in the page).
+ */
 export interface WindowPageSql {
   /** Takes the filters' parameters, then LIMIT and OFFSET; every row carries `__total`. */
   page: string;

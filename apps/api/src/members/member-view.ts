@@ -1,9 +1,10 @@
 import { RoleAssignment, User } from '@app/database';
 import { In, IsNull, type EntityManager } from 'typeorm';
+import { shown } from '../common/shown-fields';
 import type { MemberDto } from './dto/member.dto';
 
 /** What a member list shows of an account; never its password hash, MFA secret or other credentials. */
-const ACCOUNT_FIELDS = { id: true, email: true, fullName: true } as const;
+const ACCOUNT_SHOWN = shown<User>()('id', 'email', 'fullName');
 
 /**
  * Members as the api shows them: user details and the roles held in the organization
@@ -17,7 +18,7 @@ export async function describeMembers(
 ): Promise<MemberDto[]> {
   if (members.length === 0) return [];
   const userIds = members.map((m) => m.userId);
-  const users = await manager.find(User, { select: ACCOUNT_FIELDS, where: { id: In(userIds) } });
+  const users = await manager.find(User, { select: ACCOUNT_SHOWN.select, where: { id: In(userIds) } });
   const assignments = await manager.find(RoleAssignment, {
     where: { organizationId, teamId: teamId ?? IsNull(), userId: In(userIds) },
     relations: { role: true },
