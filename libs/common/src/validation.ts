@@ -44,7 +44,7 @@ export function memoizeValidationMetadata(): void {
     const key = optionsKey(rest);
     if (key === undefined) return lookup(target, ...rest);
     let byOptions = answers.get(target);
-    if (!byOptions) answers.set(target, (byOptions = new Map()));
+    if (!byOptions) answers.set(target, (byOptions = new Map<string, unknown[]>()));
     let answer = byOptions.get(key);
     if (!answer) byOptions.set(key, (answer = lookup(target, ...rest)));
     return answer.slice();
