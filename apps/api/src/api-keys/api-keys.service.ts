@@ -6,6 +6,7 @@ import { grantableToApiKeys, isPermissionKey, permissionDenied, PermissionResolv
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Page, Slice } from '../common/page-query.dto';
+import { findShown } from '../common/shown-fields';
 import { API_KEY_SHOWN, ApiKeyDto, type CreateApiKeyDto, type CreatedApiKeyDto } from './dto/api-key.dto';
 
 /**
@@ -81,11 +82,9 @@ export class ApiKeysService {
   }
 
   get(orgId: string, id: string): Promise<ApiKeyDto> {
-    return this.transactions.run(orgId, async (manager) => {
-      const row = await manager.findOne(ApiKey, { select: API_KEY_SHOWN.select, where: { id, organizationId: orgId } });
-      if (!row) throw new NotFoundException('No such API key.');
-      return ApiKeyDto.from(row);
-    });
+    return this.transactions.run(orgId, async (manager) =>
+      ApiKeyDto.from(await findShown(manager, ApiKey, API_KEY_SHOWN, orgId, id, 'No such API key.')),
+    );
   }
 
   /** Revokes at once on every replica. Revoking twice is harmless. */

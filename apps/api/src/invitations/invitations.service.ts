@@ -8,7 +8,7 @@ import { HttpStatus, Injectable, NotFoundException } from '@nestjs/common';
 import { In, IsNull, LessThanOrEqual, MoreThan, Not, Raw, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { AccountMailer } from '../auth/account-mailer';
 import { skipOf, type Page } from '../common/page-query.dto';
-import { shown, type ShownRow } from '../common/shown-fields';
+import { findShown, shown, type ShownRow } from '../common/shown-fields';
 import type { MemberRoleDto } from '../members/dto/member.dto';
 import { MembersService } from '../members/members.service';
 import type {
@@ -156,11 +156,7 @@ export class InvitationsService {
 
   async get(orgId: string, id: string): Promise<InvitationDto> {
     return this.transactions.run(orgId, async (manager) => {
-      const invitation = await manager.findOne(Invitation, {
-        select: INVITATION_SHOWN.select,
-        where: { id, organizationId: orgId },
-      });
-      if (!invitation) throw new NotFoundException('No such invitation.');
+      const invitation = await findShown(manager, Invitation, INVITATION_SHOWN, orgId, id, 'No such invitation.');
       return required((await this.describe(manager, [invitation]))[0]);
     });
   }

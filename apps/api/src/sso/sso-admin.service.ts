@@ -28,7 +28,7 @@ import {
   type UpdateSsoConnectionDto,
 } from './dto/sso.dto';
 import { connectionUrls } from './sso-urls';
-import { shown, type ShownRow } from '../common/shown-fields';
+import { findShown, shown, type ShownRow } from '../common/shown-fields';
 
 /** What a connection's view shows and reads: never its sealed OIDC client secret. */
 const SSO_CONNECTION_SHOWN = shown<SsoConnection>()(
@@ -131,14 +131,9 @@ export class SsoAdminService {
   }
 
   getConnection(orgId: string, id: string): Promise<SsoConnectionDto> {
-    return this.transactions.run(orgId, async (manager) => {
-      const row = await manager.findOne(SsoConnection, {
-        select: SSO_CONNECTION_SHOWN.select,
-        where: { id, organizationId: orgId },
-      });
-      if (!row) throw new NotFoundException('No such connection.');
-      return this.view(row);
-    });
+    return this.transactions.run(orgId, async (manager) =>
+      this.view(await findShown(manager, SsoConnection, SSO_CONNECTION_SHOWN, orgId, id, 'No such connection.')),
+    );
   }
 
   async updateConnection(

@@ -20,6 +20,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { EntityManager } from 'typeorm';
 import type { Page } from '../common/page-query.dto';
+import { findShown } from '../common/shown-fields';
 import {
   WebhookDeliveryDto,
   WEBHOOK_ENDPOINT_SHOWN,
@@ -123,9 +124,8 @@ export class WebhooksService {
 
   async get(orgId: string, id: string): Promise<WebhookEndpointDto> {
     const row = await this.transactions.run(orgId, (manager) =>
-      manager.findOne(WebhookEndpoint, { select: WEBHOOK_ENDPOINT_SHOWN.select, where: { id, organizationId: orgId } }),
+      findShown(manager, WebhookEndpoint, WEBHOOK_ENDPOINT_SHOWN, orgId, id, 'No such webhook endpoint.'),
     );
-    if (!row) throw new NotFoundException('No such webhook endpoint.');
     return WebhookEndpointDto.from(row);
   }
 
