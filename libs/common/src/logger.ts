@@ -3,6 +3,7 @@ import { ClsServiceManager } from 'nestjs-cls';
 import pino, { type Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
 import { traceFields } from '@app/telemetry';
+import { BatchedOutput } from './log-output';
 
 export const REDACTED_PATHS = [
   'password',
@@ -105,28 +106,18 @@ function buildLogger(
   return pino(options, destination ?? standardOutput());
 }
 
-let stdout: pino.DestinationStream | undefined;
-/** How long a buffered log line may wait for company before it is written. */
-const FLUSH_EVERY_MS = 250;
+let stdout: BatchedOutput | undefined;
 
 /**
- * Standard output shared by the process's loggers, written asynchronously in batches: lines
- * collect until 4 KiB or FLUSH_EVERY_MS, so a busy api makes one write per many lines instead of
- * a system call per line. pino writes what is pending when the process exits (normally or after
- * an uncaught error); a SIGKILL loses at most FLUSH_EVERY_MS of lines.
+ * Standard output shared by the process's loggers, written in batches: lines collect until 4 KiB
+ * or 250 ms, so a busy api makes one write per many lines instead of a system call per line
+ * (BatchedOutput: in order, never torn, flushed at exit).
  */
 function standardOutput(): pino.DestinationStream {
-  if (!stdout) {
-    const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-    setInterval(() => {
-      try {
-        stream.flush();
-      } catch {
-        // not ready yet, or closed at exit
-      }
-    }, FLUSH_EVERY_MS).unref();
-    stdout = stream;
-  }
+  // Node's process.stdout, once made, puts a pipe in non-blocking mode: a reader that falls behind
+  // (a full pipe) then makes the batch wait instead of stalling the event loop in write().
+  void process.stdout;
+  stdout ??= new BatchedOutput(1);
   return stdout;
 }
 

@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BatchedOutput } from './log-output';
+
+const MODULE = join(__dirname, 'log-output.ts');
+
+/** A child process that loads BatchedOutput (TypeScript, through swc) and runs `body` with it. */
+function child(body: string): {
+  exited: Promise<{ code: number | null; stderr: string }>;
+  stdout: Readable;
+  stderrLines: (line: string) => Promise<void>;
+} {
+  // The same lines as `line` below.
+  const script = `const { BatchedOutput } = require(${JSON.stringify(MODULE)});
+const line = (n) => JSON.stringify({ n, pad: 'x'.repeat(90) }) + '\\n';
+${body}`;
+  const proc = spawn(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SWC_NODE_PROJECT: join(__dirname, '../../../tsconfig.json') },
+  });
+  let stderr = '';
+  const waiters: Array<{ line: string; resolve: () => void }> = [];
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+    for (const waiter of waiters.filter((w) => stderr.split('\n').includes(w.line))) waiter.resolve();
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    proc.on('close', (code) => resolve({ code, stderr })),
+  );
+  return {
+    exited,
+    stdout: proc.stdout,
+    stderrLines: (line) =>
+      new Promise<void>((resolve) => {
+        if (stderr.split('\n').includes(line)) resolve();
+        else waiters.push({ line, resolve });
+      }),
+  };
+}
+
+function collect(stream: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => (text += chunk));
+    stream.on('end', () => resolve(text));
+    // A stream paused on purpose (the full-pipe tests) does not start again by a 'data' listener.
+    stream.resume();
+  });
+}
+
+const line = (n: number, width = 90) => `${JSON.stringify({ n, pad: 'x'.repeat(width) })}\n`;
+/** The `n`s of the lines of `text`, each line parsed whole (a torn line fails here). */
+const numbers = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((row) => JSON.parse(row) as { n?: number; msg?: string });
+
+describe('BatchedOutput', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'log-output-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds lines until minLength characters wait, then writes them at once, in order', () => {
+    const file = join(dir, 'out');
+    const fd = openSync(file, 'w');
+    const out = new BatchedOutput(fd, { minLength: 1000, flushEveryMs: 60_000 });
+    try {
+      const sent: string[] = [];
+      let length = 0;
+      while (length + line(sent.length).length < 1000) {
+        sent.push(line(sent.length));
+        length += sent.at(-1)!.length;
+        out.write(sent.at(-1)!);
+      }
+      expect(readFileSync(file, 'utf8')).toBe('');
+      expect(out.waiting).toBe(length);
+      sent.push(line(sent.length));
+      out.write(sent.at(-1)!);
+      expect(readFileSync(file, 'utf8')).toBe(sent.join(''));
+      expect(out.waiting).toBe(0);
+      out.write(line(99));
+      out.flush();
+      expect(readFileSync(file, 'utf8')).toBe(sent.join('') + line(99));
+    } finally {
+      out.close();
+      closeSync(fd);
+    }
+  });
+
+  it('writes a line that waited flushEveryMs, with nothing else logged', async () => {
+    const file = join(dir, 'out');
+    const fd = openSync(file, 'w');
+    const out = new BatchedOutput(fd, { minLength: 4096, flushEveryMs: 20 });
+    try {
+      out.write(line(1));
+      for (let i = 0; i < 200 && readFileSync(file, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(readFileSync(file, 'utf8')).toBe(line(1));
+    } finally {
+      out.close();
+      closeSync(fd);
+    }
+  });
+
+  it.each([
+    ['process.exit()', 'process.exit(3);', 3],
+    ['an uncaught error', "throw new Error('boom');", 1],
+    ['the event loop running out', '', 0],
+  ])('writes what is pending when the process ends through %s', async (_how, ending, expectedCode) => {
+    const proc = child(`
+      const out = new BatchedOutput(1, { minLength: 1 << 20, flushEveryMs: 60000 });
+      for (let n = 0; n < 500; n++) out.write(line(n));
+      ${ending}
+    `);
+    const [text, { code }] = await Promise.all([collect(proc.stdout), proc.exited]);
+    expect(code).toBe(expectedCode);
+    expect(numbers(text).map((row) => row.n)).toEqual(Array.from({ length: 500 }, (_, n) => n));
+  });
+
+  it('does not block the event loop on a full pipe, and keeps every line whole and in order', async () => {
+    // The parent reads nothing until the child says it has handed over every line: with a write that
+    // blocked on the full pipe, the child would never get there (and the test would time out).
+    const proc = child(`
+      void process.stdout; // a pipe, now non-blocking, as the api's standard output
+      const out = new BatchedOutput(1, { minLength: 4096, flushEveryMs: 20 });
+      for (let n = 0; n < 20000; n++) out.write(line(n));
+      process.stderr.write(out.waiting > 0 ? 'handed-over\\n' : 'nothing-waited\\n');
+      const timer = setInterval(() => {
+        if (out.waiting === 0) { clearInterval(timer); process.stderr.write('drained\\n'); }
+      }, 5);
+    `);
+    proc.stdout.pause();
+    await proc.stderrLines('handed-over');
+    const [text, { code, stderr }] = await Promise.all([collect(proc.stdout), proc.exited]);
+    expect(code).toBe(0);
+    // Drained while the process was alive (by the timer's retries), not only by the exit flush.
+    expect(stderr).toContain('drained');
+    expect(numbers(text).map((row) => row.n)).toEqual(Array.from({ length: 20000 }, (_, n) => n));
+  });
+
+  it('drops lines past maxPending while the pipe is full, and says how many, in their place', async () => {
+    const proc = child(`
+      void process.stdout;
+      const out = new BatchedOutput(1, { minLength: 4096, flushEveryMs: 20, maxPending: 65536 });
+      let kept = 0;
+      for (let n = 0; n < 20000; n++) if (out.write(line(n))) kept++;
+      process.stderr.write('kept ' + kept + '\\nhanded-over\\n');
+      const timer = setInterval(() => {
+        if (out.waiting === 0) { clearInterval(timer); out.write(JSON.stringify({ n: -1 }) + '\\n'); out.flush(); }
+      }, 5);
+    `);
+    proc.stdout.pause();
+    await proc.stderrLines('handed-over');
+    const [text, { code, stderr }] = await Promise.all([collect(proc.stdout), proc.exited]);
+    expect(code).toBe(0);
+    const kept = Number(/kept (\d+)/.exec(stderr)?.[1]);
+    const rows = numbers(text);
+    const note = rows.findIndex((row) => row.msg !== undefined);
+    expect(kept).toBeLessThan(20000);
+    expect(rows[note]?.msg).toBe(`log output could not keep up: ${20000 - kept} lines dropped`);
+    // The lines kept are the first ones, whole and in order; the note follows them, then the later line.
+    expect(rows.slice(0, note).map((row) => row.n)).toEqual(Array.from({ length: kept }, (_, n) => n));
+    expect(rows.slice(note + 1)).toEqual([{ n: -1 }]);
+  });
+
+  it('survives a reader that went away (EPIPE): logging never takes the process down', async () => {
+    const proc = child(`
+      const out = new BatchedOutput(1, { minLength: 4096, flushEveryMs: 20 });
+      setTimeout(() => {
+        for (let n = 0; n < 5000; n++) out.write(line(n));
+        out.flush();
+        process.stderr.write('still-here\\n');
+      }, 200);
+    `);
+    proc.stdout.destroy();
+    const { code, stderr } = await proc.exited;
+    expect(stderr).toContain('still-here');
+    expect(code).toBe(0);
+  });
+});
