@@ -56,6 +56,27 @@ describe('HTTP security: headers, CORS and rate limits', () => {
     expect(pick(problem.headers, SECURITY_HEADERS)).toEqual(pick(ok.headers, SECURITY_HEADERS));
   });
 
+  it('tells every cache not to keep API answers, unless the route allows caching itself', async () => {
+    const { tokens } = await registerAndLogin(t, 'cache', from('198.51.100.76'));
+    const me = await t.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(tokens.access_token) });
+    expect(me.statusCode).toBe(200);
+    expect(me.headers['cache-control']).toBe('no-store');
+    const refused = await t.inject({ method: 'GET', url: '/api/v1/users/me' });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['cache-control']).toBe('no-store');
+    const login = await t.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: uniqueEmail('cache-none'), password: STRONG_PASSWORD },
+      headers: from('198.51.100.77'),
+    });
+    expect(login.headers['cache-control']).toBe('no-store');
+    // ReDoc's script bundle is the same for everyone: it keeps its own, cacheable, header.
+    const bundle = await t.inject({ method: 'GET', url: '/redoc/redoc.standalone.js' });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.headers['cache-control']).toBe('public, max-age=86400');
+  });
+
   it('relaxes the content security policy only for the documentation pages', async () => {
     const docs = await t.inject({ method: 'GET', url: '/redoc' });
     expect(docs.statusCode).toBe(200);

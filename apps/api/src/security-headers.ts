@@ -86,6 +86,10 @@ export function securityHeaders(config: AppConfig): Readonly<Record<string, stri
   });
   if (failure) throw failure;
   headers['permissions-policy'] = PERMISSIONS_POLICY;
+  // Answers carry accounts, tenants' data and tokens: no browser or shared cache may keep them
+  // (OWASP REST Security). What may be cached says so itself (ReDoc's script bundle, the JWKS,
+  // static assets), and a route's own cache-control replaces this one.
+  headers['cache-control'] = 'no-store';
   return Object.freeze(headers);
 }
 
