@@ -70,6 +70,7 @@ describe('HTTP security: headers, CORS and rate limits', () => {
       payload: { email: uniqueEmail('cache-none'), password: STRONG_PASSWORD },
       headers: from('198.51.100.77'),
     });
+    expect(login.statusCode).toBe(401);
     expect(login.headers['cache-control']).toBe('no-store');
     // ReDoc's script bundle is the same for everyone: it keeps its own, cacheable, header.
     const bundle = await t.inject({ method: 'GET', url: '/redoc/redoc.standalone.js' });

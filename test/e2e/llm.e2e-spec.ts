@@ -214,7 +214,7 @@ describe('LLM provider (OpenAI wire format on loopback)', () => {
       const res = await chat(member, { ...hello, stream: true });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-      expect(res.headers['cache-control']).toBe('no-cache, no-transform');
+      expect(res.headers['cache-control']).toBe('no-store, no-transform');
       const received = events(res.body);
       const deltas = received.filter((event) => event.event === 'delta').map((event) => event.data.content);
       expect(deltas.length).toBeGreaterThan(1);

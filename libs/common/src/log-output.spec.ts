@@ -3,6 +3,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import pino from 'pino';
 import { BatchedOutput } from './log-output';
 
 const MODULE = join(__dirname, 'log-output.ts');
@@ -13,9 +14,10 @@ function child(body: string): {
   stdout: Readable;
   stderrLines: (line: string) => Promise<void>;
 } {
-  // The same lines as `line` below.
+  // Lines like `line` below; every other one in two-byte characters, so a batch split by bytes is
+  // checked too.
   const script = `const { BatchedOutput } = require(${JSON.stringify(MODULE)});
-const line = (n) => JSON.stringify({ n, pad: 'x'.repeat(90) }) + '\\n';
+const line = (n) => JSON.stringify({ n, pad: (n % 2 ? 'é' : 'x').repeat(90) }) + '\\n';
 ${body}`;
   const proc = spawn(process.execPath, ['-r', '@swc-node/register', '-e', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,10 +37,15 @@ ${body}`;
     exited,
     stdout: proc.stdout,
     stderrLines: (line) =>
-      new Promise<void>((resolve) => {
-        if (stderr.split('\n').includes(line)) resolve();
-        else waiters.push({ line, resolve });
-      }),
+      Promise.race([
+        new Promise<void>((resolve) => {
+          if (stderr.split('\n').includes(line)) resolve();
+          else waiters.push({ line, resolve });
+        }),
+        exited.then(({ code }) => {
+          if (!stderr.split('\n').includes(line)) throw new Error(`child ended (${code}) without "${line}": ${stderr}`);
+        }),
+      ]),
   };
 }
 
@@ -93,6 +100,43 @@ describe('BatchedOutput', () => {
     }
   });
 
+  it('writes a line longer than minLength at once, and one longer than maxPending when nothing waits', () => {
+    const file = join(dir, 'out');
+    const fd = openSync(file, 'w');
+    const out = new BatchedOutput(fd, { minLength: 100, flushEveryMs: 60_000, maxPending: 1000 });
+    try {
+      const long = `${JSON.stringify({ n: 1, pad: 'é'.repeat(2000) })}\n`;
+      expect(out.write(line(0, 10))).toBe(true);
+      expect(out.write(long)).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(line(0, 10) + long);
+      expect(out.write(long)).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(line(0, 10) + long + long);
+    } finally {
+      out.close();
+      closeSync(fd);
+    }
+  });
+
+  it("answers pino's flush(callback), and writes every line at once after close()", () => {
+    const file = join(dir, 'out');
+    const fd = openSync(file, 'w');
+    const out = new BatchedOutput(fd, { minLength: 4096, flushEveryMs: 60_000 });
+    try {
+      const logger = pino({ base: null, timestamp: false }, out);
+      logger.info('one');
+      const flushed = jest.fn();
+      logger.flush(flushed);
+      expect(flushed).toHaveBeenCalledTimes(1);
+      expect(readFileSync(file, 'utf8')).toBe('{"level":30,"msg":"one"}\n');
+      out.close();
+      logger.info('two');
+      expect(readFileSync(file, 'utf8')).toBe('{"level":30,"msg":"one"}\n{"level":30,"msg":"two"}\n');
+    } finally {
+      out.close();
+      closeSync(fd);
+    }
+  });
+
   it('writes a line that waited flushEveryMs, with nothing else logged', async () => {
     const file = join(dir, 'out');
     const fd = openSync(file, 'w');
@@ -124,7 +168,9 @@ describe('BatchedOutput', () => {
 
   it('does not block the event loop on a full pipe, and keeps every line whole and in order', async () => {
     // The parent reads nothing until the child says it has handed over every line: with a write that
-    // blocked on the full pipe, the child would never get there (and the test would time out).
+    // blocked on the full pipe, the child would never get there (and the test would time out). The
+    // child's stdout is what Node gives it for 'pipe' (a Unix socket pair), non-blocking once
+    // process.stdout exists: EAGAIN and partial writes as on a pipe.
     const proc = child(`
       void process.stdout; // a pipe, now non-blocking, as the api's standard output
       const out = new BatchedOutput(1, { minLength: 4096, flushEveryMs: 20 });
@@ -162,7 +208,9 @@ describe('BatchedOutput', () => {
     const rows = numbers(text);
     const note = rows.findIndex((row) => row.msg !== undefined);
     expect(kept).toBeLessThan(20000);
-    expect(rows[note]?.msg).toBe(`log output could not keep up: ${20000 - kept} lines dropped`);
+    expect(rows[note]?.msg).toBe(
+      `log output dropped ${20000 - kept} lines (the reader fell behind, or a write failed)`,
+    );
     // The lines kept are the first ones, whole and in order; the note follows them, then the later line.
     expect(rows.slice(0, note).map((row) => row.n)).toEqual(Array.from({ length: kept }, (_, n) => n));
     expect(rows.slice(note + 1)).toEqual([{ n: -1 }]);
@@ -180,6 +228,7 @@ describe('BatchedOutput', () => {
     proc.stdout.destroy();
     const { code, stderr } = await proc.exited;
     expect(stderr).toContain('still-here');
+    expect(stderr).toContain('log output to descriptor 1 ended (EPIPE); later log lines are dropped');
     expect(code).toBe(0);
   });
 });

@@ -114,8 +114,10 @@ let stdout: BatchedOutput | undefined;
  * (BatchedOutput: in order, never torn, flushed at exit).
  */
 function standardOutput(): pino.DestinationStream {
-  // Node's process.stdout, once made, puts a pipe in non-blocking mode: a reader that falls behind
-  // (a full pipe) then makes the batch wait instead of stalling the event loop in write().
+  // Node's process.stdout, once made, puts a pipe or socket on fd 1 in non-blocking mode (POSIX): a
+  // reader that falls behind then makes the batch wait instead of stalling the event loop in
+  // write(). The mode belongs to the open pipe, which a child process given this stdout would share
+  // (and libuv makes a child's stdio blocking); none is given it today.
   void process.stdout;
   stdout ??= new BatchedOutput(1);
   return stdout;

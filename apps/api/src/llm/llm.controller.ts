@@ -67,7 +67,7 @@ export class LlmController {
     const body = await this.requests.stream(orgId, dto, abort);
     void reply
       .header('content-type', 'text/event-stream; charset=utf-8')
-      .header('cache-control', 'no-cache, no-transform')
+      .header('cache-control', 'no-store, no-transform')
       // Proxies (nginx) would otherwise hold the events back.
       .header('x-accel-buffering', 'no');
     return body;
