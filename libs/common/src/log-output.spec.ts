@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import pino from 'pino';
-import { BatchedOutput } from './log-output';
+import { BatchedOutput, type BatchedOutputOptions } from './log-output';
 
 const MODULE = join(__dirname, 'log-output.ts');
 
@@ -73,11 +73,24 @@ describe('BatchedOutput', () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'log-output-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('holds lines until minLength characters wait, then writes them at once, in order', () => {
+  /** Runs `use` with an output to a fresh file, and what the file holds; closes both after. */
+  async function toFile(
+    options: Partial<BatchedOutputOptions>,
+    use: (out: BatchedOutput, written: () => string) => void | Promise<void>,
+  ): Promise<void> {
     const file = join(dir, 'out');
     const fd = openSync(file, 'w');
-    const out = new BatchedOutput(fd, { minLength: 1000, flushEveryMs: 60_000 });
+    const out = new BatchedOutput(fd, options);
     try {
+      await use(out, () => readFileSync(file, 'utf8'));
+    } finally {
+      out.close();
+      closeSync(fd);
+    }
+  }
+
+  it('holds lines until minLength characters wait, then writes them at once, in order', async () => {
+    await toFile({ minLength: 1000, flushEveryMs: 60_000 }, (out, written) => {
       const sent: string[] = [];
       let length = 0;
       while (length + line(sent.length).length < 1000) {
@@ -85,70 +98,49 @@ describe('BatchedOutput', () => {
         length += sent.at(-1)!.length;
         out.write(sent.at(-1)!);
       }
-      expect(readFileSync(file, 'utf8')).toBe('');
+      expect(written()).toBe('');
       expect(out.waiting).toBe(length);
       sent.push(line(sent.length));
       out.write(sent.at(-1)!);
-      expect(readFileSync(file, 'utf8')).toBe(sent.join(''));
+      expect(written()).toBe(sent.join(''));
       expect(out.waiting).toBe(0);
       out.write(line(99));
       out.flush();
-      expect(readFileSync(file, 'utf8')).toBe(sent.join('') + line(99));
-    } finally {
-      out.close();
-      closeSync(fd);
-    }
+      expect(written()).toBe(sent.join('') + line(99));
+    });
   });
 
-  it('writes a line longer than minLength at once, and one longer than maxPending when nothing waits', () => {
-    const file = join(dir, 'out');
-    const fd = openSync(file, 'w');
-    const out = new BatchedOutput(fd, { minLength: 100, flushEveryMs: 60_000, maxPending: 1000 });
-    try {
+  it('writes a line longer than minLength at once, and one longer than maxPending when nothing waits', async () => {
+    await toFile({ minLength: 100, flushEveryMs: 60_000, maxPending: 1000 }, (out, written) => {
       const long = `${JSON.stringify({ n: 1, pad: 'é'.repeat(2000) })}\n`;
       expect(out.write(line(0, 10))).toBe(true);
       expect(out.write(long)).toBe(true);
-      expect(readFileSync(file, 'utf8')).toBe(line(0, 10) + long);
+      expect(written()).toBe(line(0, 10) + long);
       expect(out.write(long)).toBe(true);
-      expect(readFileSync(file, 'utf8')).toBe(line(0, 10) + long + long);
-    } finally {
-      out.close();
-      closeSync(fd);
-    }
+      expect(written()).toBe(line(0, 10) + long + long);
+    });
   });
 
-  it("answers pino's flush(callback), and writes every line at once after close()", () => {
-    const file = join(dir, 'out');
-    const fd = openSync(file, 'w');
-    const out = new BatchedOutput(fd, { minLength: 4096, flushEveryMs: 60_000 });
-    try {
+  it("answers pino's flush(callback), and writes every line at once after close()", async () => {
+    await toFile({ minLength: 4096, flushEveryMs: 60_000 }, (out, written) => {
       const logger = pino({ base: null, timestamp: false }, out);
       logger.info('one');
       const flushed = jest.fn();
       logger.flush(flushed);
       expect(flushed).toHaveBeenCalledTimes(1);
-      expect(readFileSync(file, 'utf8')).toBe('{"level":30,"msg":"one"}\n');
+      expect(written()).toBe('{"level":30,"msg":"one"}\n');
       out.close();
       logger.info('two');
-      expect(readFileSync(file, 'utf8')).toBe('{"level":30,"msg":"one"}\n{"level":30,"msg":"two"}\n');
-    } finally {
-      out.close();
-      closeSync(fd);
-    }
+      expect(written()).toBe('{"level":30,"msg":"one"}\n{"level":30,"msg":"two"}\n');
+    });
   });
 
   it('writes a line that waited flushEveryMs, with nothing else logged', async () => {
-    const file = join(dir, 'out');
-    const fd = openSync(file, 'w');
-    const out = new BatchedOutput(fd, { minLength: 4096, flushEveryMs: 20 });
-    try {
+    await toFile({ minLength: 4096, flushEveryMs: 20 }, async (out, written) => {
       out.write(line(1));
-      for (let i = 0; i < 200 && readFileSync(file, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(readFileSync(file, 'utf8')).toBe(line(1));
-    } finally {
-      out.close();
-      closeSync(fd);
-    }
+      for (let i = 0; i < 200 && written() === ''; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(written()).toBe(line(1));
+    });
   });
 
   it.each([
