@@ -73,10 +73,10 @@ export class BatchedOutput {
   /** pino's destination interface: one serialized line, newline included. */
   write(line: string): boolean {
     if (this.broken) return false;
-    if (this.waiting > 0 && this.waiting + line.length > this.options.maxPending) {
+    if (this.overflows(line)) {
       // The reader may have caught up since the last try: make room before dropping anything.
       if (Date.now() >= this.retryAt) this.flush();
-      if (this.broken || (this.waiting > 0 && this.waiting + line.length > this.options.maxPending)) {
+      if (this.broken || this.overflows(line)) {
         this.dropped += 1;
         return false;
       }
@@ -87,6 +87,11 @@ export class BatchedOutput {
     if (this.ending) this.flushAtExit();
     else if (this.pendingLength >= this.options.minLength && Date.now() >= this.retryAt) this.flush();
     return true;
+  }
+
+  /** Whether `line` would take more than maxPending waiting (a lone line is always taken). */
+  private overflows(line: string): boolean {
+    return this.waiting > 0 && this.waiting + line.length > this.options.maxPending;
   }
 
   /** Writes what is pending now, as far as the reader takes it (pino's `logger.flush(callback)` too). */
