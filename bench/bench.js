@@ -1097,7 +1097,7 @@ async function main() {
 }
 
 // bench/gc-regimes.js borrows the process and load helpers.
-module.exports = { API_ENTRY, apiEnvironment, asDeployed, cpuMs, freePort, freshDatabase, load, median, start };
+module.exports = { API_ENTRY, apiEnvironment, asDeployed, cpuMs, freePort, freshDatabase, load, median, rssMb, start };
 
 if (require.main === module) {
   main().catch((error) => {

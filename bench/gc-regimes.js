@@ -20,6 +20,7 @@ const {
   freshDatabase,
   load,
   median,
+  rssMb,
   start,
 } = require('./bench');
 
@@ -96,6 +97,11 @@ async function main() {
         }
         await pause(options.idle);
         const cpu = {};
+        // The highest resident set seen while loaded (sampled every 100 ms).
+        let rss = 0;
+        const sampler = setInterval(() => {
+          rss = Math.max(rss, rssMb(child.pid) ?? 0);
+        }, 100);
         for (const route of options.routes) {
           const before = cpuMs(child.pid);
           const result = await load({
@@ -106,6 +112,7 @@ async function main() {
           if (result.errors + result.non2xx > 0) throw new Error(`${route}: ${result.errors + result.non2xx} failures`);
           cpu[route] = Math.round(((cpuMs(child.pid) - before) * 1000) / result.total);
         }
+        clearInterval(sampler);
         const exited = child.exitCode !== null || child.signalCode !== null;
         if (!exited) {
           const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -113,19 +120,21 @@ async function main() {
           await gone;
         }
         child = undefined;
-        runs.push({ variant, index, cpuUsPerRequest: cpu });
+        runs.push({ variant, index, cpuUsPerRequest: cpu, peakRssMb: rss });
         process.stdout.write(
-          `${variant.padEnd(48)} #${index + 1}  ${options.routes.map((route) => `${route} ${cpu[route]} µs`).join('  ')}\n`,
+          `${variant.padEnd(48)} #${index + 1}  ${options.routes.map((route) => `${route} ${cpu[route]} µs`).join('  ')}  RSS ${rss} MB\n`,
         );
       }
     }
-    process.stdout.write('\nper variant, CPU µs per request: median [every process]\n');
+    process.stdout.write('\nper variant, CPU µs per request and peak RSS under load: median [every process]\n');
     for (const variant of options.variants) {
       const mine = runs.filter((run) => run.variant === variant);
       const summary = options.routes.map((route) => {
         const values = mine.map((run) => run.cpuUsPerRequest[route]);
         return `${route} ${median(values)} [${values.join(', ')}]`;
       });
+      const rss = mine.map((run) => run.peakRssMb);
+      summary.push(`peak RSS MB ${median(rss)} [${rss.join(', ')}]`);
       process.stdout.write(`${variant.padEnd(48)} ${summary.join('   ')}\n`);
     }
     if (options.out) writeFileSync(options.out, JSON.stringify({ options, deployed: asDeployed, runs }, null, 2));
