@@ -21,6 +21,7 @@ import { AccountExports1765872000000 } from './1765872000000-account-exports';
 import { OrganizationDeletion1765958400000 } from './1765958400000-organization-deletion';
 import { OrganizationExports1766044800000 } from './1766044800000-organization-exports';
 import { AuditPruneFloor1766131200000 } from './1766131200000-audit-prune-floor';
+import { LoginDecoys1766217600000 } from './1766217600000-login-decoys';
 // generate:resource imports (npm run generate:resource adds lines above these markers)
 
 /** Every migration, in order. Listed explicitly so the compiled apps need no file globbing. */
@@ -48,6 +49,7 @@ export const MIGRATIONS = [
   OrganizationDeletion1765958400000,
   OrganizationExports1766044800000,
   AuditPruneFloor1766131200000,
+  LoginDecoys1766217600000,
   // generate:resource migrations
 ];
 
@@ -59,3 +61,4 @@ export const TENANT_TABLES: readonly string[] = [
   ),
 ];
 export { tenantTableSecurity, dropTenantTableSecurity } from './support/tenant-table';
+export { LOGIN_DECOY_SLOTS } from './1766217600000-login-decoys';

@@ -19,6 +19,7 @@ import {
 } from '@app/testing';
 import jwt from 'jsonwebtoken';
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { decoySlot } from '../../../apps/api/src/auth/lockout.service';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -388,6 +389,56 @@ describe('local identity', () => {
       expect((await login(t, email)).statusCode).toBe(200);
       const actions = (await auditActions(userId)).map((row) => row.action);
       expect(actions.filter((action) => action === 'auth.lockout')).toHaveLength(1);
+    });
+  });
+
+  describe('what a refused sign-in writes', () => {
+    // A transaction that writes a row waits at commit for the write-ahead log to reach disk; one
+    // that writes nothing does not. So every password check writes exactly one row first, whether
+    // the address has an account or not, and whether the account is locked or not: otherwise a
+    // refusal's timing tells which addresses are registered.
+    const version = (sql: string, parameter: string | number) =>
+      t.app
+        .get(TenantTransaction)
+        .runAsSystem((m) => m.query<Array<{ xmin: string; attempts: number }>>(sql, [parameter]))
+        .then((rows) => rows[0]);
+    const decoy = (address: string) =>
+      version(
+        'SELECT xmin::text, failed_login_attempts AS attempts FROM login_decoys WHERE slot = $1',
+        decoySlot(address),
+      );
+    const account = (userId: string) =>
+      version('SELECT xmin::text, failed_login_attempts AS attempts FROM users WHERE id = $1', userId);
+
+    it('an unknown address rewrites its decoy row on every attempt, the same row each time', async () => {
+      const address = uniqueEmail('nobody');
+      const before = await decoy(address);
+      expect(before).toBeDefined();
+      expect((await login(t, address, 'Wrong-Password-000')).statusCode).toBe(401);
+      const after = await decoy(address);
+      expect(after?.xmin).not.toBe(before?.xmin);
+      // The address is matched as the account lookup matches it: case and surrounding space aside.
+      expect(decoySlot(` ${address.toUpperCase()} `)).toBe(decoySlot(address));
+      expect((await login(t, address.toUpperCase(), 'Wrong-Password-000')).statusCode).toBe(401);
+      expect((await decoy(address))?.xmin).not.toBe(after?.xmin);
+    });
+
+    it("a locked account's row is rewritten too, and its count does not move while locked", async () => {
+      const email = uniqueEmail('locked-write');
+      const { id: userId } = await register(t, email);
+      const fresh = await account(userId);
+      expect((await login(t, email, 'Wrong-Password-000')).statusCode).toBe(401);
+      const once = await account(userId);
+      expect(once?.xmin).not.toBe(fresh?.xmin);
+      expect(once?.attempts).toBe(1);
+      for (let attempt = 0; attempt < 2; attempt++) await login(t, email, 'Wrong-Password-000');
+      const locked = await account(userId);
+      expect(locked?.attempts).toBe(3);
+      // Locked: refused without a check, the row written all the same, the count unchanged.
+      expect((await login(t, email)).statusCode).toBe(401);
+      const refused = await account(userId);
+      expect(refused?.xmin).not.toBe(locked?.xmin);
+      expect(refused?.attempts).toBe(3);
     });
   });
 

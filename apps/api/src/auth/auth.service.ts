@@ -99,7 +99,7 @@ export class AuthService {
     if (!user) {
       // The same work as a wrong password for an account (reservation, a hash, the failure's own
       // transaction), so how long the refusal takes does not say whether the address has one.
-      await this.lockout.reserve(null);
+      await this.lockout.reserve(null, dto.email);
       await this.hasher.burn(dto.password);
       await this.lockout.fail(null, 'unknown_email');
       throw new UnauthorizedException(INVALID_CREDENTIALS);

@@ -3,7 +3,9 @@ import { PasswordHasher } from '@app/auth';
 import { ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, type User } from '@app/database';
+import { LOGIN_DECOY_SLOTS } from '@app/migrations';
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AccountMailer } from './account-mailer';
 
@@ -13,6 +15,39 @@ const STALE_RESERVATION_SECONDS = 60;
 
 /** An id no account has: what the statements of a sign-in for an unknown address run against. */
 const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The reservation, for the accounts' table or the decoys'. The row is locked and read first, then
+ * always updated: when the attempt is allowed, with the new count; when not, with what it had.
+ */
+function reserveSql(table: 'users' | 'login_decoys', key: 'id' | 'slot'): string {
+  const stale = `attempt_reserved_at < now() - interval '${STALE_RESERVATION_SECONDS} seconds'`;
+  return `WITH prior AS (
+      SELECT ${key} AS key, coalesce(
+               (locked_until IS NULL OR locked_until <= now())
+               AND (failed_login_attempts < $2 OR locked_until <= now() OR ${stale}), false) AS allowed
+        FROM ${table} WHERE ${key} = $1 FOR UPDATE)
+    UPDATE ${table} SET
+      failed_login_attempts = CASE
+        WHEN NOT prior.allowed THEN failed_login_attempts
+        WHEN locked_until <= now() THEN 1
+        WHEN failed_login_attempts >= $2 AND ${stale} THEN 1
+        ELSE failed_login_attempts + 1 END,
+      locked_until = CASE WHEN prior.allowed AND locked_until <= now() THEN NULL ELSE locked_until END,
+      attempt_reserved_at = CASE WHEN prior.allowed THEN now() ELSE attempt_reserved_at END
+      FROM prior WHERE ${table}.${key} = prior.key
+    RETURNING prior.allowed AS reserved`;
+}
+const RESERVE_ACCOUNT = reserveSql('users', 'id');
+const RESERVE_DECOY = reserveSql('login_decoys', 'slot');
+
+/**
+ * The decoy row for an address without an account: the same address always gets the same row, so
+ * parallel attempts for one address wait on one row lock as they would on an account's.
+ */
+export function decoySlot(address: string): number {
+  return createHash('sha256').update(address.trim().toLowerCase()).digest().readUInt32BE(0) % LOGIN_DECOY_SLOTS;
+}
 /**
  * Account lockout that holds under concurrency. Each check of a password or second factor first
  * reserves an attempt in one atomic UPDATE (committed at once, so parallel requests see it); a
@@ -50,27 +85,21 @@ export class LockoutService {
    * Reserves an attempt; false when the account is locked, or when every attempt up to the threshold
    * is already in flight (that request is refused, nothing is locked). A reservation older than a
    * minute with no outcome (its request died) no longer counts. An expired lock starts a fresh count.
+   *
+   * Every call writes one row and commits, whatever the answer: the account's row (rewritten
+   * unchanged when the attempt is refused), or for an address without an account (`user` null) the
+   * decoy row its address maps to. A commit that wrote nothing returns without waiting for the
+   * write-ahead log to reach disk, so a reservation that matched no row answered about a millisecond
+   * sooner and told which addresses have an account (bench/report.md, account-existence timing).
    */
-  async reserve(user: User | null): Promise<boolean> {
+  async reserve(user: User | null, address?: string): Promise<boolean> {
     const { lockoutThreshold } = this.config.auth;
-    const [, reserved] = await this.transactions.runAsSystem((manager) =>
-      manager.query<UpdateResult>(
-        `UPDATE users SET
-           failed_login_attempts = CASE
-             WHEN locked_until <= now() THEN 1
-             WHEN failed_login_attempts >= $2 AND attempt_reserved_at < now() - interval '${STALE_RESERVATION_SECONDS} seconds' THEN 1
-             ELSE failed_login_attempts + 1 END,
-           locked_until = CASE WHEN locked_until <= now() THEN NULL ELSE locked_until END,
-           attempt_reserved_at = now()
-         WHERE id = $1
-           AND (locked_until IS NULL OR locked_until <= now())
-           AND (failed_login_attempts < $2 OR locked_until <= now()
-                OR attempt_reserved_at < now() - interval '${STALE_RESERVATION_SECONDS} seconds')`,
-        // No account: the same statement against no row, so the time taken does not tell.
-        [user?.id ?? NO_ACCOUNT, lockoutThreshold],
-      ),
+    const [target, key] = user ? [RESERVE_ACCOUNT, user.id] : [RESERVE_DECOY, decoySlot(address ?? '')];
+    // An UPDATE answers TypeORM's query() with [rows, how many].
+    const [rows] = await this.transactions.runAsSystem((manager) =>
+      manager.query<[Array<{ reserved: boolean }>, number]>(target, [key, lockoutThreshold]),
     );
-    return reserved === 1;
+    return user !== null && rows[0]?.reserved === true;
   }
 
   /** The reserved attempt failed: keep it counted, lock at the threshold, tell the owner. */
