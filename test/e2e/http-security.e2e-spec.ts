@@ -76,6 +76,11 @@ describe('HTTP security: headers, CORS and rate limits', () => {
     const bundle = await t.inject({ method: 'GET', url: '/redoc/redoc.standalone.js' });
     expect(bundle.statusCode).toBe(200);
     expect(bundle.headers['cache-control']).toBe('public, max-age=86400');
+    // A route whose answer may be cached still answers its errors with no-store: the key set's
+    // five minutes are for the keys, not for the 404 an HS256 deployment answers there.
+    const keys = await t.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+    expect(keys.statusCode).toBe(404);
+    expect(keys.headers['cache-control']).toBe('no-store');
   });
 
   it('relaxes the content security policy only for the documentation pages', async () => {
