@@ -185,8 +185,15 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/** The resident set of a process in MB, or null when it cannot be read (the process is gone). */
 function rssMb(pid) {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  let status;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
   return match ? Math.round(Number(match[1]) / 1024) : null;
 }
 
@@ -633,11 +640,15 @@ async function main() {
       let peak = 0;
       const sampler = sampleMemory ? setInterval(() => (peak = Math.max(peak, rssMb(api.pid) ?? 0)), 200) : undefined;
       const cpuBefore = name === 'baseline' ? 0 : cpuMs(cpuPid);
-      const [main, side] = await Promise.all([
-        run(target, options.duration, rate),
-        alongside ? load({ ...alongside, duration: options.duration }) : undefined,
-      ]);
-      clearInterval(sampler);
+      let main, side;
+      try {
+        [main, side] = await Promise.all([
+          run(target, options.duration, rate),
+          alongside ? load({ ...alongside, duration: options.duration }) : undefined,
+        ]);
+      } finally {
+        clearInterval(sampler);
+      }
       if (sampleMemory) memory.underLoadMb = Math.max(memory.underLoadMb ?? 0, peak);
       const after = counting ? await transactions() : 0;
       // The serving process's own CPU per request: steadier across noisy machines than throughput.

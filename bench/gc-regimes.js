@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run bench:processes: the api's CPU per request measured in several fresh processes per variant
-// of node flags, because one process's figure is not the build's. A process settles into one of two
+// npm run bench:processes: the api's CPU per request, and its highest resident set while loaded,
+// measured in several fresh processes per variant of node flags, because one process's figure is not
+// the build's. A process settles into one of two
 // garbage-collection regimes that differ by up to two times (bench/report.md, "two costs for one
 // build"); which one depends on what the process went through, an idle spell in particular. Each
 // process here is started, warmed up, left idle, then loaded: the variants' processes alternate, so
@@ -102,17 +103,21 @@ async function main() {
         const sampler = setInterval(() => {
           rss = Math.max(rss, rssMb(child.pid) ?? 0);
         }, 100);
-        for (const route of options.routes) {
-          const before = cpuMs(child.pid);
-          const result = await load({
-            ...targets[route](token),
-            connections: options.connections,
-            duration: options.duration,
-          });
-          if (result.errors + result.non2xx > 0) throw new Error(`${route}: ${result.errors + result.non2xx} failures`);
-          cpu[route] = Math.round(((cpuMs(child.pid) - before) * 1000) / result.total);
+        try {
+          for (const route of options.routes) {
+            const before = cpuMs(child.pid);
+            const result = await load({
+              ...targets[route](token),
+              connections: options.connections,
+              duration: options.duration,
+            });
+            if (result.errors + result.non2xx > 0)
+              throw new Error(`${route}: ${result.errors + result.non2xx} failures`);
+            cpu[route] = Math.round(((cpuMs(child.pid) - before) * 1000) / result.total);
+          }
+        } finally {
+          clearInterval(sampler);
         }
-        clearInterval(sampler);
         const exited = child.exitCode !== null || child.signalCode !== null;
         if (!exited) {
           const gone = new Promise((resolve) => child.once('exit', resolve));

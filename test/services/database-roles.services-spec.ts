@@ -214,6 +214,11 @@ describe('least-privilege database roles', () => {
       // Pruning runs as the owner, but never under the floor only the owner sets.
       'SELECT audit_log_prune(1)',
       'UPDATE audit_settings SET min_retention_days = 1',
+      // The sign-in decoys are rewritten, never added or removed (a missing slot would bring back
+      // the timing difference they hide).
+      'DELETE FROM login_decoys',
+      'INSERT INTO login_decoys (slot) VALUES (5000)',
+      'TRUNCATE login_decoys',
     ];
     for (const sql of attempts) {
       const outcome = await tenantWork(orgA, (m) => m.query(sql)).then(

@@ -64,9 +64,9 @@ export function sendProblem(
   const rendered = render?.(problem);
   void reply
     .status(problem.status)
+    .headers(headers ?? {})
     // A refusal or an error is never for keeping, even on a route whose answers may be cached.
     .header('cache-control', 'no-store')
-    .headers(headers ?? {})
     .type(rendered?.contentType ?? PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify(rendered ? rendered.body : problem));
 }

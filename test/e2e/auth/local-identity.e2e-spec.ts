@@ -20,6 +20,7 @@ import {
 import jwt from 'jsonwebtoken';
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { decoySlot } from '../../../apps/api/src/auth/lockout.service';
+import { LOGIN_DECOY_SLOTS } from '@app/migrations';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -397,33 +398,49 @@ describe('local identity', () => {
     // that writes nothing does not. So every password check writes exactly one row first, whether
     // the address has an account or not, and whether the account is locked or not: otherwise a
     // refusal's timing tells which addresses are registered.
+    type Version = { xmin: string; attempts: number; reserved: string | null; locked: string | null };
+    const COLUMNS = `xmin::text, failed_login_attempts AS attempts, attempt_reserved_at::text AS reserved,
+                     locked_until::text AS locked`;
     const version = (sql: string, parameter: string | number) =>
       t.app
         .get(TenantTransaction)
-        .runAsSystem((m) => m.query<Array<{ xmin: string; attempts: number }>>(sql, [parameter]))
+        .runAsSystem((m) => m.query<Version[]>(sql, [parameter]))
         .then((rows) => rows[0]);
     const decoy = (address: string) =>
-      version(
-        'SELECT xmin::text, failed_login_attempts AS attempts FROM login_decoys WHERE slot = $1',
-        decoySlot(address),
-      );
-    const account = (userId: string) =>
-      version('SELECT xmin::text, failed_login_attempts AS attempts FROM users WHERE id = $1', userId);
+      version(`SELECT ${COLUMNS} FROM login_decoys WHERE slot = $1`, decoySlot(address));
+    const account = (userId: string) => version(`SELECT ${COLUMNS} FROM users WHERE id = $1`, userId);
 
-    it('an unknown address rewrites its decoy row on every attempt, the same row each time', async () => {
-      const address = uniqueEmail('nobody');
-      const before = await decoy(address);
-      expect(before).toBeDefined();
-      expect((await login(t, address, 'Wrong-Password-000')).statusCode).toBe(401);
-      const after = await decoy(address);
-      expect(after?.xmin).not.toBe(before?.xmin);
+    it('has a decoy row for every slot an address can map to', async () => {
+      const [range] = await t.app
+        .get(TenantTransaction)
+        .runAsSystem((m) =>
+          m.query<Array<{ rows: number; low: number; high: number }>>(
+            'SELECT count(*)::int AS rows, min(slot) AS low, max(slot) AS high FROM login_decoys',
+          ),
+        );
+      expect(range).toEqual({ rows: LOGIN_DECOY_SLOTS, low: 0, high: LOGIN_DECOY_SLOTS - 1 });
+    });
+
+    it('an unknown address rewrites its decoy row on every attempt, refused ones included', async () => {
+      // An address whose row no earlier attempt of this run has touched, so the counts are known.
+      let address = uniqueEmail('nobody');
+      while ((await decoy(address))?.reserved !== null) address = uniqueEmail('nobody');
+      let previous = await decoy(address);
+      // The threshold is 3: the first three reserve an attempt, the fourth is refused before any check.
+      for (const expected of [1, 2, 3, 3]) {
+        expect((await login(t, address, 'Wrong-Password-000')).statusCode).toBe(401);
+        const now = await decoy(address);
+        expect(now?.xmin).not.toBe(previous?.xmin);
+        expect(now?.attempts).toBe(expected);
+        previous = now;
+      }
       // The address is matched as the account lookup matches it: case and surrounding space aside.
       expect(decoySlot(` ${address.toUpperCase()} `)).toBe(decoySlot(address));
       expect((await login(t, address.toUpperCase(), 'Wrong-Password-000')).statusCode).toBe(401);
-      expect((await decoy(address))?.xmin).not.toBe(after?.xmin);
+      expect((await decoy(address))?.xmin).not.toBe(previous?.xmin);
     });
 
-    it("a locked account's row is rewritten too, and its count does not move while locked", async () => {
+    it("a locked account's row is rewritten too, with nothing in it changed", async () => {
       const email = uniqueEmail('locked-write');
       const { id: userId } = await register(t, email);
       const fresh = await account(userId);
@@ -434,11 +451,12 @@ describe('local identity', () => {
       for (let attempt = 0; attempt < 2; attempt++) await login(t, email, 'Wrong-Password-000');
       const locked = await account(userId);
       expect(locked?.attempts).toBe(3);
-      // Locked: refused without a check, the row written all the same, the count unchanged.
+      expect(locked?.locked).not.toBeNull();
+      // Locked: refused without a check, the row written all the same, its values as they were.
       expect((await login(t, email)).statusCode).toBe(401);
       const refused = await account(userId);
       expect(refused?.xmin).not.toBe(locked?.xmin);
-      expect(refused?.attempts).toBe(3);
+      expect({ ...refused, xmin: undefined }).toEqual({ ...locked, xmin: undefined });
     });
   });
 

@@ -19,6 +19,8 @@ const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
 /**
  * The reservation, for the accounts' table or the decoys'. The row is locked and read first, then
  * always updated: when the attempt is allowed, with the new count; when not, with what it had.
+ * `FOR NO KEY UPDATE` is the lock the UPDATE takes anyway: it does not block the key-share locks of
+ * inserts that reference the account (sessions, tokens, memberships), as `FOR UPDATE` would.
  */
 function reserveSql(table: 'users' | 'login_decoys', key: 'id' | 'slot'): string {
   const stale = `attempt_reserved_at < now() - interval '${STALE_RESERVATION_SECONDS} seconds'`;
@@ -26,7 +28,7 @@ function reserveSql(table: 'users' | 'login_decoys', key: 'id' | 'slot'): string
       SELECT ${key} AS key, coalesce(
                (locked_until IS NULL OR locked_until <= now())
                AND (failed_login_attempts < $2 OR locked_until <= now() OR ${stale}), false) AS allowed
-        FROM ${table} WHERE ${key} = $1 FOR UPDATE)
+        FROM ${table} WHERE ${key} = $1 FOR NO KEY UPDATE)
     UPDATE ${table} SET
       failed_login_attempts = CASE
         WHEN NOT prior.allowed THEN failed_login_attempts
@@ -92,6 +94,8 @@ export class LockoutService {
    * write-ahead log to reach disk, so a reservation that matched no row answered about a millisecond
    * sooner and told which addresses have an account (bench/report.md, account-existence timing).
    */
+  async reserve(user: User): Promise<boolean>;
+  async reserve(user: null, address: string): Promise<boolean>;
   async reserve(user: User | null, address?: string): Promise<boolean> {
     const { lockoutThreshold } = this.config.auth;
     const [target, key] = user ? [RESERVE_ACCOUNT, user.id] : [RESERVE_DECOY, decoySlot(address ?? '')];
