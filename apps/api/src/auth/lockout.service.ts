@@ -1,11 +1,10 @@
 import { AuditService } from '@app/audit';
-import { PasswordHasher } from '@app/auth';
+import { PasswordHasher, sha256 } from '@app/auth';
 import { ValidationProblemException } from '@app/common';
 import { AppConfig } from '@app/config';
 import { TenantTransaction, type User } from '@app/database';
 import { LOGIN_DECOY_SLOTS } from '@app/migrations';
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AccountMailer } from './account-mailer';
 
@@ -45,10 +44,11 @@ const RESERVE_DECOY = reserveSql('login_decoys', 'slot');
 
 /**
  * The decoy row for an address without an account: the same address always gets the same row, so
- * parallel attempts for one address wait on one row lock as they would on an account's.
+ * parallel attempts for one address wait on one row lock as they would on an account's. The address
+ * arrives as the DTO left it (trimmed, lower-cased: EmailField), so its case does not change the row.
  */
 export function decoySlot(address: string): number {
-  return createHash('sha256').update(address.trim().toLowerCase()).digest().readUInt32BE(0) % LOGIN_DECOY_SLOTS;
+  return Number.parseInt(sha256(address).slice(0, 8), 16) % LOGIN_DECOY_SLOTS;
 }
 /**
  * Account lockout that holds under concurrency. Each check of a password or second factor first
